@@ -1,0 +1,53 @@
+# kjit — top-level driver.  `make` builds build/kjit; `make demo` installs
+# what is missing, builds and draws the Mandelbrot set; `make test` installs,
+# builds and runs every test (the normal and the sanitizer build).
+
+BUILD      ?= build
+SAN_BUILD  ?= build-san
+JOBS       ?= $(shell nproc)
+APT_PKGS   := llvm-19-dev llvm-19-tools clang-19 libedit-dev libffi-dev cmake ninja-build python3
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps demo test test-normal test-san clean bench
+
+all: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19
+
+$(SAN_BUILD)/build.ninja:
+	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 \
+	      -DKJIT_SANITIZE=ON
+
+# Install whatever Debian packages are missing (no-op when all are there).
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q $$missing; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	$(BUILD)/kjit examples/mandel.ks
+
+test: deps
+	$(MAKE) test-normal
+	$(MAKE) test-san
+
+test-normal: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# ASan+UBSan build of everything, running the same suite.  LLVM itself is not
+# instrumented; JIT'd code is not either.
+test-san: $(SAN_BUILD)/build.ninja
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

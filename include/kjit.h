@@ -1,0 +1,181 @@
+/*
+ * kjit.h — the public C API of libkjit, a function-level lazy JIT on LLVM ORC.
+ *
+ * A client (a language front end) registers functions by name and signature,
+ * each with a *generator*: a callback that writes the function's LLVM IR into
+ * a module when the JIT asks for it.  The client never asks the JIT to compile;
+ * the JIT calls the generator when the function is first called (or earlier,
+ * depending on the mode).  Every function has a stable entry address (a stub)
+ * for the life of the JIT: pointers to it stay valid and compare equal across
+ * first compilation, recompilation and redefinition.
+ *
+ * Conventions:
+ *  - Every call takes the JIT handle first.  Handles are opaque.
+ *  - Errors are returned as kjit_status values; the text of the last error of
+ *    the calling thread is returned by kjit_errmsg().  libkjit never prints and
+ *    never exits on its own.
+ *  - Strings passed in are copied; the caller keeps ownership.
+ *  - All calls are thread-safe unless stated otherwise.
+ */
+#ifndef KJIT_H
+#define KJIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <llvm-c/Types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KJIT_VERSION_MAJOR 0
+#define KJIT_VERSION_MINOR 1
+#define KJIT_VERSION_PATCH 0
+#define KJIT_VERSION_STRING "0.1.0"
+
+/* The JIT instance. */
+typedef struct kjit kjit;
+
+typedef enum kjit_status {
+    KJIT_OK = 0,
+    KJIT_EINVAL,     /* bad argument (NULL, malformed signature, bad name) */
+    KJIT_ENOMEM,     /* out of memory (heap or executable memory) */
+    KJIT_ESIG,       /* signature differs from the function's existing one */
+    KJIT_EGEN,       /* a generator reported failure */
+    KJIT_ECOMPILE,   /* LLVM rejected the IR, or compiling/linking failed */
+    KJIT_EUNDEF,     /* a call reached a function that nothing defines */
+    KJIT_ERUNTIME,   /* a run-time error abandoned the running code */
+    KJIT_EVERSION    /* the header and the library disagree */
+} kjit_status;
+
+/* When function bodies are generated and compiled. */
+typedef enum kjit_mode {
+    KJIT_MODE_LAZY = 0, /* generate IR and compile at the first call */
+    KJIT_MODE_LAZY_IR,  /* generate IR at definition, compile at first call */
+    KJIT_MODE_EAGER     /* generate IR and compile at definition */
+} kjit_mode;
+
+/* Options for kjit_create().  Initialise with kjit_options_init(), then set
+ * fields; `size` lets the library detect a caller built against another
+ * version of this header. */
+typedef struct kjit_options {
+    size_t size;        /* sizeof(kjit_options), set by kjit_options_init */
+    kjit_mode mode;     /* default KJIT_MODE_LAZY */
+    int opt_level;      /* 0..3: IR pipeline and code generation level; default 2 */
+    int verify;         /* run LLVM's verifier on every generated module; default 1 */
+} kjit_options;
+
+void kjit_options_init(kjit_options *opts);
+
+/*
+ * A generator writes one function into `module`.
+ *
+ * It must add a *definition* named exactly `symbol` (not the source name: the
+ * JIT chooses a unique implementation name), with the signature the function
+ * was registered with.  A declaration named `symbol` may already exist in the
+ * module; the generator then gives it a body.  Calls to other functions are
+ * emitted as calls to their registered *names*, declared in the module with
+ * external linkage; the JIT binds each to that function's stable entry.  A
+ * called name that is not registered is looked up among host symbols when it
+ * is first called (see kjit_define_host for explicit host functions).
+ *
+ * The module belongs to the JIT (and to its own LLVMContext, reachable with
+ * LLVMGetModuleContext); the generator must not dispose of it or keep
+ * references to it.  Return 0 on success; on failure return non-zero and
+ * write a message (NUL-terminated, at most errlen bytes) into err.
+ *
+ * Generators may be called on any thread, but never concurrently for the
+ * same (user) value.
+ */
+typedef int (*kjit_generator)(void *user, LLVMModuleRef module, const char *symbol,
+                              char *err, size_t errlen);
+
+/* Called when the JIT no longer needs a generator's user data (after a
+ * redefinition replaced it, or at kjit_destroy). */
+typedef void (*kjit_release)(void *user);
+
+/* Create a JIT.  opts may be NULL for defaults.  On failure *out is NULL and
+ * kjit_errmsg() tells why. */
+kjit_status kjit_create(const kjit_options *opts, kjit **out);
+
+/* Destroy a JIT and free all its code.  No thread may be running code of
+ * this JIT, nor calling into it.  Stub addresses become invalid. */
+void kjit_destroy(kjit *jit);
+
+/*
+ * Signatures are strings: a return type, then the parameter types in
+ * parentheses.  Types: 'd' double, 'i' 64-bit integer, 'p' pointer, and 'v'
+ * (return only) void.  Examples: "d(dd)", "v()", "i(ipd)".  At most 64
+ * parameters.
+ */
+
+/*
+ * Define (or redefine) the function `name`.  The function gets a stable
+ * entry address at once; when its body is generated and compiled depends on
+ * the mode.  Redefining a function keeps its address; the signature must be
+ * the same as before (KJIT_ESIG otherwise, and the old definition stays).
+ * The JIT calls release(user) when it no longer needs user (release may be
+ * NULL).  On failure release is not called and the caller keeps user.
+ */
+kjit_status kjit_define(kjit *jit, const char *name, const char *sig,
+                        kjit_generator gen, void *user, kjit_release release);
+
+/* Define `name` as a host (native) function at `addr`.  Calls to `name` from
+ * JIT'd code reach it through its stub, like any other function. */
+kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr);
+
+/* The stable entry address of `name`: call it through a function pointer of
+ * the registered signature.  A name not yet defined gets an entry too; a call
+ * to it before it is defined is a run-time error (KJIT_EUNDEF).  NULL on
+ * error. */
+void *kjit_address(kjit *jit, const char *name);
+
+/* Address of a host symbol as the JIT resolves it (NULL if absent). */
+void *kjit_host_symbol(kjit *jit, const char *name);
+
+/*
+ * Compile and run a top-level thunk: `gen` is called once to write a
+ * function `symbol` of signature "d()" into a fresh module; it is compiled at
+ * once, called, and its code freed.  *result receives its value.
+ *
+ * If a run-time error (a call to an undefined function, a failed compile at
+ * a first call, a stack overflow) happens while the thunk runs, the thunk is
+ * abandoned, the error hook is called, and KJIT_ERUNTIME or KJIT_EUNDEF is
+ * returned.  Abandoning unwinds JIT'd frames without running anything in them
+ * (frames of host functions called from JIT'd code are abandoned too: a host
+ * function that may trigger such errors must not hold resources).
+ */
+kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result);
+
+/* Run-time error hook: called on the thread where the error happened, with
+ * the status and a message such as "call to undefined function 'g'".  If the
+ * error happened outside kjit_run (a host thread calling a stub directly),
+ * the failing call returns 0 after the hook returns. */
+typedef void (*kjit_error_hook)(void *user, kjit_status status, const char *message);
+void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user);
+
+/* The calling thread's last error message ("" if none). */
+const char *kjit_errmsg(void);
+
+/* Statistics, counted since kjit_create. */
+typedef struct kjit_stats {
+    uint64_t defined;        /* kjit_define calls that succeeded (incl. redefinitions) */
+    uint64_t ir_generated;   /* generator calls for function bodies */
+    uint64_t compiled;       /* function bodies compiled to machine code */
+    uint64_t compile_us;     /* time spent in IR passes, codegen and linking */
+    uint64_t stubs;          /* stable entries created */
+    uint64_t toplevel_run;   /* kjit_run calls that ran their thunk */
+    uint64_t runtime_errors; /* run-time errors reported */
+    uint64_t compile_errors; /* generator or compile failures */
+} kjit_stats;
+
+void kjit_get_stats(kjit *jit, kjit_stats *out);
+
+/* Write the statistics as one line of JSON (no newline) into buf; returns
+ * the length it needed, like snprintf. */
+int kjit_stats_json(kjit *jit, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KJIT_H */

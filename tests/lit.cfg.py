@@ -1,0 +1,22 @@
+# lit configuration for kjit's .ks tests.  Each test file carries its RUN
+# lines and CHECK patterns; %kjit is the kjit binary under test.
+import os
+import lit.formats
+
+config.name = "kjit"
+# The internal shell: portable, and it knows `not`.
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".ks"]
+config.test_source_root = os.path.dirname(__file__)
+config.excludes = ["inputs"]
+
+kjit = lit_config.params.get("kjit")
+filecheck = lit_config.params.get("filecheck", "FileCheck")
+if not kjit:
+    lit_config.fatal("run lit with --param kjit=PATH")
+config.substitutions.append(("%kjit", kjit))
+config.substitutions.append(("FileCheck", filecheck))
+# %exit CMD...: run CMD, then print "exit: N" with its exit status.
+config.substitutions.append(("%exit", "sh " + os.path.join(os.path.dirname(__file__), "status.sh")))
+config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
+config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
