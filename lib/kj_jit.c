@@ -1,1 +1,539 @@
-/* placeholder: replaced by the JIT core */
+/*
+ * kj_jit.c — the public API (kjit_*), the function table, definitions and
+ * the lazy re-entry path.
+ *
+ * The life of a function (docs/DESIGN.md draws it):
+ *   kjit_address / a call from compiled code   → UNDEFINED, with a stub
+ *   kjit_define                                → STUB (slot → lazy entry)
+ *   first call: lazy entry → trampoline → kj_lazy_resolve → kj_materialize
+ *                                              → COMPILED (slot → code)
+ *   kjit_define again                          → STUB, old code retired
+ *
+ * Locking: every generator call and every compile happens under
+ * compile_lock, so a function is compiled exactly once however many threads
+ * call it first: the others wait on compile_lock and then find it COMPILED.
+ * `lock` guards the table and the fields of kj_fn that change; it is held
+ * only briefly and never across a generator or LLVM call.
+ */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/Target.h>
+
+#include "kj_arch.h"
+#include "kj_internal.h"
+
+static _Thread_local char tls_errmsg[KJ_ERRMSG_SIZE];
+
+kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tls_errmsg, sizeof tls_errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *kjit_errmsg(void) { return tls_errmsg; }
+
+void kjit_options_init(kjit_options *o) {
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->mode = KJIT_MODE_LAZY;
+    o->opt_level = 2;
+    o->verify = 1;
+}
+
+/* ---- names and signatures ---------------------------------------------- */
+
+/* Names beginning "__kjit" are the JIT's own (implementation names, thunks);
+ * "llvm." is LLVM's intrinsic namespace. */
+static int valid_name(const char *name) {
+    return name && name[0] && strncmp(name, "__kjit", 6) != 0 && strncmp(name, "llvm.", 5) != 0;
+}
+
+static int valid_sig(const char *sig) {
+    if (!sig || !strchr("dipv", sig[0]) || sig[1] != '(') return 0;
+    size_t n = 0;
+    const char *p = sig + 2;
+    for (; *p && *p != ')'; p++, n++)
+        if (!strchr("dip", *p) || n >= KJ_MAX_PARAMS) return 0;
+    return p[0] == ')' && p[1] == 0;
+}
+
+/* ---- the function table -------------------------------------------------- */
+
+static uint64_t hash_name(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int table_grow(kjit *jit) {
+    size_t n = jit->table_size ? jit->table_size * 2 : 256;
+    kj_fn **t = calloc(n, sizeof *t);
+    if (!t) return -1;
+    for (size_t i = 0; i < jit->table_size; i++) {
+        for (kj_fn *f = jit->table[i], *next; f; f = next) {
+            next = f->hash_next;
+            size_t b = hash_name(f->name) & (n - 1);
+            f->hash_next = t[b];
+            t[b] = f;
+        }
+    }
+    free(jit->table);
+    jit->table = t;
+    jit->table_size = n;
+    return 0;
+}
+
+static kj_fn *table_find(kjit *jit, const char *name) {
+    if (!jit->table_size) return NULL;
+    for (kj_fn *f = jit->table[hash_name(name) & (jit->table_size - 1)]; f; f = f->hash_next)
+        if (strcmp(f->name, name) == 0) return f;
+    return NULL;
+}
+
+kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
+    kj_fn *f = table_find(jit, name);
+    if (f) return f;
+    if (jit->nfns + 1 > jit->table_size / 2 && table_grow(jit) != 0) return NULL;
+    f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->name = strdup(name);
+    if (!f->name || kj_stub_alloc(jit->stubs, f, &f->stub) != 0) {
+        free(f->name);
+        free(f);
+        return NULL;
+    }
+    f->jit = jit;
+    f->state = KJ_UNDEFINED;
+    size_t b = hash_name(name) & (jit->table_size - 1);
+    f->hash_next = jit->table[b];
+    jit->table[b] = f;
+    jit->nfns++;
+    atomic_fetch_add(&jit->stats.stubs, 1);
+    return f;
+}
+
+/* ---- create / destroy ---------------------------------------------------- */
+
+static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
+static void llvm_init(void) {
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+}
+
+/* Errors ORC cannot return to a caller (e.g. from a background link). */
+static void session_error(void *ctx, LLVMErrorRef err) {
+    kjit *jit = ctx;
+    char *msg = LLVMGetErrorMessage(err);
+    snprintf(jit->session_error, sizeof jit->session_error, "%s", msg);
+    LLVMDisposeErrorMessage(msg);
+}
+
+kjit_status kjit_create(const kjit_options *opts, kjit **out) {
+    if (!out) return kj_set_error(KJIT_EINVAL, "kjit_create: out is NULL");
+    *out = NULL;
+    kjit_options o;
+    kjit_options_init(&o);
+    if (opts) {
+        if (opts->size != sizeof o)
+            return kj_set_error(KJIT_EVERSION, "kjit_options: size %zu, library expects %zu",
+                                opts->size, sizeof o);
+        o = *opts;
+    }
+    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_EAGER)
+        return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level or mode");
+    pthread_once(&llvm_once, llvm_init);
+
+    kjit *jit = calloc(1, sizeof *jit);
+    if (!jit) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    jit->opts = o;
+    pthread_mutex_init(&jit->compile_lock, NULL);
+    pthread_mutex_init(&jit->lock, NULL);
+    jit->stubs = kj_stub_manager_new();
+    if (!jit->stubs) goto oom;
+
+    LLVMErrorRef e = LLVMOrcCreateLLJIT(&jit->lljit, LLVMOrcCreateLLJITBuilder());
+    if (e) {
+        char *m = LLVMGetErrorMessage(e);
+        kj_set_error(KJIT_ECOMPILE, "cannot create LLJIT: %s", m);
+        LLVMDisposeErrorMessage(m);
+        goto fail;
+    }
+    LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit->lljit),
+                                            session_error, jit);
+    jit->jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
+    /* Symbols the code generator itself calls (memcpy, fmod, ...). */
+    LLVMOrcDefinitionGeneratorRef g;
+    e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+        &g, LLVMOrcLLJITGetGlobalPrefix(jit->lljit), NULL, NULL);
+    if (e) {
+        LLVMConsumeError(e);
+        kj_set_error(KJIT_ECOMPILE, "cannot search host symbols");
+        goto fail;
+    }
+    LLVMOrcJITDylibAddGenerator(jit->jd, g);
+
+    jit->triple = strdup(LLVMOrcLLJITGetTripleString(jit->lljit));
+    LLVMTargetRef target;
+    char *msg = NULL;
+    if (!jit->triple || LLVMGetTargetFromTriple(jit->triple, &target, &msg)) {
+        kj_set_error(KJIT_ECOMPILE, "no target for this host: %s", msg ? msg : "?");
+        LLVMDisposeMessage(msg);
+        goto fail;
+    }
+    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                                 LLVMCodeGenLevelDefault,
+                                                 LLVMCodeGenLevelAggressive};
+    jit->tm = LLVMCreateTargetMachine(target, jit->triple, cpu, features, levels[o.opt_level],
+                                      LLVMRelocPIC, LLVMCodeModelJITDefault);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    if (!jit->tm) {
+        kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
+        goto fail;
+    }
+    LLVMTargetDataRef td = LLVMCreateTargetDataLayout(jit->tm);
+    char *dl = LLVMCopyStringRepOfTargetData(td);
+    jit->datalayout = strdup(dl);
+    LLVMDisposeMessage(dl);
+    LLVMDisposeTargetData(td);
+    if (!jit->datalayout) goto oom;
+    *out = jit;
+    return KJIT_OK;
+oom:
+    kj_set_error(KJIT_ENOMEM, "out of memory");
+fail:;
+    kjit_status st = KJIT_ECOMPILE;
+    kjit_destroy(jit);
+    return st;
+}
+
+static void release_definition(kj_fn *f) {
+    if (f->release && f->user) f->release(f->user);
+    f->user = NULL;
+    f->release = NULL;
+    f->gen = NULL;
+    if (f->pending_mod) LLVMDisposeModule(f->pending_mod);
+    if (f->pending_ctx) LLVMContextDispose(f->pending_ctx);
+    f->pending_mod = NULL;
+    f->pending_ctx = NULL;
+}
+
+void kjit_destroy(kjit *jit) {
+    if (!jit) return;
+    /* Trackers must be released while the session still exists. */
+    for (size_t i = 0; i < jit->table_size; i++) {
+        for (kj_fn *f = jit->table[i], *next; f; f = next) {
+            next = f->hash_next;
+            release_definition(f);
+            if (f->rt) LLVMOrcReleaseResourceTracker(f->rt);
+            free(f->name);
+            free(f);
+        }
+    }
+    for (kj_retired *r = jit->retired, *next; r; r = next) {
+        next = r->next;
+        LLVMOrcReleaseResourceTracker(r->rt);
+        free(r);
+    }
+    free(jit->table);
+    if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
+    if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
+    kj_stub_manager_free(jit->stubs);
+    free(jit->triple);
+    free(jit->datalayout);
+    pthread_mutex_destroy(&jit->compile_lock);
+    pthread_mutex_destroy(&jit->lock);
+    free(jit);
+}
+
+/* ---- definitions ---------------------------------------------------------- */
+
+/* Implementation names are "__kjit.<n>.<name>": no registered name can take
+ * them (valid_name), and n makes every compile's symbol unique. */
+static void impl_name(kjit *jit, const char *name, char *buf, size_t len) {
+    uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
+    snprintf(buf, len, "__kjit.%llu.%s", (unsigned long long)n, name);
+}
+
+kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
+    pthread_mutex_lock(&jit->lock);
+    kj_state st = fn->state;
+    if (st == KJ_COMPILED || st == KJ_HOST) {
+        *target = kj_stub_target(fn->stub.slot);
+        pthread_mutex_unlock(&jit->lock);
+        return KJIT_OK;
+    }
+    if (st == KJ_UNDEFINED) {
+        /* Not defined by the client: perhaps a host function (extern). */
+        void *host = dlsym(RTLD_DEFAULT, fn->name);
+        if (host) {
+            fn->state = KJ_HOST;
+            fn->host = host;
+            kj_stub_point(fn->stub.slot, host);
+            *target = host;
+        }
+        pthread_mutex_unlock(&jit->lock);
+        return host ? KJIT_OK
+                    : kj_set_error(KJIT_EUNDEF, "call to undefined function '%s'", fn->name);
+    }
+    /* KJ_STUB: generate (unless lazy-ir already did) and compile. */
+    fn->state = KJ_COMPILING;
+    LLVMContextRef ctx = fn->pending_ctx;
+    LLVMModuleRef mod = fn->pending_mod;
+    fn->pending_ctx = NULL;
+    fn->pending_mod = NULL;
+    pthread_mutex_unlock(&jit->lock);
+
+    char sym[512];
+    kj_unit u = {.ctx = ctx, .mod = mod};
+    kjit_status r = KJIT_OK;
+    if (!mod) {
+        /* The implementation name is chosen per generation. */
+        impl_name(jit, fn->name, sym, sizeof sym);
+        u.symbol = sym;
+        r = kj_unit_open(jit, &u, fn->name);
+        if (r == KJIT_OK) {
+            atomic_fetch_add(&jit->stats.ir_generated, 1);
+            r = kj_unit_generate(jit, &u, fn->gen, fn->user);
+        }
+    } else {
+        /* lazy-ir: the module's one definition is the implementation. */
+        LLVMValueRef f = LLVMGetFirstFunction(mod);
+        while (f && LLVMIsDeclaration(f)) f = LLVMGetNextFunction(f);
+        size_t len;
+        snprintf(sym, sizeof sym, "%s", f ? LLVMGetValueName2(f, &len) : "");
+        u.symbol = sym;
+    }
+    if (r == KJIT_OK && !compile) {
+        /* lazy-ir at definition: keep the IR for the first call. */
+        pthread_mutex_lock(&jit->lock);
+        fn->pending_ctx = u.ctx;
+        fn->pending_mod = u.mod;
+        fn->state = KJ_STUB;
+        pthread_mutex_unlock(&jit->lock);
+        return KJIT_OK;
+    }
+    if (r == KJIT_OK) {
+        r = kj_compile(jit, &u);
+    } else {
+        kj_unit_discard(&u);
+    }
+    pthread_mutex_lock(&jit->lock);
+    if (r == KJIT_OK) {
+        fn->rt = u.rt;
+        fn->state = KJ_COMPILED;
+        kj_stub_point(fn->stub.slot, u.addr);
+        *target = u.addr;
+        atomic_fetch_add(&jit->stats.compiled, 1);
+    } else {
+        fn->state = KJ_STUB; /* not wedged: the next call tries again */
+        atomic_fetch_add(&jit->stats.compile_errors, 1);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (r != KJIT_OK) {
+        char msg[KJ_ERRMSG_SIZE];
+        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
+        kj_set_error(r, "cannot compile '%s': %s", fn->name, msg);
+    }
+    return r;
+}
+
+/* Called by the re-entry trampoline on a call through a stub whose function
+ * has no code yet.  Returns where the call continues. */
+void *kj_lazy_resolve(void **slot) {
+    kj_fn *fn = kj_stub_owner(slot);
+    kjit *jit = fn->jit;
+    if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
+    void *target = NULL;
+    pthread_mutex_lock(&jit->compile_lock);
+    kjit_status st = kj_materialize(jit, fn, 1, &target);
+    pthread_mutex_unlock(&jit->compile_lock);
+    if (st != KJIT_OK) {
+        /* Every lock is released; nothing is half-updated. */
+        char msg[KJ_ERRMSG_SIZE];
+        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
+        return kj_trap_raise(jit, st, msg);
+    }
+    return target;
+}
+
+/* Swap in a new definition of fn (locks held by the caller). */
+static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved) {
+    if (fn->sig[0] && strcmp(fn->sig, sig) != 0)
+        return kj_set_error(KJIT_ESIG, "'%s' is %s; cannot redefine it as %s", fn->name, fn->sig,
+                            sig);
+    /* Hand the old definition back for release outside the locks. */
+    saved->user = fn->user;
+    saved->release = fn->release;
+    saved->pending_ctx = fn->pending_ctx;
+    saved->pending_mod = fn->pending_mod;
+    fn->user = NULL;
+    fn->release = NULL;
+    fn->pending_ctx = NULL;
+    fn->pending_mod = NULL;
+    if (fn->rt) {
+        /* The old code may still be running on some thread: retire it; it is
+         * freed when the JIT is destroyed. */
+        kj_retired *r = malloc(sizeof *r);
+        if (r) {
+            r->rt = fn->rt;
+            r->next = jit->retired;
+            jit->retired = r;
+        } else {
+            LLVMOrcReleaseResourceTracker(fn->rt); /* the JITDylib keeps the code */
+        }
+        fn->rt = NULL;
+    }
+    snprintf(fn->sig, sizeof fn->sig, "%s", sig);
+    fn->version++;
+    return KJIT_OK;
+}
+
+kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_generator gen,
+                        void *user, kjit_release release) {
+    if (!jit || !gen || !valid_name(name) || !valid_sig(sig))
+        return kj_set_error(KJIT_EINVAL, "kjit_define: bad name, signature or generator");
+    pthread_mutex_lock(&jit->compile_lock);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+    kj_fn old = {0};
+    kjit_status st = fn ? redefine(jit, fn, sig, &old)
+                        : kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+    if (st == KJIT_OK) {
+        fn->gen = gen;
+        fn->user = user;
+        fn->release = release;
+        fn->host = NULL;
+        fn->state = KJ_STUB;
+        kj_stub_point(fn->stub.slot, fn->stub.lazy);
+        atomic_fetch_add(&jit->stats.defined, 1);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (st == KJIT_OK && jit->opts.mode != KJIT_MODE_LAZY) {
+        void *target;
+        st = kj_materialize(jit, fn, jit->opts.mode == KJIT_MODE_EAGER, &target);
+    }
+    pthread_mutex_unlock(&jit->compile_lock);
+    release_definition(&old);
+    return st;
+}
+
+kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr) {
+    if (!jit || !addr || !valid_name(name) || !valid_sig(sig))
+        return kj_set_error(KJIT_EINVAL, "kjit_define_host: bad name, signature or address");
+    pthread_mutex_lock(&jit->compile_lock);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+    kj_fn old = {0};
+    kjit_status st = fn ? redefine(jit, fn, sig, &old)
+                        : kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+    if (st == KJIT_OK) {
+        fn->state = KJ_HOST;
+        fn->host = addr;
+        kj_stub_point(fn->stub.slot, addr);
+        atomic_fetch_add(&jit->stats.defined, 1);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    pthread_mutex_unlock(&jit->compile_lock);
+    release_definition(&old);
+    return st;
+}
+
+void *kjit_address(kjit *jit, const char *name) {
+    if (!jit || !valid_name(name)) {
+        kj_set_error(KJIT_EINVAL, "kjit_address: bad name");
+        return NULL;
+    }
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+    pthread_mutex_unlock(&jit->lock);
+    if (!fn) {
+        kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+        return NULL;
+    }
+    return fn->stub.entry;
+}
+
+void *kjit_host_symbol(kjit *jit, const char *name) {
+    (void)jit;
+    return name ? dlsym(RTLD_DEFAULT, name) : NULL;
+}
+
+/* ---- top-level thunks ----------------------------------------------------- */
+
+kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) {
+    if (!jit || !gen || !result) return kj_set_error(KJIT_EINVAL, "kjit_run: bad argument");
+    char sym[64];
+    uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
+    snprintf(sym, sizeof sym, "__kjit.top%llu", (unsigned long long)n);
+    kj_unit u = {.symbol = sym};
+
+    pthread_mutex_lock(&jit->compile_lock);
+    kjit_status st = kj_unit_open(jit, &u, sym);
+    if (st == KJIT_OK) st = kj_unit_generate(jit, &u, gen, user);
+    if (st == KJIT_OK)
+        st = kj_compile(jit, &u);
+    else
+        kj_unit_discard(&u);
+    pthread_mutex_unlock(&jit->compile_lock);
+    if (st != KJIT_OK) {
+        atomic_fetch_add(&jit->stats.compile_errors, 1);
+        return st;
+    }
+
+    double (*thunk)(void) = (double (*)(void))u.addr;
+    atomic_fetch_add(&jit->stats.toplevel_run, 1);
+    st = kj_trap_run(jit, thunk, result);
+
+    /* The thunk's code is freed at once: memory stays flat however many
+     * top-level expressions run. */
+    LLVMErrorRef e = LLVMOrcResourceTrackerRemove(u.rt);
+    if (e) LLVMConsumeError(e);
+    LLVMOrcReleaseResourceTracker(u.rt);
+    if ((n & 1023) == 1023)
+        LLVMOrcSymbolStringPoolClearDeadEntries(
+            LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(jit->lljit)));
+    return st;
+}
+
+void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user) {
+    pthread_mutex_lock(&jit->lock);
+    jit->hook = hook;
+    jit->hook_user = user;
+    pthread_mutex_unlock(&jit->lock);
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+void kjit_get_stats(kjit *jit, kjit_stats *s) {
+    s->defined = atomic_load(&jit->stats.defined);
+    s->ir_generated = atomic_load(&jit->stats.ir_generated);
+    s->compiled = atomic_load(&jit->stats.compiled);
+    s->compile_us = atomic_load(&jit->stats.compile_us);
+    s->stubs = atomic_load(&jit->stats.stubs);
+    s->toplevel_run = atomic_load(&jit->stats.toplevel_run);
+    s->runtime_errors = atomic_load(&jit->stats.runtime_errors);
+    s->compile_errors = atomic_load(&jit->stats.compile_errors);
+}
+
+int kjit_stats_json(kjit *jit, char *buf, size_t len) {
+    kjit_stats s;
+    kjit_get_stats(jit, &s);
+    return snprintf(buf, len,
+                    "{\"defined\":%llu,\"ir_generated\":%llu,\"compiled\":%llu,"
+                    "\"compile_us\":%llu,\"stubs\":%llu,\"toplevel_run\":%llu,"
+                    "\"runtime_errors\":%llu,\"compile_errors\":%llu}",
+                    (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
+                    (unsigned long long)s.compiled, (unsigned long long)s.compile_us,
+                    (unsigned long long)s.stubs, (unsigned long long)s.toplevel_run,
+                    (unsigned long long)s.runtime_errors, (unsigned long long)s.compile_errors);
+}

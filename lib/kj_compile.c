@@ -1,0 +1,170 @@
+/*
+ * kj_compile.c — the pipeline that turns one generated module into code:
+ *
+ *     open → generate → verify → optimise → publish callees → emit object
+ *          → add to the JITDylib (own ResourceTracker) → look up
+ *
+ * kjit compiles modules itself (its own TargetMachine, its own pass
+ * pipeline) and hands LLJIT finished objects: LLJIT links them, resolves
+ * symbols and owns the memory.  That keeps the optimisation and codegen level
+ * a per-compile choice, and keeps compile time measurable phase by phase.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "kj_internal.h"
+
+static uint64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name) {
+    u->ctx = LLVMContextCreate();
+    if (!u->ctx) return kj_set_error(KJIT_ENOMEM, "cannot create an LLVM context");
+    u->mod = LLVMModuleCreateWithNameInContext(module_name, u->ctx);
+    LLVMSetTarget(u->mod, jit->triple);
+    LLVMSetDataLayout(u->mod, jit->datalayout);
+    u->addr = NULL;
+    u->rt = NULL;
+    return KJIT_OK;
+}
+
+void kj_unit_discard(kj_unit *u) {
+    if (u->mod) LLVMDisposeModule(u->mod);
+    if (u->ctx) LLVMContextDispose(u->ctx);
+    u->mod = NULL;
+    u->ctx = NULL;
+}
+
+kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user) {
+    char err[KJ_ERRMSG_SIZE] = "";
+    int r = gen(user, u->mod, u->symbol, err, sizeof err);
+    if (r != 0) return kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "generator failed");
+    LLVMValueRef f = LLVMGetNamedFunction(u->mod, u->symbol);
+    if (!f || LLVMIsDeclaration(f))
+        return kj_set_error(KJIT_EGEN, "generator did not define '%s'", u->symbol);
+    return KJIT_OK;
+}
+
+/* Take the error's message into the thread's error text; consumes err. */
+static kjit_status llvm_error(kjit_status st, const char *what, LLVMErrorRef err) {
+    char *msg = LLVMGetErrorMessage(err);
+    kj_set_error(st, "%s: %s", what, msg);
+    LLVMDisposeErrorMessage(msg);
+    return st;
+}
+
+kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod) {
+    LLVMOrcCSymbolMapPair batch[64];
+    size_t n = 0;
+    kjit_status st = KJIT_OK;
+    pthread_mutex_lock(&jit->lock);
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0) continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+        if (!fn) {
+            st = kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+            break;
+        }
+        if (fn->published) continue;
+        fn->published = 1;
+        batch[n].Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, name);
+        batch[n].Sym.Address = (LLVMOrcExecutorAddress)(uintptr_t)fn->stub.entry;
+        batch[n].Sym.Flags.GenericFlags =
+            LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable;
+        batch[n].Sym.Flags.TargetFlags = 0;
+        if (++n == sizeof batch / sizeof batch[0]) {
+            LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(batch, n));
+            n = 0;
+            if (e) {
+                st = llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
+                break;
+            }
+        }
+    }
+    if (n > 0 && st == KJIT_OK) {
+        LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(batch, n));
+        if (e) st = llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    return st;
+}
+
+kjit_status kj_compile(kjit *jit, kj_unit *u) {
+    uint64_t t0 = now_us();
+    kjit_status st = KJIT_OK;
+    LLVMMemoryBufferRef obj = NULL;
+
+    if (jit->opts.verify) {
+        char *msg = NULL;
+        if (LLVMVerifyModule(u->mod, LLVMReturnStatusAction, &msg)) {
+            st = kj_set_error(KJIT_ECOMPILE, "invalid IR for '%s': %s", u->symbol, msg);
+            LLVMDisposeMessage(msg);
+            goto out;
+        }
+        LLVMDisposeMessage(msg);
+    }
+
+    /* -O0: registers for the allocas and nothing else; -On: LLVM's default
+     * pipeline at that level, tuned for the host CPU. */
+    char passes[32];
+    if (jit->opts.opt_level <= 0)
+        snprintf(passes, sizeof passes, "mem2reg");
+    else
+        snprintf(passes, sizeof passes, "default<O%d>", jit->opts.opt_level);
+    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef e = LLVMRunPasses(u->mod, passes, jit->tm, pbo);
+    LLVMDisposePassBuilderOptions(pbo);
+    if (e) {
+        st = llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
+        goto out;
+    }
+
+    st = kj_publish_callees(jit, u->mod);
+    if (st != KJIT_OK) goto out;
+
+    char *msg = NULL;
+    if (LLVMTargetMachineEmitToMemoryBuffer(jit->tm, u->mod, LLVMObjectFile, &msg, &obj)) {
+        st = kj_set_error(KJIT_ECOMPILE, "code generation failed for '%s': %s", u->symbol,
+                          msg ? msg : "?");
+        LLVMDisposeMessage(msg);
+        goto out;
+    }
+    kj_unit_discard(u);
+
+    u->rt = LLVMOrcJITDylibCreateResourceTracker(jit->jd);
+    e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
+    obj = NULL;
+    if (e) {
+        st = llvm_error(KJIT_ECOMPILE, "cannot add object", e);
+        goto out;
+    }
+    LLVMOrcExecutorAddress addr = 0;
+    e = LLVMOrcLLJITLookup(jit->lljit, &addr, u->symbol);
+    if (e) {
+        st = llvm_error(KJIT_ECOMPILE, "cannot link", e);
+        goto out;
+    }
+    u->addr = (void *)(uintptr_t)addr;
+
+out:
+    if (obj) LLVMDisposeMemoryBuffer(obj);
+    kj_unit_discard(u);
+    if (st != KJIT_OK && u->rt) {
+        LLVMErrorRef re = LLVMOrcResourceTrackerRemove(u->rt);
+        if (re) LLVMConsumeError(re);
+        LLVMOrcReleaseResourceTracker(u->rt);
+        u->rt = NULL;
+    }
+    atomic_fetch_add(&jit->stats.compile_us, now_us() - t0);
+    return st;
+}

@@ -1,0 +1,134 @@
+/*
+ * kj_internal.h — libkjit's private types, shared by its modules.  Never
+ * installed; clients see only include/kjit.h.
+ *
+ * Ownership at a glance:
+ *   kjit         owns the LLJIT, the target machines, the stub manager, the
+ *                function table and every kj_fn in it.
+ *   kj_fn        owns its name, its generator's user data (released through
+ *                the client's release callback), the ResourceTracker of its
+ *                current code and, in lazy-ir mode, its not-yet-compiled IR.
+ *   kj_compile   takes a module (and its context) and always disposes of both.
+ */
+#ifndef KJ_INTERNAL_H
+#define KJ_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "kjit.h"
+#include "kj_stub.h"
+
+#define KJ_MAX_PARAMS 64
+#define KJ_ERRMSG_SIZE 512
+
+/* Where a function is in its life. */
+typedef enum kj_state {
+    KJ_UNDEFINED,   /* called or addressed, but nothing defines it (yet) */
+    KJ_STUB,        /* defined; its slot points at the lazy entry */
+    KJ_COMPILING,   /* one thread is generating/compiling it; others wait */
+    KJ_COMPILED,    /* its slot points at compiled code */
+    KJ_HOST         /* its slot points at a host function */
+} kj_state;
+
+typedef struct kj_fn {
+    struct kj_fn *hash_next;
+    kjit *jit;
+    char *name;
+    char sig[KJ_MAX_PARAMS + 4];  /* "d(dd)"; "" while undefined */
+    kj_stub stub;
+    int published;                /* name defined as an absolute symbol in the JITDylib */
+
+    /* Guarded by kjit.lock: */
+    kj_state state;
+    uint64_t version;             /* bumped by every (re)definition */
+    kjit_generator gen;
+    void *user;
+    kjit_release release;
+    void *host;                   /* KJ_HOST: the host address */
+    LLVMOrcResourceTrackerRef rt; /* code of the current body */
+    LLVMContextRef pending_ctx;   /* lazy-ir: IR generated at definition */
+    LLVMModuleRef pending_mod;
+} kj_fn;
+
+/* Retired code waiting to be freed. */
+typedef struct kj_retired {
+    struct kj_retired *next;
+    LLVMOrcResourceTrackerRef rt;
+} kj_retired;
+
+struct kjit {
+    kjit_options opts;
+    LLVMOrcLLJITRef lljit;
+    LLVMOrcJITDylibRef jd;
+    LLVMTargetMachineRef tm;      /* code generation; used under compile_lock */
+    char *triple;
+    char *datalayout;
+
+    /* Lock order: compile_lock, then lock. */
+    pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */
+    pthread_mutex_t lock;         /* function table and function states */
+
+    kj_stubs *stubs;
+    kj_fn **table;
+    size_t table_size, nfns;
+    kj_retired *retired;
+
+    kjit_error_hook hook;
+    void *hook_user;
+
+    _Atomic uint64_t toplevel_seq;
+    char session_error[KJ_ERRMSG_SIZE];  /* last ExecutionSession error, under lock */
+
+    struct {
+        _Atomic uint64_t defined, ir_generated, compiled, compile_us, stubs, toplevel_run,
+            runtime_errors, compile_errors;
+    } stats;
+};
+
+/* kj_jit.c */
+kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name);  /* under lock; NULL on OOM */
+/* Bring fn to a callable state (compile, bind to host, ...) and return the
+ * address its stub should reach.  Caller holds compile_lock, not lock. */
+kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target);
+kjit_status kj_set_error(kjit_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* kj_compile.c: the pipeline from a generated module to callable code. */
+typedef struct kj_unit {
+    LLVMContextRef ctx;      /* owned by the unit until kj_compile disposes of it */
+    LLVMModuleRef mod;
+    const char *symbol;      /* the function to look up once linked */
+    void *addr;              /* out: its address */
+    LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
+} kj_unit;
+
+/* Create an empty module (and its own context) ready for a generator. */
+kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name);
+/* Call gen to fill the unit; counts ir_generated. */
+kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user);
+/* Verify, optimise, emit, link, look up.  Always disposes of u->mod and
+ * u->ctx.  Caller holds compile_lock. */
+kjit_status kj_compile(kjit *jit, kj_unit *u);
+/* Dispose of a unit that will not be compiled. */
+void kj_unit_discard(kj_unit *u);
+/* Make every function the module calls resolvable: give each a stub and
+ * define its name in the JITDylib.  Takes jit->lock. */
+kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod);
+
+/* kj_trap.c: protected calls into JIT'd code and run-time errors. */
+kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result);
+/* Report a run-time error on this thread.  Inside kj_trap_run it does not
+ * return (the running thunk is abandoned); outside, it calls the hook and
+ * returns the address the failing call should continue at. */
+void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg);
+/* Whether this thread has enough stack left to compile safely. */
+int kj_trap_stack_ok(void);
+void kj_trap_global_init(void);
+
+#endif
