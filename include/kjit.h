@@ -115,7 +115,13 @@ void kjit_destroy(kjit *jit);
  * the mode.  Redefining a function keeps its address; the signature must be
  * the same as before (KJIT_ESIG otherwise, and the old definition stays).
  * The JIT calls release(user) when it no longer needs user (release may be
- * NULL).  On failure release is not called and the caller keeps user.
+ * NULL).
+ *
+ * Returns KJIT_OK when the definition is in place.  KJIT_EGEN or
+ * KJIT_ECOMPILE (lazy-ir and eager modes) mean the definition is in place but
+ * generating or compiling it at once failed: the JIT owns user, and a first
+ * call will try again.  Any other status means the definition was refused:
+ * release is not called and the caller keeps user.
  */
 kjit_status kjit_define(kjit *jit, const char *name, const char *sig,
                         kjit_generator gen, void *user, kjit_release release);

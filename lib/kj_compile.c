@@ -27,7 +27,7 @@ static uint64_t now_us(void) {
 
 kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name) {
     u->ctx = LLVMContextCreate();
-    if (!u->ctx) return kj_set_error(KJIT_ENOMEM, "cannot create an LLVM context");
+    if (!u->ctx) return kj_set_error(KJIT_ECOMPILE, "cannot create an LLVM context");
     u->mod = LLVMModuleCreateWithNameInContext(module_name, u->ctx);
     LLVMSetTarget(u->mod, jit->triple);
     LLVMSetDataLayout(u->mod, jit->datalayout);

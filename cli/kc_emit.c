@@ -1,0 +1,160 @@
+/*
+ * kc_emit.c — the whole-program module of --emit=llvm (see kc_emit.h).
+ */
+#include "kc_emit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+
+#include "kc_runtime.h"
+#include "ks_irgen.h"
+
+struct kc_emit {
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    int quiet;
+    int ntop;
+};
+
+kc_emit *kc_emit_new(int quiet) {
+    kc_emit *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->ctx = LLVMContextCreate();
+    e->mod = LLVMModuleCreateWithNameInContext("kjit", e->ctx);
+    e->quiet = quiet;
+    return e;
+}
+
+int kc_emit_item(kc_emit *e, const ks_item *item, char *err, size_t errlen) {
+    if (item->kind == KS_ITEM_DEF) return ks_irgen_item(item, e->mod, item->proto->name, err, errlen);
+    if (item->kind != KS_ITEM_EXPR) return 0;
+    char name[32];
+    snprintf(name, sizeof name, "__kjit_top.%d", e->ntop++);
+    return ks_irgen_item(item, e->mod, name, err, errlen);
+}
+
+static LLVMValueRef declare(LLVMModuleRef m, const char *name, LLVMTypeRef ty) {
+    LLVMValueRef f = LLVMGetNamedFunction(m, name);
+    return f ? f : LLVMAddFunction(m, name, ty);
+}
+
+static LLVMValueRef cstring(LLVMBuilderRef b, const char *s) {
+    return LLVMBuildGlobalStringPtr(b, s, "");
+}
+
+/* Bodies for the host functions the program declared but cannot get from
+ * lli's process. */
+static void host_bodies(kc_emit *e, LLVMBuilderRef b) {
+    LLVMTypeRef dbl = LLVMDoubleTypeInContext(e->ctx), i32 = LLVMInt32TypeInContext(e->ctx);
+    LLVMTypeRef ptr = LLVMPointerTypeInContext(e->ctx, 0);
+    LLVMTypeRef putchar_ty = LLVMFunctionType(i32, &i32, 1, 0);
+    LLVMTypeRef printf_ty = LLVMFunctionType(i32, &ptr, 1, 1);
+    for (int i = 0; kc_runtime_names[i]; i++) {
+        LLVMValueRef f = LLVMGetNamedFunction(e->mod, kc_runtime_names[i]);
+        if (!f || !LLVMIsDeclaration(f)) continue;
+        LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(e->ctx, f, "entry"));
+        const char *n = kc_runtime_names[i];
+        if (strcmp(n, "putchard") == 0 && LLVMCountParams(f) == 1) {
+            LLVMValueRef c = LLVMBuildFPToSI(b, LLVMGetParam(f, 0), i32, "");
+            LLVMBuildCall2(b, putchar_ty, declare(e->mod, "putchar", putchar_ty), &c, 1, "");
+        } else if (strcmp(n, "printd") == 0 && LLVMCountParams(f) == 1) {
+            LLVMValueRef args[2] = {cstring(b, "%f\n"), LLVMGetParam(f, 0)};
+            LLVMBuildCall2(b, printf_ty, declare(e->mod, "printf", printf_ty), args, 2, "");
+        } else {
+            LLVMValueRef nl = LLVMConstInt(i32, '\n', 0);
+            LLVMBuildCall2(b, putchar_ty, declare(e->mod, "putchar", putchar_ty), &nl, 1, "");
+        }
+        LLVMBuildRet(b, LLVMConstReal(dbl, 0.0));
+    }
+}
+
+/* void __kjit_print(double v): the shortest %.Ng (N = 1..17) that strtod
+ * reads back as v, or "nan" — the same text kjit prints. */
+static LLVMValueRef print_fn(kc_emit *e, LLVMBuilderRef b) {
+    LLVMContextRef c = e->ctx;
+    LLVMTypeRef dbl = LLVMDoubleTypeInContext(c), i32 = LLVMInt32TypeInContext(c);
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(c), ptr = LLVMPointerTypeInContext(c, 0);
+    LLVMTypeRef vd = LLVMVoidTypeInContext(c);
+    LLVMTypeRef snprintf_params[] = {ptr, i64, ptr};
+    LLVMTypeRef snprintf_ty = LLVMFunctionType(i32, snprintf_params, 3, 1);
+    LLVMTypeRef strtod_params[] = {ptr, ptr};
+    LLVMTypeRef strtod_ty = LLVMFunctionType(dbl, strtod_params, 2, 0);
+    LLVMTypeRef puts_ty = LLVMFunctionType(i32, &ptr, 1, 0);
+    LLVMValueRef f = LLVMAddFunction(e->mod, "__kjit_print", LLVMFunctionType(vd, &dbl, 1, 0));
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c, f, "entry");
+    LLVMBasicBlockRef nan = LLVMAppendBasicBlockInContext(c, f, "nan");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(c, f, "loop");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(c, f, "next");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c, f, "done");
+    LLVMValueRef v = LLVMGetParam(f, 0);
+
+    LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef buf = LLVMBuildArrayAlloca(b, LLVMInt8TypeInContext(c), LLVMConstInt(i32, 40, 0), "buf");
+    LLVMBuildCondBr(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), nan, loop);
+
+    LLVMPositionBuilderAtEnd(b, nan);
+    LLVMValueRef s = cstring(b, "nan");
+    LLVMBuildCall2(b, puts_ty, declare(e->mod, "puts", puts_ty), &s, 1, "");
+    LLVMBuildRetVoid(b);
+
+    LLVMPositionBuilderAtEnd(b, loop);
+    LLVMValueRef p = LLVMBuildPhi(b, i32, "p");
+    LLVMValueRef sargs[] = {buf, LLVMConstInt(i64, 40, 0), cstring(b, "%.*g"), p, v};
+    LLVMBuildCall2(b, snprintf_ty, declare(e->mod, "snprintf", snprintf_ty), sargs, 5, "");
+    LLVMValueRef targs[] = {buf, LLVMConstPointerNull(ptr)};
+    LLVMValueRef back = LLVMBuildCall2(b, strtod_ty, declare(e->mod, "strtod", strtod_ty), targs, 2, "");
+    LLVMValueRef same = LLVMBuildFCmp(b, LLVMRealOEQ, back, v, "");
+    LLVMValueRef last = LLVMBuildICmp(b, LLVMIntSGE, p, LLVMConstInt(i32, 17, 0), "");
+    LLVMBuildCondBr(b, LLVMBuildOr(b, same, last, ""), done, next);
+
+    LLVMPositionBuilderAtEnd(b, next);
+    LLVMValueRef p1 = LLVMBuildAdd(b, p, LLVMConstInt(i32, 1, 0), "");
+    LLVMBuildBr(b, loop);
+    LLVMValueRef inc_v[] = {LLVMConstInt(i32, 1, 0), p1};
+    LLVMBasicBlockRef inc_b[] = {entry, next};
+    LLVMAddIncoming(p, inc_v, inc_b, 2);
+
+    LLVMPositionBuilderAtEnd(b, done);
+    LLVMBuildCall2(b, puts_ty, declare(e->mod, "puts", puts_ty), &buf, 1, "");
+    LLVMBuildRetVoid(b);
+    return f;
+}
+
+int kc_emit_finish(kc_emit *e, FILE *out, char *err, size_t errlen) {
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(e->ctx);
+    host_bodies(e, b);
+    LLVMValueRef print = e->quiet ? NULL : print_fn(e, b);
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(e->ctx), dbl = LLVMDoubleTypeInContext(e->ctx);
+    LLVMTypeRef top_ty = LLVMFunctionType(dbl, NULL, 0, 0);
+    LLVMValueRef main_fn = LLVMAddFunction(e->mod, "main", LLVMFunctionType(i32, NULL, 0, 0));
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(e->ctx, main_fn, "entry"));
+    for (int i = 0; i < e->ntop; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "__kjit_top.%d", i);
+        LLVMValueRef v = LLVMBuildCall2(b, top_ty, LLVMGetNamedFunction(e->mod, name), NULL, 0, "");
+        if (print) LLVMBuildCall2(b, LLVMGlobalGetValueType(print), print, &v, 1, "");
+    }
+    LLVMBuildRet(b, LLVMConstInt(i32, 0, 0));
+    LLVMDisposeBuilder(b);
+
+    int rc = 0;
+    char *msg = NULL;
+    if (LLVMVerifyModule(e->mod, LLVMReturnStatusAction, &msg)) {
+        snprintf(err, errlen, "invalid module: %s", msg);
+        rc = -1;
+    } else {
+        char *text = LLVMPrintModuleToString(e->mod);
+        fputs(text, out);
+        LLVMDisposeMessage(text);
+    }
+    LLVMDisposeMessage(msg);
+    LLVMDisposeModule(e->mod);
+    LLVMContextDispose(e->ctx);
+    free(e);
+    return rc;
+}

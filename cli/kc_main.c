@@ -1,0 +1,185 @@
+/*
+ * kc_main.c — the `kjit` command: options, inputs, and the choice between
+ * running files, a -e string, standard input, or the REPL.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kc_repl.h"
+#include "kc_session.h"
+
+/* The options, written once: the parser and --help both read this table.
+ * X(id, spelling, argument, help). */
+#define KC_OPTIONS(X)                                                                     \
+    X(EXPR, "-e ", "CODE", "run CODE (may be repeated; runs in order with the files)")     \
+    X(QUIET, "-q, --quiet", NULL, "print no values, only what the program prints")        \
+    X(CHECK, "--check", NULL, "parse and check only; run nothing")                        \
+    X(EMIT, "--emit=", "ast|llvm",                                                        \
+      "print each item's syntax tree, or the whole program as one LLVM module "           \
+      "(runnable with lli-19), instead of running")                                       \
+    X(OPT, "-O0 .. -O3", NULL, "optimisation level of compiled functions, 0..3 (default 2)")     \
+    X(JIT, "--jit=", "lazy|lazy-ir|eager",                                                \
+      "when functions are compiled: at first call from the syntax tree (default), "       \
+      "at first call from IR generated at definition, or at definition")                  \
+    X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
+    X(VERSION, "--version", NULL, "print the version and exit")                           \
+    X(HELP, "-h, --help", NULL, "show this help and exit")
+
+/* One option's help: spelling in a 24-column field, text wrapped at 79. */
+static void help_line(FILE *out, const char *spelling, const char *arg, const char *text) {
+    char head[64];
+    snprintf(head, sizeof head, "%s%s", spelling, arg ? arg : "");
+    int col = fprintf(out, "  %s", head);
+    if (col > 25) {
+        fputc('\n', out);
+        col = 0;
+    }
+    while (*text) {
+        fprintf(out, "%*s", 26 - col, "");
+        int n = (int)strlen(text);
+        if (n > 53) {
+            n = 53;
+            while (n > 0 && text[n] != ' ') n--;
+        }
+        fprintf(out, "%.*s\n", n, text);
+        text += n;
+        while (*text == ' ') text++;
+        col = 0;
+    }
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: kjit [options] [FILE... | -]\n"
+            "Runs Kaleidoscope programs with a lazy JIT.  Each top-level expression's value\n"
+            "is printed on its own line.  With no FILE and standard input a terminal, starts\n"
+            "the REPL; '-' or a pipe reads standard input.  Exit status: 0, 1 if any error\n"
+            "was reported, 2 for a usage error.\n\noptions:\n");
+#define KC_X_HELP(id, spelling, arg, text) help_line(out, spelling, arg, text);
+    KC_OPTIONS(KC_X_HELP)
+#undef KC_X_HELP
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "kjit: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try kjit --help)\n");
+    return 2;
+}
+
+/* Read a whole file (or stdin for "-") into a malloc'd buffer. */
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *b = realloc(buf, cap *= 2);
+        if (!b) free(buf);
+        buf = b;
+    }
+    int err = ferror(f);
+    if (f != stdin) fclose(f);
+    if (err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* An input in command-line order: a file name, or -e code. */
+typedef struct kc_input {
+    const char *arg;
+    int is_code;
+} kc_input;
+
+int main(int argc, char **argv) {
+    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_LAZY};
+    kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    int ninputs = 0, only_files = 0;
+    if (!inputs) return 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
+            inputs[ninputs++] = (kc_input){a, 0};
+        } else if (strcmp(a, "--") == 0) {
+            only_files = 1;
+        } else if (strcmp(a, "-e") == 0) {
+            if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
+            inputs[ninputs++] = (kc_input){argv[++i], 1};
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            cfg.quiet = 1;
+        } else if (strcmp(a, "--check") == 0) {
+            cfg.check = 1;
+        } else if (strcmp(a, "--emit=ast") == 0) {
+            cfg.emit = KC_EMIT_AST;
+        } else if (strcmp(a, "--emit=llvm") == 0) {
+            cfg.emit = KC_EMIT_LLVM;
+        } else if (a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && a[3] == 0) {
+            cfg.opt_level = a[2] - '0';
+        } else if (strcmp(a, "--jit=lazy") == 0) {
+            cfg.mode = KJIT_MODE_LAZY;
+        } else if (strcmp(a, "--jit=lazy-ir") == 0) {
+            cfg.mode = KJIT_MODE_LAZY_IR;
+        } else if (strcmp(a, "--jit=eager") == 0) {
+            cfg.mode = KJIT_MODE_EAGER;
+        } else if (strcmp(a, "--stats") == 0) {
+            cfg.stats = 1;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("kjit %s (LLVM 19)\n", KJIT_VERSION_STRING);
+            free(inputs);
+            return 0;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            free(inputs);
+            return 0;
+        } else {
+            free(inputs);
+            return usage_error("unknown option '%s'", a);
+        }
+    }
+
+    kc_session *s = kc_session_new(&cfg);
+    if (!s) {
+        free(inputs);
+        return 1;
+    }
+    int io_error = 0;
+    if (ninputs == 0 && isatty(STDIN_FILENO) && !cfg.emit && !cfg.check) {
+        kc_repl_run(s);
+    } else {
+        if (ninputs == 0) inputs[ninputs++] = (kc_input){"-", 0};
+        for (int i = 0; i < ninputs; i++) {
+            ks_source src = {.first_line = 1};
+            if (inputs[i].is_code) {
+                src.name = strdup("-e");
+                src.len = strlen(inputs[i].arg);
+                src.text = strdup(inputs[i].arg);
+            } else {
+                size_t len = 0;
+                char *text = slurp(inputs[i].arg, &len);
+                if (!text) {
+                    fflush(stdout);
+                    fprintf(stderr, "kjit: error: cannot read '%s': %s\n", inputs[i].arg,
+                            strerror(errno ? errno : EIO));
+                    io_error = 1;
+                    continue;
+                }
+                src.text = text;
+                src.len = len;
+                src.name = strdup(strcmp(inputs[i].arg, "-") == 0 ? "<stdin>" : inputs[i].arg);
+            }
+            if (!src.name || !src.text) abort();
+            kc_session_run(s, &src, 0);
+        }
+    }
+    free(inputs);
+    int status = kc_session_end(s);
+    return status ? status : io_error;
+}

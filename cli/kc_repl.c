@@ -1,0 +1,91 @@
+/*
+ * kc_repl.c — the REPL (see kc_repl.h).
+ *
+ * Lines accumulate in a pending buffer.  After each line the pending text is
+ * handed to the session as one source; an item cut short by the end of the
+ * text stays pending and the prompt changes to the continuation prompt.
+ * Line numbers in diagnostics count from the start of the REPL session.
+ */
+#include "kc_repl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <editline/readline.h>
+
+#define KC_REPL_COMMANDS(X)                          \
+    X(":help", "show this help")                     \
+    X(":quit", "leave kjit (also Ctrl-D)")
+
+static void help(void) {
+    puts("Enter Kaleidoscope definitions and expressions; each expression's value is printed.");
+    puts("An item may span lines: the prompt changes to '...>' until it is complete.");
+#define KC_X_HELP(cmd, text) printf("  %-8s %s\n", cmd, text);
+    KC_REPL_COMMANDS(KC_X_HELP)
+#undef KC_X_HELP
+    fflush(stdout);
+}
+
+/* A `:` command typed at the main prompt.  Returns 1 to quit. */
+static int command(const char *line) {
+    char word[32];
+    if (sscanf(line, " %31s", word) != 1) return 0;
+    if (strcmp(word, ":quit") == 0 || strcmp(word, ":q") == 0) return 1;
+    if (strcmp(word, ":help") == 0 || strcmp(word, ":h") == 0) {
+        help();
+    } else {
+        fprintf(stderr, "kjit: unknown command '%s' (try :help)\n", word);
+    }
+    return 0;
+}
+
+void kc_repl_run(kc_session *s) {
+    char *pending = NULL;
+    size_t plen = 0;
+    int line_no = 1, pending_line = 1;
+    using_history();
+    printf("kjit %s — Kaleidoscope JIT.  :help for help, :quit to leave.\n", KJIT_VERSION_STRING);
+    for (;;) {
+        char *line = readline(plen ? "  ...> " : "kjit> ");
+        if (!line) break;
+        if (!plen && line[strspn(line, " \t")] == ':') {
+            add_history(line);
+            int quit = command(line);
+            free(line);
+            line_no++;
+            if (quit) break;
+            continue;
+        }
+        if (line[0]) add_history(line);
+        size_t n = strlen(line);
+        char *text = realloc(pending, plen + n + 2);
+        if (!text) abort();
+        memcpy(text + plen, line, n);
+        text[plen + n] = '\n';
+        plen += n + 1;
+        free(line);
+        line_no++;
+        pending = NULL;
+
+        ks_source src = {.name = strdup("<stdin>"), .text = text, .len = plen,
+                         .first_line = pending_line};
+        if (!src.name) abort();
+        size_t used = kc_session_run(s, &src, 1); /* the session now owns text */
+        fflush(stdout);
+        /* Keep the unfinished item for the next line. */
+        plen -= used;
+        if (plen) {
+            pending = malloc(plen);
+            if (!pending) abort();
+            memcpy(pending, text + used, plen);
+            int consumed_lines = 0;
+            for (size_t i = 0; i < used; i++) consumed_lines += text[i] == '\n';
+            pending_line += consumed_lines;
+        } else {
+            pending_line = line_no;
+        }
+    }
+    free(pending);
+    putchar('\n');
+}

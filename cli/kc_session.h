@@ -1,0 +1,48 @@
+/*
+ * kc_session.h — one run of the kjit command: the front end's state (the
+ * operator table, the semantic session), the JIT, and the pipeline that takes
+ * each top-level item from text to result.
+ *
+ * Ownership: the session owns every ks_source it is given (they live until
+ * the session ends, because diagnostics of later run-time errors quote them).
+ * A parsed item is owned by whoever holds it last: the JIT for a definition
+ * (released when redefined or at the end), the session otherwise (freed as
+ * soon as the item is done).
+ */
+#ifndef KC_SESSION_H
+#define KC_SESSION_H
+#include "kjit.h"
+#include "ks_parse.h"
+#include "ks_sema.h"
+
+typedef enum kc_emit_kind { KC_EMIT_NONE, KC_EMIT_AST, KC_EMIT_LLVM } kc_emit_kind;
+
+typedef struct kc_config {
+    int quiet;           /* -q: print no values */
+    int check;           /* --check: parse and check only */
+    kc_emit_kind emit;   /* --emit= */
+    int opt_level;       /* -O0..-O3 */
+    kjit_mode mode;      /* --jit= */
+    int stats;           /* --stats */
+} kc_config;
+
+typedef struct kc_session kc_session;
+
+/* NULL after printing why on stderr. */
+kc_session *kc_session_new(const kc_config *cfg);
+
+/* Run every item of a source.  With `partial` (the REPL), an item cut short
+ * by the end of the text is not an error: the function returns the offset
+ * where that item starts, for the caller to retry with more text; otherwise
+ * it returns src->len.  The session takes ownership of src (and its name and
+ * text, which must be malloc'd). */
+size_t kc_session_run(kc_session *s, ks_source *src, int partial);
+
+/* Whether any error has been reported. */
+int kc_session_failed(const kc_session *s);
+
+/* Finish (print the --emit=llvm module, the --stats line) and free. Returns
+ * the exit status: 0, or 1 if any error occurred. */
+int kc_session_end(kc_session *s);
+
+#endif
