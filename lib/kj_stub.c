@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -33,6 +34,10 @@ struct kj_stubs {
     int fail_maps;
 };
 
+/* Bytes of int3 before the first stub: tools that read the bytes before a
+ * call target (clang's -fsanitize=function reads 8) find mapped memory. */
+#define KJ_STUB_PAD 16
+
 static size_t round_page(size_t n) {
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     return (n + pg - 1) / pg * pg;
@@ -56,7 +61,7 @@ static kj_block *new_block(kj_stubs *m) {
         m->fail_maps--;
         return NULL;
     }
-    size_t code = round_page(KJ_STUB_BLOCK * (KJ_ARCH_STUB_SIZE + KJ_ARCH_LAZY_SIZE) +
+    size_t code = round_page(KJ_STUB_PAD + KJ_STUB_BLOCK * (KJ_ARCH_STUB_SIZE + KJ_ARCH_LAZY_SIZE) +
                              sizeof(void *));
     size_t data = round_page(KJ_STUB_BLOCK * sizeof(kj_cell));
     kj_block *b = calloc(1, sizeof *b);
@@ -71,7 +76,8 @@ static kj_block *new_block(kj_stubs *m) {
     b->map_size = code + data;
     b->cells = (kj_cell *)(b->base + code);
 
-    uint8_t *stubs = b->base;
+    memset(b->base, 0xcc, KJ_STUB_PAD);
+    uint8_t *stubs = b->base + KJ_STUB_PAD;
     uint8_t *lazies = stubs + KJ_STUB_BLOCK * KJ_ARCH_STUB_SIZE;
     void **reentry_cell = (void **)(lazies + KJ_STUB_BLOCK * KJ_ARCH_LAZY_SIZE);
     *reentry_cell = kj_arch_reentry_address();
@@ -100,8 +106,8 @@ int kj_stub_alloc(kj_stubs *m, void *owner, kj_stub *out) {
     }
     int i = b->used++;
     b->cells[i].owner = owner;
-    out->entry = b->base + i * KJ_ARCH_STUB_SIZE;
-    out->lazy = b->base + KJ_STUB_BLOCK * KJ_ARCH_STUB_SIZE + i * KJ_ARCH_LAZY_SIZE;
+    out->entry = b->base + KJ_STUB_PAD + i * KJ_ARCH_STUB_SIZE;
+    out->lazy = b->base + KJ_STUB_PAD + KJ_STUB_BLOCK * KJ_ARCH_STUB_SIZE + i * KJ_ARCH_LAZY_SIZE;
     out->slot = &b->cells[i].slot;
     return 0;
 }

@@ -121,8 +121,9 @@ static void thread_setup(void) {
 
 int kj_trap_stack_ok(void) {
     if (!tls_stack_lo) return 1;
-    char here;
-    uintptr_t sp = (uintptr_t)&here;
+    /* The frame address, not a local's: a sanitizer may keep locals on a
+     * heap-allocated fake stack. */
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     return sp > tls_stack_lo && sp - tls_stack_lo > KJ_COMPILE_STACK;
 }
 
