@@ -302,12 +302,14 @@ static void check_expr(ks_sema *s, ks_expr *e) {
 static void check_proto(ks_sema *s, const ks_proto *p, int is_def) {
     if (p->kind == KS_PROTO_BINARY && p->op > 0 && p->op < 128 && s->ops->builtin[p->op])
         err(s, p->pos, "cannot redefine built-in operator '%c'", p->op);
-    for (int i = 0; i < p->nparams; i++)
-        for (int j = 0; j < i; j++)
-            if (strcmp(p->params[i], p->params[j]) == 0) {
-                err(s, p->param_pos[i], "duplicate parameter " Q, QARG(p->params[i]));
-                break;
-            }
+    /* Parameters take slots 0..n-1; a name already bound is a duplicate
+     * (found through the scope map: linear even for huge lists). */
+    for (int i = 0; i < p->nparams; i++) {
+        const ks_ment *m = map_find(&s->scope, p->params[i]);
+        if (m && m->val >= 0)
+            err(s, p->param_pos[i], "duplicate parameter " Q, QARG(p->params[i]));
+        bind(s, p->params[i]);
+    }
     const ks_ment *m = map_find(&s->funcs, p->name);
     if (m && m->val != p->nparams) {
         if (m->aux)
@@ -355,8 +357,6 @@ int ks_sema_check(ks_sema *s, ks_item *item) {
     case KS_ITEM_DEF:
     case KS_ITEM_EXTERN:
         check_proto(s, item->proto, item->kind == KS_ITEM_DEF);
-        for (int i = 0; i < item->proto->nparams; i++)
-            bind(s, item->proto->params[i]);
         if (item->kind == KS_ITEM_DEF)
             check_expr(s, item->body);
         break;
