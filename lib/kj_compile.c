@@ -117,12 +117,13 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU. */
     char passes[32];
-    if (jit->opts.opt_level <= 0)
+    LLVMTargetMachineRef tm = u->opt_level <= 0 ? jit->tm_fast : jit->tm;
+    if (u->opt_level <= 0)
         snprintf(passes, sizeof passes, "mem2reg");
     else
-        snprintf(passes, sizeof passes, "default<O%d>", jit->opts.opt_level);
+        snprintf(passes, sizeof passes, "default<O%d>", u->opt_level);
     LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(u->mod, passes, jit->tm, pbo);
+    LLVMErrorRef e = LLVMRunPasses(u->mod, passes, tm, pbo);
     LLVMDisposePassBuilderOptions(pbo);
     if (e) {
         st = llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
@@ -133,7 +134,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     if (st != KJIT_OK) goto out;
 
     char *msg = NULL;
-    if (LLVMTargetMachineEmitToMemoryBuffer(jit->tm, u->mod, LLVMObjectFile, &msg, &obj)) {
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, u->mod, LLVMObjectFile, &msg, &obj)) {
         st = kj_set_error(KJIT_ECOMPILE, "code generation failed for '%s': %s", u->symbol,
                           msg ? msg : "?");
         LLVMDisposeMessage(msg);

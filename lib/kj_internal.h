@@ -66,7 +66,8 @@ struct kjit {
     kjit_options opts;
     LLVMOrcLLJITRef lljit;
     LLVMOrcJITDylibRef jd;
-    LLVMTargetMachineRef tm;      /* code generation; used under compile_lock */
+    LLVMTargetMachineRef tm;      /* code generation at opts.opt_level; under compile_lock */
+    LLVMTargetMachineRef tm_fast; /* -O0 code generation, for run-once code; under compile_lock */
     char *triple;
     char *datalayout;
 
@@ -104,6 +105,7 @@ typedef struct kj_unit {
     LLVMContextRef ctx;      /* owned by the unit until kj_compile disposes of it */
     LLVMModuleRef mod;
     const char *symbol;      /* the function to look up once linked */
+    int opt_level;           /* 0..3: passes and code generation */
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
 } kj_unit;

@@ -194,9 +194,12 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
                                                  LLVMCodeGenLevelAggressive};
     jit->tm = LLVMCreateTargetMachine(target, jit->triple, cpu, features, levels[o.opt_level],
                                       LLVMRelocPIC, LLVMCodeModelJITDefault);
+    jit->tm_fast = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
+                                           LLVMCodeGenLevelNone, LLVMRelocPIC,
+                                           LLVMCodeModelJITDefault);
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
-    if (!jit->tm) {
+    if (!jit->tm || !jit->tm_fast) {
         kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
         goto fail;
     }
@@ -247,6 +250,7 @@ void kjit_destroy(kjit *jit) {
     free(jit->table);
     if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
     if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
+    if (jit->tm_fast) LLVMDisposeTargetMachine(jit->tm_fast);
     kj_stub_manager_free(jit->stubs);
     free(jit->triple);
     free(jit->datalayout);
@@ -294,7 +298,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     pthread_mutex_unlock(&jit->lock);
 
     char sym[512];
-    kj_unit u = {.ctx = ctx, .mod = mod};
+    kj_unit u = {.ctx = ctx, .mod = mod, .opt_level = jit->opts.opt_level};
     kjit_status r = KJIT_OK;
     if (!mod) {
         /* The implementation name is chosen per generation. */
@@ -475,7 +479,8 @@ kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) 
     char sym[64];
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
     snprintf(sym, sizeof sym, "__kjit.top%llu", (unsigned long long)n);
-    kj_unit u = {.symbol = sym};
+    /* Run-once code: the cheapest compile (mem2reg, -O0 code generation). */
+    kj_unit u = {.symbol = sym, .opt_level = 0};
 
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_unit_open(jit, &u, sym);
