@@ -14,7 +14,16 @@ kjit = lit_config.params.get("kjit")
 filecheck = lit_config.params.get("filecheck", "FileCheck")
 if not kjit:
     lit_config.fatal("run lit with --param kjit=PATH")
-config.substitutions.append(("%kjit", kjit))
+# --param jit=MODE runs the whole suite in another JIT mode: every program
+# must print the same in every mode.  Tests about one mode's own behaviour
+# (what it compiles when) say `REQUIRES: default-mode`.
+mode = lit_config.params.get("jit", "")
+if mode:
+    kjit_cmd = kjit + " --jit=" + mode
+else:
+    kjit_cmd = kjit
+    config.available_features.add("default-mode")
+config.substitutions.append(("%kjit", kjit_cmd))
 config.substitutions.append(("FileCheck", filecheck))
 # %exit CMD...: run CMD, then print "exit: N" with its exit status.
 config.substitutions.append(("%exit", "sh " + os.path.join(os.path.dirname(__file__), "status.sh")))
