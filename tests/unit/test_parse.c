@@ -384,6 +384,13 @@ static void diag_print(void) {
     snprintf(want, 300, "x.ks:1:1001: error: m\n...%s\n%s", a60, sp);
     CHECK(strcmp(got, want) == 0, "got:\n%s\nwant:\n%s", got, want);
     free(got), free(want), free(a60), free(sp);
+    /* A first line too long for the buffer is cut but stays a line. */
+    char *longmsg = rep("m", 5000, "");
+    got = print_diag("x", 1, (ks_pos){1, 1, 0}, longmsg);
+    CHECK(strncmp(got, "x.ks:1:1: error: mmm", 20) == 0 && strstr(got, "m\nx\n^\n") &&
+              strlen(got) < 1200,
+          "got %zu bytes", strlen(got));
+    free(got), free(longmsg);
     got = print_diag(s, 1001, (ks_pos){1, 2, 1}, "m");
     CHECK(strncmp(got, "x.ks:1:2: error: m\naaaa", 23) == 0 && strstr(got, "aaa...\n ^\n"),
           "got:\n%s", got);
