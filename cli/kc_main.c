@@ -26,7 +26,8 @@
       "at first call from IR generated at definition, or at definition")                  \
     X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
     X(VERSION, "--version", NULL, "print the version and exit")                           \
-    X(HELP, "-h, --help", NULL, "show this help and exit")
+    X(HELP, "-h, --help", NULL, "show this help and exit")                                \
+    X(FILES, "--", NULL, "every later argument is a FILE, even if it starts with '-'")
 
 /* One option's help: spelling in a 24-column field, text wrapped at 79. */
 static void help_line(FILE *out, const char *spelling, const char *arg, const char *text) {
