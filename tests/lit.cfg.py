@@ -25,6 +25,12 @@ else:
     config.available_features.add("default-mode")
 config.substitutions.append(("%kjit", kjit_cmd))
 config.substitutions.append(("FileCheck", filecheck))
+# %lli: LLVM 19's lli, to run what --emit=llvm prints; it lives beside
+# FileCheck when that was given by path.
+lli = os.path.join(os.path.dirname(filecheck), "lli")
+config.substitutions.append(("%lli", lli if os.path.isfile(lli) else "/usr/lib/llvm-19/bin/lli"))
+# %repl KJIT...: drive kjit's REPL on a pseudo-terminal (see the script).
+config.substitutions.append(("%repl", "python3 " + os.path.join(os.path.dirname(__file__), "repl_driver.py")))
 # %exit CMD...: run CMD, then print "exit: N" with its exit status.
 config.substitutions.append(("%exit", "sh " + os.path.join(os.path.dirname(__file__), "status.sh")))
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
