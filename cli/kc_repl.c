@@ -40,6 +40,17 @@ static int command(const char *line) {
     return 0;
 }
 
+/* Run text, which the session takes over, as the session's lines from
+ * first_line on; returns how much of it was used (with partial, an item cut
+ * short by the end of the text is left unused). */
+static size_t run_text(kc_session *s, char *text, size_t len, int first_line, int partial) {
+    ks_source src = {.name = strdup("<stdin>"), .text = text, .len = len, .first_line = first_line};
+    if (!src.name) abort();
+    size_t used = kc_session_run(s, &src, partial);
+    fflush(stdout);
+    return used;
+}
+
 void kc_repl_run(kc_session *s) {
     char *pending = NULL;
     size_t plen = 0;
@@ -48,12 +59,20 @@ void kc_repl_run(kc_session *s) {
     printf("kjit %s — Kaleidoscope JIT.  :help for help, :quit to leave.\n", KJIT_VERSION_STRING);
     for (;;) {
         char *line = readline(plen ? "  ...> " : "kjit> ");
-        if (!line) break;
+        if (!line) {
+            putchar('\n'); /* end the prompt's line */
+            /* Ctrl-D inside an item: report it as the end of a file would
+             * ("got end of input") rather than drop it silently. */
+            if (plen) run_text(s, pending, plen, pending_line, 0);
+            pending = NULL;
+            break;
+        }
         if (!plen && line[strspn(line, " \t")] == ':') {
             add_history(line);
             int quit = command(line);
             free(line);
-            line_no++;
+            /* A command line counts as a session line: the next item starts after it. */
+            pending_line = ++line_no;
             if (quit) break;
             continue;
         }
@@ -68,11 +87,7 @@ void kc_repl_run(kc_session *s) {
         line_no++;
         pending = NULL;
 
-        ks_source src = {.name = strdup("<stdin>"), .text = text, .len = plen,
-                         .first_line = pending_line};
-        if (!src.name) abort();
-        size_t used = kc_session_run(s, &src, 1); /* the session now owns text */
-        fflush(stdout);
+        size_t used = run_text(s, text, plen, pending_line, 1);
         /* Keep the unfinished item for the next line. */
         plen -= used;
         if (plen) {
@@ -87,5 +102,4 @@ void kc_repl_run(kc_session *s) {
         }
     }
     free(pending);
-    putchar('\n');
 }
