@@ -30,7 +30,16 @@ kc_emit *kc_emit_new(int quiet) {
 }
 
 int kc_emit_item(kc_emit *e, const ks_item *item, char *err, size_t errlen) {
-    if (item->kind == KS_ITEM_DEF) return ks_irgen_item(item, e->mod, item->proto->name, err, errlen);
+    if (item->kind == KS_ITEM_DEF) {
+        /* One module holds one body per name, and which body a call sees
+         * would depend on when it runs: say so rather than emit the wrong one. */
+        LLVMValueRef old = LLVMGetNamedFunction(e->mod, item->proto->name);
+        if (old && !LLVMIsDeclaration(old)) {
+            snprintf(err, errlen, "redefining '%s' is not supported with --emit=llvm", item->proto->name);
+            return -1;
+        }
+        return ks_irgen_item(item, e->mod, item->proto->name, err, errlen);
+    }
     if (item->kind != KS_ITEM_EXPR) return 0;
     char name[32];
     snprintf(name, sizeof name, "__kjit_top.%d", e->ntop++);
@@ -125,7 +134,25 @@ static LLVMValueRef print_fn(kc_emit *e, LLVMBuilderRef b) {
     return f;
 }
 
+/* The C functions main and the helpers below call by name. */
+static const char *const c_names[] = {"main", "putchar", "printf", "puts", "snprintf", "strtod", NULL};
+
+/* A program may define a function of one of those names (def main(x) ...):
+ * give its body a name no Kaleidoscope identifier can have, so that the
+ * helpers get the C function.  Calls within the module follow the rename. */
+static void rename_c_names(kc_emit *e) {
+    for (int i = 0; c_names[i]; i++) {
+        LLVMValueRef f = LLVMGetNamedFunction(e->mod, c_names[i]);
+        if (!f || LLVMIsDeclaration(f)) continue;
+        char name[32];
+        snprintf(name, sizeof name, "%s.ks", c_names[i]);
+        LLVMSetValueName2(f, name, strlen(name));
+        LLVMSetLinkage(f, LLVMInternalLinkage);
+    }
+}
+
 int kc_emit_finish(kc_emit *e, FILE *out, char *err, size_t errlen) {
+    rename_c_names(e);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(e->ctx);
     host_bodies(e, b);
     LLVMValueRef print = e->quiet ? NULL : print_fn(e, b);

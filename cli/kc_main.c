@@ -24,6 +24,9 @@
     X(JIT, "--jit=", "lazy|lazy-ir|eager",                                                \
       "when functions are compiled: at first call from the syntax tree (default), "       \
       "at first call from IR generated at definition, or at definition")                  \
+    X(PARTITION, "--partition=", "function|callees",                                       \
+      "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
+      "with the uncompiled functions it calls unconditionally, as one module")            \
     X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
     X(VERSION, "--version", NULL, "print the version and exit")                           \
     X(HELP, "-h, --help", NULL, "show this help and exit")                                \
@@ -130,6 +133,10 @@ int main(int argc, char **argv) {
             cfg.mode = KJIT_MODE_LAZY_IR;
         } else if (strcmp(a, "--jit=eager") == 0) {
             cfg.mode = KJIT_MODE_EAGER;
+        } else if (strcmp(a, "--partition=function") == 0) {
+            cfg.partition = KJIT_PARTITION_FUNCTION;
+        } else if (strcmp(a, "--partition=callees") == 0) {
+            cfg.partition = KJIT_PARTITION_CALLEES;
         } else if (strcmp(a, "--stats") == 0) {
             cfg.stats = 1;
         } else if (strcmp(a, "--version") == 0) {

@@ -152,6 +152,7 @@ kc_session *kc_session_new(const kc_config *cfg) {
         kjit_options_init(&o);
         o.mode = cfg->mode;
         o.opt_level = cfg->opt_level;
+        o.partition = cfg->partition;
         if (kjit_create(&o, &s->jit) != KJIT_OK || kc_runtime_register(s->jit) != KJIT_OK) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;

@@ -23,6 +23,7 @@ typedef struct kc_config {
     kc_emit_kind emit;   /* --emit= */
     int opt_level;       /* -O0..-O3 */
     kjit_mode mode;      /* --jit= */
+    kjit_partition partition; /* --partition= */
     int stats;           /* --stats */
 } kc_config;
 

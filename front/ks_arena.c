@@ -1,8 +1,9 @@
 /*
  * ks_arena.c — bump allocator: one arena per top-level item.
  *
- * Memory comes in chunks that double in size (a small item costs one small
- * chunk; a huge one costs at most twice what it uses).  Allocations are never
+ * Memory comes in chunks of KS_ARENA_FIRST bytes while the item is small
+ * (a definition the JIT keeps wastes less than one chunk), then in chunks
+ * that double in size (a huge item costs at most twice what it uses).  Allocations are never
  * freed one by one: the whole arena goes at once with ks_arena_free.
  */
 #include "ks_arena.h"
@@ -12,7 +13,8 @@
 #include <string.h>
 
 #define KS_ARENA_ALIGN 16
-#define KS_ARENA_FIRST 2048
+#define KS_ARENA_FIRST 1024
+#define KS_ARENA_FLAT (16 * KS_ARENA_FIRST) /* grow flat up to this, then double */
 
 typedef struct ks_chunk {
     struct ks_chunk *prev;
@@ -70,7 +72,7 @@ void *ks_arena_alloc(ks_arena *a, size_t n) {
         c->size = size;
         c->used = 0;
         a->head = c;
-        if (a->next_size < (size_t)1 << 24)
+        if (a->used + size >= KS_ARENA_FLAT && a->next_size < (size_t)1 << 24)
             a->next_size = size * 2;
     }
     void *p = c->data + c->used;

@@ -55,6 +55,13 @@ typedef enum kjit_mode {
     KJIT_MODE_EAGER     /* generate IR and compile at definition */
 } kjit_mode;
 
+/* How much one first-call compile takes in (lazy-ir mode). */
+typedef enum kjit_partition {
+    KJIT_PARTITION_FUNCTION = 0, /* the function called */
+    KJIT_PARTITION_CALLEES       /* it and the not yet compiled functions it calls
+                                    unconditionally (in its entry block), as one module */
+} kjit_partition;
+
 /* Options for kjit_create().  Initialise with kjit_options_init(), then set
  * fields; `size` lets the library detect a caller built against another
  * version of this header. */
@@ -63,6 +70,7 @@ typedef struct kjit_options {
     kjit_mode mode;     /* default KJIT_MODE_LAZY */
     int opt_level;      /* 0..3: IR pipeline and code generation level; default 2 */
     int verify;         /* run LLVM's verifier on every generated module; default 1 */
+    kjit_partition partition; /* lazy-ir only; default KJIT_PARTITION_FUNCTION */
 } kjit_options;
 
 void kjit_options_init(kjit_options *opts);
@@ -168,9 +176,12 @@ typedef struct kjit_stats {
     uint64_t defined;        /* kjit_define calls that succeeded (incl. redefinitions) */
     uint64_t ir_generated;   /* generator calls for function bodies */
     uint64_t compiled;       /* function bodies compiled to machine code */
-    uint64_t compile_us;     /* time spent in IR passes, codegen and linking */
+    uint64_t compile_units;  /* compiles of function bodies (one may hold several bodies) */
+    uint64_t compile_us;     /* time compiling function bodies: IR passes, codegen, linking */
+    uint64_t compile_us_median; /* median time of one body's compile (last 1,024) */
     uint64_t stubs;          /* stable entries created */
     uint64_t toplevel_run;   /* kjit_run calls that ran their thunk */
+    uint64_t toplevel_us;    /* time compiling top-level thunks */
     uint64_t runtime_errors; /* run-time errors reported */
     uint64_t compile_errors; /* generator or compile failures */
 } kjit_stats;

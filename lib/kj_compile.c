@@ -25,8 +25,9 @@ static uint64_t now_us(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name) {
-    u->ctx = LLVMContextCreate();
+kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx) {
+    u->shared_ctx = ctx != NULL;
+    u->ctx = ctx ? ctx : LLVMContextCreate();
     if (!u->ctx) return kj_set_error(KJIT_ECOMPILE, "cannot create an LLVM context");
     u->mod = LLVMModuleCreateWithNameInContext(module_name, u->ctx);
     LLVMSetTarget(u->mod, jit->triple);
@@ -38,7 +39,7 @@ kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name) {
 
 void kj_unit_discard(kj_unit *u) {
     if (u->mod) LLVMDisposeModule(u->mod);
-    if (u->ctx) LLVMContextDispose(u->ctx);
+    if (u->ctx && !u->shared_ctx) LLVMContextDispose(u->ctx);
     u->mod = NULL;
     u->ctx = NULL;
 }
@@ -166,6 +167,6 @@ out:
         LLVMOrcReleaseResourceTracker(u->rt);
         u->rt = NULL;
     }
-    atomic_fetch_add(&jit->stats.compile_us, now_us() - t0);
+    u->us = now_us() - t0;
     return st;
 }

@@ -51,16 +51,19 @@ typedef struct kj_fn {
     void *user;
     kjit_release release;
     void *host;                   /* KJ_HOST: the host address */
-    LLVMOrcResourceTrackerRef rt; /* code of the current body */
-    LLVMContextRef pending_ctx;   /* lazy-ir: IR generated at definition */
-    LLVMModuleRef pending_mod;
+    struct kj_code *code;         /* code of the current body */
+    LLVMModuleRef pending_mod;    /* lazy-ir: IR generated at definition (in ir_ctx) */
 } kj_fn;
 
-/* Retired code waiting to be freed. */
-typedef struct kj_retired {
-    struct kj_retired *next;
+/* Compiled code: one ResourceTracker, shared by the functions one compile
+ * produced (--partition=callees), counted by them.  When no function uses
+ * it any more it is retired (another thread may still run it); retired code
+ * is freed with the JIT. */
+typedef struct kj_code {
+    struct kj_code *next_retired;
     LLVMOrcResourceTrackerRef rt;
-} kj_retired;
+    int users;
+} kj_code;
 
 struct kjit {
     kjit_options opts;
@@ -70,6 +73,8 @@ struct kjit {
     LLVMTargetMachineRef tm_fast; /* -O0 code generation, for run-once code; under compile_lock */
     char *triple;
     char *datalayout;
+    LLVMContextRef ir_ctx;        /* lazy-ir: the one context of all pending IR, so
+                                     modules can be linked; under compile_lock */
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */
@@ -78,7 +83,7 @@ struct kjit {
     kj_stubs *stubs;
     kj_fn **table;
     size_t table_size, nfns;
-    kj_retired *retired;
+    kj_code *retired;
 
     kjit_error_hook hook;
     void *hook_user;
@@ -87,9 +92,15 @@ struct kjit {
     char session_error[KJ_ERRMSG_SIZE];  /* last ExecutionSession error, under lock */
 
     struct {
-        _Atomic uint64_t defined, ir_generated, compiled, compile_us, stubs, toplevel_run,
-            runtime_errors, compile_errors;
+        _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
+            toplevel_run,
+            toplevel_us, runtime_errors, compile_errors;
     } stats;
+    /* The last KJ_LATENCIES function compile times (µs), for the median;
+     * under lock. */
+#define KJ_LATENCIES 1024
+    uint32_t latency[KJ_LATENCIES];
+    uint64_t nlatency;
 };
 
 /* kj_jit.c */
@@ -102,20 +113,23 @@ kjit_status kj_set_error(kjit_status st, const char *fmt, ...)
 
 /* kj_compile.c: the pipeline from a generated module to callable code. */
 typedef struct kj_unit {
-    LLVMContextRef ctx;      /* owned by the unit until kj_compile disposes of it */
+    LLVMContextRef ctx;      /* the unit's own (disposed with it), or jit->ir_ctx */
+    int shared_ctx;          /* ctx is jit->ir_ctx: not the unit's to dispose */
     LLVMModuleRef mod;
     const char *symbol;      /* the function to look up once linked */
     int opt_level;           /* 0..3: passes and code generation */
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
+    uint64_t us;             /* out: time kj_compile took */
 } kj_unit;
 
-/* Create an empty module (and its own context) ready for a generator. */
-kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name);
+/* Create an empty module ready for a generator: in ctx if not NULL (shared,
+ * not disposed with the unit), else in a context of its own. */
+kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx);
 /* Call gen to fill the unit; counts ir_generated. */
 kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user);
-/* Verify, optimise, emit, link, look up.  Always disposes of u->mod and
- * u->ctx.  Caller holds compile_lock. */
+/* Verify, optimise, emit, link, look up.  Always disposes of u->mod (and
+ * u->ctx unless shared).  Caller holds compile_lock. */
 kjit_status kj_compile(kjit *jit, kj_unit *u);
 /* Dispose of a unit that will not be compiled. */
 void kj_unit_discard(kj_unit *u);

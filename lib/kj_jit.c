@@ -23,6 +23,7 @@
 
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/Target.h>
 
 #include "kj_arch.h"
@@ -147,8 +148,9 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
                                 opts->size, sizeof o);
         o = *opts;
     }
-    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_EAGER)
-        return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level or mode");
+    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_EAGER ||
+        o.partition > KJIT_PARTITION_CALLEES)
+        return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode or partition");
     pthread_once(&llvm_once, llvm_init);
 
     kjit *jit = calloc(1, sizeof *jit);
@@ -209,6 +211,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     LLVMDisposeMessage(dl);
     LLVMDisposeTargetData(td);
     if (!jit->datalayout) goto oom;
+    if (o.mode == KJIT_MODE_LAZY_IR) jit->ir_ctx = LLVMContextCreate();
     *out = jit;
     return KJIT_OK;
 oom:
@@ -225,9 +228,7 @@ static void release_definition(kj_fn *f) {
     f->release = NULL;
     f->gen = NULL;
     if (f->pending_mod) LLVMDisposeModule(f->pending_mod);
-    if (f->pending_ctx) LLVMContextDispose(f->pending_ctx);
     f->pending_mod = NULL;
-    f->pending_ctx = NULL;
 }
 
 void kjit_destroy(kjit *jit) {
@@ -237,17 +238,21 @@ void kjit_destroy(kjit *jit) {
         for (kj_fn *f = jit->table[i], *next; f; f = next) {
             next = f->hash_next;
             release_definition(f);
-            if (f->rt) LLVMOrcReleaseResourceTracker(f->rt);
+            if (f->code && --f->code->users == 0) {
+                LLVMOrcReleaseResourceTracker(f->code->rt);
+                free(f->code);
+            }
             free(f->name);
             free(f);
         }
     }
-    for (kj_retired *r = jit->retired, *next; r; r = next) {
-        next = r->next;
-        LLVMOrcReleaseResourceTracker(r->rt);
-        free(r);
+    for (kj_code *c = jit->retired, *next; c; c = next) {
+        next = c->next_retired;
+        LLVMOrcReleaseResourceTracker(c->rt);
+        free(c);
     }
     free(jit->table);
+    if (jit->ir_ctx) LLVMContextDispose(jit->ir_ctx); /* after every pending module */
     if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
     if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
     if (jit->tm_fast) LLVMDisposeTargetMachine(jit->tm_fast);
@@ -266,6 +271,120 @@ void kjit_destroy(kjit *jit) {
 static void impl_name(kjit *jit, const char *name, char *buf, size_t len) {
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
     snprintf(buf, len, "__kjit.%llu.%s", (unsigned long long)n, name);
+}
+
+/* The functions one compile produces: the one called, and with
+ * --partition=callees the callees linked into its module. */
+#define KJ_GROUP_MAX 32
+typedef struct kj_group {
+    int n;
+    kj_fn *fn[KJ_GROUP_MAX];
+    char sym[KJ_GROUP_MAX][256];
+} kj_group;
+
+/* The name of a module's one defined function (lazy-ir modules). */
+static void defined_name(LLVMModuleRef mod, char *buf, size_t len) {
+    LLVMValueRef f = LLVMGetFirstFunction(mod);
+    while (f && LLVMIsDeclaration(f)) f = LLVMGetNextFunction(f);
+    size_t n;
+    snprintf(buf, len, "%s", f ? LLVMGetValueName2(f, &n) : "");
+}
+
+/* Fill u with fn's IR: its pending lazy-ir module, or a fresh generation
+ * (in lazy-ir mode into the shared IR context, so modules can be linked). */
+static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit *u, char *sym) {
+    u->symbol = sym;
+    if (pending) {
+        u->ctx = jit->ir_ctx;
+        u->shared_ctx = 1;
+        u->mod = pending;
+        defined_name(pending, sym, 256);
+        return KJIT_OK;
+    }
+    impl_name(jit, fn->name, sym, 256);
+    kjit_status r = kj_unit_open(jit, u, fn->name, jit->ir_ctx);
+    if (r != KJIT_OK) return r;
+    atomic_fetch_add(&jit->stats.ir_generated, 1);
+    return kj_unit_generate(jit, u, fn->gen, fn->user);
+}
+
+/* --partition=callees: link into u's module the pending IR of every function
+ * that u's function calls unconditionally (a direct call in its entry block)
+ * and that has not been compiled yet, so that one compile produces them all. */
+static void link_callees(kjit *jit, kj_unit *u, kj_group *g) {
+    LLVMValueRef f = LLVMGetNamedFunction(u->mod, u->symbol);
+    if (!f) return;
+    LLVMModuleRef mods[KJ_GROUP_MAX];
+    int first = g->n;
+    pthread_mutex_lock(&jit->lock);
+    for (LLVMValueRef i = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(f)); i && g->n < KJ_GROUP_MAX;
+         i = LLVMGetNextInstruction(i)) {
+        if (!LLVMIsACallInst(i)) continue;
+        LLVMValueRef callee = LLVMGetCalledValue(i);
+        if (!LLVMIsAFunction(callee) || !LLVMIsDeclaration(callee)) continue;
+        size_t len;
+        kj_fn *c = table_find(jit, LLVMGetValueName2(callee, &len));
+        if (!c || c->state != KJ_STUB || !c->pending_mod) continue;
+        c->state = KJ_COMPILING;
+        mods[g->n] = c->pending_mod;
+        c->pending_mod = NULL;
+        g->fn[g->n++] = c;
+    }
+    pthread_mutex_unlock(&jit->lock);
+    for (int k = first; k < g->n; k++) {
+        defined_name(mods[k], g->sym[k], sizeof g->sym[k]);
+        /* LLVMLinkModules2 consumes mods[k] whatever happens; a failed link
+         * shows up as a failed lookup after the compile. */
+        LLVMLinkModules2(u->mod, mods[k]);
+    }
+}
+
+/* Record the outcome of a compile for every function of the group: on
+ * success point each stub at its code (they share one ResourceTracker); on
+ * failure put each back to STUB, so the next call tries again. */
+static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status r, void **target) {
+    void *addr[KJ_GROUP_MAX] = {u->addr};
+    kj_code *code = NULL;
+    if (r == KJIT_OK && !(code = calloc(1, sizeof *code))) {
+        LLVMErrorRef e = LLVMOrcResourceTrackerRemove(u->rt);
+        if (e) LLVMConsumeError(e);
+        LLVMOrcReleaseResourceTracker(u->rt);
+        r = kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
+    if (code) code->rt = u->rt;
+    for (int k = 1; k < g->n && r == KJIT_OK; k++) {
+        LLVMOrcExecutorAddress a = 0;
+        LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, g->sym[k]);
+        if (e) LLVMConsumeError(e);
+        addr[k] = (void *)(uintptr_t)a; /* NULL: that callee stays STUB */
+    }
+    pthread_mutex_lock(&jit->lock);
+    if (u->us) {
+        atomic_fetch_add(&jit->stats.compile_units, 1);
+        atomic_fetch_add(&jit->stats.compile_us, u->us);
+        jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
+    }
+    for (int k = 0; k < g->n; k++) {
+        kj_fn *fn = g->fn[k];
+        if (r == KJIT_OK && addr[k]) {
+            code->users++;
+            fn->code = code;
+            fn->state = KJ_COMPILED;
+            kj_stub_point(fn->stub.slot, addr[k]);
+            atomic_fetch_add(&jit->stats.compiled, 1);
+        } else {
+            fn->state = KJ_STUB;
+        }
+    }
+    if (r != KJIT_OK) atomic_fetch_add(&jit->stats.compile_errors, 1);
+    pthread_mutex_unlock(&jit->lock);
+    if (r != KJIT_OK) {
+        char msg[KJ_ERRMSG_SIZE];
+        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
+        return kj_set_error(r, "cannot compile '%s': %s", g->fn[0]->name, msg);
+    }
+    *target = u->addr;
+    return KJIT_OK;
 }
 
 kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
@@ -289,66 +408,31 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         return host ? KJIT_OK
                     : kj_set_error(KJIT_EUNDEF, "call to undefined function '%s'", fn->name);
     }
-    /* KJ_STUB: generate (unless lazy-ir already did) and compile. */
+    /* KJ_STUB: generate (unless lazy-ir already did), partition, compile. */
     fn->state = KJ_COMPILING;
-    LLVMContextRef ctx = fn->pending_ctx;
-    LLVMModuleRef mod = fn->pending_mod;
-    fn->pending_ctx = NULL;
+    LLVMModuleRef pending = fn->pending_mod;
     fn->pending_mod = NULL;
     pthread_mutex_unlock(&jit->lock);
 
-    char sym[512];
-    kj_unit u = {.ctx = ctx, .mod = mod, .opt_level = jit->opts.opt_level};
-    kjit_status r = KJIT_OK;
-    if (!mod) {
-        /* The implementation name is chosen per generation. */
-        impl_name(jit, fn->name, sym, sizeof sym);
-        u.symbol = sym;
-        r = kj_unit_open(jit, &u, fn->name);
-        if (r == KJIT_OK) {
-            atomic_fetch_add(&jit->stats.ir_generated, 1);
-            r = kj_unit_generate(jit, &u, fn->gen, fn->user);
-        }
-    } else {
-        /* lazy-ir: the module's one definition is the implementation. */
-        LLVMValueRef f = LLVMGetFirstFunction(mod);
-        while (f && LLVMIsDeclaration(f)) f = LLVMGetNextFunction(f);
-        size_t len;
-        snprintf(sym, sizeof sym, "%s", f ? LLVMGetValueName2(f, &len) : "");
-        u.symbol = sym;
-    }
+    kj_group g = {.n = 1};
+    g.fn[0] = fn;
+    kj_unit u = {.opt_level = jit->opts.opt_level};
+    kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);
-        fn->pending_ctx = u.ctx;
         fn->pending_mod = u.mod;
         fn->state = KJ_STUB;
         pthread_mutex_unlock(&jit->lock);
         return KJIT_OK;
     }
-    if (r == KJIT_OK) {
+    if (r == KJIT_OK && jit->opts.partition == KJIT_PARTITION_CALLEES && u.shared_ctx)
+        link_callees(jit, &u, &g);
+    if (r == KJIT_OK)
         r = kj_compile(jit, &u);
-    } else {
+    else
         kj_unit_discard(&u);
-    }
-    pthread_mutex_lock(&jit->lock);
-    if (r == KJIT_OK) {
-        fn->rt = u.rt;
-        fn->state = KJ_COMPILED;
-        kj_stub_point(fn->stub.slot, u.addr);
-        *target = u.addr;
-        atomic_fetch_add(&jit->stats.compiled, 1);
-    } else {
-        fn->state = KJ_STUB; /* not wedged: the next call tries again */
-        atomic_fetch_add(&jit->stats.compile_errors, 1);
-    }
-    pthread_mutex_unlock(&jit->lock);
-    if (r != KJIT_OK) {
-        char msg[KJ_ERRMSG_SIZE];
-        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
-        kj_set_error(r, "cannot compile '%s': %s", fn->name, msg);
-    }
-    return r;
+    return finish_group(jit, &g, &u, r, target);
 }
 
 /* Called by the re-entry trampoline on a call through a stub whose function
@@ -378,25 +462,17 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     /* Hand the old definition back for release outside the locks. */
     saved->user = fn->user;
     saved->release = fn->release;
-    saved->pending_ctx = fn->pending_ctx;
     saved->pending_mod = fn->pending_mod;
     fn->user = NULL;
     fn->release = NULL;
-    fn->pending_ctx = NULL;
     fn->pending_mod = NULL;
-    if (fn->rt) {
+    if (fn->code && --fn->code->users == 0) {
         /* The old code may still be running on some thread: retire it; it is
          * freed when the JIT is destroyed. */
-        kj_retired *r = malloc(sizeof *r);
-        if (r) {
-            r->rt = fn->rt;
-            r->next = jit->retired;
-            jit->retired = r;
-        } else {
-            LLVMOrcReleaseResourceTracker(fn->rt); /* the JITDylib keeps the code */
-        }
-        fn->rt = NULL;
+        fn->code->next_retired = jit->retired;
+        jit->retired = fn->code;
     }
+    fn->code = NULL;
     snprintf(fn->sig, sizeof fn->sig, "%s", sig);
     fn->version++;
     return KJIT_OK;
@@ -483,13 +559,14 @@ kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) 
     kj_unit u = {.symbol = sym, .opt_level = 0};
 
     pthread_mutex_lock(&jit->compile_lock);
-    kjit_status st = kj_unit_open(jit, &u, sym);
+    kjit_status st = kj_unit_open(jit, &u, sym, NULL);
     if (st == KJIT_OK) st = kj_unit_generate(jit, &u, gen, user);
     if (st == KJIT_OK)
         st = kj_compile(jit, &u);
     else
         kj_unit_discard(&u);
     pthread_mutex_unlock(&jit->compile_lock);
+    atomic_fetch_add(&jit->stats.toplevel_us, u.us);
     if (st != KJIT_OK) {
         atomic_fetch_add(&jit->stats.compile_errors, 1);
         return st;
@@ -519,10 +596,24 @@ void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user) {
 
 /* ---- statistics ----------------------------------------------------------- */
 
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 void kjit_get_stats(kjit *jit, kjit_stats *s) {
+    uint32_t lat[KJ_LATENCIES];
+    pthread_mutex_lock(&jit->lock);
+    size_t n = jit->nlatency < KJ_LATENCIES ? (size_t)jit->nlatency : KJ_LATENCIES;
+    memcpy(lat, jit->latency, n * sizeof lat[0]);
+    pthread_mutex_unlock(&jit->lock);
+    qsort(lat, n, sizeof lat[0], cmp_u32);
+    s->compile_us_median = n ? lat[n / 2] : 0;
+    s->toplevel_us = atomic_load(&jit->stats.toplevel_us);
     s->defined = atomic_load(&jit->stats.defined);
     s->ir_generated = atomic_load(&jit->stats.ir_generated);
     s->compiled = atomic_load(&jit->stats.compiled);
+    s->compile_units = atomic_load(&jit->stats.compile_units);
     s->compile_us = atomic_load(&jit->stats.compile_us);
     s->stubs = atomic_load(&jit->stats.stubs);
     s->toplevel_run = atomic_load(&jit->stats.toplevel_run);
@@ -535,10 +626,14 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
     kjit_get_stats(jit, &s);
     return snprintf(buf, len,
                     "{\"defined\":%llu,\"ir_generated\":%llu,\"compiled\":%llu,"
-                    "\"compile_us\":%llu,\"stubs\":%llu,\"toplevel_run\":%llu,"
+                    "\"compile_units\":%llu,"
+                    "\"compile_us\":%llu,\"compile_us_median\":%llu,\"stubs\":%llu,"
+                    "\"toplevel_run\":%llu,\"toplevel_us\":%llu,"
                     "\"runtime_errors\":%llu,\"compile_errors\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
-                    (unsigned long long)s.compiled, (unsigned long long)s.compile_us,
-                    (unsigned long long)s.stubs, (unsigned long long)s.toplevel_run,
+                    (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
+                    (unsigned long long)s.compile_us,
+                    (unsigned long long)s.compile_us_median, (unsigned long long)s.stubs,
+                    (unsigned long long)s.toplevel_run, (unsigned long long)s.toplevel_us,
                     (unsigned long long)s.runtime_errors, (unsigned long long)s.compile_errors);
 }
