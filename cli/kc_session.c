@@ -176,6 +176,12 @@ int kc_session_end(kc_session *s) {
             s->errors++;
         }
     }
+    /* Output that could not be written (a full disk, /dev/full) is an
+     * error too: the status must not claim the values were printed. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "kjit: error: cannot write standard output\n");
+        s->errors++;
+    }
     if (s->jit && s->cfg.stats) {
         char buf[1024];
         kjit_stats_json(s->jit, buf, sizeof buf);
