@@ -8,6 +8,12 @@ config.name = "kjit"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".ks"]
 config.test_source_root = os.path.dirname(__file__)
+# Each run writes its temporary files (%t) under its own directory, outside
+# the source tree: ctest runs the suite in several modes at once, and runs
+# sharing one Output directory would overwrite each other's files.
+outdir = lit_config.params.get("outdir")
+if outdir:
+    config.test_exec_root = outdir
 config.excludes = ["inputs"]
 
 kjit = lit_config.params.get("kjit")
