@@ -76,6 +76,15 @@ static void define(kc_session *s, ks_item *item) {
     if (st != KJIT_EGEN && st != KJIT_ECOMPILE) ks_item_free(item);
 }
 
+/* `extern f(a b)`: f may be a host function (sema noted its arity). */
+static void declare_extern(kc_session *s, ks_item *item) {
+    char sig[80];
+    if (signature(item->proto->nparams, sig, sizeof sig) != 0 ||
+        kjit_declare_host(s->jit, item->proto->name, sig) != KJIT_OK)
+        item_error(s, item, kjit_errmsg()[0] ? kjit_errmsg() : "too many parameters");
+    ks_item_free(item);
+}
+
 static void run_expr(kc_session *s, ks_item *item) {
     double v;
     if (kjit_run(s->jit, generate, item, &v) == KJIT_OK) {
@@ -107,7 +116,7 @@ static void run_item(kc_session *s, ks_item *item) {
     switch (item->kind) {
     case KS_ITEM_DEF: return define(s, item);
     case KS_ITEM_EXPR: return run_expr(s, item);
-    case KS_ITEM_EXTERN: return ks_item_free(item); /* sema noted its arity */
+    case KS_ITEM_EXTERN: return declare_extern(s, item);
     case KS_ITEM_GLOBAL:
         item_error(s, item, "global variables are not supported yet");
         return ks_item_free(item);

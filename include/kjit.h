@@ -84,8 +84,8 @@ void kjit_options_init(kjit_options *opts);
  * module; the generator then gives it a body.  Calls to other functions are
  * emitted as calls to their registered *names*, declared in the module with
  * external linkage; the JIT binds each to that function's stable entry.  A
- * called name that is not registered is looked up among host symbols when it
- * is first called (see kjit_define_host for explicit host functions).
+ * called name that nothing defines is a run-time error when it is called
+ * (see kjit_define_host and kjit_declare_host for host functions).
  *
  * The module belongs to the JIT (and to its own LLVMContext, reachable with
  * LLVMGetModuleContext); the generator must not dispose of it or keep
@@ -138,6 +138,13 @@ kjit_status kjit_define(kjit *jit, const char *name, const char *sig,
  * JIT'd code reach it through its stub, like any other function. */
 kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr);
 
+/* Declare `name` as a host function: if nothing defines it when it is first
+ * called, it is bound to the process's symbol of that name (dlsym), and the
+ * call fails as undefined if there is none.  A later kjit_define still
+ * replaces it.  Names that are neither defined nor declared never reach host
+ * symbols: a call to them is always KJIT_EUNDEF. */
+kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig);
+
 /* The stable entry address of `name`: call it through a function pointer of
  * the registered signature.  A name not yet defined gets an entry too; a call
  * to it before it is defined is a run-time error (KJIT_EUNDEF).  NULL on
@@ -173,7 +180,8 @@ const char *kjit_errmsg(void);
 
 /* Statistics, counted since kjit_create. */
 typedef struct kjit_stats {
-    uint64_t defined;        /* kjit_define calls that succeeded (incl. redefinitions) */
+    uint64_t defined;        /* kjit_define and kjit_define_host calls that succeeded
+                                (redefinitions included) */
     uint64_t ir_generated;   /* generator calls for function bodies */
     uint64_t compiled;       /* function bodies compiled to machine code */
     uint64_t compile_units;  /* compiles of function bodies (one may hold several bodies) */

@@ -43,6 +43,7 @@ typedef struct kj_fn {
     char sig[KJ_MAX_PARAMS + 4];  /* "d(dd)"; "" while undefined */
     kj_stub stub;
     int published;                /* name defined as an absolute symbol in the JITDylib */
+    int host_ok;                  /* kjit_declare_host: bind to the host symbol if undefined */
 
     /* Guarded by kjit.lock: */
     kj_state state;

@@ -396,8 +396,9 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         return KJIT_OK;
     }
     if (st == KJ_UNDEFINED) {
-        /* Not defined by the client: perhaps a host function (extern). */
-        void *host = dlsym(RTLD_DEFAULT, fn->name);
+        /* Not defined by the client: a declared host function, if the
+         * process has it.  Undeclared names never reach host symbols. */
+        void *host = fn->host_ok ? dlsym(RTLD_DEFAULT, fn->name) : NULL;
         if (host) {
             fn->state = KJ_HOST;
             fn->host = host;
@@ -525,6 +526,24 @@ kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void 
     pthread_mutex_unlock(&jit->lock);
     pthread_mutex_unlock(&jit->compile_lock);
     release_definition(&old);
+    return st;
+}
+
+kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
+    if (!jit || !valid_name(name) || !valid_sig(sig))
+        return kj_set_error(KJIT_EINVAL, "kjit_declare_host: bad name or signature");
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+    kjit_status st = KJIT_OK;
+    if (!fn) {
+        st = kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+    } else if (fn->sig[0] && strcmp(fn->sig, sig) != 0) {
+        st = kj_set_error(KJIT_ESIG, "'%s' is %s; cannot declare it as %s", name, fn->sig, sig);
+    } else if (fn->state == KJ_UNDEFINED) {
+        fn->host_ok = 1; /* a definition, if one comes, still wins */
+        snprintf(fn->sig, sizeof fn->sig, "%s", sig);
+    }
+    pthread_mutex_unlock(&jit->lock);
     return st;
 }
 

@@ -80,15 +80,23 @@ int main(void) {
     bad_d.fail = 0;
     CHECK(kjit_run(jit, call_thunk, "flaky", &v) == KJIT_OK && v == 3);
 
-    /* Host functions and host symbols. */
+    /* Host functions: only declared names reach host symbols. */
     CHECK(kjit_host_symbol(jit, "cos") != NULL);
+    double (*sine)(double) = (double (*)(double))kjit_address(jit, "sin");
+    CHECK(sine(1) == 0.0 && hook_calls == 4); /* undeclared: undefined */
+    CHECK(strstr(hook_msg, "undefined function 'sin'") != NULL);
+    CHECK(kjit_declare_host(jit, "cos", "d(d)") == KJIT_OK);
     double (*cosine)(double) = (double (*)(double))kjit_address(jit, "cos");
-    CHECK(cosine(0) == 1.0); /* an undefined name found among host symbols */
+    CHECK(cosine(0) == 1.0);
+    CHECK(kjit_declare_host(jit, "nosuchsymbolanywhere", "d()") == KJIT_OK);
+    double (*none)(void) = (double (*)(void))kjit_address(jit, "nosuchsymbolanywhere");
+    CHECK(none() == 0.0 && hook_calls == 5);
+    CHECK(kjit_declare_host(jit, "cos", "d(dd)") == KJIT_ESIG);
 
     kjit_get_stats(jit, &s);
     CHECK(s.defined == 4);
     CHECK(s.compiled == 4); /* add, add (redefined), nothing_defines_me, flaky */
-    CHECK(s.runtime_errors == 3);
+    CHECK(s.runtime_errors == 5);
     CHECK(s.toplevel_run == 4);
     char json[512];
     CHECK(kjit_stats_json(jit, json, sizeof json) > 0 && strstr(json, "\"compiled\":4"));
