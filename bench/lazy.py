@@ -55,6 +55,7 @@ def main():
         variants = [
             ("check", [KJIT, "--check", ks]),
             ("lazy", [KJIT, "-q", "--jit=lazy", ks]),
+            ("lazy -O0", [KJIT, "-q", "--jit=lazy", "-O0", ks]),
             ("lazy-ir", [KJIT, "-q", "--jit=lazy-ir", ks]),
             ("eager", [KJIT, "-q", "--jit=eager", ks]),
             ("lli orc-lazy", [LLI, "--jit-kind=orc-lazy", ll]),
@@ -72,13 +73,15 @@ def main():
             sys.exit("lazy.py: the program printed nothing")
         _, _, err = run([KJIT, "-q", "--stats", ks])
         stats = json.loads(err.strip().splitlines()[-1])
+        _, _, err = run([KJIT, "-q", "-O0", "--stats", ks])
+        stats["median_O0"] = json.loads(err.strip().splitlines()[-1])["compile_us_median"]
         times = {}
         for name, cmd in variants:
             times[name] = statistics.median(run(cmd)[0] for _ in range(RUNS))
         rows.append((n, m, f, w, goal, times, stats, len(ref.splitlines())))
     shutil.rmtree(tmp)
 
-    names = ["check", "lazy", "lazy-ir", "eager", "lli orc-lazy", "lli orc"]
+    names = ["check", "lazy", "lazy -O0", "lazy-ir", "eager", "lli orc-lazy", "lli orc"]
     print(f"median of {RUNS} runs, wall seconds (ratio to --check); outputs checked equal")
     print("| N | M | F | W | " + " | ".join(names) + " |")
     print("|---" * (4 + len(names)) + "|")
@@ -89,7 +92,7 @@ def main():
     for n, m, f, w, goal, t, st, lines in rows:
         print(f"N={n} M={m} F={f} W={w:g}: {lines} lines printed; lazy compiled {st['compiled']} "
               f"of {st['defined'] - 3} functions; median first-call compile "
-              f"{st['compile_us_median']} us; lazy/check {t['lazy'] / t['check']:.2f}x; "
+              f"{st['compile_us_median']} us (-O0: {st['median_O0']} us); lazy/check {t['lazy'] / t['check']:.2f}x; "
               f"lli orc-lazy/lazy {t['lli orc-lazy'] / t['lazy']:.2f}x  (goal: {goal})")
 
 
