@@ -479,10 +479,11 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     return KJIT_OK;
 }
 
-kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_generator gen,
-                        void *user, kjit_release release) {
-    if (!jit || !gen || !valid_name(name) || !valid_sig(sig))
-        return kj_set_error(KJIT_EINVAL, "kjit_define: bad name, signature or generator");
+/* Install a definition of `name`: a generator (gen, user, release) or, when
+ * host is set, a host function.  The function keeps its stub; the old
+ * definition is released outside the locks. */
+static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_generator gen,
+                           void *user, kjit_release release, void *host) {
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_lookup_or_add(jit, name);
@@ -493,13 +494,13 @@ kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_gener
         fn->gen = gen;
         fn->user = user;
         fn->release = release;
-        fn->host = NULL;
-        fn->state = KJ_STUB;
-        kj_stub_point(fn->stub.slot, fn->stub.lazy);
+        fn->host = host;
+        fn->state = host ? KJ_HOST : KJ_STUB;
+        kj_stub_point(fn->stub.slot, host ? host : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
     }
     pthread_mutex_unlock(&jit->lock);
-    if (st == KJIT_OK && jit->opts.mode != KJIT_MODE_LAZY) {
+    if (st == KJIT_OK && !host && jit->opts.mode != KJIT_MODE_LAZY) {
         void *target;
         st = kj_materialize(jit, fn, jit->opts.mode == KJIT_MODE_EAGER, &target);
     }
@@ -508,25 +509,17 @@ kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_gener
     return st;
 }
 
+kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_generator gen,
+                        void *user, kjit_release release) {
+    if (!jit || !gen || !valid_name(name) || !valid_sig(sig))
+        return kj_set_error(KJIT_EINVAL, "kjit_define: bad name, signature or generator");
+    return install(jit, name, sig, gen, user, release, NULL);
+}
+
 kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr) {
     if (!jit || !addr || !valid_name(name) || !valid_sig(sig))
         return kj_set_error(KJIT_EINVAL, "kjit_define_host: bad name, signature or address");
-    pthread_mutex_lock(&jit->compile_lock);
-    pthread_mutex_lock(&jit->lock);
-    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
-    kj_fn old = {0};
-    kjit_status st = fn ? redefine(jit, fn, sig, &old)
-                        : kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
-    if (st == KJIT_OK) {
-        fn->state = KJ_HOST;
-        fn->host = addr;
-        kj_stub_point(fn->stub.slot, addr);
-        atomic_fetch_add(&jit->stats.defined, 1);
-    }
-    pthread_mutex_unlock(&jit->lock);
-    pthread_mutex_unlock(&jit->compile_lock);
-    release_definition(&old);
-    return st;
+    return install(jit, name, sig, NULL, NULL, NULL, addr);
 }
 
 kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {

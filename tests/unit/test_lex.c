@@ -6,19 +6,7 @@
 #include <string.h>
 #include "ks_lex.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (cond) {                                               \
-            passed++;                                             \
-        } else {                                                  \
-            failed++;                                             \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            printf(__VA_ARGS__);                                  \
-            printf("\n");                                         \
-        }                                                         \
-    } while (0)
+#include "unit_test.h"
 
 /* Diagnostics are collected as "LINE:COL: MSG\n". */
 static char diags[4096];

@@ -10,19 +10,7 @@
 #include <string.h>
 #include "ks_value.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (cond) {                                               \
-            passed++;                                             \
-        } else {                                                  \
-            failed++;                                             \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            printf(__VA_ARGS__);                                  \
-            printf("\n");                                         \
-        }                                                         \
-    } while (0)
+#include "unit_test.h"
 
 static void expect(double v, const char *want) {
     char buf[KS_VALUE_BUFSIZE];
