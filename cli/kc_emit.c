@@ -17,7 +17,8 @@ struct kc_emit {
     LLVMContextRef ctx;
     LLVMModuleRef mod;
     int quiet;
-    int ntop;
+    int ntop;              /* thunks __kjit_top.0 .. ntop-1, run in order by main */
+    unsigned char *print;  /* print[i]: main prints thunk i's value (expressions, not globals) */
 };
 
 kc_emit *kc_emit_new(int quiet) {
@@ -40,7 +41,11 @@ int kc_emit_item(kc_emit *e, const ks_item *item, char *err, size_t errlen) {
         }
         return ks_irgen_item(item, e->mod, item->proto->name, err, errlen);
     }
-    if (item->kind != KS_ITEM_EXPR) return 0;
+    if (item->kind != KS_ITEM_EXPR && item->kind != KS_ITEM_GLOBAL) return 0;
+    unsigned char *p = realloc(e->print, (size_t)e->ntop + 1);
+    if (!p) abort();
+    e->print = p;
+    e->print[e->ntop] = item->kind == KS_ITEM_EXPR;
     char name[32];
     snprintf(name, sizeof name, "__kjit_top.%d", e->ntop++);
     return ks_irgen_item(item, e->mod, name, err, errlen);
@@ -153,6 +158,10 @@ static void rename_c_names(kc_emit *e) {
 
 int kc_emit_finish(kc_emit *e, FILE *out, char *err, size_t errlen) {
     rename_c_names(e);
+    /* The program's global variables: defined here, zero before main. */
+    for (LLVMValueRef gv = LLVMGetFirstGlobal(e->mod); gv; gv = LLVMGetNextGlobal(gv))
+        if (LLVMIsDeclaration(gv))
+            LLVMSetInitializer(gv, LLVMConstReal(LLVMDoubleTypeInContext(e->ctx), 0.0));
     LLVMBuilderRef b = LLVMCreateBuilderInContext(e->ctx);
     host_bodies(e, b);
     LLVMValueRef print = e->quiet ? NULL : print_fn(e, b);
@@ -164,7 +173,7 @@ int kc_emit_finish(kc_emit *e, FILE *out, char *err, size_t errlen) {
         char name[32];
         snprintf(name, sizeof name, "__kjit_top.%d", i);
         LLVMValueRef v = LLVMBuildCall2(b, top_ty, LLVMGetNamedFunction(e->mod, name), NULL, 0, "");
-        if (print) LLVMBuildCall2(b, LLVMGlobalGetValueType(print), print, &v, 1, "");
+        if (print && e->print[i]) LLVMBuildCall2(b, LLVMGlobalGetValueType(print), print, &v, 1, "");
     }
     LLVMBuildRet(b, LLVMConstInt(i32, 0, 0));
     LLVMDisposeBuilder(b);
@@ -182,6 +191,7 @@ int kc_emit_finish(kc_emit *e, FILE *out, char *err, size_t errlen) {
     LLVMDisposeMessage(msg);
     LLVMDisposeModule(e->mod);
     LLVMContextDispose(e->ctx);
+    free(e->print);
     free(e);
     return rc;
 }

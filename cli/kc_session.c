@@ -85,6 +85,18 @@ static void declare_extern(kc_session *s, ks_item *item) {
     ks_item_free(item);
 }
 
+/* `var x = e;` at top level: x lives in the JIT for the whole session; the
+ * initialiser runs like a top-level expression whose value is not printed. */
+static void define_global(kc_session *s, ks_item *item) {
+    char sym[256];
+    double v;
+    ks_irgen_global_symbol(item->global, sym, sizeof sym);
+    if (!kjit_global(s->jit, sym, sizeof(double)) ||
+        kjit_run(s->jit, generate, item, &v) != KJIT_OK)
+        item_error(s, item, kjit_errmsg());
+    ks_item_free(item);
+}
+
 static void run_expr(kc_session *s, ks_item *item) {
     double v;
     if (kjit_run(s->jit, generate, item, &v) == KJIT_OK) {
@@ -117,9 +129,7 @@ static void run_item(kc_session *s, ks_item *item) {
     case KS_ITEM_DEF: return define(s, item);
     case KS_ITEM_EXPR: return run_expr(s, item);
     case KS_ITEM_EXTERN: return declare_extern(s, item);
-    case KS_ITEM_GLOBAL:
-        item_error(s, item, "global variables are not supported yet");
-        return ks_item_free(item);
+    case KS_ITEM_GLOBAL: return define_global(s, item);
     }
 }
 

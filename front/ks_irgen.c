@@ -57,11 +57,17 @@ static LLVMValueRef call(gen *g, const char *name, LLVMValueRef *args, int n) {
     return LLVMBuildCall2(g->b, ty, f, args, (unsigned)n, "");
 }
 
-/* Storage of a variable: its alloca, or the global of that name. */
+void ks_irgen_global_symbol(const char *name, char *buf, size_t len) {
+    snprintf(buf, len, "var.%s", name);
+}
+
+/* Storage of a variable: its alloca, or the (external) global. */
 static LLVMValueRef storage(gen *g, const char *name, int slot) {
     if (slot >= 0 && slot < g->nslots) return g->slots[slot];
-    LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
-    if (!gv) gv = LLVMAddGlobal(g->mod, g->dbl, name);
+    char sym[256];
+    ks_irgen_global_symbol(name, sym, sizeof sym);
+    LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, sym);
+    if (!gv) gv = LLVMAddGlobal(g->mod, g->dbl, sym);
     return gv;
 }
 
@@ -188,7 +194,7 @@ static LLVMValueRef expr(gen *g, const ks_expr *e) {
 
 int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, char *err,
                   size_t errlen) {
-    if (item->kind != KS_ITEM_DEF && item->kind != KS_ITEM_EXPR) {
+    if (item->kind == KS_ITEM_EXTERN) {
         snprintf(err, errlen, "no code for this kind of item");
         return -1;
     }
@@ -225,6 +231,7 @@ int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, ch
         LLVMBuildStore(g.b, p, slots[i]);
     }
     LLVMValueRef v = expr(&g, item->body);
+    if (v && item->kind == KS_ITEM_GLOBAL) LLVMBuildStore(g.b, v, storage(&g, item->global, -1));
     if (v) LLVMBuildRet(g.b, v);
     LLVMDisposeBuilder(g.b);
     free(slots);

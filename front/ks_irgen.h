@@ -13,9 +13,15 @@
 #include <stddef.h>
 #include "ks_ast.h"
 
-/* Emit `item` (a DEF, or an EXPR as a function of no parameters) as the
- * function `symbol` in `mod`.  Returns 0, or -1 with a message in err. */
+/* Emit `item` as the function `symbol` in `mod`: a DEF as itself; an EXPR
+ * as a function of no parameters returning its value; a GLOBAL as a
+ * function of no parameters that stores the initialiser's value into the
+ * global and returns it.  Returns 0, or -1 with a message in err. */
 int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, char *err,
                   size_t errlen);
+
+/* The symbol of the global variable `name` ("var.x"): a name no function
+ * can have, so variables and functions never collide among symbols. */
+void ks_irgen_global_symbol(const char *name, char *buf, size_t len);
 
 #endif

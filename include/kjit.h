@@ -151,6 +151,14 @@ kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig);
  * error. */
 void *kjit_address(kjit *jit, const char *name);
 
+/* A global variable of `size` bytes, zero-initialised, at a stable address
+ * for the life of the JIT, defined as the symbol `name` for JIT'd code
+ * (declare it in modules as an external global).  Calling it again with the
+ * same name returns the same storage, untouched: nothing the JIT does
+ * (recompiling, redefining functions) ever re-initialises a global.  NULL
+ * on error (a different size, a name taken by a function, no memory). */
+void *kjit_global(kjit *jit, const char *name, size_t size);
+
 /* Address of a host symbol as the JIT resolves it (NULL if absent). */
 void *kjit_host_symbol(kjit *jit, const char *name);
 

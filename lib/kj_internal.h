@@ -66,6 +66,14 @@ typedef struct kj_code {
     int users;
 } kj_code;
 
+/* A global variable (kjit_global). */
+typedef struct kj_global {
+    struct kj_global *next;
+    char *name;
+    size_t size;
+    void *mem;
+} kj_global;
+
 struct kjit {
     kjit_options opts;
     LLVMOrcLLJITRef lljit;
@@ -85,6 +93,7 @@ struct kjit {
     kj_fn **table;
     size_t table_size, nfns;
     kj_code *retired;
+    kj_global *globals;           /* under lock */
 
     kjit_error_hook hook;
     void *hook_user;

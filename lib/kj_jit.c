@@ -252,6 +252,12 @@ void kjit_destroy(kjit *jit) {
         free(c);
     }
     free(jit->table);
+    for (kj_global *g = jit->globals, *next; g; g = next) {
+        next = g->next;
+        free(g->name);
+        free(g->mem);
+        free(g);
+    }
     if (jit->ir_ctx) LLVMContextDispose(jit->ir_ctx); /* after every pending module */
     if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
     if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
@@ -553,6 +559,52 @@ void *kjit_address(kjit *jit, const char *name) {
         return NULL;
     }
     return fn->stub.entry;
+}
+
+void *kjit_global(kjit *jit, const char *name, size_t size) {
+    if (!jit || !valid_name(name) || size == 0) {
+        kj_set_error(KJIT_EINVAL, "kjit_global: bad name or size");
+        return NULL;
+    }
+    void *mem = NULL;
+    pthread_mutex_lock(&jit->lock);
+    kj_global *g = jit->globals;
+    while (g && strcmp(g->name, name) != 0) g = g->next;
+    if (g) {
+        if (g->size == size)
+            mem = g->mem;
+        else
+            kj_set_error(KJIT_EINVAL, "global '%s' has %zu bytes, not %zu", name, g->size, size);
+    } else if (table_find(jit, name)) {
+        kj_set_error(KJIT_EINVAL, "'%s' is a function", name);
+    } else if ((g = calloc(1, sizeof *g)) && (g->name = strdup(name)) &&
+               (g->mem = calloc(1, size < 16 ? 16 : size))) {
+        LLVMOrcCSymbolMapPair sym = {
+            .Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, name),
+            .Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)g->mem,
+                    .Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported}}};
+        LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(&sym, 1));
+        if (e) {
+            char *m = LLVMGetErrorMessage(e);
+            kj_set_error(KJIT_ECOMPILE, "cannot define global '%s': %s", name, m);
+            LLVMDisposeErrorMessage(m);
+        } else {
+            g->size = size;
+            g->next = jit->globals;
+            jit->globals = g;
+            mem = g->mem;
+            g = NULL;
+        }
+    } else {
+        kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
+    if (g && !mem) { /* a record that did not make it */
+        free(g->mem);
+        free(g->name);
+        free(g);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    return mem;
 }
 
 void *kjit_host_symbol(kjit *jit, const char *name) {
