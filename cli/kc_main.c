@@ -21,9 +21,13 @@
       "print each item's syntax tree, or the whole program as one LLVM module "           \
       "(runnable with lli-19), instead of running")                                       \
     X(OPT, "-O0 .. -O3", NULL, "optimisation level of compiled functions, 0..3 (default 2)")     \
-    X(JIT, "--jit=", "lazy|lazy-ir|eager",                                                \
+    X(JIT, "--jit=", "lazy|lazy-ir|eager|tiered",                                         \
       "when functions are compiled: at first call from the syntax tree (default), "       \
-      "at first call from IR generated at definition, or at definition")                  \
+      "at first call from IR generated at definition, at definition, or at first call "   \
+      "cheaply (T1) and again optimised (T2) on a background thread once hot")            \
+    X(HOT, "--hot=", "N",                                                                 \
+      "tiered: calls plus loop iterations of a T1 function before its T2 compile "        \
+      "(default 1000)")                                                                   \
     X(PARTITION, "--partition=", "function|callees",                                       \
       "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
       "with the uncompiled functions it calls unconditionally, as one module")            \
@@ -133,6 +137,16 @@ int main(int argc, char **argv) {
             cfg.mode = KJIT_MODE_LAZY_IR;
         } else if (strcmp(a, "--jit=eager") == 0) {
             cfg.mode = KJIT_MODE_EAGER;
+        } else if (strcmp(a, "--jit=tiered") == 0) {
+            cfg.mode = KJIT_MODE_TIERED;
+        } else if (strncmp(a, "--hot=", 6) == 0) {
+            char *end;
+            long long n = strtoll(a + 6, &end, 10);
+            if (end == a + 6 || *end || n < 1) {
+                free(inputs);
+                return usage_error("--hot needs a positive number, not '%s'", a + 6);
+            }
+            cfg.hot = n;
         } else if (strcmp(a, "--partition=function") == 0) {
             cfg.partition = KJIT_PARTITION_FUNCTION;
         } else if (strcmp(a, "--partition=callees") == 0) {

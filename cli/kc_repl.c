@@ -16,24 +16,33 @@
 
 #define KC_REPL_COMMANDS(X)                          \
     X(":help", "show this help")                     \
+    X(":optimize NAME", "recompile NAME at T2 on the background thread") \
+    X(":tier NAME", "show NAME's state (undefined, stub, T1, queued, T2, invalidated) and counter") \
     X(":quit", "leave kjit (also Ctrl-D)")
 
 static void help(void) {
     puts("Enter Kaleidoscope definitions and expressions; each expression's value is printed.");
     puts("An item may span lines: the prompt changes to '...>' until it is complete.");
-#define KC_X_HELP(cmd, text) printf("  %-8s %s\n", cmd, text);
+#define KC_X_HELP(cmd, text) printf("  %-15s %s\n", cmd, text);
     KC_REPL_COMMANDS(KC_X_HELP)
 #undef KC_X_HELP
     fflush(stdout);
 }
 
 /* A `:` command typed at the main prompt.  Returns 1 to quit. */
-static int command(const char *line) {
-    char word[32];
-    if (sscanf(line, " %31s", word) != 1) return 0;
+static int command(kc_session *s, const char *line) {
+    char word[32], arg[128] = "";
+    if (sscanf(line, " %31s %127s", word, arg) < 1) return 0;
     if (strcmp(word, ":quit") == 0 || strcmp(word, ":q") == 0) return 1;
     if (strcmp(word, ":help") == 0 || strcmp(word, ":h") == 0) {
         help();
+    } else if (strcmp(word, ":optimize") == 0 || strcmp(word, ":tier") == 0) {
+        if (!arg[0])
+            fprintf(stderr, "kjit: %s needs a function name\n", word);
+        else if (word[1] == 'o')
+            kc_session_optimize(s, arg);
+        else
+            kc_session_tier(s, arg);
     } else {
         fprintf(stderr, "kjit: unknown command '%s' (try :help)\n", word);
     }
@@ -69,7 +78,7 @@ void kc_repl_run(kc_session *s) {
         }
         if (!plen && line[strspn(line, " \t")] == ':') {
             add_history(line);
-            int quit = command(line);
+            int quit = command(s, line);
             free(line);
             /* A command line counts as a session line: the next item starts after it. */
             pending_line = ++line_no;

@@ -172,6 +172,7 @@ kc_session *kc_session_new(const kc_config *cfg) {
         o.mode = cfg->mode;
         o.opt_level = cfg->opt_level;
         o.partition = cfg->partition;
+        if (cfg->hot > 0) o.hot_threshold = cfg->hot;
         if (kjit_create(&o, &s->jit) != KJIT_OK || kc_runtime_register(s->jit) != KJIT_OK) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;
@@ -181,6 +182,26 @@ kc_session *kc_session_new(const kc_config *cfg) {
 fail:
     kc_session_end(s);
     return NULL;
+}
+
+void kc_session_optimize(kc_session *s, const char *name) {
+    if (!s->jit || kjit_optimize(s->jit, name) != KJIT_OK)
+        fprintf(stderr, "kjit: cannot optimize '%s': %s\n", name,
+                s->jit ? kjit_errmsg() : "no JIT in this mode");
+    else
+        printf("%s: queued for T2\n", name);
+    fflush(stdout);
+}
+
+void kc_session_tier(kc_session *s, const char *name) {
+    kjit_fn_info info;
+    if (!s->jit || kjit_fn_info_get(s->jit, name, &info) != KJIT_OK) {
+        fprintf(stderr, "kjit: no function '%s'\n", name);
+        return;
+    }
+    printf("%s: %s, count %lld, %llu definition(s)\n", name, kjit_fn_state_name(info.state),
+           (long long)info.count, (unsigned long long)info.version);
+    fflush(stdout);
 }
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }
@@ -202,6 +223,8 @@ int kc_session_end(kc_session *s) {
         s->errors++;
     }
     if (s->jit && s->cfg.stats) {
+        /* Let queued T2 compiles finish, so the counts are complete. */
+        kjit_drain(s->jit);
         char buf[1024];
         kjit_stats_json(s->jit, buf, sizeof buf);
         fprintf(stderr, "%s\n", buf);

@@ -24,6 +24,7 @@ typedef struct kc_config {
     int opt_level;       /* -O0..-O3 */
     kjit_mode mode;      /* --jit= */
     kjit_partition partition; /* --partition= */
+    int64_t hot;         /* --hot=N, 0: the library's default */
     int stats;           /* --stats */
 } kc_config;
 
@@ -38,6 +39,11 @@ kc_session *kc_session_new(const kc_config *cfg);
  * it returns src->len.  The session takes ownership of src (and its name and
  * text, which must be malloc'd). */
 size_t kc_session_run(kc_session *s, ks_source *src, int partial);
+
+/* REPL commands: queue a T2 recompile of a function; print a function's
+ * tier state and counter. */
+void kc_session_optimize(kc_session *s, const char *name);
+void kc_session_tier(kc_session *s, const char *name);
 
 /* Whether any error has been reported. */
 int kc_session_failed(const kc_session *s);

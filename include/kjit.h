@@ -52,7 +52,9 @@ typedef enum kjit_status {
 typedef enum kjit_mode {
     KJIT_MODE_LAZY = 0, /* generate IR and compile at the first call */
     KJIT_MODE_LAZY_IR,  /* generate IR at definition, compile at first call */
-    KJIT_MODE_EAGER     /* generate IR and compile at definition */
+    KJIT_MODE_EAGER,    /* generate IR and compile at definition */
+    KJIT_MODE_TIERED    /* lazy, first at T1 (cheap, counting); hot functions are
+                           recompiled at T2 (optimised) on a background thread */
 } kjit_mode;
 
 /* How much one first-call compile takes in (lazy-ir mode). */
@@ -71,7 +73,11 @@ typedef struct kjit_options {
     int opt_level;      /* 0..3: IR pipeline and code generation level; default 2 */
     int verify;         /* run LLVM's verifier on every generated module; default 1 */
     kjit_partition partition; /* lazy-ir only; default KJIT_PARTITION_FUNCTION */
+    int64_t hot_threshold;    /* tiered: T1 entries + loop back-edges before T2; default
+                                 KJIT_DEFAULT_HOT */
 } kjit_options;
+
+#define KJIT_DEFAULT_HOT 1000
 
 void kjit_options_init(kjit_options *opts);
 
@@ -92,8 +98,10 @@ void kjit_options_init(kjit_options *opts);
  * references to it.  Return 0 on success; on failure return non-zero and
  * write a message (NUL-terminated, at most errlen bytes) into err.
  *
- * Generators may be called on any thread, but never concurrently for the
- * same (user) value.
+ * Generators may be called on any thread, and concurrently (the T2 thread
+ * generates while a program thread compiles a first call), each time into a
+ * different module: a generator must only read its user data.  While a
+ * generator runs, its user data stays alive (a redefinition waits).
  */
 typedef int (*kjit_generator)(void *user, LLVMModuleRef module, const char *symbol,
                               char *err, size_t errlen);
@@ -176,6 +184,38 @@ void *kjit_host_symbol(kjit *jit, const char *name);
  */
 kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result);
 
+/*
+ * Queue `name` for recompilation at T2 on the background thread, whatever
+ * its counters say (in any mode).  A function not compiled yet is first
+ * compiled (T1 in tiered mode) on the calling thread.  Returns at once; the
+ * stub is repointed when T2 is ready.
+ */
+kjit_status kjit_optimize(kjit *jit, const char *name);
+
+/* Wait until the T2 queue is empty and the background compiler idle. */
+void kjit_drain(kjit *jit);
+
+/* Where a function is in its life. */
+typedef enum kjit_fn_state {
+    KJIT_FN_UNDEFINED, KJIT_FN_STUB, KJIT_FN_HOST, KJIT_FN_COMPILED, /* not tiered */
+    KJIT_FN_T1, KJIT_FN_QUEUED, KJIT_FN_T2,
+    KJIT_FN_INVALIDATED  /* at T1 again: its T2 body inlined a function since redefined */
+} kjit_fn_state;
+
+typedef struct kjit_fn_info {
+    kjit_fn_state state;
+    int64_t count;         /* T1 entries + back-edges so far */
+    uint64_t version;      /* number of definitions */
+    char sig[72];
+} kjit_fn_info;
+
+/* Fill *out for `name`; KJIT_EINVAL if the JIT has never heard of it. */
+kjit_status kjit_fn_info_get(kjit *jit, const char *name, kjit_fn_info *out);
+
+/* Name of a state: "undefined", "stub", "host", "compiled", "T1", "queued",
+ * "T2", "invalidated". */
+const char *kjit_fn_state_name(kjit_fn_state s);
+
 /* Run-time error hook: called on the thread where the error happened, with
  * the status and a message such as "call to undefined function 'g'".  If the
  * error happened outside kjit_run (a host thread calling a stub directly),
@@ -200,6 +240,14 @@ typedef struct kjit_stats {
     uint64_t toplevel_us;    /* time compiling top-level thunks */
     uint64_t runtime_errors; /* run-time errors reported */
     uint64_t compile_errors; /* generator or compile failures */
+    uint64_t compiled_t1;    /* T1 bodies (tiered) */
+    uint64_t compiled_t2;    /* T2 bodies installed */
+    uint64_t t2_us;          /* time compiling T2 bodies (on the background thread) */
+    uint64_t t2_queue_us;    /* summed time from queueing to T2 installed */
+    uint64_t t2_failed;      /* T2 compiles that failed (the function stays at T1) */
+    uint64_t invalidated;    /* T2 bodies dropped because an inlined callee was redefined */
+    uint64_t redefined;      /* definitions that replaced an earlier one */
+    uint64_t reclaimed_bytes;/* code memory freed after being replaced */
 } kjit_stats;
 
 void kjit_get_stats(kjit *jit, kjit_stats *out);

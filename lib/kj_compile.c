@@ -118,7 +118,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU. */
     char passes[32];
-    LLVMTargetMachineRef tm = u->opt_level <= 0 ? jit->tm_fast : jit->tm;
+    LLVMTargetMachineRef tm = u->tm ? u->tm : u->opt_level <= 0 ? jit->tm_fast : jit->tm;
     if (u->opt_level <= 0)
         snprintf(passes, sizeof passes, "mem2reg");
     else
@@ -130,6 +130,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         st = llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
         goto out;
     }
+
+    if (u->instrument) kj_tier_instrument(jit, u->instrument, u->mod, u->symbol);
 
     st = kj_publish_callees(jit, u->mod);
     if (st != KJIT_OK) goto out;

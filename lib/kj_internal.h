@@ -36,6 +36,15 @@ typedef enum kj_state {
     KJ_HOST         /* its slot points at a host function */
 } kj_state;
 
+/* What a T2 body inlined, with the versions it saw: if any of them is
+ * redefined, the T2 body is invalidated. */
+#define KJ_MAX_DEPS 16
+typedef struct kj_deps {
+    int n;
+    struct kj_fn *fn[KJ_MAX_DEPS];
+    uint64_t ver[KJ_MAX_DEPS];
+} kj_deps;
+
 typedef struct kj_fn {
     struct kj_fn *hash_next;
     kjit *jit;
@@ -54,6 +63,17 @@ typedef struct kj_fn {
     void *host;                   /* KJ_HOST: the host address */
     struct kj_code *code;         /* code of the current body */
     LLVMModuleRef pending_mod;    /* lazy-ir: IR generated at definition (in ir_ctx) */
+
+    /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
+    int tier;                     /* 0: not tiered, 1: T1, 2: T2 */
+    int queued;                   /* in the T2 queue or being compiled */
+    int invalidated;              /* its T2 body was invalidated, not yet replaced */
+    uint64_t queued_at;           /* µs, for the queue latency */
+    struct kj_fn *queue_next;
+    void *t1_addr;                /* where the stub goes back to on invalidation */
+    struct kj_code *t2;           /* T2 body */
+    kj_deps deps;                 /* what the T2 body inlined */
+    _Atomic int64_t count;        /* T1 entries + back-edges (bumped by T1 code) */
 } kj_fn;
 
 /* Compiled code: one ResourceTracker, shared by the functions one compile
@@ -80,6 +100,8 @@ struct kjit {
     LLVMOrcJITDylibRef jd;
     LLVMTargetMachineRef tm;      /* code generation at opts.opt_level; under compile_lock */
     LLVMTargetMachineRef tm_fast; /* -O0 code generation, for run-once code; under compile_lock */
+    LLVMTargetMachineRef tm_t2;   /* T2 code generation; used by the T2 thread only */
+    int t2_level;                 /* T2 optimisation level: max(opt_level, 2) */
     char *triple;
     char *datalayout;
     LLVMContextRef ir_ctx;        /* lazy-ir: the one context of all pending IR, so
@@ -88,6 +110,16 @@ struct kjit {
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */
     pthread_mutex_t lock;         /* function table and function states */
+    /* Held for writing while definitions change, for reading while the T2
+     * thread calls generators (which read definitions).  Order: def_lock,
+     * compile_lock, lock. */
+    pthread_rwlock_t def_lock;
+
+    /* The T2 queue and thread (under lock). */
+    kj_fn *qhead, *qtail;
+    pthread_t t2_thread;
+    int t2_started, t2_stop, t2_busy;
+    pthread_cond_t t2_wake, t2_idle;
 
     kj_stubs *stubs;
     kj_fn **table;
@@ -103,7 +135,8 @@ struct kjit {
 
     struct {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
-            toplevel_run,
+            compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
+            reclaimed_bytes, toplevel_run,
             toplevel_us, runtime_errors, compile_errors;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
@@ -114,6 +147,10 @@ struct kjit {
 };
 
 /* kj_jit.c */
+kj_fn *kj_fn_find(kjit *jit, const char *name);          /* under lock */
+void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len);
+/* A function stops using code c; the last user retires it (under lock). */
+void kj_code_drop(kjit *jit, kj_code *c);
 kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name);  /* under lock; NULL on OOM */
 /* Bring fn to a callable state (compile, bind to host, ...) and return the
  * address its stub should reach.  Caller holds compile_lock, not lock. */
@@ -127,7 +164,9 @@ typedef struct kj_unit {
     int shared_ctx;          /* ctx is jit->ir_ctx: not the unit's to dispose */
     LLVMModuleRef mod;
     const char *symbol;      /* the function to look up once linked */
-    int opt_level;           /* 0..3: passes and code generation */
+    int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
+    LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
+    kj_fn *instrument;       /* T1: add fn's counters after the passes */
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
     uint64_t us;             /* out: time kj_compile took */
@@ -146,6 +185,14 @@ void kj_unit_discard(kj_unit *u);
 /* Make every function the module calls resolvable: give each a stub and
  * define its name in the JITDylib.  Takes jit->lock. */
 kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod);
+
+/* kj_tier.c */
+void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);
+void kj_tier_hot(kj_fn *fn);
+void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
+void kj_tier_drain(kjit *jit);
+void kj_tier_stop(kjit *jit);
+void kj_tier_invalidate(kjit *jit, kj_fn *g);      /* under lock */
 
 /* kj_trap.c: protected calls into JIT'd code and run-time errors. */
 kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result);

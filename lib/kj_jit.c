@@ -47,6 +47,7 @@ void kjit_options_init(kjit_options *o) {
     o->mode = KJIT_MODE_LAZY;
     o->opt_level = 2;
     o->verify = 1;
+    o->hot_threshold = KJIT_DEFAULT_HOT;
 }
 
 /* ---- names and signatures ---------------------------------------------- */
@@ -92,7 +93,7 @@ static int table_grow(kjit *jit) {
     return 0;
 }
 
-static kj_fn *table_find(kjit *jit, const char *name) {
+kj_fn *kj_fn_find(kjit *jit, const char *name) {
     if (!jit->table_size) return NULL;
     for (kj_fn *f = jit->table[hash_name(name) & (jit->table_size - 1)]; f; f = f->hash_next)
         if (strcmp(f->name, name) == 0) return f;
@@ -100,7 +101,7 @@ static kj_fn *table_find(kjit *jit, const char *name) {
 }
 
 kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
-    kj_fn *f = table_find(jit, name);
+    kj_fn *f = kj_fn_find(jit, name);
     if (f) return f;
     if (jit->nfns + 1 > jit->table_size / 2 && table_grow(jit) != 0) return NULL;
     f = calloc(1, sizeof *f);
@@ -148,8 +149,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
                                 opts->size, sizeof o);
         o = *opts;
     }
-    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_EAGER ||
-        o.partition > KJIT_PARTITION_CALLEES)
+    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_TIERED ||
+        o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1)
         return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode or partition");
     pthread_once(&llvm_once, llvm_init);
 
@@ -158,6 +159,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     jit->opts = o;
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
+    pthread_rwlock_init(&jit->def_lock, NULL);
+    pthread_cond_init(&jit->t2_wake, NULL);
+    pthread_cond_init(&jit->t2_idle, NULL);
+    jit->t2_level = o.opt_level > 2 ? o.opt_level : 2;
     jit->stubs = kj_stub_manager_new();
     if (!jit->stubs) goto oom;
 
@@ -199,9 +204,12 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     jit->tm_fast = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
                                            LLVMCodeGenLevelNone, LLVMRelocPIC,
                                            LLVMCodeModelJITDefault);
+    jit->tm_t2 = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
+                                         levels[jit->t2_level], LLVMRelocPIC,
+                                         LLVMCodeModelJITDefault);
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
-    if (!jit->tm || !jit->tm_fast) {
+    if (!jit->tm || !jit->tm_fast || !jit->tm_t2) {
         kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
         goto fail;
     }
@@ -231,17 +239,23 @@ static void release_definition(kj_fn *f) {
     f->pending_mod = NULL;
 }
 
+void kj_code_drop(kjit *jit, kj_code *c) {
+    if (c && --c->users == 0) {
+        c->next_retired = jit->retired;
+        jit->retired = c;
+    }
+}
+
 void kjit_destroy(kjit *jit) {
     if (!jit) return;
+    kj_tier_stop(jit); /* no T2 compile runs past this point */
     /* Trackers must be released while the session still exists. */
     for (size_t i = 0; i < jit->table_size; i++) {
         for (kj_fn *f = jit->table[i], *next; f; f = next) {
             next = f->hash_next;
             release_definition(f);
-            if (f->code && --f->code->users == 0) {
-                LLVMOrcReleaseResourceTracker(f->code->rt);
-                free(f->code);
-            }
+            kj_code_drop(jit, f->code);
+            kj_code_drop(jit, f->t2);
             free(f->name);
             free(f);
         }
@@ -262,6 +276,10 @@ void kjit_destroy(kjit *jit) {
     if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
     if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
     if (jit->tm_fast) LLVMDisposeTargetMachine(jit->tm_fast);
+    if (jit->tm_t2) LLVMDisposeTargetMachine(jit->tm_t2);
+    pthread_rwlock_destroy(&jit->def_lock);
+    pthread_cond_destroy(&jit->t2_wake);
+    pthread_cond_destroy(&jit->t2_idle);
     kj_stub_manager_free(jit->stubs);
     free(jit->triple);
     free(jit->datalayout);
@@ -274,7 +292,7 @@ void kjit_destroy(kjit *jit) {
 
 /* Implementation names are "__kjit.<n>.<name>": no registered name can take
  * them (valid_name), and n makes every compile's symbol unique. */
-static void impl_name(kjit *jit, const char *name, char *buf, size_t len) {
+void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len) {
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
     snprintf(buf, len, "__kjit.%llu.%s", (unsigned long long)n, name);
 }
@@ -307,7 +325,7 @@ static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit
         defined_name(pending, sym, 256);
         return KJIT_OK;
     }
-    impl_name(jit, fn->name, sym, 256);
+    kj_impl_name(jit, fn->name, sym, 256);
     kjit_status r = kj_unit_open(jit, u, fn->name, jit->ir_ctx);
     if (r != KJIT_OK) return r;
     atomic_fetch_add(&jit->stats.ir_generated, 1);
@@ -329,7 +347,7 @@ static void link_callees(kjit *jit, kj_unit *u, kj_group *g) {
         LLVMValueRef callee = LLVMGetCalledValue(i);
         if (!LLVMIsAFunction(callee) || !LLVMIsDeclaration(callee)) continue;
         size_t len;
-        kj_fn *c = table_find(jit, LLVMGetValueName2(callee, &len));
+        kj_fn *c = kj_fn_find(jit, LLVMGetValueName2(callee, &len));
         if (!c || c->state != KJ_STUB || !c->pending_mod) continue;
         c->state = KJ_COMPILING;
         mods[g->n] = c->pending_mod;
@@ -376,6 +394,11 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
             code->users++;
             fn->code = code;
             fn->state = KJ_COMPILED;
+            if (u->instrument) {
+                fn->tier = 1;
+                fn->t1_addr = addr[k];
+                atomic_fetch_add(&jit->stats.compiled_t1, 1);
+            }
             kj_stub_point(fn->stub.slot, addr[k]);
             atomic_fetch_add(&jit->stats.compiled, 1);
         } else {
@@ -424,6 +447,10 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     kj_group g = {.n = 1};
     g.fn[0] = fn;
     kj_unit u = {.opt_level = jit->opts.opt_level};
+    if (jit->opts.mode == KJIT_MODE_TIERED) {
+        u.opt_level = 0; /* T1: as cheap as possible, and counting */
+        u.instrument = fn;
+    }
     kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
@@ -473,13 +500,17 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     fn->user = NULL;
     fn->release = NULL;
     fn->pending_mod = NULL;
-    if (fn->code && --fn->code->users == 0) {
-        /* The old code may still be running on some thread: retire it; it is
-         * freed when the JIT is destroyed. */
-        fn->code->next_retired = jit->retired;
-        jit->retired = fn->code;
-    }
-    fn->code = NULL;
+    /* The old code may still be running on some thread: retire it. */
+    kj_code_drop(jit, fn->code);
+    kj_code_drop(jit, fn->t2);
+    fn->code = fn->t2 = NULL;
+    fn->tier = 0;
+    fn->deps.n = 0;
+    fn->invalidated = 0;
+    atomic_store(&fn->count, 0);
+    if (fn->version > 0) atomic_fetch_add(&jit->stats.redefined, 1);
+    /* T2 bodies that inlined the old definition go back to T1. */
+    kj_tier_invalidate(jit, fn);
     snprintf(fn->sig, sizeof fn->sig, "%s", sig);
     fn->version++;
     return KJIT_OK;
@@ -490,6 +521,7 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
  * definition is released outside the locks. */
 static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_generator gen,
                            void *user, kjit_release release, void *host) {
+    pthread_rwlock_wrlock(&jit->def_lock);
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_lookup_or_add(jit, name);
@@ -511,6 +543,7 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         st = kj_materialize(jit, fn, jit->opts.mode == KJIT_MODE_EAGER, &target);
     }
     pthread_mutex_unlock(&jit->compile_lock);
+    pthread_rwlock_unlock(&jit->def_lock);
     release_definition(&old);
     return st;
 }
@@ -546,6 +579,66 @@ kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
     return st;
 }
 
+kjit_status kjit_optimize(kjit *jit, const char *name) {
+    if (!jit || !valid_name(name)) return kj_set_error(KJIT_EINVAL, "kjit_optimize: bad name");
+    pthread_mutex_lock(&jit->compile_lock);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    kj_state st = fn ? fn->state : KJ_UNDEFINED;
+    pthread_mutex_unlock(&jit->lock);
+    kjit_status r = KJIT_OK;
+    if (st == KJ_UNDEFINED || st == KJ_HOST) {
+        r = kj_set_error(KJIT_EINVAL, "'%s' is not a function the JIT compiles", name);
+    } else if (st == KJ_STUB) {
+        void *target;
+        r = kj_materialize(jit, fn, 1, &target);
+    }
+    if (r == KJIT_OK) {
+        pthread_mutex_lock(&jit->lock);
+        if (fn->state == KJ_COMPILED && fn->tier == 0) { /* not tiered: its body acts as T1 */
+            fn->tier = 1;
+            fn->t1_addr = kj_stub_target(fn->stub.slot);
+        }
+        kj_tier_enqueue(jit, fn);
+        pthread_mutex_unlock(&jit->lock);
+    }
+    pthread_mutex_unlock(&jit->compile_lock);
+    return r;
+}
+
+void kjit_drain(kjit *jit) {
+    if (jit) kj_tier_drain(jit);
+}
+
+const char *kjit_fn_state_name(kjit_fn_state s) {
+    static const char *const names[] = {"undefined", "stub", "host", "compiled",
+                                        "T1", "queued", "T2", "invalidated"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+kjit_status kjit_fn_info_get(kjit *jit, const char *name, kjit_fn_info *out) {
+    if (!jit || !name || !out) return kj_set_error(KJIT_EINVAL, "kjit_fn_info_get: bad argument");
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    if (fn) {
+        static const kjit_fn_state base[] = {
+            [KJ_UNDEFINED] = KJIT_FN_UNDEFINED, [KJ_STUB] = KJIT_FN_STUB,
+            [KJ_COMPILING] = KJIT_FN_STUB, [KJ_COMPILED] = KJIT_FN_COMPILED,
+            [KJ_HOST] = KJIT_FN_HOST};
+        out->state = base[fn->state];
+        if (fn->state == KJ_COMPILED && fn->tier > 0)
+            out->state = fn->queued        ? KJIT_FN_QUEUED
+                         : fn->tier == 2   ? KJIT_FN_T2
+                         : fn->invalidated ? KJIT_FN_INVALIDATED
+                                           : KJIT_FN_T1;
+        out->count = atomic_load(&fn->count);
+        out->version = fn->version;
+        snprintf(out->sig, sizeof out->sig, "%s", fn->sig);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    return fn ? KJIT_OK : kj_set_error(KJIT_EINVAL, "no function '%s'", name);
+}
+
 void *kjit_address(kjit *jit, const char *name) {
     if (!jit || !valid_name(name)) {
         kj_set_error(KJIT_EINVAL, "kjit_address: bad name");
@@ -575,7 +668,7 @@ void *kjit_global(kjit *jit, const char *name, size_t size) {
             mem = g->mem;
         else
             kj_set_error(KJIT_EINVAL, "global '%s' has %zu bytes, not %zu", name, g->size, size);
-    } else if (table_find(jit, name)) {
+    } else if (kj_fn_find(jit, name)) {
         kj_set_error(KJIT_EINVAL, "'%s' is a function", name);
     } else if ((g = calloc(1, sizeof *g)) && (g->name = strdup(name)) &&
                (g->mem = calloc(1, size < 16 ? 16 : size))) {
@@ -683,6 +776,14 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->toplevel_run = atomic_load(&jit->stats.toplevel_run);
     s->runtime_errors = atomic_load(&jit->stats.runtime_errors);
     s->compile_errors = atomic_load(&jit->stats.compile_errors);
+    s->compiled_t1 = atomic_load(&jit->stats.compiled_t1);
+    s->compiled_t2 = atomic_load(&jit->stats.compiled_t2);
+    s->t2_us = atomic_load(&jit->stats.t2_us);
+    s->t2_queue_us = atomic_load(&jit->stats.t2_queue_us);
+    s->t2_failed = atomic_load(&jit->stats.t2_failed);
+    s->invalidated = atomic_load(&jit->stats.invalidated);
+    s->redefined = atomic_load(&jit->stats.redefined);
+    s->reclaimed_bytes = atomic_load(&jit->stats.reclaimed_bytes);
 }
 
 int kjit_stats_json(kjit *jit, char *buf, size_t len) {
@@ -693,11 +794,18 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"compile_units\":%llu,"
                     "\"compile_us\":%llu,\"compile_us_median\":%llu,\"stubs\":%llu,"
                     "\"toplevel_run\":%llu,\"toplevel_us\":%llu,"
-                    "\"runtime_errors\":%llu,\"compile_errors\":%llu}",
+                    "\"runtime_errors\":%llu,\"compile_errors\":%llu,"
+                    "\"compiled_t1\":%llu,\"compiled_t2\":%llu,\"t2_us\":%llu,"
+                    "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
+                    "\"redefined\":%llu,\"reclaimed_bytes\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
                     (unsigned long long)s.compile_us_median, (unsigned long long)s.stubs,
                     (unsigned long long)s.toplevel_run, (unsigned long long)s.toplevel_us,
-                    (unsigned long long)s.runtime_errors, (unsigned long long)s.compile_errors);
+                    (unsigned long long)s.runtime_errors, (unsigned long long)s.compile_errors,
+                    (unsigned long long)s.compiled_t1, (unsigned long long)s.compiled_t2,
+                    (unsigned long long)s.t2_us, (unsigned long long)s.t2_queue_us,
+                    (unsigned long long)s.t2_failed, (unsigned long long)s.invalidated,
+                    (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes);
 }

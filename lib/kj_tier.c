@@ -1,0 +1,321 @@
+/*
+ * kj_tier.c — tiered compilation: T1 counters, the hot queue, the
+ * background T2 compiler, and invalidation of T2 code that inlined a
+ * function since redefined.
+ *
+ * T1 is the first-call compile in tiered mode: mem2reg and -O0 code
+ * generation, plus a counter (kj_fn.count) bumped on entry and on every loop
+ * back-edge.  When the counter reaches the threshold, T1 code calls
+ * kj_tier_hot once; the function is queued and the program goes on in T1.
+ * One background thread compiles queued functions at T2 — LLVM's O2/O3
+ * pipeline for the host CPU, with the IR of the functions it calls added as
+ * available_externally bodies so the inliner can use them — and, if nothing
+ * it depended on was redefined meanwhile, repoints the stub with one atomic
+ * store.  T2 code carries no counters.  A failed T2 compile leaves the
+ * function at T1; it is counted, never fatal.
+ *
+ * Locks: the T2 thread holds def_lock (read) only while it calls generators,
+ * so no definition it reads can be released under it; jit->lock briefly to
+ * read and install.  It never takes compile_lock, so first-call compiles on
+ * the program's threads never wait for a T2 compile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <llvm-c/Core.h>
+
+#include "kj_internal.h"
+
+static uint64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- T1 instrumentation ---------------------------------------------------- */
+
+typedef struct instr {
+    LLVMContextRef ctx;
+    LLVMBuilderRef b;
+    LLVMValueRef fn;
+    LLVMTypeRef i64, ptr, hot_ty;
+    LLVMValueRef counter, hot, arg;
+    int64_t threshold;
+} instr;
+
+/* At the builder's position: count; if the count just reached the
+ * threshold, call the hot hook; then continue to `next`.  Leaves the builder
+ * in no block. */
+static void count_then(instr *in, LLVMBasicBlockRef next) {
+    LLVMValueRef c = LLVMBuildLoad2(in->b, in->i64, in->counter, "kj.count");
+    LLVMValueRef c1 = LLVMBuildAdd(in->b, c, LLVMConstInt(in->i64, 1, 0), "kj.count1");
+    LLVMBuildStore(in->b, c1, in->counter);
+    LLVMValueRef hot =
+        LLVMBuildICmp(in->b, LLVMIntEQ, c1, LLVMConstInt(in->i64, (uint64_t)in->threshold, 1), "kj.hot");
+    LLVMBasicBlockRef call = LLVMAppendBasicBlockInContext(in->ctx, in->fn, "kj.call");
+    LLVMBuildCondBr(in->b, hot, call, next);
+    LLVMPositionBuilderAtEnd(in->b, call);
+    LLVMBuildCall2(in->b, in->hot_ty, in->hot, &in->arg, 1, "");
+    LLVMBuildBr(in->b, next);
+}
+
+/* Phis of `bb` that came from `from` now come from `to`.  The C API cannot
+ * change an incoming block, so each such phi is rebuilt. */
+static void retarget_phis(instr *in, LLVMBasicBlockRef bb, LLVMBasicBlockRef from,
+                          LLVMBasicBlockRef to) {
+    LLVMValueRef i = LLVMGetFirstInstruction(bb);
+    while (i && LLVMIsAPHINode(i)) {
+        LLVMValueRef next = LLVMGetNextInstruction(i);
+        unsigned n = LLVMCountIncoming(i);
+        LLVMPositionBuilderBefore(in->b, i);
+        LLVMValueRef phi = LLVMBuildPhi(in->b, LLVMTypeOf(i), "");
+        for (unsigned k = 0; k < n; k++) {
+            LLVMValueRef v = LLVMGetIncomingValue(i, k);
+            LLVMBasicBlockRef blk = LLVMGetIncomingBlock(i, k);
+            if (blk == from) blk = to;
+            LLVMAddIncoming(phi, &v, &blk, 1);
+        }
+        LLVMReplaceAllUsesWith(i, phi);
+        LLVMInstructionEraseFromParent(i);
+        i = next;
+    }
+}
+
+void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol) {
+    instr in = {.ctx = LLVMGetModuleContext(mod), .threshold = jit->opts.hot_threshold};
+    in.fn = LLVMGetNamedFunction(mod, symbol);
+    if (!in.fn || LLVMIsDeclaration(in.fn)) return;
+    in.i64 = LLVMInt64TypeInContext(in.ctx);
+    in.ptr = LLVMPointerTypeInContext(in.ctx, 0);
+    in.hot_ty = LLVMFunctionType(LLVMVoidTypeInContext(in.ctx), &in.ptr, 1, 0);
+    /* Addresses as constants: no symbols, no relocations to resolve. */
+    in.counter = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)&fn->count, 0), in.ptr);
+    in.hot = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)kj_tier_hot, 0), in.ptr);
+    in.arg = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)fn, 0), in.ptr);
+    in.b = LLVMCreateBuilderInContext(in.ctx);
+
+    /* Back-edges first (on the original blocks): an edge to a block at or
+     * before its source in layout order.  Each goes through a new block that
+     * counts. */
+    int nblocks = (int)LLVMCountBasicBlocks(in.fn);
+    LLVMBasicBlockRef *blocks = malloc(sizeof *blocks * (size_t)(nblocks > 0 ? nblocks : 1));
+    if (!blocks) abort();
+    LLVMGetBasicBlocks(in.fn, blocks);
+    for (int i = 0; i < nblocks; i++) {
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
+        if (!term) continue;
+        for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++) {
+            LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
+            int j = 0;
+            while (j < nblocks && blocks[j] != dst) j++;
+            if (j > i) continue;
+            LLVMBasicBlockRef edge = LLVMAppendBasicBlockInContext(in.ctx, in.fn, "kj.backedge");
+            LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(in.ctx, in.fn, "kj.loop");
+            LLVMPositionBuilderAtEnd(in.b, edge);
+            count_then(&in, join);
+            LLVMPositionBuilderAtEnd(in.b, join);
+            LLVMBuildBr(in.b, dst);
+            LLVMSetSuccessor(term, s, edge);
+            retarget_phis(&in, dst, blocks[i], join);
+        }
+    }
+
+    /* Entry: a new first block counts, then falls into the old entry.  The
+     * old entry's allocas move up, so they stay static allocas. */
+    LLVMBasicBlockRef old = blocks[0];
+    LLVMBasicBlockRef entry = LLVMInsertBasicBlockInContext(in.ctx, old, "kj.entry");
+    LLVMPositionBuilderAtEnd(in.b, entry);
+    for (LLVMValueRef i = LLVMGetFirstInstruction(old), next; i; i = next) {
+        next = LLVMGetNextInstruction(i);
+        if (LLVMIsAAllocaInst(i)) {
+            LLVMInstructionRemoveFromParent(i);
+            LLVMInsertIntoBuilder(in.b, i);
+        }
+    }
+    count_then(&in, old);
+    free(blocks);
+    LLVMDisposeBuilder(in.b);
+}
+
+/* ---- the queue and the T2 thread ------------------------------------------ */
+
+static void *t2_main(void *arg);
+
+/* Queue fn for T2 (caller holds jit->lock).  Starts the thread on first use. */
+void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
+    if (fn->queued || fn->tier != 1 || jit->t2_stop) return;
+    fn->queued = 1;
+    fn->queued_at = now_us();
+    fn->queue_next = NULL;
+    if (jit->qtail)
+        jit->qtail->queue_next = fn;
+    else
+        jit->qhead = fn;
+    jit->qtail = fn;
+    if (!jit->t2_started) {
+        if (pthread_create(&jit->t2_thread, NULL, t2_main, jit) != 0) {
+            /* No thread: nothing can be optimised; stay at T1. */
+            fn->queued = 0;
+            jit->qhead = jit->qtail = NULL;
+            atomic_fetch_add(&jit->stats.t2_failed, 1);
+            return;
+        }
+        jit->t2_started = 1;
+    }
+    pthread_cond_signal(&jit->t2_wake);
+}
+
+/* Called by T1 code when its counter reaches the threshold. */
+void kj_tier_hot(kj_fn *fn) {
+    kjit *jit = fn->jit;
+    pthread_mutex_lock(&jit->lock);
+    kj_tier_enqueue(jit, fn);
+    pthread_mutex_unlock(&jit->lock);
+}
+
+/* Give the function's callees available_externally bodies in mod, so the
+ * inliner can see them (calls that stay still go through their stubs).
+ * Records each callee and its version in deps.  Caller holds def_lock. */
+static void add_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps) {
+    for (int round = 0; round < 2; round++) {
+        for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+            if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0) continue;
+            if (deps->n == KJ_MAX_DEPS) return;
+            size_t len;
+            const char *name = LLVMGetValueName2(f, &len);
+            pthread_mutex_lock(&jit->lock);
+            kj_fn *c = kj_fn_find(jit, name);
+            kjit_generator gen = c && c->state != KJ_HOST ? c->gen : NULL;
+            void *user = c ? c->user : NULL;
+            uint64_t ver = c ? c->version : 0;
+            pthread_mutex_unlock(&jit->lock);
+            if (!gen) continue;
+            char err[KJ_ERRMSG_SIZE];
+            if (gen(user, mod, name, err, sizeof err) != 0) continue;
+            LLVMValueRef body = LLVMGetNamedFunction(mod, name);
+            if (!body || LLVMIsDeclaration(body)) continue;
+            LLVMSetLinkage(body, LLVMAvailableExternallyLinkage);
+            deps->fn[deps->n] = c;
+            deps->ver[deps->n++] = ver;
+        }
+    }
+}
+
+/* One T2 compile of fn. */
+static void t2_compile(kjit *jit, kj_fn *fn) {
+    pthread_rwlock_rdlock(&jit->def_lock);
+    pthread_mutex_lock(&jit->lock);
+    int ok = fn->tier == 1 && fn->gen;
+    kjit_generator gen = fn->gen;
+    void *user = fn->user;
+    uint64_t version = fn->version;
+    uint64_t queued_at = fn->queued_at;
+    pthread_mutex_unlock(&jit->lock);
+
+    kj_deps deps = {0};
+    char sym[256];
+    kj_unit u = {.symbol = sym, .tm = jit->tm_t2, .opt_level = jit->t2_level};
+    kjit_status r = KJIT_ECOMPILE;
+    if (ok) {
+        kj_impl_name(jit, fn->name, sym, sizeof sym);
+        r = kj_unit_open(jit, &u, fn->name, NULL);
+        if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
+        if (r == KJIT_OK) add_inline_bodies(jit, u.mod, &deps);
+    }
+    pthread_rwlock_unlock(&jit->def_lock);
+    if (r == KJIT_OK)
+        r = kj_compile(jit, &u);
+    else
+        kj_unit_discard(&u);
+
+    pthread_mutex_lock(&jit->lock);
+    fn->queued = 0;
+    /* Install only if fn and everything it inlined are as they were. */
+    int current = r == KJIT_OK && fn->tier == 1 && fn->version == version;
+    for (int i = 0; current && i < deps.n; i++) current = deps.fn[i]->version == deps.ver[i];
+    kj_code *code = current ? calloc(1, sizeof *code) : NULL;
+    if (code) {
+        code->rt = u.rt;
+        code->users = 1;
+        fn->t2 = code;
+        fn->deps = deps;
+        fn->tier = 2;
+        fn->invalidated = 0;
+        kj_stub_point(fn->stub.slot, u.addr);
+        atomic_fetch_add(&jit->stats.compiled_t2, 1);
+        atomic_fetch_add(&jit->stats.t2_us, u.us);
+        atomic_fetch_add(&jit->stats.t2_queue_us, now_us() - queued_at);
+    } else if (r != KJIT_OK) {
+        atomic_fetch_add(&jit->stats.t2_failed, 1);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (!code && u.rt) {
+        /* Never reachable from any stub: free at once. */
+        LLVMErrorRef e = LLVMOrcResourceTrackerRemove(u.rt);
+        if (e) LLVMConsumeError(e);
+        LLVMOrcReleaseResourceTracker(u.rt);
+    }
+}
+
+static void *t2_main(void *arg) {
+    kjit *jit = arg;
+    pthread_mutex_lock(&jit->lock);
+    for (;;) {
+        while (!jit->qhead && !jit->t2_stop) pthread_cond_wait(&jit->t2_wake, &jit->lock);
+        if (jit->t2_stop) break;
+        kj_fn *fn = jit->qhead;
+        jit->qhead = fn->queue_next;
+        if (!jit->qhead) jit->qtail = NULL;
+        jit->t2_busy = 1;
+        pthread_mutex_unlock(&jit->lock);
+        t2_compile(jit, fn);
+        pthread_mutex_lock(&jit->lock);
+        jit->t2_busy = 0;
+        if (!jit->qhead) pthread_cond_broadcast(&jit->t2_idle);
+    }
+    jit->t2_busy = 0;
+    pthread_cond_broadcast(&jit->t2_idle);
+    pthread_mutex_unlock(&jit->lock);
+    return NULL;
+}
+
+void kj_tier_drain(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    while ((jit->qhead || jit->t2_busy) && !jit->t2_stop) pthread_cond_wait(&jit->t2_idle, &jit->lock);
+    pthread_mutex_unlock(&jit->lock);
+}
+
+void kj_tier_stop(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    jit->t2_stop = 1;
+    for (kj_fn *f = jit->qhead; f; f = f->queue_next) f->queued = 0;
+    jit->qhead = jit->qtail = NULL;
+    pthread_cond_broadcast(&jit->t2_wake);
+    int started = jit->t2_started;
+    pthread_mutex_unlock(&jit->lock);
+    if (started) pthread_join(jit->t2_thread, NULL);
+}
+
+/* ---- invalidation ------------------------------------------------------------ */
+
+void kj_tier_invalidate(kjit *jit, kj_fn *g) {
+    for (size_t b = 0; b < jit->table_size; b++) {
+        for (kj_fn *f = jit->table[b]; f; f = f->hash_next) {
+            if (!f->t2) continue;
+            int uses = 0;
+            for (int i = 0; i < f->deps.n && !uses; i++) uses = f->deps.fn[i] == g;
+            if (!uses) continue;
+            /* Back to T1, which calls g through its stub. */
+            kj_stub_point(f->stub.slot, f->t1_addr);
+            kj_code_drop(jit, f->t2);
+            f->t2 = NULL;
+            f->deps.n = 0;
+            f->tier = 1;
+            f->invalidated = 1;
+            atomic_store(&f->count, 0);
+            atomic_fetch_add(&jit->stats.invalidated, 1);
+        }
+    }
+}
