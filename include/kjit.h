@@ -216,6 +216,19 @@ kjit_status kjit_fn_info_get(kjit *jit, const char *name, kjit_fn_info *out);
  * "T2", "invalidated". */
 const char *kjit_fn_state_name(kjit_fn_state s);
 
+/*
+ * Code replaced by a redefinition (or an invalidated T2 body) is freed once
+ * no thread can still be running it.  Threads inside kjit_run are tracked
+ * automatically.  A thread that calls JIT'd code directly (through
+ * kjit_address) must attach, and call kjit_quiescent from time to time at a
+ * point where it is not inside JIT'd code; until it does, replaced code is
+ * kept.  A thread that calls JIT'd code without attaching while functions are
+ * redefined may run freed code.
+ */
+kjit_status kjit_thread_attach(kjit *jit);
+void kjit_quiescent(kjit *jit);
+void kjit_thread_detach(kjit *jit);
+
 /* Run-time error hook: called on the thread where the error happened, with
  * the status and a message such as "call to undefined function 'g'".  If the
  * error happened outside kjit_run (a host thread calling a stub directly),

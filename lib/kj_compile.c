@@ -145,6 +145,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     }
     kj_unit_discard(u);
 
+    u->bytes = LLVMGetBufferSize(obj);
     u->rt = LLVMOrcJITDylibCreateResourceTracker(jit->jd);
     e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
     obj = NULL;

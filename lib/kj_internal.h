@@ -84,7 +84,19 @@ typedef struct kj_code {
     struct kj_code *next_retired;
     LLVMOrcResourceTrackerRef rt;
     int users;
+    uint64_t retired_at;     /* epoch stamp when retired (kj_reclaim.c) */
+    size_t bytes;            /* object size, for statistics */
 } kj_code;
+
+/* A thread that may run JIT'd code (kj_reclaim.c). */
+typedef struct kj_part {
+    struct kj_part *next;
+    pthread_t thread;
+    int depth;               /* nested kjit_run calls */
+    int attached;            /* kjit_thread_attach */
+    int active;              /* may be running JIT'd code now */
+    uint64_t seen;           /* epoch seen at entry or last quiescent state */
+} kj_part;
 
 /* A global variable (kjit_global). */
 typedef struct kj_global {
@@ -124,7 +136,10 @@ struct kjit {
     kj_stubs *stubs;
     kj_fn **table;
     size_t table_size, nfns;
-    kj_code *retired;
+    kj_code *retired;             /* waiting for quiescence, under lock */
+    kj_part *parts;               /* participants, under lock */
+    _Atomic uint64_t epoch;       /* bumped by every retirement */
+    int reclaimed_since_clear;
     kj_global *globals;           /* under lock */
 
     kjit_error_hook hook;
@@ -170,6 +185,7 @@ typedef struct kj_unit {
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
     uint64_t us;             /* out: time kj_compile took */
+    size_t bytes;            /* out: size of the object file */
 } kj_unit;
 
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,
@@ -193,6 +209,12 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
 void kj_tier_drain(kjit *jit);
 void kj_tier_stop(kjit *jit);
 void kj_tier_invalidate(kjit *jit, kj_fn *g);      /* under lock */
+
+/* kj_reclaim.c: freeing code at quiescence (all under lock unless noted) */
+void kj_reclaim_retire(kjit *jit, kj_code *c);
+int kj_reclaim_enter(kjit *jit);   /* takes lock */
+void kj_reclaim_leave(kjit *jit);  /* takes lock */
+void kj_reclaim_free_all(kjit *jit);
 
 /* kj_trap.c: protected calls into JIT'd code and run-time errors. */
 kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result);

@@ -240,10 +240,7 @@ static void release_definition(kj_fn *f) {
 }
 
 void kj_code_drop(kjit *jit, kj_code *c) {
-    if (c && --c->users == 0) {
-        c->next_retired = jit->retired;
-        jit->retired = c;
-    }
+    if (c && --c->users == 0) kj_reclaim_retire(jit, c);
 }
 
 void kjit_destroy(kjit *jit) {
@@ -266,6 +263,7 @@ void kjit_destroy(kjit *jit) {
         free(c);
     }
     free(jit->table);
+    kj_reclaim_free_all(jit);
     for (kj_global *g = jit->globals, *next; g; g = next) {
         next = g->next;
         free(g->name);
@@ -375,7 +373,10 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
         LLVMOrcReleaseResourceTracker(u->rt);
         r = kj_set_error(KJIT_ENOMEM, "out of memory");
     }
-    if (code) code->rt = u->rt;
+    if (code) {
+        code->rt = u->rt;
+        code->bytes = u->bytes;
+    }
     for (int k = 1; k < g->n && r == KJIT_OK; k++) {
         LLVMOrcExecutorAddress a = 0;
         LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, g->sym[k]);
@@ -731,7 +732,9 @@ kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) 
 
     double (*thunk)(void) = (double (*)(void))u.addr;
     atomic_fetch_add(&jit->stats.toplevel_run, 1);
+    kj_reclaim_enter(jit);
     st = kj_trap_run(jit, thunk, result);
+    kj_reclaim_leave(jit); /* a quiescent point: replaced code may be freed */
 
     /* The thunk's code is freed at once: memory stays flat however many
      * top-level expressions run. */

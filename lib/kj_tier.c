@@ -238,6 +238,7 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
     kj_code *code = current ? calloc(1, sizeof *code) : NULL;
     if (code) {
         code->rt = u.rt;
+        code->bytes = u.bytes;
         code->users = 1;
         fn->t2 = code;
         fn->deps = deps;
