@@ -31,6 +31,8 @@
     X(PARTITION, "--partition=", "function|callees",                                       \
       "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
       "with the uncompiled functions it calls unconditionally, as one module")            \
+    X(TIERSYNC, "--tier-sync", NULL,                                                      \
+      "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
     X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
     X(VERSION, "--version", NULL, "print the version and exit")                           \
     X(HELP, "-h, --help", NULL, "show this help and exit")                                \
@@ -151,6 +153,8 @@ int main(int argc, char **argv) {
             cfg.partition = KJIT_PARTITION_FUNCTION;
         } else if (strcmp(a, "--partition=callees") == 0) {
             cfg.partition = KJIT_PARTITION_CALLEES;
+        } else if (strcmp(a, "--tier-sync") == 0) {
+            cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {
             cfg.stats = 1;
         } else if (strcmp(a, "--version") == 0) {

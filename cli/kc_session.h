@@ -25,6 +25,7 @@ typedef struct kc_config {
     kjit_mode mode;      /* --jit= */
     kjit_partition partition; /* --partition= */
     int64_t hot;         /* --hot=N, 0: the library's default */
+    int tier_sync;       /* --tier-sync */
     int stats;           /* --stats */
 } kc_config;
 

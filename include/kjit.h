@@ -75,6 +75,8 @@ typedef struct kjit_options {
     kjit_partition partition; /* lazy-ir only; default KJIT_PARTITION_FUNCTION */
     int64_t hot_threshold;    /* tiered: T1 entries + loop back-edges before T2; default
                                  KJIT_DEFAULT_HOT */
+    int t2_sync;              /* wait for each T2 compile where it is requested (the hot
+                                 T1 call, kjit_optimize): deterministic, for tests */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000

@@ -539,9 +539,12 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         atomic_fetch_add(&jit->stats.defined, 1);
     }
     pthread_mutex_unlock(&jit->lock);
-    if (st == KJIT_OK && !host && jit->opts.mode != KJIT_MODE_LAZY) {
+    /* lazy-ir generates at definition, eager also compiles; lazy and tiered
+     * wait for the first call. */
+    kjit_mode m = jit->opts.mode;
+    if (st == KJIT_OK && !host && (m == KJIT_MODE_LAZY_IR || m == KJIT_MODE_EAGER)) {
         void *target;
-        st = kj_materialize(jit, fn, jit->opts.mode == KJIT_MODE_EAGER, &target);
+        st = kj_materialize(jit, fn, m == KJIT_MODE_EAGER, &target);
     }
     pthread_mutex_unlock(&jit->compile_lock);
     pthread_rwlock_unlock(&jit->def_lock);
@@ -604,6 +607,7 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
         pthread_mutex_unlock(&jit->lock);
     }
     pthread_mutex_unlock(&jit->compile_lock);
+    if (r == KJIT_OK && jit->opts.t2_sync) kj_tier_drain(jit);
     return r;
 }
 

@@ -173,6 +173,7 @@ void kj_tier_hot(kj_fn *fn) {
     pthread_mutex_lock(&jit->lock);
     kj_tier_enqueue(jit, fn);
     pthread_mutex_unlock(&jit->lock);
+    if (jit->opts.t2_sync) kj_tier_drain(jit);
 }
 
 /* Give the function's callees available_externally bodies in mod, so the
