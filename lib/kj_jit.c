@@ -509,9 +509,12 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     fn->deps.n = 0;
     fn->invalidated = 0;
     atomic_store(&fn->count, 0);
-    if (fn->version > 0) atomic_fetch_add(&jit->stats.redefined, 1);
-    /* T2 bodies that inlined the old definition go back to T1. */
-    kj_tier_invalidate(jit, fn);
+    if (fn->version > 0) {
+        atomic_fetch_add(&jit->stats.redefined, 1);
+        /* T2 bodies that inlined the old definition go back to T1.  (A first
+         * definition cannot have been inlined: skip the walk.) */
+        kj_tier_invalidate(jit, fn);
+    }
     snprintf(fn->sig, sizeof fn->sig, "%s", sig);
     fn->version++;
     return KJIT_OK;

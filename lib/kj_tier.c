@@ -303,6 +303,7 @@ void kj_tier_stop(kjit *jit) {
 /* ---- invalidation ------------------------------------------------------------ */
 
 void kj_tier_invalidate(kjit *jit, kj_fn *g) {
+    if (atomic_load(&jit->stats.compiled_t2) == 0) return; /* nothing to walk */
     for (size_t b = 0; b < jit->table_size; b++) {
         for (kj_fn *f = jit->table[b]; f; f = f->hash_next) {
             if (!f->t2) continue;

@@ -4,7 +4,7 @@
 static double fib(double n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 int main(int argc, char **argv) {
     double r = 0, k = argc > 1 ? atof(argv[1]) : 1;
-    for (double i = 1;; i++) { r = fib(32); if (!(i < k)) break; }
+    for (double i = 1;; i++) { r = fib(32 + r * 0); if (!(i < k)) break; }
     printf("%f\n", r);
     return 0;
 }

@@ -7,8 +7,8 @@ local function escape(cr, ci)
   end
   return n
 end
-local function grid()
-  local total, y = 0, 0
+local function grid(p)
+  local total, y = p, 0
   while true do
     local x = 0
     while true do
@@ -20,5 +20,5 @@ local function grid()
   return total
 end
 local k, r, i = tonumber(arg[1] or 1), 0, 1
-while true do r = grid(); if not (i < k) then break end; i = i + 1 end
+while true do r = grid(r * 0); if not (i < k) then break end; i = i + 1 end
 print(string.format("%f", r))
