@@ -204,6 +204,20 @@ static void add_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps) {
     }
 }
 
+/* In a T2 body, calls of the function itself go straight to this body
+ * instead of through the stub: recursion costs what it costs in C.  The
+ * price: a recursion already running when the function is redefined
+ * finishes in this body (new calls, from anywhere, reach the new one). */
+static void call_self_directly(LLVMModuleRef mod, const char *name, const char *impl) {
+    LLVMValueRef self = LLVMGetNamedFunction(mod, name);
+    LLVMValueRef body = LLVMGetNamedFunction(mod, impl);
+    if (!self || !body || !LLVMIsDeclaration(self) ||
+        LLVMGlobalGetValueType(self) != LLVMGlobalGetValueType(body))
+        return;
+    LLVMReplaceAllUsesWith(self, body);
+    LLVMDeleteFunction(self);
+}
+
 /* One T2 compile of fn. */
 static void t2_compile(kjit *jit, kj_fn *fn) {
     pthread_rwlock_rdlock(&jit->def_lock);
@@ -223,6 +237,7 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
         kj_impl_name(jit, fn->name, sym, sizeof sym);
         r = kj_unit_open(jit, &u, fn->name, NULL);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
+        if (r == KJIT_OK) call_self_directly(u.mod, fn->name, sym);
         if (r == KJIT_OK) add_inline_bodies(jit, u.mod, &deps);
     }
     pthread_rwlock_unlock(&jit->def_lock);
