@@ -19,7 +19,7 @@
 
 #include "kj_internal.h"
 
-static uint64_t now_us(void) {
+uint64_t kj_now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
@@ -54,12 +54,22 @@ kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *us
     return KJIT_OK;
 }
 
-/* Take the error's message into the thread's error text; consumes err. */
-static kjit_status llvm_error(kjit_status st, const char *what, LLVMErrorRef err) {
+kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err) {
     char *msg = LLVMGetErrorMessage(err);
     kj_set_error(st, "%s: %s", what, msg);
     LLVMDisposeErrorMessage(msg);
     return st;
+}
+
+void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
+    LLVMErrorRef e = LLVMOrcResourceTrackerRemove(rt);
+    if (e) LLVMConsumeError(e);
+    LLVMOrcReleaseResourceTracker(rt);
+    /* The code's implementation name is now a dead entry of the symbol
+     * pool; clear such entries now and then, so memory stays flat. */
+    if ((atomic_fetch_add(&jit->dead_names, 1) + 1) % KJ_DEAD_NAMES_CLEAR == 0)
+        LLVMOrcSymbolStringPoolClearDeadEntries(LLVMOrcExecutionSessionGetSymbolStringPool(
+            LLVMOrcLLJITGetExecutionSession(jit->lljit)));
 }
 
 kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod) {
@@ -87,21 +97,21 @@ kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod) {
             LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(batch, n));
             n = 0;
             if (e) {
-                st = llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
+                st = kj_llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
                 break;
             }
         }
     }
     if (n > 0 && st == KJIT_OK) {
         LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(batch, n));
-        if (e) st = llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
+        if (e) st = kj_llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
     }
     pthread_mutex_unlock(&jit->lock);
     return st;
 }
 
 kjit_status kj_compile(kjit *jit, kj_unit *u) {
-    uint64_t t0 = now_us();
+    uint64_t t0 = kj_now_us();
     kjit_status st = KJIT_OK;
     LLVMMemoryBufferRef obj = NULL;
 
@@ -127,7 +137,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     LLVMErrorRef e = LLVMRunPasses(u->mod, passes, tm, pbo);
     LLVMDisposePassBuilderOptions(pbo);
     if (e) {
-        st = llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
+        st = kj_llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
         goto out;
     }
 
@@ -150,13 +160,13 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
     obj = NULL;
     if (e) {
-        st = llvm_error(KJIT_ECOMPILE, "cannot add object", e);
+        st = kj_llvm_error(KJIT_ECOMPILE, "cannot add object", e);
         goto out;
     }
     LLVMOrcExecutorAddress addr = 0;
     e = LLVMOrcLLJITLookup(jit->lljit, &addr, u->symbol);
     if (e) {
-        st = llvm_error(KJIT_ECOMPILE, "cannot link", e);
+        st = kj_llvm_error(KJIT_ECOMPILE, "cannot link", e);
         goto out;
     }
     u->addr = (void *)(uintptr_t)addr;
@@ -165,11 +175,9 @@ out:
     if (obj) LLVMDisposeMemoryBuffer(obj);
     kj_unit_discard(u);
     if (st != KJIT_OK && u->rt) {
-        LLVMErrorRef re = LLVMOrcResourceTrackerRemove(u->rt);
-        if (re) LLVMConsumeError(re);
-        LLVMOrcReleaseResourceTracker(u->rt);
+        kj_rt_free(jit, u->rt);
         u->rt = NULL;
     }
-    u->us = now_us() - t0;
+    u->us = kj_now_us() - t0;
     return st;
 }

@@ -60,7 +60,6 @@ typedef struct kj_fn {
     kjit_generator gen;
     void *user;
     kjit_release release;
-    void *host;                   /* KJ_HOST: the host address */
     struct kj_code *code;         /* code of the current body */
     LLVMModuleRef pending_mod;    /* lazy-ir: IR generated at definition (in ir_ctx) */
 
@@ -139,14 +138,13 @@ struct kjit {
     kj_code *retired;             /* waiting for quiescence, under lock */
     kj_part *parts;               /* participants, under lock */
     _Atomic uint64_t epoch;       /* bumped by every retirement */
-    int reclaimed_since_clear;
+    _Atomic uint64_t dead_names;  /* trackers freed (kj_rt_free) */
     kj_global *globals;           /* under lock */
 
     kjit_error_hook hook;
     void *hook_user;
 
     _Atomic uint64_t toplevel_seq;
-    char session_error[KJ_ERRMSG_SIZE];  /* last ExecutionSession error, under lock */
 
     struct {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
@@ -196,6 +194,14 @@ kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *us
 /* Verify, optimise, emit, link, look up.  Always disposes of u->mod (and
  * u->ctx unless shared).  Caller holds compile_lock. */
 kjit_status kj_compile(kjit *jit, kj_unit *u);
+/* Microseconds of the monotonic clock. */
+uint64_t kj_now_us(void);
+/* Put err's message, after `what: `, in the thread's error text; consumes
+ * err and returns st. */
+kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
+/* Free the code a ResourceTracker owns and release the tracker. */
+#define KJ_DEAD_NAMES_CLEAR 256
+void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt);
 /* Dispose of a unit that will not be compiled. */
 void kj_unit_discard(kj_unit *u);
 /* Make every function the module calls resolvable: give each a stub and
@@ -224,6 +230,5 @@ kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result);
 void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg);
 /* Whether this thread has enough stack left to compile safely. */
 int kj_trap_stack_ok(void);
-void kj_trap_global_init(void);
 
 #endif

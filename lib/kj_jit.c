@@ -59,7 +59,7 @@ static int valid_name(const char *name) {
 }
 
 static int valid_sig(const char *sig) {
-    if (!sig || !strchr("dipv", sig[0]) || sig[1] != '(') return 0;
+    if (!sig || !sig[0] || !strchr("dipv", sig[0]) || sig[1] != '(') return 0;
     size_t n = 0;
     const char *p = sig + 2;
     for (; *p && *p != ')'; p++, n++)
@@ -130,12 +130,12 @@ static void llvm_init(void) {
     LLVMInitializeNativeAsmPrinter();
 }
 
-/* Errors ORC cannot return to a caller (e.g. from a background link). */
-static void session_error(void *ctx, LLVMErrorRef err) {
-    kjit *jit = ctx;
-    char *msg = LLVMGetErrorMessage(err);
-    snprintf(jit->session_error, sizeof jit->session_error, "%s", msg);
-    LLVMDisposeErrorMessage(msg);
+/* Notices ORC cannot return to a caller.  A failed link also fails the
+ * lookup that caused it, which reports its own error; the notice is dropped
+ * (ORC's default reporter would print it, and libkjit never prints). */
+static void drop_session_error(void *ctx, LLVMErrorRef err) {
+    (void)ctx;
+    LLVMConsumeError(err);
 }
 
 kjit_status kjit_create(const kjit_options *opts, kjit **out) {
@@ -168,13 +168,11 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
 
     LLVMErrorRef e = LLVMOrcCreateLLJIT(&jit->lljit, LLVMOrcCreateLLJITBuilder());
     if (e) {
-        char *m = LLVMGetErrorMessage(e);
-        kj_set_error(KJIT_ECOMPILE, "cannot create LLJIT: %s", m);
-        LLVMDisposeErrorMessage(m);
+        kj_llvm_error(KJIT_ECOMPILE, "cannot create LLJIT", e);
         goto fail;
     }
     LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit->lljit),
-                                            session_error, jit);
+                                            drop_session_error, NULL);
     jit->jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
     /* Symbols the code generator itself calls (memcpy, fmod, ...). */
     LLVMOrcDefinitionGeneratorRef g;
@@ -368,9 +366,7 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
     void *addr[KJ_GROUP_MAX] = {u->addr};
     kj_code *code = NULL;
     if (r == KJIT_OK && !(code = calloc(1, sizeof *code))) {
-        LLVMErrorRef e = LLVMOrcResourceTrackerRemove(u->rt);
-        if (e) LLVMConsumeError(e);
-        LLVMOrcReleaseResourceTracker(u->rt);
+        kj_rt_free(jit, u->rt);
         r = kj_set_error(KJIT_ENOMEM, "out of memory");
     }
     if (code) {
@@ -431,7 +427,6 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         void *host = fn->host_ok ? dlsym(RTLD_DEFAULT, fn->name) : NULL;
         if (host) {
             fn->state = KJ_HOST;
-            fn->host = host;
             kj_stub_point(fn->stub.slot, host);
             *target = host;
         }
@@ -536,7 +531,6 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         fn->gen = gen;
         fn->user = user;
         fn->release = release;
-        fn->host = host;
         fn->state = host ? KJ_HOST : KJ_STUB;
         kj_stub_point(fn->stub.slot, host ? host : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
@@ -686,9 +680,9 @@ void *kjit_global(kjit *jit, const char *name, size_t size) {
                     .Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported}}};
         LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(&sym, 1));
         if (e) {
-            char *m = LLVMGetErrorMessage(e);
-            kj_set_error(KJIT_ECOMPILE, "cannot define global '%s': %s", name, m);
-            LLVMDisposeErrorMessage(m);
+            char what[300];
+            snprintf(what, sizeof what, "cannot define global '%s'", name);
+            kj_llvm_error(KJIT_ECOMPILE, what, e);
         } else {
             g->size = size;
             g->next = jit->globals;
@@ -745,12 +739,7 @@ kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) 
 
     /* The thunk's code is freed at once: memory stays flat however many
      * top-level expressions run. */
-    LLVMErrorRef e = LLVMOrcResourceTrackerRemove(u.rt);
-    if (e) LLVMConsumeError(e);
-    LLVMOrcReleaseResourceTracker(u.rt);
-    if ((n & 1023) == 1023)
-        LLVMOrcSymbolStringPoolClearDeadEntries(
-            LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(jit->lljit)));
+    kj_rt_free(jit, u.rt);
     return st;
 }
 

@@ -40,7 +40,6 @@ static void reclaim(kjit *jit) {
     uint64_t safe = atomic_load(&jit->epoch);
     for (kj_part *p = jit->parts; p; p = p->next)
         if (p->active && p->seen < safe) safe = p->seen;
-    int freed = 0;
     for (kj_code **pc = &jit->retired; *pc;) {
         kj_code *c = *pc;
         if (c->retired_at > safe) {
@@ -48,18 +47,9 @@ static void reclaim(kjit *jit) {
             continue;
         }
         *pc = c->next_retired;
-        LLVMErrorRef e = LLVMOrcResourceTrackerRemove(c->rt);
-        if (e) LLVMConsumeError(e);
-        LLVMOrcReleaseResourceTracker(c->rt);
+        kj_rt_free(jit, c->rt);
         atomic_fetch_add(&jit->stats.reclaimed_bytes, c->bytes);
         free(c);
-        freed++;
-    }
-    /* Implementation names of freed code leave dead pool entries behind. */
-    if (freed && (jit->reclaimed_since_clear += freed) >= 256) {
-        jit->reclaimed_since_clear = 0;
-        LLVMOrcSymbolStringPoolClearDeadEntries(LLVMOrcExecutionSessionGetSymbolStringPool(
-            LLVMOrcLLJITGetExecutionSession(jit->lljit)));
     }
 }
 

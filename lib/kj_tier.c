@@ -22,17 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <llvm-c/Core.h>
 
 #include "kj_internal.h"
-
-static uint64_t now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* ---- T1 instrumentation ---------------------------------------------------- */
 
@@ -147,7 +140,7 @@ static void *t2_main(void *arg);
 void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     if (fn->queued || fn->tier != 1 || jit->t2_stop) return;
     fn->queued = 1;
-    fn->queued_at = now_us();
+    fn->queued_at = kj_now_us();
     fn->queue_next = NULL;
     if (jit->qtail)
         jit->qtail->queue_next = fn;
@@ -263,17 +256,12 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
         kj_stub_point(fn->stub.slot, u.addr);
         atomic_fetch_add(&jit->stats.compiled_t2, 1);
         atomic_fetch_add(&jit->stats.t2_us, u.us);
-        atomic_fetch_add(&jit->stats.t2_queue_us, now_us() - queued_at);
+        atomic_fetch_add(&jit->stats.t2_queue_us, kj_now_us() - queued_at);
     } else if (r != KJIT_OK) {
         atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
     pthread_mutex_unlock(&jit->lock);
-    if (!code && u.rt) {
-        /* Never reachable from any stub: free at once. */
-        LLVMErrorRef e = LLVMOrcResourceTrackerRemove(u.rt);
-        if (e) LLVMConsumeError(e);
-        LLVMOrcReleaseResourceTracker(u.rt);
-    }
+    if (!code && u.rt) kj_rt_free(jit, u.rt); /* never reachable from a stub: free at once */
 }
 
 static void *t2_main(void *arg) {

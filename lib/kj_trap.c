@@ -90,7 +90,7 @@ static void install(void) {
     sigaction(SIGBUS, &sa, &old_bus);
 }
 
-void kj_trap_global_init(void) { pthread_once(&install_once, install); }
+static void kj_trap_global_init(void) { pthread_once(&install_once, install); }
 
 /* First kjit_run on this thread: learn the stack bounds, give the thread an
  * alternate signal stack. */

@@ -52,6 +52,7 @@ int main(void) {
 
     /* Bad arguments are errors, not crashes. */
     CHECK(kjit_define(jit, "x", "d(q)", t_generate, &add_d, NULL) == KJIT_EINVAL);
+    CHECK(kjit_define(jit, "x", "", t_generate, &add_d, NULL) == KJIT_EINVAL);
     CHECK(kjit_define(jit, "__kjit.1.x", "d()", t_generate, &add_d, NULL) == KJIT_EINVAL);
     CHECK(kjit_define(jit, "", "d()", t_generate, &add_d, NULL) == KJIT_EINVAL);
     CHECK(kjit_address(jit, NULL) == NULL);
