@@ -1,7 +1,7 @@
 /*
  * kj_compile.c — the pipeline that turns one generated module into code:
  *
- *     open → generate → verify → optimise → publish callees → emit object
+ *     open → generate → verify → bind callees → optimise → emit object
  *          → add to the JITDylib (own ResourceTracker) → look up
  *
  * kjit compiles modules itself (its own TargetMachine, its own pass
@@ -72,48 +72,11 @@ void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
             LLVMOrcLLJITGetExecutionSession(jit->lljit)));
 }
 
-kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod) {
-    LLVMOrcCSymbolMapPair batch[64];
-    size_t n = 0;
-    kjit_status st = KJIT_OK;
-    pthread_mutex_lock(&jit->lock);
-    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
-        if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0) continue;
-        size_t len;
-        const char *name = LLVMGetValueName2(f, &len);
-        kj_fn *fn = kj_fn_lookup_or_add(jit, name);
-        if (!fn) {
-            st = kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
-            break;
-        }
-        if (fn->published) continue;
-        fn->published = 1;
-        batch[n].Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, name);
-        batch[n].Sym.Address = (LLVMOrcExecutorAddress)(uintptr_t)fn->stub.entry;
-        batch[n].Sym.Flags.GenericFlags =
-            LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable;
-        batch[n].Sym.Flags.TargetFlags = 0;
-        if (++n == sizeof batch / sizeof batch[0]) {
-            LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(batch, n));
-            n = 0;
-            if (e) {
-                st = kj_llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
-                break;
-            }
-        }
-    }
-    if (n > 0 && st == KJIT_OK) {
-        LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(batch, n));
-        if (e) st = kj_llvm_error(KJIT_ECOMPILE, "cannot define stubs", e);
-    }
-    pthread_mutex_unlock(&jit->lock);
-    return st;
-}
-
 kjit_status kj_compile(kjit *jit, kj_unit *u) {
     uint64_t t0 = kj_now_us();
     kjit_status st = KJIT_OK;
     LLVMMemoryBufferRef obj = NULL;
+    kj_link_hosts hosts = {0};
 
     if (jit->opts.verify) {
         char *msg = NULL;
@@ -124,6 +87,11 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         }
         LLVMDisposeMessage(msg);
     }
+
+    /* Client callees into their own namespace, before the optimiser sees C
+     * names (kj_link.c). */
+    st = kj_link_bind(jit, u->mod, &hosts);
+    if (st != KJIT_OK) goto out;
 
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU. */
@@ -141,10 +109,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         goto out;
     }
 
+    kj_link_finish(u->mod, &hosts);
     if (u->instrument) kj_tier_instrument(jit, u->instrument, u->mod, u->symbol);
-
-    st = kj_publish_callees(jit, u->mod);
-    if (st != KJIT_OK) goto out;
 
     char *msg = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, u->mod, LLVMObjectFile, &msg, &obj)) {
@@ -172,6 +138,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     u->addr = (void *)(uintptr_t)addr;
 
 out:
+    kj_link_hosts_free(&hosts);
     if (obj) LLVMDisposeMemoryBuffer(obj);
     kj_unit_discard(u);
     if (st != KJIT_OK && u->rt) {

@@ -51,7 +51,6 @@ typedef struct kj_fn {
     char *name;
     char sig[KJ_MAX_PARAMS + 4];  /* "d(dd)"; "" while undefined */
     kj_stub stub;
-    int published;                /* name defined as an absolute symbol in the JITDylib */
     int host_ok;                  /* kjit_declare_host: bind to the host symbol if undefined */
 
     /* Guarded by kjit.lock: */
@@ -113,6 +112,7 @@ struct kjit {
     LLVMTargetMachineRef tm_fast; /* -O0 code generation, for run-once code; under compile_lock */
     LLVMTargetMachineRef tm_t2;   /* T2 code generation; used by the T2 thread only */
     int t2_level;                 /* T2 optimisation level: max(opt_level, 2) */
+    char global_prefix;           /* of mangled symbol names ('\0' on ELF) */
     char *triple;
     char *datalayout;
     LLVMContextRef ir_ctx;        /* lazy-ir: the one context of all pending IR, so
@@ -204,9 +204,19 @@ kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
 void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt);
 /* Dispose of a unit that will not be compiled. */
 void kj_unit_discard(kj_unit *u);
-/* Make every function the module calls resolvable: give each a stub and
- * define its name in the JITDylib.  Takes jit->lock. */
-kjit_status kj_publish_callees(kjit *jit, LLVMModuleRef mod);
+
+/* kj_link.c: the namespaces of compiled symbols, and their resolution. */
+typedef struct kj_link_hosts { int n, cap; char **name; } kj_link_hosts;
+/* Before the passes: rename the module's client callees "__kjit.f.NAME";
+ * host callees keep their C names, listed in *hosts (which the caller
+ * passes to kj_link_finish or kj_link_hosts_free).  Gives every callee a
+ * stub.  Takes lock. */
+kjit_status kj_link_bind(kjit *jit, LLVMModuleRef mod, kj_link_hosts *hosts);
+/* After the passes: rename the host callees "__kjit.h.NAME"; frees *hosts. */
+void kj_link_finish(LLVMModuleRef mod, kj_link_hosts *hosts);
+void kj_link_hosts_free(kj_link_hosts *hosts);
+/* Attach the definition generator that resolves names at link time. */
+void kj_link_init(kjit *jit);
 
 /* kj_tier.c */
 void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);

@@ -174,16 +174,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit->lljit),
                                             drop_session_error, NULL);
     jit->jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
-    /* Symbols the code generator itself calls (memcpy, fmod, ...). */
-    LLVMOrcDefinitionGeneratorRef g;
-    e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
-        &g, LLVMOrcLLJITGetGlobalPrefix(jit->lljit), NULL, NULL);
-    if (e) {
-        LLVMConsumeError(e);
-        kj_set_error(KJIT_ECOMPILE, "cannot search host symbols");
-        goto fail;
-    }
-    LLVMOrcJITDylibAddGenerator(jit->jd, g);
+    /* Every name no object defines: stubs, or host symbols (kj_link.c). */
+    kj_link_init(jit);
 
     jit->triple = strdup(LLVMOrcLLJITGetTripleString(jit->lljit));
     LLVMTargetRef target;
