@@ -86,29 +86,45 @@ static void host_bodies(kc_emit *e, LLVMBuilderRef b) {
     }
 }
 
-/* void __kjit_print(double v): the shortest %.Ng (N = 1..17) that strtod
- * reads back as v, or "nan" — the same text kjit prints. */
+/* void __kjit_print(double v): kjit's printed form of v, by the rule of
+ * front/ks_value.c — among the texts "%.Ng" (N = 1..17) that strtod reads
+ * back as the very same double, the shortest; on a tie in length the one
+ * without an exponent; then the smallest N; "nan" for every NaN.  Written
+ * with allocas: lli's own passes make registers of them. */
 static LLVMValueRef print_fn(kc_emit *e, LLVMBuilderRef b) {
     LLVMContextRef c = e->ctx;
     LLVMTypeRef dbl = LLVMDoubleTypeInContext(c), i32 = LLVMInt32TypeInContext(c);
-    LLVMTypeRef i64 = LLVMInt64TypeInContext(c), ptr = LLVMPointerTypeInContext(c, 0);
-    LLVMTypeRef vd = LLVMVoidTypeInContext(c);
+    LLVMTypeRef i8 = LLVMInt8TypeInContext(c), i64 = LLVMInt64TypeInContext(c);
+    LLVMTypeRef ptr = LLVMPointerTypeInContext(c, 0), vd = LLVMVoidTypeInContext(c);
     LLVMTypeRef snprintf_params[] = {ptr, i64, ptr};
     LLVMTypeRef snprintf_ty = LLVMFunctionType(i32, snprintf_params, 3, 1);
     LLVMTypeRef strtod_params[] = {ptr, ptr};
     LLVMTypeRef strtod_ty = LLVMFunctionType(dbl, strtod_params, 2, 0);
+    LLVMTypeRef strchr_params[] = {ptr, i32};
+    LLVMTypeRef strchr_ty = LLVMFunctionType(ptr, strchr_params, 2, 0);
     LLVMTypeRef puts_ty = LLVMFunctionType(i32, &ptr, 1, 0);
     LLVMValueRef f = LLVMAddFunction(e->mod, "__kjit_print", LLVMFunctionType(vd, &dbl, 1, 0));
     LLVMSetLinkage(f, LLVMInternalLinkage);
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c, f, "entry");
     LLVMBasicBlockRef nan = LLVMAppendBasicBlockInContext(c, f, "nan");
     LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(c, f, "loop");
+    LLVMBasicBlockRef reads = LLVMAppendBasicBlockInContext(c, f, "reads_back");
+    LLVMBasicBlockRef take = LLVMAppendBasicBlockInContext(c, f, "take");
     LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(c, f, "next");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c, f, "done");
     LLVMValueRef v = LLVMGetParam(f, 0);
+    LLVMValueRef zero = LLVMConstInt(i32, 0, 0), one = LLVMConstInt(i32, 1, 0);
+    LLVMValueRef size = LLVMConstInt(i32, 40, 0);
 
     LLVMPositionBuilderAtEnd(b, entry);
-    LLVMValueRef buf = LLVMBuildArrayAlloca(b, LLVMInt8TypeInContext(c), LLVMConstInt(i32, 40, 0), "buf");
+    LLVMValueRef cand = LLVMBuildArrayAlloca(b, i8, size, "cand");
+    LLVMValueRef best = LLVMBuildArrayAlloca(b, i8, size, "best");
+    LLVMValueRef n_var = LLVMBuildAlloca(b, i32, "n");
+    LLVMValueRef len_var = LLVMBuildAlloca(b, i32, "best_len"); /* 0: none yet */
+    LLVMValueRef exp_var = LLVMBuildAlloca(b, i32, "best_exp");
+    LLVMBuildStore(b, one, n_var);
+    LLVMBuildStore(b, zero, len_var);
+    LLVMBuildStore(b, zero, exp_var);
     LLVMBuildCondBr(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), nan, loop);
 
     LLVMPositionBuilderAtEnd(b, nan);
@@ -116,31 +132,52 @@ static LLVMValueRef print_fn(kc_emit *e, LLVMBuilderRef b) {
     LLVMBuildCall2(b, puts_ty, declare(e->mod, "puts", puts_ty), &s, 1, "");
     LLVMBuildRetVoid(b);
 
+    /* loop: cand = "%.Ng"; does it read back as the same bits? */
     LLVMPositionBuilderAtEnd(b, loop);
-    LLVMValueRef p = LLVMBuildPhi(b, i32, "p");
-    LLVMValueRef sargs[] = {buf, LLVMConstInt(i64, 40, 0), cstring(b, "%.*g"), p, v};
-    LLVMBuildCall2(b, snprintf_ty, declare(e->mod, "snprintf", snprintf_ty), sargs, 5, "");
-    LLVMValueRef targs[] = {buf, LLVMConstPointerNull(ptr)};
+    LLVMValueRef n = LLVMBuildLoad2(b, i32, n_var, "");
+    LLVMValueRef sargs[] = {cand, LLVMConstInt(i64, 40, 0), cstring(b, "%.*g"), n, v};
+    LLVMValueRef len = LLVMBuildCall2(b, snprintf_ty, declare(e->mod, "snprintf", snprintf_ty), sargs, 5, "len");
+    LLVMValueRef targs[] = {cand, LLVMConstPointerNull(ptr)};
     LLVMValueRef back = LLVMBuildCall2(b, strtod_ty, declare(e->mod, "strtod", strtod_ty), targs, 2, "");
-    LLVMValueRef same = LLVMBuildFCmp(b, LLVMRealOEQ, back, v, "");
-    LLVMValueRef last = LLVMBuildICmp(b, LLVMIntSGE, p, LLVMConstInt(i32, 17, 0), "");
-    LLVMBuildCondBr(b, LLVMBuildOr(b, same, last, ""), done, next);
+    LLVMValueRef same = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildBitCast(b, back, i64, ""),
+                                      LLVMBuildBitCast(b, v, i64, ""), "");
+    LLVMBuildCondBr(b, same, reads, next);
+
+    /* reads_back: better than the best so far? */
+    LLVMPositionBuilderAtEnd(b, reads);
+    LLVMValueRef cargs[] = {cand, LLVMConstInt(i32, 'e', 0)};
+    LLVMValueRef e_at = LLVMBuildCall2(b, strchr_ty, declare(e->mod, "strchr", strchr_ty), cargs, 2, "");
+    LLVMValueRef has_exp = LLVMBuildZExt(b, LLVMBuildIsNotNull(b, e_at, ""), i32, "has_exp");
+    LLVMValueRef best_len = LLVMBuildLoad2(b, i32, len_var, "");
+    LLVMValueRef best_exp = LLVMBuildLoad2(b, i32, exp_var, "");
+    LLVMValueRef none = LLVMBuildICmp(b, LLVMIntEQ, best_len, zero, "");
+    LLVMValueRef shorter = LLVMBuildICmp(b, LLVMIntSLT, len, best_len, "");
+    LLVMValueRef tie = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, len, best_len, ""),
+                                    LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntNE, best_exp, zero, ""),
+                                                 LLVMBuildICmp(b, LLVMIntEQ, has_exp, zero, ""), ""), "");
+    LLVMBuildCondBr(b, LLVMBuildOr(b, none, LLVMBuildOr(b, shorter, tie, ""), ""), take, next);
+
+    LLVMPositionBuilderAtEnd(b, take);
+    LLVMBuildMemCpy(b, best, 1, cand, 1, LLVMConstInt(i64, 40, 0));
+    LLVMBuildStore(b, len, len_var);
+    LLVMBuildStore(b, has_exp, exp_var);
+    LLVMBuildBr(b, next);
 
     LLVMPositionBuilderAtEnd(b, next);
-    LLVMValueRef p1 = LLVMBuildAdd(b, p, LLVMConstInt(i32, 1, 0), "");
-    LLVMBuildBr(b, loop);
-    LLVMValueRef inc_v[] = {LLVMConstInt(i32, 1, 0), p1};
-    LLVMBasicBlockRef inc_b[] = {entry, next};
-    LLVMAddIncoming(p, inc_v, inc_b, 2);
+    LLVMValueRef n1 = LLVMBuildAdd(b, LLVMBuildLoad2(b, i32, n_var, ""), one, "");
+    LLVMBuildStore(b, n1, n_var);
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLE, n1, LLVMConstInt(i32, 17, 0), ""), loop, done);
 
+    /* %.17g always reads back, so best holds a text here. */
     LLVMPositionBuilderAtEnd(b, done);
-    LLVMBuildCall2(b, puts_ty, declare(e->mod, "puts", puts_ty), &buf, 1, "");
+    LLVMBuildCall2(b, puts_ty, declare(e->mod, "puts", puts_ty), &best, 1, "");
     LLVMBuildRetVoid(b);
     return f;
 }
 
 /* The C functions main and the helpers below call by name. */
-static const char *const c_names[] = {"main", "putchar", "printf", "puts", "snprintf", "strtod", NULL};
+static const char *const c_names[] = {"main",     "putchar", "printf", "puts",
+                                      "snprintf", "strtod",  "strchr", NULL};
 
 /* A program may define a function of one of those names (def main(x) ...):
  * give its body a name no Kaleidoscope identifier can have, so that the
