@@ -4,8 +4,8 @@
 # into what kjit would print on stdout:
 #   - prompts ("ready> ") and the IR dumps of definitions and externs are
 #     dropped;
-#   - "Evaluated to V" becomes V in kjit's shortest round-trip form (15, 0.1,
-#     1e+300, -0, nan, inf) on its own line;
+#   - "Evaluated to V" becomes V in kjit's printed form (15, 0.1, 1e+05,
+#     -0, nan, inf: ksvalue.py, the rule of front/ks_value.c) on its own line;
 #   - printd/putchard output (stderr in toy7) is kept in place;
 #   - toy7's "Error: ..." lines are kept, so that a program it rejects shows.
 # With -raw, toy7-exact's stderr is printed untouched.
@@ -23,22 +23,17 @@ if [ $raw = 1 ]; then
   "$toy" < "$1" 2>&1 >/dev/null
   exit 0
 fi
-"$toy" < "$1" 2>&1 >/dev/null | python3 -c '
+here=$(cd "$(dirname "$0")" && pwd)
+"$toy" < "$1" 2>&1 >/dev/null | PYTHONPATH="$here" python3 -c '
 import re, sys
+from ksvalue import format_value
 text = sys.stdin.read().replace("ready> ", "")
 # IR of a definition: "Read function definition:" ... "}\n\n".
 text = re.sub(r"Read function definition:.*?\n}\n\n", "", text, flags=re.S)
 text = re.sub(r"Read extern: [^\n]*\n\n", "", text)
 
 def kjit_value(m):
-    v = float(m.group(1))
-    if v != v:
-        s = "nan"
-    else:
-        s = repr(v)            # shortest round-trip digits
-        if s.endswith(".0"):
-            s = s[:-2]
-    return s + "\n"
+    return format_value(m.group(1)) + "\n"   # kjit rule, not repr
 text = re.sub(r"Evaluated to (\S+)\n", kjit_value, text)
 sys.stdout.write(text)
 '
