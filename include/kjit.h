@@ -53,8 +53,13 @@ typedef enum kjit_mode {
     KJIT_MODE_LAZY = 0, /* generate IR and compile at the first call */
     KJIT_MODE_LAZY_IR,  /* generate IR at definition, compile at first call */
     KJIT_MODE_EAGER,    /* generate IR and compile at definition */
-    KJIT_MODE_TIERED    /* lazy, first at T1 (cheap, counting); hot functions are
-                           recompiled at T2 (optimised) on a background thread */
+    KJIT_MODE_TIERED,   /* functions with a T0 entry run at T0 first, the others are
+                           compiled at T1 (cheap, counting) at their first call; hot
+                           functions are compiled at T2 (optimised) on a background
+                           thread */
+    KJIT_MODE_INTERP    /* functions with a T0 entry always run at T0 and top-level
+                           thunks run their T0 entry: nothing of theirs is compiled
+                           (functions without one are compiled at their first call) */
 } kjit_mode;
 
 /* How much one first-call compile takes in (lazy-ir mode). */
@@ -186,10 +191,81 @@ void *kjit_host_symbol(kjit *jit, const char *name);
  */
 kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result);
 
+/* ---- T0: running functions before they are compiled ----------------------- */
+
+/* One argument or result, of the type its signature gives ('d', 'i', 'p'). */
+typedef union kjit_value {
+    double d;
+    int64_t i;
+    void *p;
+} kjit_value;
+
+/*
+ * A T0 entry runs a function with no compiled code: from the client's own
+ * form of it (an interpreter, a closure tree, ...).  args[k] holds parameter
+ * k, unpacked by the function's signature; the return value is the result
+ * (ignored for 'v').  It may be called on any thread, concurrently, and
+ * recursively.  It calls other functions only through kjit_call, so that
+ * every call goes through the callee's stub and sees its current body, and
+ * it calls kjit_backedge at loop back-edges.  A run-time error in a callee
+ * (an undefined function, a stack overflow) abandons the T0 entry's frames
+ * like JIT'd ones (see kjit_run): it must hold no resources across calls.
+ */
+typedef kjit_value (*kjit_t0_fn)(void *user, const kjit_value *args);
+
+/* A definition, for kjit_define_ex and kjit_run_ex.  Initialise with
+ * kjit_def_init. */
+typedef struct kjit_def {
+    size_t size;          /* sizeof(kjit_def), set by kjit_def_init */
+    const char *sig;      /* signature, as for kjit_define */
+    kjit_generator gen;   /* writes the IR when the function is compiled; NULL: never
+                             compiled (the function has only its T0 entry) */
+    kjit_t0_fn t0;        /* NULL: no T0; compiled at the first call as with kjit_define */
+    void *user;           /* given to gen and t0 */
+    kjit_release release; /* as for kjit_define; a definition with a T0 entry is released
+                             once no thread can still be running it (see
+                             kjit_thread_attach), not at once */
+} kjit_def;
+
+void kjit_def_init(kjit_def *def);
+
+/* kjit_define with a T0 entry: in tiered and interp modes the function runs
+ * at T0 from its first call, with no compile on that path; in tiered mode,
+ * once hot, it is compiled at T2 on the background thread and its stub
+ * repointed.  In the other modes the T0 entry is not used (unless gen is
+ * NULL).  Statuses as for kjit_define; a signature that is not "r(...)" with
+ * gen and t0 both NULL is KJIT_EINVAL. */
+kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *def);
+
+/* A function's handle, for kjit_call: stable for the life of the JIT, like
+ * its stub.  A name not yet defined gets a handle too.  NULL on error. */
+typedef struct kjit_fn kjit_fn;
+kjit_fn *kjit_fn_get(kjit *jit, const char *name);
+
+/* Call a function through its stub, with arguments by its signature: a T0
+ * callee runs directly, compiled code and host functions are called as
+ * machine code.  A run-time error (undefined function, stack overflow)
+ * behaves as in JIT'd code: inside kjit_run it abandons the run; outside,
+ * the hook is called and the result is 0. */
+kjit_value kjit_call(kjit_fn *fn, const kjit_value *args);
+
+/* A T0 entry calls this at loop back-edges: `n` back-edges of loop number
+ * `loop` happened since its last call (count them, and call every few
+ * hundred at most).  The library counts them towards the function's tier-up.
+ * frame/result are for on-stack replacement: returns 0 to go on (always, for
+ * now). */
+int kjit_backedge(kjit_fn *fn, int loop, int64_t n, kjit_value *frame, kjit_value *result);
+
+/* kjit_run with a definition whose signature has no parameters ("d()",
+ * "i()", ...): in tiered and interp modes, if def->t0 is set, it runs the T0
+ * entry, protected like a compiled thunk, and nothing is compiled;
+ * otherwise def->gen is compiled and run as by kjit_run. */
+kjit_status kjit_run_ex(kjit *jit, const kjit_def *def, kjit_value *result);
+
 /*
  * Queue `name` for recompilation at T2 on the background thread, whatever
  * its counters say (in any mode).  A function not compiled yet is first
- * compiled (T1 in tiered mode) on the calling thread.  Returns at once; the
+ * compiled (T1 in tiered mode) on the calling thread, unless it runs at T0.  Returns at once; the
  * stub is repointed when T2 is ready.
  */
 kjit_status kjit_optimize(kjit *jit, const char *name);
@@ -201,12 +277,14 @@ void kjit_drain(kjit *jit);
 typedef enum kjit_fn_state {
     KJIT_FN_UNDEFINED, KJIT_FN_STUB, KJIT_FN_HOST, KJIT_FN_COMPILED, /* not tiered */
     KJIT_FN_T1, KJIT_FN_QUEUED, KJIT_FN_T2,
-    KJIT_FN_INVALIDATED  /* at T1 again: its T2 body inlined a function since redefined */
+    KJIT_FN_INVALIDATED, /* at T1 (or T0) again: its T2 body inlined a function since
+                            redefined */
+    KJIT_FN_T0           /* running at T0 (tiered and interp modes) */
 } kjit_fn_state;
 
 typedef struct kjit_fn_info {
     kjit_fn_state state;
-    int64_t count;         /* T1 entries + back-edges so far */
+    int64_t count;         /* T0/T1 entries + back-edges so far */
     uint64_t version;      /* number of definitions */
     char sig[72];
 } kjit_fn_info;
@@ -215,7 +293,7 @@ typedef struct kjit_fn_info {
 kjit_status kjit_fn_info_get(kjit *jit, const char *name, kjit_fn_info *out);
 
 /* Name of a state: "undefined", "stub", "host", "compiled", "T1", "queued",
- * "T2", "invalidated". */
+ * "T2", "invalidated", "T0". */
 const char *kjit_fn_state_name(kjit_fn_state s);
 
 /*

@@ -9,7 +9,8 @@
  * the shared *re-entry trampoline*.  The trampoline saves every argument
  * register, calls kj_lazy_resolve(slot) — which returns the address to run —
  * restores the registers and tail-jumps there, so the original call proceeds
- * as if it had gone straight to the body.
+ * as if it had gone straight to the body.  For a function running at T0 the
+ * resolver runs the call itself and the trampoline returns its result.
  */
 #ifndef KJ_ARCH_H
 #define KJ_ARCH_H
@@ -35,8 +36,31 @@ void *kj_arch_reentry_address(void);
  * outside any kjit_run continues. */
 void *kj_arch_fail_address(void);
 
+/* The argument registers as the trampoline saved them, and the caller's
+ * stack-passed arguments above them.  Scalar arguments (8-byte integers,
+ * pointers, doubles) are classified the same way by the x86-64 SysV and the
+ * AAPCS64 conventions: integers take the next general register, doubles the
+ * next vector register, and once a class runs out, the next 8-byte stack
+ * slot in order.  kj_t0.c unpacks by that rule through these accessors. */
+typedef struct kj_arch_frame kj_arch_frame;
+#if defined(__x86_64__)
+#define KJ_ARCH_NGPR 6 /* rdi rsi rdx rcx r8 r9 */
+#define KJ_ARCH_NFPR 8 /* xmm0-7 */
+#elif defined(__aarch64__)
+#define KJ_ARCH_NGPR 8 /* x0-x7 */
+#define KJ_ARCH_NFPR 8 /* v0-v7 */
+#endif
+uint64_t kj_arch_frame_gpr(const kj_arch_frame *f, int k);
+double kj_arch_frame_fpr(const kj_arch_frame *f, int k);
+const uint64_t *kj_arch_frame_stack(const kj_arch_frame *f);
+/* Make the trampoline return `bits` in the integer and the vector return
+ * register (the caller reads the one its signature names). */
+void kj_arch_frame_return(kj_arch_frame *f, uint64_t bits);
+
 /* Implemented by the JIT core: called by the trampoline with the slot of the
- * function being entered; returns the address to jump to. */
-void *kj_lazy_resolve(void **slot) __attribute__((visibility("hidden")));
+ * function being entered and the saved registers; returns the address to
+ * jump to, or NULL when it ran the call itself and stored its result with
+ * kj_arch_frame_return. */
+void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) __attribute__((visibility("hidden")));
 
 #endif

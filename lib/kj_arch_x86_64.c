@@ -42,10 +42,15 @@ void kj_arch_emit_lazy(uint8_t *at, void *const *slot, void *const *reentry_cell
 }
 
 /* Frame of the trampoline, from the new %rbp down:
+ *   rbp+16 ...: the caller's stack-passed arguments (untouched)
  *   rbp+8: return address of the original call (untouched)
  *   rbp-8 .. rbp-64: rdi rsi rdx rcx r8 r9 rax r10
  *   rsp .. rsp+127:  xmm0-7
- * Entry %rsp is 8 mod 16; push rbp + 8 pushes + 128 bytes keep it 0 mod 16. */
+ * Entry %rsp is 8 mod 16; push rbp + 8 pushes + 128 bytes keep it 0 mod 16.
+ * kj_lazy_resolve(slot, frame) gets %rsp as `frame` (struct kj_arch_frame
+ * below, the same bytes seen from C).  It returns where the call goes on, or
+ * NULL when it ran the call itself: then the trampoline returns to the
+ * caller with the result it stored in the frame's rax and xmm0. */
 __asm__(
     ".text\n"
     ".p2align 4\n"
@@ -67,7 +72,10 @@ __asm__(
     "  movdqu %xmm4, 64(%rsp)\n  movdqu %xmm5, 80(%rsp)\n"
     "  movdqu %xmm6, 96(%rsp)\n  movdqu %xmm7, 112(%rsp)\n"
     "  movq %r11, %rdi\n"
+    "  movq %rsp, %rsi\n"
     "  call kj_lazy_resolve\n"
+    "  testq %rax, %rax\n"
+    "  jz 1f\n"
     "  movq %rax, %r11\n"
     "  movdqu 0(%rsp), %xmm0\n  movdqu 16(%rsp), %xmm1\n"
     "  movdqu 32(%rsp), %xmm2\n  movdqu 48(%rsp), %xmm3\n"
@@ -79,6 +87,15 @@ __asm__(
     "  popq %rbp\n"
     "  .cfi_def_cfa %rsp, 8\n"
     "  jmpq *%r11\n"
+    /* NULL: the call was run here (T0); return the value kj_lazy_resolve
+     * left in the saved rax and xmm0. */
+    "1:\n"
+    "  .cfi_def_cfa %rbp, 16\n"
+    "  movdqu 0(%rsp), %xmm0\n"
+    "  movq 136(%rsp), %rax\n"
+    "  leave\n"
+    "  .cfi_def_cfa %rsp, 8\n"
+    "  ret\n"
     "  .cfi_endproc\n"
     ".size kj_x86_64_reentry, .-kj_x86_64_reentry\n"
     "\n"
@@ -96,6 +113,25 @@ __asm__(
 
 extern char kj_x86_64_reentry[] __attribute__((visibility("hidden")));
 extern char kj_x86_64_fail[] __attribute__((visibility("hidden")));
+
+struct kj_arch_frame {
+    double xmm[8][2];
+    uint64_t r10, rax, r9, r8, rcx, rdx, rsi, rdi;
+    uint64_t rbp, ret;
+    uint64_t stack[]; /* the caller's stack-passed arguments */
+};
+_Static_assert(__builtin_offsetof(struct kj_arch_frame, rax) == 136, "frame layout");
+
+uint64_t kj_arch_frame_gpr(const kj_arch_frame *f, int k) {
+    const uint64_t *r[KJ_ARCH_NGPR] = {&f->rdi, &f->rsi, &f->rdx, &f->rcx, &f->r8, &f->r9};
+    return *r[k];
+}
+double kj_arch_frame_fpr(const kj_arch_frame *f, int k) { return f->xmm[k][0]; }
+const uint64_t *kj_arch_frame_stack(const kj_arch_frame *f) { return f->stack; }
+void kj_arch_frame_return(kj_arch_frame *f, uint64_t bits) {
+    f->rax = bits;
+    memcpy(&f->xmm[0][0], &bits, 8);
+}
 
 void *kj_arch_reentry_address(void) { return (void *)kj_x86_64_reentry; }
 void *kj_arch_fail_address(void) { return (void *)kj_x86_64_fail; }

@@ -36,6 +36,16 @@ typedef enum kj_state {
     KJ_HOST         /* its slot points at a host function */
 } kj_state;
 
+/* A function's T0 entry, as published to lock-free readers (kj_t0.c).
+ * Immutable; replaced by a redefinition and then freed at quiescence with
+ * the user data it runs on. */
+typedef struct kj_t0def {
+    kjit_t0_fn fn;
+    void *user;
+    const char *sig;      /* the function's signature (kj_fn.sig) */
+    int nparams;
+} kj_t0def;
+
 /* What a T2 body inlined, with the versions it saw: if any of them is
  * redefined, the T2 body is invalidated. */
 #define KJ_MAX_DEPS 16
@@ -61,6 +71,9 @@ typedef struct kj_fn {
     kjit_release release;
     struct kj_code *code;         /* code of the current body */
     LLVMModuleRef pending_mod;    /* lazy-ir: IR generated at definition (in ir_ctx) */
+    /* The T0 entry, while the function has one (tiered and interp modes);
+     * written under lock, read without it. */
+    _Atomic(kj_t0def *) t0;
 
     /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
     int tier;                     /* 0: not tiered, 1: T1, 2: T2 */
@@ -68,7 +81,8 @@ typedef struct kj_fn {
     int invalidated;              /* its T2 body was invalidated, not yet replaced */
     uint64_t queued_at;           /* µs, for the queue latency */
     struct kj_fn *queue_next;
-    void *t1_addr;                /* where the stub goes back to on invalidation */
+    void *t1_addr;                /* where the stub goes back to on invalidation: the T1
+                                     body, or the lazy entry (back to T0) */
     struct kj_code *t2;           /* T2 body */
     kj_deps deps;                 /* what the T2 body inlined */
     _Atomic int64_t count;        /* T1 entries + back-edges (bumped by T1 code) */
@@ -84,6 +98,11 @@ typedef struct kj_code {
     int users;
     uint64_t retired_at;     /* epoch stamp when retired (kj_reclaim.c) */
     size_t bytes;            /* object size, for statistics */
+    /* A replaced T0 definition retires like code (rt is then NULL): its
+     * entry may still be running on some thread. */
+    kj_t0def *t0;
+    void *user;
+    kjit_release release;
 } kj_code;
 
 /* A thread that may run JIT'd code (kj_reclaim.c). */
@@ -218,6 +237,23 @@ void kj_link_hosts_free(kj_link_hosts *hosts);
 /* Attach the definition generator that resolves names at link time. */
 void kj_link_init(kjit *jit);
 
+/* Whether the mode runs T0 entries (tiered, interp). */
+static inline int kj_uses_t0(const kjit *jit) {
+    return jit->opts.mode == KJIT_MODE_TIERED || jit->opts.mode == KJIT_MODE_INTERP;
+}
+/* The target of a call through fn's stub that found no code: compile, bind
+ * a host, or raise a run-time error (returning kj_arch_fail_address() when
+ * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
+void *kj_resolve(kj_fn *fn);
+
+/* kj_t0.c */
+typedef struct kj_arch_frame kj_arch_frame;
+/* Run a call through fn's lazy entry at T0 if fn has a T0 entry now: the
+ * result goes into the trampoline's frame.  Returns 0 if fn has none. */
+int kj_t0_enter(kj_fn *fn, kj_arch_frame *frame);
+/* Call machine code at target by signature. */
+kjit_value kj_t0_call_native(void *target, const char *sig, const kjit_value *args);
+
 /* kj_tier.c */
 void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
@@ -231,9 +267,13 @@ void kj_reclaim_retire(kjit *jit, kj_code *c);
 int kj_reclaim_enter(kjit *jit);   /* takes lock */
 void kj_reclaim_leave(kjit *jit);  /* takes lock */
 void kj_reclaim_free_all(kjit *jit);
+/* Free retired c now; count: free its code and count it as reclaimed (else
+ * the JIT is being destroyed).  Releases a T0 definition's user data. */
+void kj_reclaim_free(kjit *jit, kj_code *c, int count);
 
 /* kj_trap.c: protected calls into JIT'd code and run-time errors. */
-kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result);
+kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
+                        kjit_value *result);
 /* Report a run-time error on this thread.  Inside kj_trap_run it does not
  * return (the running thunk is abandoned); outside, it calls the hook and
  * returns the address the failing call should continue at. */

@@ -149,7 +149,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
                                 opts->size, sizeof o);
         o = *opts;
     }
-    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_TIERED ||
+    if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_INTERP ||
         o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1)
         return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode or partition");
     pthread_once(&llvm_once, llvm_init);
@@ -221,6 +221,7 @@ fail:;
 }
 
 static void release_definition(kj_fn *f) {
+    free(atomic_exchange(&f->t0, NULL));
     if (f->release && f->user) f->release(f->user);
     f->user = NULL;
     f->release = NULL;
@@ -249,8 +250,7 @@ void kjit_destroy(kjit *jit) {
     }
     for (kj_code *c = jit->retired, *next; c; c = next) {
         next = c->next_retired;
-        LLVMOrcReleaseResourceTracker(c->rt);
-        free(c);
+        kj_reclaim_free(jit, c, 0);
     }
     free(jit->table);
     kj_reclaim_free_all(jit);
@@ -426,6 +426,12 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         return host ? KJIT_OK
                     : kj_set_error(KJIT_EUNDEF, "call to undefined function '%s'", fn->name);
     }
+    if (atomic_load(&fn->t0)) {
+        /* It runs at T0: nothing to compile on this path. */
+        *target = NULL;
+        pthread_mutex_unlock(&jit->lock);
+        return KJIT_OK;
+    }
     /* KJ_STUB: generate (unless lazy-ir already did), partition, compile. */
     fn->state = KJ_COMPILING;
     LLVMModuleRef pending = fn->pending_mod;
@@ -457,10 +463,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     return finish_group(jit, &g, &u, r, target);
 }
 
-/* Called by the re-entry trampoline on a call through a stub whose function
- * has no code yet.  Returns where the call continues. */
-void *kj_lazy_resolve(void **slot) {
-    kj_fn *fn = kj_stub_owner(slot);
+void *kj_resolve(kj_fn *fn) {
     kjit *jit = fn->jit;
     if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     void *target = NULL;
@@ -476,14 +479,39 @@ void *kj_lazy_resolve(void **slot) {
     return target;
 }
 
+/* Called by the re-entry trampoline on a call through a stub whose function
+ * has no code yet.  Returns where the call continues, or NULL when the call
+ * ran here at T0 (its result is in the frame). */
+void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) {
+    kj_fn *fn = kj_stub_owner(slot);
+    for (;;) {
+        if (kj_t0_enter(fn, frame)) return NULL;
+        void *target = kj_resolve(fn);
+        if (target) return target;
+        /* NULL: it has a T0 entry now (defined meanwhile). */
+    }
+}
+
 /* Swap in a new definition of fn (locks held by the caller). */
 static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved) {
     if (fn->sig[0] && strcmp(fn->sig, sig) != 0)
         return kj_set_error(KJIT_ESIG, "'%s' is %s; cannot redefine it as %s", fn->name, fn->sig,
                             sig);
-    /* Hand the old definition back for release outside the locks. */
-    saved->user = fn->user;
-    saved->release = fn->release;
+    /* A T0 entry may be running on another thread: retire it with its user
+     * data, to be released at quiescence.  Otherwise hand the old definition
+     * back for release outside the locks. */
+    kj_t0def *t0 = atomic_exchange(&fn->t0, NULL);
+    kj_code *c = t0 ? calloc(1, sizeof *c) : NULL;
+    if (c) {
+        c->t0 = t0;
+        c->user = fn->user;
+        c->release = fn->release;
+        kj_reclaim_retire(jit, c);
+    } else {
+        free(t0); /* (no memory: release now, as before T0 existed) */
+        saved->user = fn->user;
+        saved->release = fn->release;
+    }
     saved->pending_mod = fn->pending_mod;
     fn->user = NULL;
     fn->release = NULL;
@@ -511,7 +539,14 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
  * host is set, a host function.  The function keeps its stub; the old
  * definition is released outside the locks. */
 static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_generator gen,
-                           void *user, kjit_release release, void *host) {
+                           kjit_t0_fn t0, void *user, kjit_release release, void *host) {
+    kj_t0def *d = NULL;
+    if (t0 && (kj_uses_t0(jit) || !gen)) {
+        if (!(d = calloc(1, sizeof *d))) return kj_set_error(KJIT_ENOMEM, "out of memory");
+        d->fn = t0;
+        d->user = user;
+        d->nparams = (int)strlen(sig) - 3;
+    }
     pthread_rwlock_wrlock(&jit->def_lock);
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
@@ -524,6 +559,11 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         fn->user = user;
         fn->release = release;
         fn->state = host ? KJ_HOST : KJ_STUB;
+        if (d) {
+            d->sig = fn->sig;
+            atomic_store(&fn->t0, d);
+            d = NULL;
+        }
         kj_stub_point(fn->stub.slot, host ? host : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
     }
@@ -537,6 +577,7 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
     }
     pthread_mutex_unlock(&jit->compile_lock);
     pthread_rwlock_unlock(&jit->def_lock);
+    free(d); /* refused */
     release_definition(&old);
     return st;
 }
@@ -545,13 +586,38 @@ kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_gener
                         void *user, kjit_release release) {
     if (!jit || !gen || !valid_name(name) || !valid_sig(sig))
         return kj_set_error(KJIT_EINVAL, "kjit_define: bad name, signature or generator");
-    return install(jit, name, sig, gen, user, release, NULL);
+    return install(jit, name, sig, gen, NULL, user, release, NULL);
+}
+
+void kjit_def_init(kjit_def *d) {
+    memset(d, 0, sizeof *d);
+    d->size = sizeof *d;
+}
+
+kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
+    if (!jit || !d || d->size != sizeof *d || !(d->gen || d->t0) || !valid_name(name) ||
+        !valid_sig(d->sig))
+        return kj_set_error(KJIT_EINVAL, "kjit_define_ex: bad name, signature, generator or "
+                                         "T0 entry, or a kjit_def not set up by kjit_def_init");
+    return install(jit, name, d->sig, d->gen, d->t0, d->user, d->release, NULL);
+}
+
+kjit_fn *kjit_fn_get(kjit *jit, const char *name) {
+    if (!jit || !valid_name(name)) {
+        kj_set_error(KJIT_EINVAL, "kjit_fn_get: bad name");
+        return NULL;
+    }
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+    pthread_mutex_unlock(&jit->lock);
+    if (!fn) kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+    return (kjit_fn *)fn;
 }
 
 kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr) {
     if (!jit || !addr || !valid_name(name) || !valid_sig(sig))
         return kj_set_error(KJIT_EINVAL, "kjit_define_host: bad name, signature or address");
-    return install(jit, name, sig, NULL, NULL, NULL, addr);
+    return install(jit, name, sig, NULL, NULL, NULL, NULL, addr);
 }
 
 kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
@@ -583,7 +649,7 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
     if (st == KJ_UNDEFINED || st == KJ_HOST) {
         r = kj_set_error(KJIT_EINVAL, "'%s' is not a function the JIT compiles", name);
     } else if (st == KJ_STUB) {
-        void *target;
+        void *target; /* NULL: it runs at T0, and is queued from there */
         r = kj_materialize(jit, fn, 1, &target);
     }
     if (r == KJIT_OK) {
@@ -605,8 +671,8 @@ void kjit_drain(kjit *jit) {
 }
 
 const char *kjit_fn_state_name(kjit_fn_state s) {
-    static const char *const names[] = {"undefined", "stub", "host", "compiled",
-                                        "T1", "queued", "T2", "invalidated"};
+    static const char *const names[] = {"undefined", "stub", "host", "compiled", "T1",
+                                        "queued",    "T2",   "invalidated", "T0"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
@@ -620,6 +686,9 @@ kjit_status kjit_fn_info_get(kjit *jit, const char *name, kjit_fn_info *out) {
             [KJ_COMPILING] = KJIT_FN_STUB, [KJ_COMPILED] = KJIT_FN_COMPILED,
             [KJ_HOST] = KJIT_FN_HOST};
         out->state = base[fn->state];
+        if (fn->state == KJ_STUB && atomic_load(&fn->t0))
+            out->state = fn->queued ? KJIT_FN_QUEUED : fn->invalidated ? KJIT_FN_INVALIDATED
+                                                                       : KJIT_FN_T0;
         if (fn->state == KJ_COMPILED && fn->tier > 0)
             out->state = fn->queued        ? KJIT_FN_QUEUED
                          : fn->tier == 2   ? KJIT_FN_T2
@@ -701,8 +770,45 @@ void *kjit_host_symbol(kjit *jit, const char *name) {
 
 /* ---- top-level thunks ----------------------------------------------------- */
 
-kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) {
-    if (!jit || !gen || !result) return kj_set_error(KJIT_EINVAL, "kjit_run: bad argument");
+static kjit_value call_thunk(void *thunk) {
+    kjit_value v = {0};
+    uint64_t bits = ((uint64_t(*)(void))thunk)(); /* the integer return register */
+    memcpy(&v, &bits, 8);
+    return v;
+}
+
+static kjit_value call_thunk_d(void *thunk) {
+    return (kjit_value){.d = ((double (*)(void))thunk)()};
+}
+
+typedef struct t0_run {
+    kjit_t0_fn fn;
+    void *user;
+} t0_run;
+
+static kjit_value call_t0(void *p) {
+    t0_run *r = p;
+    return r->fn(r->user, NULL);
+}
+
+/* Run body(ctx) as a top-level run: a participant, protected. */
+static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ctx,
+                                 kjit_value *result) {
+    atomic_fetch_add(&jit->stats.toplevel_run, 1);
+    kj_reclaim_enter(jit);
+    kjit_status st = kj_trap_run(jit, body, ctx, result);
+    kj_reclaim_leave(jit); /* a quiescent point: replaced code may be freed */
+    return st;
+}
+
+kjit_status kjit_run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
+    if (!jit || !d || d->size != sizeof *d || !result || !valid_sig(d->sig) || d->sig[2] != ')' ||
+        !(d->gen || d->t0))
+        return kj_set_error(KJIT_EINVAL, "kjit_run: bad argument");
+    if (d->t0 && (kj_uses_t0(jit) || !d->gen)) {
+        t0_run r = {d->t0, d->user};
+        return run_protected(jit, call_t0, &r, result);
+    }
     char sym[64];
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
     snprintf(sym, sizeof sym, "__kjit.top%llu", (unsigned long long)n);
@@ -711,7 +817,7 @@ kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) 
 
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_unit_open(jit, &u, sym, NULL);
-    if (st == KJIT_OK) st = kj_unit_generate(jit, &u, gen, user);
+    if (st == KJIT_OK) st = kj_unit_generate(jit, &u, d->gen, d->user);
     if (st == KJIT_OK)
         st = kj_compile(jit, &u);
     else
@@ -722,16 +828,23 @@ kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) 
         atomic_fetch_add(&jit->stats.compile_errors, 1);
         return st;
     }
-
-    double (*thunk)(void) = (double (*)(void))u.addr;
-    atomic_fetch_add(&jit->stats.toplevel_run, 1);
-    kj_reclaim_enter(jit);
-    st = kj_trap_run(jit, thunk, result);
-    kj_reclaim_leave(jit); /* a quiescent point: replaced code may be freed */
-
+    st = run_protected(jit, d->sig[0] == 'd' ? call_thunk_d : call_thunk, u.addr, result);
     /* The thunk's code is freed at once: memory stays flat however many
      * top-level expressions run. */
     kj_rt_free(jit, u.rt);
+    return st;
+}
+
+kjit_status kjit_run(kjit *jit, kjit_generator gen, void *user, double *result) {
+    if (!result) return kj_set_error(KJIT_EINVAL, "kjit_run: bad argument");
+    kjit_def d;
+    kjit_def_init(&d);
+    d.sig = "d()";
+    d.gen = gen;
+    d.user = user;
+    kjit_value v = {0};
+    kjit_status st = kjit_run_ex(jit, &d, &v);
+    if (st == KJIT_OK) *result = v.d;
     return st;
 }
 

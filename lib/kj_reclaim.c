@@ -1,5 +1,6 @@
 /*
- * kj_reclaim.c — freeing replaced code once no thread can still run it.
+ * kj_reclaim.c — freeing replaced code once no thread can still run it
+ * (machine code, and replaced T0 definitions with their user data).
  *
  * The quiescence rule (docs/DESIGN.md, "Reclaiming code"):
  *   - Code is *retired* when no stub leads to it any more (its last user was
@@ -47,10 +48,22 @@ static void reclaim(kjit *jit) {
             continue;
         }
         *pc = c->next_retired;
-        kj_rt_free(jit, c->rt);
-        atomic_fetch_add(&jit->stats.reclaimed_bytes, c->bytes);
-        free(c);
+        kj_reclaim_free(jit, c, 1);
     }
+}
+
+void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
+    if (c->rt) {
+        if (count) {
+            kj_rt_free(jit, c->rt);
+            atomic_fetch_add(&jit->stats.reclaimed_bytes, c->bytes);
+        } else {
+            LLVMOrcReleaseResourceTracker(c->rt); /* the JIT is going: its session frees it */
+        }
+    }
+    if (c->release && c->user) c->release(c->user);
+    free(c->t0);
+    free(c);
 }
 
 void kj_reclaim_retire(kjit *jit, kj_code *c) {

@@ -3,7 +3,10 @@
  * background T2 compiler, and invalidation of T2 code that inlined a
  * function since redefined.
  *
- * T1 is the first-call compile in tiered mode: mem2reg and -O0 code
+ * A function with a T0 entry (kj_t0.c) counts at T0 instead and goes from
+ * there straight to T2: it never waits for a T1 compile.
+ *
+ * T1 is the first-call compile in tiered mode of functions without one: mem2reg and -O0 code
  * generation, plus a counter (kj_fn.count) bumped on entry and on every loop
  * back-edge.  When the counter reaches the threshold, T1 code calls
  * kj_tier_hot once; the function is queued and the program goes on in T1.
@@ -137,8 +140,14 @@ void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *sym
 static void *t2_main(void *arg);
 
 /* Queue fn for T2 (caller holds jit->lock).  Starts the thread on first use. */
+/* From T1, or from T0 (tier 0 with a T0 entry and something to compile). */
+static int at_t1_or_t0(const kj_fn *fn) {
+    return fn->tier == 1 ||
+           (fn->tier == 0 && fn->state == KJ_STUB && fn->gen && atomic_load(&fn->t0));
+}
+
 void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
-    if (fn->queued || fn->tier != 1 || jit->t2_stop) return;
+    if (fn->queued || !at_t1_or_t0(fn) || jit->t2_stop) return;
     fn->queued = 1;
     fn->queued_at = kj_now_us();
     fn->queue_next = NULL;
@@ -215,7 +224,8 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
 static void t2_compile(kjit *jit, kj_fn *fn) {
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
-    int ok = fn->tier == 1 && fn->gen;
+    int ok = at_t1_or_t0(fn);
+    int from = fn->tier;
     kjit_generator gen = fn->gen;
     void *user = fn->user;
     uint64_t version = fn->version;
@@ -242,7 +252,7 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
     pthread_mutex_lock(&jit->lock);
     fn->queued = 0;
     /* Install only if fn and everything it inlined are as they were. */
-    int current = r == KJIT_OK && fn->tier == 1 && fn->version == version;
+    int current = r == KJIT_OK && fn->tier == from && at_t1_or_t0(fn) && fn->version == version;
     for (int i = 0; current && i < deps.n; i++) current = deps.fn[i]->version == deps.ver[i];
     kj_code *code = current ? calloc(1, sizeof *code) : NULL;
     if (code) {
@@ -251,6 +261,10 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
         code->users = 1;
         fn->t2 = code;
         fn->deps = deps;
+        if (from == 0) { /* from T0: invalidation goes back there */
+            fn->state = KJ_COMPILED;
+            fn->t1_addr = fn->stub.lazy;
+        }
         fn->tier = 2;
         fn->invalidated = 0;
         kj_stub_point(fn->stub.slot, u.addr);
@@ -313,12 +327,16 @@ void kj_tier_invalidate(kjit *jit, kj_fn *g) {
             int uses = 0;
             for (int i = 0; i < f->deps.n && !uses; i++) uses = f->deps.fn[i] == g;
             if (!uses) continue;
-            /* Back to T1, which calls g through its stub. */
+            /* Back to T1 (or T0), which calls g through its stub. */
             kj_stub_point(f->stub.slot, f->t1_addr);
             kj_code_drop(jit, f->t2);
             f->t2 = NULL;
             f->deps.n = 0;
             f->tier = 1;
+            if (f->t1_addr == f->stub.lazy) {
+                f->tier = 0;
+                f->state = KJ_STUB;
+            }
             f->invalidated = 1;
             atomic_store(&f->count, 0);
             atomic_fetch_add(&jit->stats.invalidated, 1);

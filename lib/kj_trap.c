@@ -127,7 +127,8 @@ int kj_trap_stack_ok(void) {
     return sp > tls_stack_lo && sp - tls_stack_lo > KJ_COMPILE_STACK;
 }
 
-kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result) {
+kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
+                        kjit_value *result) {
     if (!tls_ready) thread_setup();
     kj_frame fr;
     fr.prev = tls_frame;
@@ -135,7 +136,7 @@ kjit_status kj_trap_run(kjit *jit, double (*thunk)(void), double *result) {
     fr.msg[0] = 0;
     if (sigsetjmp(fr.jb, 1) == 0) {
         tls_frame = &fr;
-        double v = thunk();
+        kjit_value v = body(ctx);
         tls_frame = fr.prev;
         *result = v;
         return KJIT_OK;
