@@ -5,7 +5,7 @@
 BUILD      ?= build
 SAN_BUILD  ?= build-san
 JOBS       ?= $(shell nproc)
-APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 libedit-dev libffi-dev cmake ninja-build python3
+APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 libedit-dev libffi-dev cmake ninja-build python3
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps demo test test-normal test-san clean bench

@@ -121,6 +121,12 @@ typedef void (*kjit_release)(void *user);
  * kjit_errmsg() tells why. */
 kjit_status kjit_create(const kjit_options *opts, kjit **out);
 
+/* libkjit loads LLVM itself at the first compile, not at kjit_create (a
+ * program linked without LLVM's library, as the kjit command is, starts
+ * without loading it).  A client that calls LLVM's C API outside a generator
+ * calls this first.  KJIT_ECOMPILE if LLVM cannot be loaded. */
+kjit_status kjit_llvm_load(void);
+
 /* Destroy a JIT and free all its code.  No thread may be running code of
  * this JIT, nor calling into it.  Stub addresses become invalid. */
 void kjit_destroy(kjit *jit);
@@ -341,6 +347,8 @@ typedef struct kjit_stats {
     uint64_t invalidated;    /* T2 bodies dropped because an inlined callee was redefined */
     uint64_t redefined;      /* definitions that replaced an earlier one */
     uint64_t reclaimed_bytes;/* code memory freed after being replaced */
+    uint64_t run_t0;         /* calls run at T0 (kjit_define_ex entries) */
+    uint64_t llvm_setup_us;  /* time setting up LLVM for this JIT (0: never needed) */
 } kjit_stats;
 
 void kjit_get_stats(kjit *jit, kjit_stats *out);

@@ -139,6 +139,12 @@ struct kjit {
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */
+    /* LLVM's set-up for this JIT (kj_llvm.c): made once, under llvm_lock;
+     * llvm_ready is set (under lock too) when it is complete.  Order:
+     * compile_lock, llvm_lock, lock. */
+    pthread_mutex_t llvm_lock;
+    _Atomic int llvm_ready;
+    char llvm_error[KJ_ERRMSG_SIZE]; /* why the set-up failed, for every later try */
     pthread_mutex_t lock;         /* function table and function states */
     /* Held for writing while definitions change, for reading while the T2
      * thread calls generators (which read definitions).  Order: def_lock,
@@ -168,7 +174,7 @@ struct kjit {
     struct {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
             compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
-            reclaimed_bytes, toplevel_run,
+            reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us,
             toplevel_us, runtime_errors, compile_errors;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
@@ -253,6 +259,15 @@ typedef struct kj_arch_frame kj_arch_frame;
 int kj_t0_enter(kj_fn *fn, kj_arch_frame *frame);
 /* Call machine code at target by signature. */
 kjit_value kj_t0_call_native(void *target, const char *sig, const kjit_value *args);
+
+/* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
+/* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)
+ * set up; every compile calls it first.  Takes llvm_lock (and lock). */
+kjit_status kj_llvm_ready(kjit *jit);
+/* Define a new global in the JITDylib if the backend is up (else setting it
+ * up will).  Caller holds lock. */
+kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
+void kj_llvm_teardown(kjit *jit);
 
 /* kj_tier.c */
 void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);

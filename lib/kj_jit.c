@@ -124,20 +124,6 @@ kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
 
 /* ---- create / destroy ---------------------------------------------------- */
 
-static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
-static void llvm_init(void) {
-    LLVMInitializeNativeTarget();
-    LLVMInitializeNativeAsmPrinter();
-}
-
-/* Notices ORC cannot return to a caller.  A failed link also fails the
- * lookup that caused it, which reports its own error; the notice is dropped
- * (ORC's default reporter would print it, and libkjit never prints). */
-static void drop_session_error(void *ctx, LLVMErrorRef err) {
-    (void)ctx;
-    LLVMConsumeError(err);
-}
-
 kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (!out) return kj_set_error(KJIT_EINVAL, "kjit_create: out is NULL");
     *out = NULL;
@@ -152,12 +138,12 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_INTERP ||
         o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1)
         return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode or partition");
-    pthread_once(&llvm_once, llvm_init);
 
     kjit *jit = calloc(1, sizeof *jit);
     if (!jit) return kj_set_error(KJIT_ENOMEM, "out of memory");
     jit->opts = o;
     pthread_mutex_init(&jit->compile_lock, NULL);
+    pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
     pthread_rwlock_init(&jit->def_lock, NULL);
     pthread_cond_init(&jit->t2_wake, NULL);
@@ -166,58 +152,13 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     jit->stubs = kj_stub_manager_new();
     if (!jit->stubs) goto oom;
 
-    LLVMErrorRef e = LLVMOrcCreateLLJIT(&jit->lljit, LLVMOrcCreateLLJITBuilder());
-    if (e) {
-        kj_llvm_error(KJIT_ECOMPILE, "cannot create LLJIT", e);
-        goto fail;
-    }
-    LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit->lljit),
-                                            drop_session_error, NULL);
-    jit->jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
-    /* Every name no object defines: stubs, or host symbols (kj_link.c). */
-    kj_link_init(jit);
-
-    jit->triple = strdup(LLVMOrcLLJITGetTripleString(jit->lljit));
-    LLVMTargetRef target;
-    char *msg = NULL;
-    if (!jit->triple || LLVMGetTargetFromTriple(jit->triple, &target, &msg)) {
-        kj_set_error(KJIT_ECOMPILE, "no target for this host: %s", msg ? msg : "?");
-        LLVMDisposeMessage(msg);
-        goto fail;
-    }
-    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
-    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
-                                                 LLVMCodeGenLevelDefault,
-                                                 LLVMCodeGenLevelAggressive};
-    jit->tm = LLVMCreateTargetMachine(target, jit->triple, cpu, features, levels[o.opt_level],
-                                      LLVMRelocPIC, LLVMCodeModelJITDefault);
-    jit->tm_fast = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
-                                           LLVMCodeGenLevelNone, LLVMRelocPIC,
-                                           LLVMCodeModelJITDefault);
-    jit->tm_t2 = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
-                                         levels[jit->t2_level], LLVMRelocPIC,
-                                         LLVMCodeModelJITDefault);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
-    if (!jit->tm || !jit->tm_fast || !jit->tm_t2) {
-        kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
-        goto fail;
-    }
-    LLVMTargetDataRef td = LLVMCreateTargetDataLayout(jit->tm);
-    char *dl = LLVMCopyStringRepOfTargetData(td);
-    jit->datalayout = strdup(dl);
-    LLVMDisposeMessage(dl);
-    LLVMDisposeTargetData(td);
-    if (!jit->datalayout) goto oom;
-    if (o.mode == KJIT_MODE_LAZY_IR) jit->ir_ctx = LLVMContextCreate();
+    /* LLVM is loaded and set up at the first compile (kj_llvm.c). */
     *out = jit;
     return KJIT_OK;
 oom:
     kj_set_error(KJIT_ENOMEM, "out of memory");
-fail:;
-    kjit_status st = KJIT_ECOMPILE;
     kjit_destroy(jit);
-    return st;
+    return KJIT_ENOMEM;
 }
 
 static void release_definition(kj_fn *f) {
@@ -260,17 +201,12 @@ void kjit_destroy(kjit *jit) {
         free(g->mem);
         free(g);
     }
-    if (jit->ir_ctx) LLVMContextDispose(jit->ir_ctx); /* after every pending module */
-    if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
-    if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
-    if (jit->tm_fast) LLVMDisposeTargetMachine(jit->tm_fast);
-    if (jit->tm_t2) LLVMDisposeTargetMachine(jit->tm_t2);
+    kj_llvm_teardown(jit); /* after every pending module and tracker */
     pthread_rwlock_destroy(&jit->def_lock);
     pthread_cond_destroy(&jit->t2_wake);
     pthread_cond_destroy(&jit->t2_idle);
     kj_stub_manager_free(jit->stubs);
-    free(jit->triple);
-    free(jit->datalayout);
+    pthread_mutex_destroy(&jit->llvm_lock);
     pthread_mutex_destroy(&jit->compile_lock);
     pthread_mutex_destroy(&jit->lock);
     free(jit);
@@ -431,6 +367,14 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         *target = NULL;
         pthread_mutex_unlock(&jit->lock);
         return KJIT_OK;
+    }
+    pthread_mutex_unlock(&jit->lock);
+    kjit_status ready = kj_llvm_ready(jit);
+    if (ready != KJIT_OK) return ready;
+    pthread_mutex_lock(&jit->lock);
+    if (fn->state != KJ_STUB) { /* (cannot change under compile_lock; but be exact) */
+        pthread_mutex_unlock(&jit->lock);
+        return kj_materialize(jit, fn, compile, target);
     }
     /* KJ_STUB: generate (unless lazy-ir already did), partition, compile. */
     fn->state = KJ_COMPILING;
@@ -735,16 +679,8 @@ void *kjit_global(kjit *jit, const char *name, size_t size) {
         kj_set_error(KJIT_EINVAL, "'%s' is a function", name);
     } else if ((g = calloc(1, sizeof *g)) && (g->name = strdup(name)) &&
                (g->mem = calloc(1, size < 16 ? 16 : size))) {
-        LLVMOrcCSymbolMapPair sym = {
-            .Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, name),
-            .Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)g->mem,
-                    .Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported}}};
-        LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(&sym, 1));
-        if (e) {
-            char what[300];
-            snprintf(what, sizeof what, "cannot define global '%s'", name);
-            kj_llvm_error(KJIT_ECOMPILE, what, e);
-        } else {
+        /* Defined in the JITDylib now if LLVM is set up, else when it is. */
+        if (kj_llvm_define_global(jit, g) == KJIT_OK) {
             g->size = size;
             g->next = jit->globals;
             jit->globals = g;
@@ -815,8 +751,10 @@ kjit_status kjit_run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     /* Run-once code: the cheapest compile (mem2reg, -O0 code generation). */
     kj_unit u = {.symbol = sym, .opt_level = 0};
 
+    kjit_status st = kj_llvm_ready(jit);
+    if (st != KJIT_OK) return st;
     pthread_mutex_lock(&jit->compile_lock);
-    kjit_status st = kj_unit_open(jit, &u, sym, NULL);
+    st = kj_unit_open(jit, &u, sym, NULL);
     if (st == KJIT_OK) st = kj_unit_generate(jit, &u, d->gen, d->user);
     if (st == KJIT_OK)
         st = kj_compile(jit, &u);
@@ -888,6 +826,8 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->invalidated = atomic_load(&jit->stats.invalidated);
     s->redefined = atomic_load(&jit->stats.redefined);
     s->reclaimed_bytes = atomic_load(&jit->stats.reclaimed_bytes);
+    s->run_t0 = atomic_load(&jit->stats.run_t0);
+    s->llvm_setup_us = atomic_load(&jit->stats.llvm_setup_us);
 }
 
 int kjit_stats_json(kjit *jit, char *buf, size_t len) {
@@ -901,7 +841,8 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"runtime_errors\":%llu,\"compile_errors\":%llu,"
                     "\"compiled_t1\":%llu,\"compiled_t2\":%llu,\"t2_us\":%llu,"
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
-                    "\"redefined\":%llu,\"reclaimed_bytes\":%llu}",
+                    "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
+                    "\"llvm_setup_us\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -911,5 +852,6 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.compiled_t1, (unsigned long long)s.compiled_t2,
                     (unsigned long long)s.t2_us, (unsigned long long)s.t2_queue_us,
                     (unsigned long long)s.t2_failed, (unsigned long long)s.invalidated,
-                    (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes);
+                    (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes,
+                    (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us);
 }

@@ -58,6 +58,7 @@ static kjit_value invoke(kjit *jit, kj_fn *fn, kj_t0def *d, const kjit_value *ar
         return (kjit_value){0}; /* outside kjit_run: the failing call returns 0 */
     }
     count(jit, fn, 1);
+    atomic_fetch_add_explicit(&jit->stats.run_t0, 1, memory_order_relaxed);
     return d->fn(d->user, args);
 }
 

@@ -222,6 +222,14 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
 
 /* One T2 compile of fn. */
 static void t2_compile(kjit *jit, kj_fn *fn) {
+    /* The first T2 compile loads LLVM: here, off the program's threads. */
+    if (kj_llvm_ready(jit) != KJIT_OK) {
+        pthread_mutex_lock(&jit->lock);
+        fn->queued = 0;
+        atomic_fetch_add(&jit->stats.t2_failed, 1);
+        pthread_mutex_unlock(&jit->lock);
+        return;
+    }
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
     int ok = at_t1_or_t0(fn);

@@ -1,0 +1,167 @@
+/*
+ * kj_llvm.c — loading LLVM, and setting up a JIT's backend, at the first
+ * compile instead of at start-up.
+ *
+ * libLLVM is large: mapping and relocating it and running its static
+ * constructors takes about 50 ms, before main if a program is linked with
+ * it.  A program whose code runs at T0 and never gets hot needs none of it.
+ * So the kjit command is linked with LLVM's symbols left unresolved (lld's
+ * `-z undefs`, lazy binding: see CMakeLists.txt), and kj_llvm_load opens
+ * libLLVM with RTLD_GLOBAL when something is first compiled; from then on
+ * the program's calls into LLVM bind to it as they are first made.  A
+ * client linked with LLVM the usual way has it loaded already, and
+ * kj_llvm_load only notices that.
+ *
+ * In tiered mode the first compile happens on the background compiler
+ * thread, so the program never waits for LLVM to load.  In the other modes
+ * the first compile loads it where it is needed.
+ *
+ * A JIT's backend — the LLJIT, its JITDylib and name resolution (kj_link.c),
+ * the target machines, the globals defined so far — is made once, under
+ * llvm_lock, by whichever thread first needs it.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/Target.h>
+
+#include "kj_internal.h"
+
+/* Where libLLVM is, as the build found it; then its soname. */
+#ifndef KJIT_LLVM_LIBRARY
+#define KJIT_LLVM_LIBRARY "libLLVM.so.19.1"
+#endif
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[KJ_ERRMSG_SIZE];
+
+static void load(void) {
+    /* Linked in (or loaded by someone) already? */
+    if (!dlsym(RTLD_DEFAULT, "LLVMContextCreate")) {
+        const char *names[] = {KJIT_LLVM_LIBRARY, "libLLVM.so.19.1", "libLLVM-19.so"};
+        void *h = NULL;
+        for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
+            h = dlopen(names[i], RTLD_LAZY | RTLD_GLOBAL);
+        if (!h) {
+            snprintf(load_error, sizeof load_error, "cannot load LLVM: %s", dlerror());
+            return;
+        }
+    }
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+}
+
+kjit_status kjit_llvm_load(void) {
+    pthread_once(&load_once, load);
+    return load_error[0] ? kj_set_error(KJIT_ECOMPILE, "%s", load_error) : KJIT_OK;
+}
+
+/* Notices ORC cannot return to a caller.  A failed link also fails the
+ * lookup that caused it, which reports its own error; the notice is dropped
+ * (ORC's default reporter would print it, and libkjit never prints). */
+static void drop_session_error(void *ctx, LLVMErrorRef err) {
+    (void)ctx;
+    LLVMConsumeError(err);
+}
+
+static kjit_status define_global(kjit *jit, kj_global *g) {
+    LLVMOrcCSymbolMapPair sym = {
+        .Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, g->name),
+        .Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)g->mem,
+                .Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported}}};
+    LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(&sym, 1));
+    if (!e) return KJIT_OK;
+    char what[300];
+    snprintf(what, sizeof what, "cannot define global '%s'", g->name);
+    return kj_llvm_error(KJIT_ECOMPILE, what, e);
+}
+
+kjit_status kj_llvm_define_global(kjit *jit, kj_global *g) {
+    return atomic_load(&jit->llvm_ready) ? define_global(jit, g) : KJIT_OK;
+}
+
+/* Make the backend (caller holds llvm_lock).  On failure what was made is
+ * kept for kj_llvm_teardown and the message is kept for every later try. */
+static kjit_status setup(kjit *jit) {
+    LLVMErrorRef e = LLVMOrcCreateLLJIT(&jit->lljit, LLVMOrcCreateLLJITBuilder());
+    if (e) return kj_llvm_error(KJIT_ECOMPILE, "cannot create LLJIT", e);
+    LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit->lljit),
+                                            drop_session_error, NULL);
+    jit->jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
+    /* Every name no object defines: stubs, or host symbols (kj_link.c). */
+    kj_link_init(jit);
+
+    jit->triple = strdup(LLVMOrcLLJITGetTripleString(jit->lljit));
+    LLVMTargetRef target;
+    char *msg = NULL;
+    if (!jit->triple || LLVMGetTargetFromTriple(jit->triple, &target, &msg)) {
+        kj_set_error(KJIT_ECOMPILE, "no target for this host: %s", msg ? msg : "?");
+        LLVMDisposeMessage(msg);
+        return KJIT_ECOMPILE;
+    }
+    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                                 LLVMCodeGenLevelDefault,
+                                                 LLVMCodeGenLevelAggressive};
+    jit->tm = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
+                                      levels[jit->opts.opt_level], LLVMRelocPIC,
+                                      LLVMCodeModelJITDefault);
+    jit->tm_fast = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
+                                           LLVMCodeGenLevelNone, LLVMRelocPIC,
+                                           LLVMCodeModelJITDefault);
+    jit->tm_t2 = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
+                                         levels[jit->t2_level], LLVMRelocPIC,
+                                         LLVMCodeModelJITDefault);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    if (!jit->tm || !jit->tm_fast || !jit->tm_t2)
+        return kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
+    LLVMTargetDataRef td = LLVMCreateTargetDataLayout(jit->tm);
+    char *dl = LLVMCopyStringRepOfTargetData(td);
+    jit->datalayout = strdup(dl);
+    LLVMDisposeMessage(dl);
+    LLVMDisposeTargetData(td);
+    if (!jit->datalayout) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    if (jit->opts.mode == KJIT_MODE_LAZY_IR) jit->ir_ctx = LLVMContextCreate();
+
+    /* The globals defined before LLVM was here. */
+    kjit_status st = KJIT_OK;
+    pthread_mutex_lock(&jit->lock);
+    for (kj_global *g = jit->globals; g && st == KJIT_OK; g = g->next) st = define_global(jit, g);
+    if (st == KJIT_OK) atomic_store(&jit->llvm_ready, 1);
+    pthread_mutex_unlock(&jit->lock);
+    return st;
+}
+
+kjit_status kj_llvm_ready(kjit *jit) {
+    if (atomic_load_explicit(&jit->llvm_ready, memory_order_acquire)) return KJIT_OK;
+    kjit_status st = kjit_llvm_load();
+    if (st != KJIT_OK) return st;
+    pthread_mutex_lock(&jit->llvm_lock);
+    if (!atomic_load(&jit->llvm_ready)) {
+        if (!jit->llvm_error[0]) {
+            uint64_t t0 = kj_now_us();
+            st = setup(jit);
+            atomic_store(&jit->stats.llvm_setup_us, kj_now_us() - t0);
+            if (st != KJIT_OK)
+                snprintf(jit->llvm_error, sizeof jit->llvm_error, "%s", kjit_errmsg());
+        }
+        if (jit->llvm_error[0]) st = kj_set_error(KJIT_ECOMPILE, "%s", jit->llvm_error);
+    }
+    pthread_mutex_unlock(&jit->llvm_lock);
+    return st;
+}
+
+void kj_llvm_teardown(kjit *jit) {
+    if (jit->ir_ctx) LLVMContextDispose(jit->ir_ctx);
+    if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
+    if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
+    if (jit->tm_fast) LLVMDisposeTargetMachine(jit->tm_fast);
+    if (jit->tm_t2) LLVMDisposeTargetMachine(jit->tm_t2);
+    free(jit->triple);
+    free(jit->datalayout);
+}
