@@ -56,7 +56,8 @@ typedef struct ks_t0_code ks_t0_code; /* the T0 form of one item (def body, or t
 
 typedef struct ks_t0_env {
     void *ctx;
-    /* Lowering time, once per distinct callee name in the item: an opaque handle for calls. */
+    /* Lowering time, once per distinct callee name in the item: an opaque handle for calls.
+     * `name` is valid only during the call (operator names are built on the stack). */
     void *(*callee)(void *ctx, const char *name, int nargs);
     /* Run time: call the function behind a handle.  May not return: a run-time error
      * (undefined function, stack overflow, interrupt) unwinds with siglongjmp through the
