@@ -1,0 +1,101 @@
+/*
+ * ks_t0.h — tier 0: Kaleidoscope items as compact bytecode, interpreted.
+ *
+ * T0 lets code run before any LLVM compile.  ks_t0_lower turns a checked item
+ * into an accumulator bytecode (see ks_t0.c); ks_t0_exec interprets it with
+ * exactly the semantics of ks_irgen.c (NaNs and -0 included).  The front end
+ * knows nothing of stubs or tiers: calls, global storage and loop back-edges
+ * go through the ks_t0_env the client gives.
+ *
+ * The frame (a contract with on-stack replacement: a compiled tier entered at
+ * a loop's back-edge receives this frame, so its layout is derived from the
+ * AST alone, never from how the bytecode happens to be generated):
+ *
+ *   frame[0 .. nlocals)   the item's local slots as ks_sema numbered them
+ *                         (parameters first, then var/for bindings);
+ *   frame[nlocals + i]    pending operand i (below), for i < max depth;
+ *   frame_size            nlocals + max depth (never less than 1).
+ *
+ * Pending operands.  Every expression is evaluated at a depth d, the item's
+ * body at depth 0.  The depth rises only where a value must be held while
+ * another subexpression runs, and that value lives at frame[nlocals + d]:
+ *   - binary operator at d (built-in or user-defined): lhs at d, then its
+ *     value is held at frame[nlocals+d] while rhs is evaluated at d+1;
+ *     a user-defined operator also holds rhs at frame[nlocals+d+1] for the
+ *     call of "binaryC" (args = frame + nlocals + d);
+ *   - call f(a0 .. an-1) at d: argument i is evaluated at d+i and held at
+ *     frame[nlocals+d+i] (args = frame + nlocals + d);
+ *   - unary operator at d: the operand at d, held at frame[nlocals+d] for the
+ *     call of "unaryC";
+ *   - for at d: start, body and step at d; the end condition at d+1, with the
+ *     step's value (1.0 when there is no step) held at frame[nlocals+d];
+ *   - if, var/in, assignment: every part at the node's own depth d.
+ * Max depth is the largest d+1 over all held values (held by that rule, even
+ * where no subexpression could observe them).
+ *
+ * Loops (for expressions) are numbered 0, 1, ... in pre-order of the body:
+ * parent before children, children in source order (for: start, end, step,
+ * body; call: arguments left to right; binary: lhs, rhs; if: cond, then,
+ * else; var/in: initialisers, body).  A loop's depth is the d of its for.
+ *
+ * The back-edge of a loop is the point where it has run body, step and end
+ * test, has added the step to its variable, and is about to run the body
+ * again.  There frame[0 .. nlocals) hold every local's current value (slots
+ * of bindings not in scope hold 0.0 or a stale value) and exactly
+ * frame[nlocals .. nlocals + ks_t0_loop_depth(code, loop)) are live: the
+ * values held, by the rule above, by the enclosing expressions.  Resuming the
+ * loop means: run its body, then the step, the end test, and so on.
+ */
+#ifndef KS_T0_H
+#define KS_T0_H
+#include <stddef.h>
+#include <stdio.h>
+#include "ks_ast.h"
+
+typedef struct ks_t0_code ks_t0_code; /* the T0 form of one item (def body, or top-level expr/global initialiser) */
+
+typedef struct ks_t0_env {
+    void *ctx;
+    /* Lowering time, once per distinct callee name in the item: an opaque handle for calls.
+     * `name` is valid only during the call (operator names are built on the stack). */
+    void *(*callee)(void *ctx, const char *name, int nargs);
+    /* Run time: call the function behind a handle.  May not return: a run-time error
+     * (undefined function, stack overflow, interrupt) unwinds with siglongjmp through the
+     * interpreter, so the interpreter holds no heap resources across a call (frames live on
+     * the C stack and each activation of ks_t0_exec uses little of it). */
+    double (*call)(void *ctx, void *callee, const double *args, int nargs);
+    /* Lowering time: the stable storage of global variable `name` (top-level `var`). */
+    double *(*global)(void *ctx, const char *name);
+    /* Run time: called at a loop back-edge every `backedge_interval` back-edges of one
+     * activation (interval >= 1; interval 1 means every back-edge).  `frame` is the activation's
+     * frame (layout above), `loop` the loop's number.  Return 0 to go on interpreting; return 1
+     * if the hook ran the rest of the function itself (on-stack replacement) and stored the
+     * function's result in *result: the interpreter then returns *result at once.
+     * May be NULL: no hook. */
+    int (*backedge)(void *ctx, void *activation_user, int loop, double *frame, double *result);
+    int backedge_interval;
+} ks_t0_env;
+
+/* Lower a checked item (ks_sema_check succeeded) to T0 form.  The result does not refer to the
+ * item or its arena (the item may be freed), only to the env (which must outlive it), the env's
+ * handles and global storage.  NULL on failure with a message in err (an extern; a callee or
+ * global the env cannot give; a frame too large for the C stack). */
+ks_t0_code *ks_t0_lower(const ks_item *item, const ks_t0_env *env, char *err, size_t errlen);
+
+/* Run it: args has the function's parameters (none for top-level items); activation_user is
+ * passed to env->backedge.  Returns the value (for a global initialiser, after storing it). */
+double ks_t0_exec(const ks_t0_code *code, const double *args, void *activation_user);
+
+int ks_t0_nparams(const ks_t0_code *code);
+int ks_t0_nlocals(const ks_t0_code *code);      /* pending operands start at frame[nlocals] */
+int ks_t0_frame_size(const ks_t0_code *code);   /* doubles in a frame */
+int ks_t0_nloops(const ks_t0_code *code);
+/* Pending operands live at loop's back-edge (see above); -1 for no such loop. */
+int ks_t0_loop_depth(const ks_t0_code *code, int loop);
+size_t ks_t0_bytes(const ks_t0_code *code);     /* heap bytes it holds, for statistics */
+void ks_t0_free(ks_t0_code *code);              /* NULL is fine */
+
+/* Print the bytecode, one instruction a line (for --emit and tests). */
+void ks_t0_dump(FILE *out, const ks_t0_code *code);
+
+#endif
