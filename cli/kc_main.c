@@ -21,12 +21,13 @@
       "print each item's syntax tree, or the whole program as one LLVM module "           \
       "(runnable with lli-19), instead of running")                                       \
     X(OPT, "-O0 .. -O3", NULL, "optimisation level of compiled functions, 0..3 (default 2)")     \
-    X(JIT, "--jit=", "lazy|lazy-ir|eager|tiered",                                         \
+    X(JIT, "--jit=", "lazy|lazy-ir|eager|tiered|interp",                                  \
       "when functions are compiled: at first call from the syntax tree (default), "       \
-      "at first call from IR generated at definition, at definition, or at first call "   \
-      "cheaply (T1) and again optimised (T2) on a background thread once hot")            \
+      "at first call from IR generated at definition, at definition; tiered: run at "     \
+      "once by the interpreter (T0), and compiled optimised (T2) on a background "        \
+      "thread once hot; interp: T0 only, nothing compiled")                               \
     X(HOT, "--hot=", "N",                                                                 \
-      "tiered: calls plus loop iterations of a T1 function before its T2 compile "        \
+      "tiered: calls plus loop iterations of a function before its T2 compile "           \
       "(default 1000)")                                                                   \
     X(PARTITION, "--partition=", "function|callees",                                       \
       "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
@@ -141,6 +142,8 @@ int main(int argc, char **argv) {
             cfg.mode = KJIT_MODE_EAGER;
         } else if (strcmp(a, "--jit=tiered") == 0) {
             cfg.mode = KJIT_MODE_TIERED;
+        } else if (strcmp(a, "--jit=interp") == 0) {
+            cfg.mode = KJIT_MODE_INTERP;
         } else if (strncmp(a, "--hot=", 6) == 0) {
             char *end;
             long long n = strtoll(a + 6, &end, 10);

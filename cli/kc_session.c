@@ -13,6 +13,7 @@
 #include "kc_emit.h"
 #include "kc_runtime.h"
 #include "ks_irgen.h"
+#include "ks_t0.h"
 #include "ks_value.h"
 
 typedef struct kc_src_node {
@@ -29,7 +30,17 @@ struct kc_session {
     kc_emit *emit;      /* --emit=llvm */
     kc_src_node *sources;
     int errors;         /* run-time and JIT errors (front-end ones are in diag) */
+    int t0;             /* the mode runs T0 entries: lower items for the interpreter */
+    ks_t0_env env;      /* how T0 code reaches the JIT */
 };
+
+/* What the JIT holds for a definition: the checked item, for the generator,
+ * and its T0 form, for the interpreter (NULL where it has none). */
+typedef struct kc_def {
+    ks_item *item;
+    ks_t0_code *code;
+    kjit_fn *self;      /* for counting back-edges */
+} kc_def;
 
 /* Diagnostics go to stderr, after anything the program printed so far. */
 static void print_diag(void *user, const ks_source *src, ks_pos pos, const char *msg) {
@@ -45,10 +56,74 @@ static void item_error(kc_session *s, const ks_item *item, const char *msg) {
 }
 
 static int generate(void *user, LLVMModuleRef mod, const char *symbol, char *err, size_t len) {
-    return ks_irgen_item(user, mod, symbol, err, len);
+    const kc_def *d = user;
+    return ks_irgen_item(d->item, mod, symbol, err, len);
 }
 
-static void release(void *user) { ks_item_free(user); }
+static void release(void *user) {
+    kc_def *d = user;
+    ks_item_free(d->item);
+    ks_t0_free(d->code);
+    free(d);
+}
+
+/* ---- T0: the interpreter's way into the JIT ------------------------------- */
+
+/* Back-edges are reported to the JIT in batches of this many. */
+#define KC_BACKEDGE_BATCH 64
+
+static void *t0_callee(void *ctx, const char *name, int nargs) {
+    (void)nargs;
+    return kjit_fn_get(((kc_session *)ctx)->jit, name);
+}
+
+static double t0_call(void *ctx, void *callee, const double *args, int nargs) {
+    (void)ctx, (void)nargs;
+    return kjit_call(callee, (const kjit_value *)args).d;
+}
+
+static double *t0_global(void *ctx, const char *name) {
+    char sym[256];
+    ks_irgen_global_symbol(name, sym, sizeof sym);
+    return kjit_global(((kc_session *)ctx)->jit, sym, sizeof(double));
+}
+
+static int t0_backedge(void *ctx, void *activation, int loop, double *frame, double *result) {
+    (void)ctx;
+    const kc_def *d = activation;
+    if (!d || !d->self) return 0; /* a top-level item */
+    return kjit_backedge(d->self, loop, KC_BACKEDGE_BATCH, (kjit_value *)frame,
+                         (kjit_value *)result);
+}
+
+static kjit_value t0_entry(void *user, const kjit_value *args) {
+    const kc_def *d = user;
+    return (kjit_value){.d = ks_t0_exec(d->code, (const double *)args, (void *)d)};
+}
+
+/* The T0 form of item, or NULL (then it is compiled, as in the other modes). */
+static ks_t0_code *lower(kc_session *s, const ks_item *item) {
+    if (!s->t0) return NULL;
+    char err[256];
+    return ks_t0_lower(item, &s->env, err, sizeof err);
+}
+
+/* Run a top-level item (expression or global initialiser): at T0 where the
+ * mode has it, else compiled. */
+static kjit_status run_top(kc_session *s, ks_item *item, double *v) {
+    kc_def d = {.item = item, .code = lower(s, item)};
+    kjit_def def;
+    kjit_def_init(&def);
+    def.sig = "d()";
+    def.gen = generate;
+    def.t0 = d.code ? t0_entry : NULL;
+    def.user = &d;
+    kjit_value r = {0};
+    kjit_status st = kjit_run_ex(s->jit, &def, &r);
+    ks_t0_free(d.code);
+    *v = r.d;
+    return st;
+}
 
 /* "d(ddd)" for a Kaleidoscope function of n parameters. */
 static int signature(int n, char *buf, size_t len) {
@@ -68,12 +143,24 @@ static void define(kc_session *s, ks_item *item) {
         ks_item_free(item);
         return;
     }
-    kjit_status st = kjit_define(s->jit, item->proto->name, sig, generate, item, release);
-    if (st == KJIT_OK) return; /* the JIT owns the item */
+    kc_def *d = calloc(1, sizeof *d);
+    if (!d) abort();
+    d->item = item;
+    d->code = lower(s, item);
+    d->self = d->code ? kjit_fn_get(s->jit, item->proto->name) : NULL;
+    kjit_def def;
+    kjit_def_init(&def);
+    def.sig = sig;
+    def.gen = generate;
+    def.t0 = d->code ? t0_entry : NULL;
+    def.user = d;
+    def.release = release;
+    kjit_status st = kjit_define_ex(s->jit, item->proto->name, &def);
+    if (st == KJIT_OK) return; /* the JIT owns d */
     item_error(s, item, kjit_errmsg());
-    /* EGEN/ECOMPILE: defined, but its eager compile failed; the JIT owns the
-     * item.  Any other status: refused, the item is still ours. */
-    if (st != KJIT_EGEN && st != KJIT_ECOMPILE) ks_item_free(item);
+    /* EGEN/ECOMPILE: defined, but its eager compile failed; the JIT owns d.
+     * Any other status: refused, d is still ours. */
+    if (st != KJIT_EGEN && st != KJIT_ECOMPILE) release(d);
 }
 
 /* `extern f(a b)`: f may be a host function (sema noted its arity). */
@@ -91,15 +178,14 @@ static void define_global(kc_session *s, ks_item *item) {
     char sym[256];
     double v;
     ks_irgen_global_symbol(item->global, sym, sizeof sym);
-    if (!kjit_global(s->jit, sym, sizeof(double)) ||
-        kjit_run(s->jit, generate, item, &v) != KJIT_OK)
+    if (!kjit_global(s->jit, sym, sizeof(double)) || run_top(s, item, &v) != KJIT_OK)
         item_error(s, item, kjit_errmsg());
     ks_item_free(item);
 }
 
 static void run_expr(kc_session *s, ks_item *item) {
     double v;
-    if (kjit_run(s->jit, generate, item, &v) == KJIT_OK) {
+    if (run_top(s, item, &v) == KJIT_OK) {
         if (!s->cfg.quiet) {
             char buf[KS_VALUE_BUFSIZE];
             puts(ks_value_format(v, buf));
@@ -164,6 +250,10 @@ kc_session *kc_session_new(const kc_config *cfg) {
     s->sema = ks_sema_new(&s->ops, &s->diag);
     if (!s->sema) goto fail;
     if (cfg->emit == KC_EMIT_LLVM) {
+        if (kjit_llvm_load() != KJIT_OK) { /* kc_emit calls LLVM itself */
+            fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
+            goto fail;
+        }
         s->emit = kc_emit_new(cfg->quiet);
         if (!s->emit) goto fail;
     } else if (!cfg->check && cfg->emit == KC_EMIT_NONE) {
@@ -178,6 +268,13 @@ kc_session *kc_session_new(const kc_config *cfg) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;
         }
+        s->t0 = cfg->mode == KJIT_MODE_TIERED || cfg->mode == KJIT_MODE_INTERP;
+        s->env = (ks_t0_env){.ctx = s,
+                             .callee = t0_callee,
+                             .call = t0_call,
+                             .global = t0_global,
+                             .backedge = t0_backedge,
+                             .backedge_interval = KC_BACKEDGE_BATCH};
     }
     return s;
 fail:

@@ -24,8 +24,11 @@ if not kjit:
 # must print the same in every mode.  Tests about one mode's own behaviour
 # (what it compiles when) say `REQUIRES: default-mode`.
 mode = lit_config.params.get("jit", "")
+# --param args="..." adds options to every run (e.g. --hot=1 --tier-sync:
+# every tier transition at the first call).
+extra = lit_config.params.get("args", "")
 if mode:
-    kjit_cmd = kjit + " --jit=" + mode
+    kjit_cmd = kjit + " --jit=" + mode + (" " + extra if extra else "")
 else:
     kjit_cmd = kjit
     config.available_features.add("default-mode")
