@@ -219,6 +219,18 @@ typedef union kjit_value {
  */
 typedef kjit_value (*kjit_t0_fn)(void *user, const kjit_value *args);
 
+/*
+ * An OSR generator writes an on-stack-replacement entry of a function that
+ * runs at T0: a function named `symbol` of type `r symbol(kjit_value *frame)`
+ * (r the function's return type) that resumes the function at the back-edge
+ * of loop number `loop`, from the T0 frame the T0 entry passed to
+ * kjit_backedge there, runs the rest of the function and returns its
+ * result.  The frame's layout is the client's own (the library only passes
+ * the pointer).  Same rules as a generator otherwise.
+ */
+typedef int (*kjit_osr_generator)(void *user, LLVMModuleRef module, const char *symbol, int loop,
+                                  char *err, size_t errlen);
+
 /* A definition, for kjit_define_ex and kjit_run_ex.  Initialise with
  * kjit_def_init. */
 typedef struct kjit_def {
@@ -231,6 +243,7 @@ typedef struct kjit_def {
     kjit_release release; /* as for kjit_define; a definition with a T0 entry is released
                              once no thread can still be running it (see
                              kjit_thread_attach), not at once */
+    kjit_osr_generator osr; /* NULL: a loop running at T0 stays there until it ends */
 } kjit_def;
 
 void kjit_def_init(kjit_def *def);
@@ -255,11 +268,18 @@ kjit_fn *kjit_fn_get(kjit *jit, const char *name);
  * the hook is called and the result is 0. */
 kjit_value kjit_call(kjit_fn *fn, const kjit_value *args);
 
-/* A T0 entry calls this at loop back-edges: `n` back-edges of loop number
- * `loop` happened since its last call (count them, and call every few
- * hundred at most).  The library counts them towards the function's tier-up.
- * frame/result are for on-stack replacement: returns 0 to go on (always, for
- * now). */
+/*
+ * The safepoint of T0 code: a T0 entry calls this at loop back-edges, `fn`
+ * being the function it runs (NULL in the T0 entry of a top-level run,
+ * kjit_run_ex), after `n` back-edges of loop number `loop` since its last
+ * call (count them, and call at least every few hundred).  The library
+ * counts them towards the function's tier-up.  In tiered mode, once the
+ * function is hot and the definition has an OSR generator, the loop's OSR
+ * entry is compiled on the background thread; at a later back-edge (this
+ * one, with t2_sync) the entry is called with `frame`, runs the rest of the
+ * function, and kjit_backedge returns 1 with the function's result in
+ * *result: the T0 entry then returns it at once.  Returns 0 to go on.
+ */
 int kjit_backedge(kjit_fn *fn, int loop, int64_t n, kjit_value *frame, kjit_value *result);
 
 /* kjit_run with a definition whose signature has no parameters ("d()",
@@ -348,6 +368,8 @@ typedef struct kjit_stats {
     uint64_t redefined;      /* definitions that replaced an earlier one */
     uint64_t reclaimed_bytes;/* code memory freed after being replaced */
     uint64_t run_t0;         /* calls run at T0 (kjit_define_ex entries) */
+    uint64_t osr_compiled;   /* OSR entries compiled */
+    uint64_t osr_entries;    /* times a loop running at T0 went on in an OSR entry */
     uint64_t llvm_setup_us;  /* time setting up LLVM for this JIT (0: never needed) */
 } kjit_stats;
 

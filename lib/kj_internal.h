@@ -44,6 +44,7 @@ typedef struct kj_t0def {
     void *user;
     const char *sig;      /* the function's signature (kj_fn.sig) */
     int nparams;
+    uint64_t version;     /* the definition's (kj_fn.version) */
 } kj_t0def;
 
 /* What a T2 body inlined, with the versions it saw: if any of them is
@@ -74,6 +75,12 @@ typedef struct kj_fn {
     /* The T0 entry, while the function has one (tiered and interp modes);
      * written under lock, read without it. */
     _Atomic(kj_t0def *) t0;
+    /* On-stack replacement (kj_osr.c): the OSR generator, the loops whose
+     * entry was requested (bit per loop < 64) under lock, and the entries
+     * compiled for the current definition, read without lock. */
+    kjit_osr_generator osr_gen;
+    uint64_t osr_requested;
+    _Atomic(struct kj_osr_entry *) osr;
 
     /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
     int tier;                     /* 0: not tiered, 1: T1, 2: T2 */
@@ -103,7 +110,26 @@ typedef struct kj_code {
     kj_t0def *t0;
     void *user;
     kjit_release release;
+    struct kj_osr_entry *osr; /* the OSR entry this code is (freed with it) */
 } kj_code;
+
+/* An OSR entry: immutable once published in kj_fn.osr. */
+typedef struct kj_osr_entry {
+    struct kj_osr_entry *next;
+    int loop;
+    uint64_t version;        /* of the definition it was compiled from */
+    void *addr;
+    kj_code *code;
+    kj_deps deps;            /* what it inlined */
+} kj_osr_entry;
+
+/* A request to compile an OSR entry, in the background queue. */
+typedef struct kj_osr_job {
+    struct kj_osr_job *next;
+    kj_fn *fn;
+    int loop;
+    uint64_t version;
+} kj_osr_job;
 
 /* A thread that may run JIT'd code (kj_reclaim.c). */
 typedef struct kj_part {
@@ -153,6 +179,8 @@ struct kjit {
 
     /* The T2 queue and thread (under lock). */
     kj_fn *qhead, *qtail;
+    kj_osr_job *osr_head, *osr_tail; /* OSR requests, served first */
+    kj_fn *t2_current;            /* the function whose OSR entry is being compiled */
     pthread_t t2_thread;
     int t2_started, t2_stop, t2_busy;
     pthread_cond_t t2_wake, t2_idle;
@@ -174,7 +202,7 @@ struct kjit {
     struct {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
             compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
-            reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us,
+            reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us, osr_compiled, osr_entries,
             toplevel_us, runtime_errors, compile_errors;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
@@ -257,6 +285,11 @@ typedef struct kj_arch_frame kj_arch_frame;
 /* Run a call through fn's lazy entry at T0 if fn has a T0 entry now: the
  * result goes into the trampoline's frame.  Returns 0 if fn has none. */
 int kj_t0_enter(kj_fn *fn, kj_arch_frame *frame);
+/* The innermost T0 activation on this thread (its definition), or NULL:
+ * kjit_backedge is always called by it.  kjit_run_ex saves and restores it
+ * around a run, which a run-time error may leave by siglongjmp. */
+kj_t0def *kj_t0_current(void);
+void kj_t0_set_current(kj_t0def *d);
 /* Call machine code at target by signature. */
 kjit_value kj_t0_call_native(void *target, const char *sig, const kjit_value *args);
 
@@ -269,7 +302,23 @@ kjit_status kj_llvm_ready(kjit *jit);
 kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
 void kj_llvm_teardown(kjit *jit);
 
+/* kj_osr.c */
+/* Compile the entry job asks for, on the background thread; frees job. */
+void kj_osr_compile(kjit *jit, kj_osr_job *job);
+/* Retire fn's OSR entries (a redefinition, an invalidation): under lock. */
+void kj_osr_drop(kjit *jit, kj_fn *fn);
+/* Drop fn's entries that inlined g (under lock). */
+void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g);
+/* A top-level run at T0 gets a record of its own for its OSR entries, the
+ * thread's current run while it lasts. */
+kj_fn *kj_osr_run_begin(kjit *jit, const kjit_def *def);
+void kj_osr_run_end(kjit *jit, kj_fn *rec);
+
 /* kj_tier.c */
+/* Queue an OSR job (under lock); starts the thread on first use. */
+void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job);
+/* add_inline_bodies for OSR modules (caller holds def_lock). */
+void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
 void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
 void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */

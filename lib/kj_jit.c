@@ -185,6 +185,7 @@ void kjit_destroy(kjit *jit) {
             release_definition(f);
             kj_code_drop(jit, f->code);
             kj_code_drop(jit, f->t2);
+            kj_osr_drop(jit, f);
             free(f->name);
             free(f);
         }
@@ -463,6 +464,7 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     /* The old code may still be running on some thread: retire it. */
     kj_code_drop(jit, fn->code);
     kj_code_drop(jit, fn->t2);
+    kj_osr_drop(jit, fn);
     fn->code = fn->t2 = NULL;
     fn->tier = 0;
     fn->deps.n = 0;
@@ -483,7 +485,8 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
  * host is set, a host function.  The function keeps its stub; the old
  * definition is released outside the locks. */
 static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_generator gen,
-                           kjit_t0_fn t0, void *user, kjit_release release, void *host) {
+                           kjit_t0_fn t0, kjit_osr_generator osr, void *user,
+                           kjit_release release, void *host) {
     kj_t0def *d = NULL;
     if (t0 && (kj_uses_t0(jit) || !gen)) {
         if (!(d = calloc(1, sizeof *d))) return kj_set_error(KJIT_ENOMEM, "out of memory");
@@ -500,11 +503,13 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
                         : kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
     if (st == KJIT_OK) {
         fn->gen = gen;
+        fn->osr_gen = d ? osr : NULL;
         fn->user = user;
         fn->release = release;
         fn->state = host ? KJ_HOST : KJ_STUB;
         if (d) {
             d->sig = fn->sig;
+            d->version = fn->version;
             atomic_store(&fn->t0, d);
             d = NULL;
         }
@@ -530,7 +535,7 @@ kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_gener
                         void *user, kjit_release release) {
     if (!jit || !gen || !valid_name(name) || !valid_sig(sig))
         return kj_set_error(KJIT_EINVAL, "kjit_define: bad name, signature or generator");
-    return install(jit, name, sig, gen, NULL, user, release, NULL);
+    return install(jit, name, sig, gen, NULL, NULL, user, release, NULL);
 }
 
 void kjit_def_init(kjit_def *d) {
@@ -543,7 +548,7 @@ kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
         !valid_sig(d->sig))
         return kj_set_error(KJIT_EINVAL, "kjit_define_ex: bad name, signature, generator or "
                                          "T0 entry, or a kjit_def not set up by kjit_def_init");
-    return install(jit, name, d->sig, d->gen, d->t0, d->user, d->release, NULL);
+    return install(jit, name, d->sig, d->gen, d->t0, d->osr, d->user, d->release, NULL);
 }
 
 kjit_fn *kjit_fn_get(kjit *jit, const char *name) {
@@ -561,7 +566,7 @@ kjit_fn *kjit_fn_get(kjit *jit, const char *name) {
 kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr) {
     if (!jit || !addr || !valid_name(name) || !valid_sig(sig))
         return kj_set_error(KJIT_EINVAL, "kjit_define_host: bad name, signature or address");
-    return install(jit, name, sig, NULL, NULL, NULL, NULL, addr);
+    return install(jit, name, sig, NULL, NULL, NULL, NULL, NULL, addr);
 }
 
 kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
@@ -732,7 +737,9 @@ static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ct
                                  kjit_value *result) {
     atomic_fetch_add(&jit->stats.toplevel_run, 1);
     kj_reclaim_enter(jit);
+    kj_t0def *current = kj_t0_current(); /* an error may leave T0 frames by longjmp */
     kjit_status st = kj_trap_run(jit, body, ctx, result);
+    kj_t0_set_current(current);
     kj_reclaim_leave(jit); /* a quiescent point: replaced code may be freed */
     return st;
 }
@@ -743,7 +750,10 @@ kjit_status kjit_run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
         return kj_set_error(KJIT_EINVAL, "kjit_run: bad argument");
     if (d->t0 && (kj_uses_t0(jit) || !d->gen)) {
         t0_run r = {d->t0, d->user};
-        return run_protected(jit, call_t0, &r, result);
+        kj_fn *rec = kj_osr_run_begin(jit, d); /* for its loops' OSR entries */
+        kjit_status st = run_protected(jit, call_t0, &r, result);
+        kj_osr_run_end(jit, rec);
+        return st;
     }
     char sym[64];
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
@@ -828,6 +838,8 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->reclaimed_bytes = atomic_load(&jit->stats.reclaimed_bytes);
     s->run_t0 = atomic_load(&jit->stats.run_t0);
     s->llvm_setup_us = atomic_load(&jit->stats.llvm_setup_us);
+    s->osr_compiled = atomic_load(&jit->stats.osr_compiled);
+    s->osr_entries = atomic_load(&jit->stats.osr_entries);
 }
 
 int kjit_stats_json(kjit *jit, char *buf, size_t len) {
@@ -842,7 +854,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"compiled_t1\":%llu,\"compiled_t2\":%llu,\"t2_us\":%llu,"
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
-                    "\"llvm_setup_us\":%llu}",
+                    "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -853,5 +865,6 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.t2_us, (unsigned long long)s.t2_queue_us,
                     (unsigned long long)s.t2_failed, (unsigned long long)s.invalidated,
                     (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes,
-                    (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us);
+                    (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us,
+                    (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries);
 }

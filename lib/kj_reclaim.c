@@ -63,6 +63,7 @@ void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
     }
     if (c->release && c->user) c->release(c->user);
     free(c->t0);
+    free(c->osr);
     free(c);
 }
 

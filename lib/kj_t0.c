@@ -52,6 +52,11 @@ static kj_t0def *t0_of(kj_fn *fn) {
     return atomic_load_explicit(&fn->t0, memory_order_acquire);
 }
 
+static _Thread_local kj_t0def *tls_current;
+
+kj_t0def *kj_t0_current(void) { return tls_current; }
+void kj_t0_set_current(kj_t0def *d) { tls_current = d; }
+
 static kjit_value invoke(kjit *jit, kj_fn *fn, kj_t0def *d, const kjit_value *args) {
     if (!kj_trap_stack_ok()) {
         kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
@@ -59,7 +64,11 @@ static kjit_value invoke(kjit *jit, kj_fn *fn, kj_t0def *d, const kjit_value *ar
     }
     count(jit, fn, 1);
     atomic_fetch_add_explicit(&jit->stats.run_t0, 1, memory_order_relaxed);
-    return d->fn(d->user, args);
+    kj_t0def *outer = tls_current;
+    tls_current = d;
+    kjit_value r = d->fn(d->user, args);
+    tls_current = outer;
+    return r;
 }
 
 /* Unpack the arguments of a call by signature: each integer or pointer takes
@@ -168,11 +177,4 @@ kjit_value kjit_call(kjit_fn *handle, const kjit_value *args) {
     }
     if (!fn->sig[0]) return (kjit_value){0};
     return kj_t0_call_native(target, fn->sig, args);
-}
-
-int kjit_backedge(kjit_fn *handle, int loop, int64_t n, kjit_value *frame, kjit_value *result) {
-    kj_fn *fn = (kj_fn *)handle;
-    (void)loop, (void)frame, (void)result;
-    count(fn->jit, fn, n);
-    return 0;
 }

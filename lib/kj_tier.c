@@ -146,8 +146,21 @@ static int at_t1_or_t0(const kj_fn *fn) {
            (fn->tier == 0 && fn->state == KJ_STUB && fn->gen && atomic_load(&fn->t0));
 }
 
+/* Start the background thread on first use (under lock); 0 if it runs. */
+static int start_thread(kjit *jit) {
+    if (jit->t2_started) return 0;
+    if (pthread_create(&jit->t2_thread, NULL, t2_main, jit) != 0) return -1;
+    jit->t2_started = 1;
+    return 0;
+}
+
 void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     if (fn->queued || !at_t1_or_t0(fn) || jit->t2_stop) return;
+    if (start_thread(jit) != 0) {
+        /* No thread: nothing can be optimised; stay where it is. */
+        atomic_fetch_add(&jit->stats.t2_failed, 1);
+        return;
+    }
     fn->queued = 1;
     fn->queued_at = kj_now_us();
     fn->queue_next = NULL;
@@ -156,16 +169,20 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     else
         jit->qhead = fn;
     jit->qtail = fn;
-    if (!jit->t2_started) {
-        if (pthread_create(&jit->t2_thread, NULL, t2_main, jit) != 0) {
-            /* No thread: nothing can be optimised; stay at T1. */
-            fn->queued = 0;
-            jit->qhead = jit->qtail = NULL;
-            atomic_fetch_add(&jit->stats.t2_failed, 1);
-            return;
-        }
-        jit->t2_started = 1;
+    pthread_cond_signal(&jit->t2_wake);
+}
+
+void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job) {
+    if (jit->t2_stop || start_thread(jit) != 0) {
+        free(job);
+        return;
     }
+    job->next = NULL;
+    if (jit->osr_tail)
+        jit->osr_tail->next = job;
+    else
+        jit->osr_head = job;
+    jit->osr_tail = job;
     pthread_cond_signal(&jit->t2_wake);
 }
 
@@ -181,7 +198,7 @@ void kj_tier_hot(kj_fn *fn) {
 /* Give the function's callees available_externally bodies in mod, so the
  * inliner can see them (calls that stay still go through their stubs).
  * Records each callee and its version in deps.  Caller holds def_lock. */
-static void add_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps) {
+void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps) {
     for (int round = 0; round < 2; round++) {
         for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
             if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f) != 0) continue;
@@ -249,7 +266,7 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
         r = kj_unit_open(jit, &u, fn->name, NULL);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
         if (r == KJIT_OK) call_self_directly(u.mod, fn->name, sym);
-        if (r == KJIT_OK) add_inline_bodies(jit, u.mod, &deps);
+        if (r == KJIT_OK) kj_tier_inline_bodies(jit, u.mod, &deps);
     }
     pthread_rwlock_unlock(&jit->def_lock);
     if (r == KJIT_OK)
@@ -286,21 +303,35 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
     if (!code && u.rt) kj_rt_free(jit, u.rt); /* never reachable from a stub: free at once */
 }
 
+/* The background compiler: OSR entries first (a loop is running at T0 and
+ * waiting for one), then whole functions in the order they became hot. */
 static void *t2_main(void *arg) {
     kjit *jit = arg;
     pthread_mutex_lock(&jit->lock);
     for (;;) {
-        while (!jit->qhead && !jit->t2_stop) pthread_cond_wait(&jit->t2_wake, &jit->lock);
+        while (!jit->qhead && !jit->osr_head && !jit->t2_stop)
+            pthread_cond_wait(&jit->t2_wake, &jit->lock);
         if (jit->t2_stop) break;
-        kj_fn *fn = jit->qhead;
-        jit->qhead = fn->queue_next;
-        if (!jit->qhead) jit->qtail = NULL;
         jit->t2_busy = 1;
-        pthread_mutex_unlock(&jit->lock);
-        t2_compile(jit, fn);
-        pthread_mutex_lock(&jit->lock);
+        if (jit->osr_head) {
+            kj_osr_job *job = jit->osr_head;
+            jit->osr_head = job->next;
+            if (!jit->osr_head) jit->osr_tail = NULL;
+            jit->t2_current = job->fn;
+            pthread_mutex_unlock(&jit->lock);
+            kj_osr_compile(jit, job);
+            pthread_mutex_lock(&jit->lock);
+            jit->t2_current = NULL;
+        } else {
+            kj_fn *fn = jit->qhead;
+            jit->qhead = fn->queue_next;
+            if (!jit->qhead) jit->qtail = NULL;
+            pthread_mutex_unlock(&jit->lock);
+            t2_compile(jit, fn);
+            pthread_mutex_lock(&jit->lock);
+        }
         jit->t2_busy = 0;
-        if (!jit->qhead) pthread_cond_broadcast(&jit->t2_idle);
+        pthread_cond_broadcast(&jit->t2_idle);
     }
     jit->t2_busy = 0;
     pthread_cond_broadcast(&jit->t2_idle);
@@ -310,7 +341,8 @@ static void *t2_main(void *arg) {
 
 void kj_tier_drain(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
-    while ((jit->qhead || jit->t2_busy) && !jit->t2_stop) pthread_cond_wait(&jit->t2_idle, &jit->lock);
+    while ((jit->qhead || jit->osr_head || jit->t2_busy) && !jit->t2_stop)
+        pthread_cond_wait(&jit->t2_idle, &jit->lock);
     pthread_mutex_unlock(&jit->lock);
 }
 
@@ -319,6 +351,11 @@ void kj_tier_stop(kjit *jit) {
     jit->t2_stop = 1;
     for (kj_fn *f = jit->qhead; f; f = f->queue_next) f->queued = 0;
     jit->qhead = jit->qtail = NULL;
+    for (kj_osr_job *j = jit->osr_head, *next; j; j = next) {
+        next = j->next;
+        free(j);
+    }
+    jit->osr_head = jit->osr_tail = NULL;
     pthread_cond_broadcast(&jit->t2_wake);
     int started = jit->t2_started;
     pthread_mutex_unlock(&jit->lock);
@@ -328,9 +365,11 @@ void kj_tier_stop(kjit *jit) {
 /* ---- invalidation ------------------------------------------------------------ */
 
 void kj_tier_invalidate(kjit *jit, kj_fn *g) {
-    if (atomic_load(&jit->stats.compiled_t2) == 0) return; /* nothing to walk */
+    if (atomic_load(&jit->stats.compiled_t2) == 0 && atomic_load(&jit->stats.osr_compiled) == 0)
+        return; /* nothing to walk */
     for (size_t b = 0; b < jit->table_size; b++) {
         for (kj_fn *f = jit->table[b]; f; f = f->hash_next) {
+            kj_osr_invalidate(jit, f, g);
             if (!f->t2) continue;
             int uses = 0;
             for (int i = 0; i < f->deps.n && !uses; i++) uses = f->deps.fn[i] == g;

@@ -1,0 +1,233 @@
+/*
+ * kj_osr.c — on-stack replacement: a loop running at T0 goes on in compiled
+ * code, at a back-edge, carrying its frame.
+ *
+ * kjit_backedge is the safepoint of T0 code.  It counts back-edges towards
+ * the function's tier-up; once the function is hot (and the definition has
+ * an OSR generator), it asks the background compiler for an *OSR entry* of
+ * that loop: a function `r entry(kjit_value *frame)` the client's OSR
+ * generator writes, which resumes at the loop's back-edge from the T0 frame
+ * and runs the rest of the function (HotSpot's OSR, with the interpreter's
+ * locals handed over in a buffer; here the frame layout is the client's).
+ * At a later back-edge the entry exists and the T0 entry hands its frame
+ * over: kjit_backedge returns 1 with the function's result.  A loop that is
+ * already running thus reaches optimised code without waiting for LLVM;
+ * calls that start afterwards reach the function's T2 body through its stub.
+ *
+ * Entries belong to one definition: a redefinition drops them, and so does
+ * redefining a function one of them inlined; their code is retired like any
+ * replaced code (an activation may still be running in it).  A top-level run
+ * at T0 (kjit_run_ex) has a record of its own, made for the run and freed
+ * when it ends; kjit_backedge(NULL, ...) means the thread's current run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kj_internal.h"
+
+static _Thread_local kj_fn *tls_run; /* the top-level run at T0 on this thread */
+
+/* The entry of `loop` compiled from definition `version`, if any. */
+static kj_osr_entry *find(kj_fn *fn, int loop, uint64_t version) {
+    for (kj_osr_entry *e = atomic_load_explicit(&fn->osr, memory_order_acquire); e; e = e->next)
+        if (e->loop == loop && e->version == version) return e;
+    return NULL;
+}
+
+static kjit_value enter(kj_fn *fn, kj_osr_entry *e, kjit_value *frame) {
+    atomic_fetch_add_explicit(&fn->jit->stats.osr_entries, 1, memory_order_relaxed);
+    kjit_value r = {0};
+    if (fn->sig[0] == 'd') {
+        r.d = ((double (*)(kjit_value *))e->addr)(frame);
+    } else {
+        uint64_t v = ((uint64_t(*)(kjit_value *))e->addr)(frame);
+        if (fn->sig[0] != 'v') memcpy(&r, &v, 8);
+    }
+    return r;
+}
+
+/* Ask for loop's entry once (tiered mode, a hot function with an OSR
+ * generator).  Returns 1 if it was asked for now. */
+static int request(kjit *jit, kj_fn *fn, int loop, uint64_t version) {
+    if (jit->opts.mode != KJIT_MODE_TIERED || loop < 0 || loop >= 64) return 0;
+    if (atomic_load_explicit(&fn->count, memory_order_relaxed) < jit->opts.hot_threshold)
+        return 0;
+    int asked = 0;
+    pthread_mutex_lock(&jit->lock);
+    if (fn->osr_gen && fn->version == version && !(fn->osr_requested & (1ull << loop))) {
+        kj_osr_job *job = calloc(1, sizeof *job);
+        if (job) {
+            fn->osr_requested |= 1ull << loop;
+            job->fn = fn;
+            job->loop = loop;
+            job->version = version;
+            kj_tier_enqueue_osr(jit, job);
+            asked = 1;
+        }
+    }
+    pthread_mutex_unlock(&jit->lock);
+    return asked;
+}
+
+int kjit_backedge(kjit_fn *handle, int loop, int64_t n, kjit_value *frame, kjit_value *result) {
+    kj_fn *fn = handle ? (kj_fn *)handle : tls_run;
+    if (!fn) return 0;
+    kjit *jit = fn->jit;
+    /* The definition this activation runs: the innermost T0 one on this
+     * thread (an older one than fn's current, after a redefinition, gets no
+     * entry: it finishes at T0). */
+    kj_t0def *cur = handle ? kj_t0_current() : NULL;
+    uint64_t version = cur ? cur->version : fn->version;
+    atomic_fetch_add_explicit(&fn->count, n, memory_order_relaxed);
+    if (fn->state == KJ_STUB && fn->tier == 0 &&
+        atomic_load_explicit(&fn->count, memory_order_relaxed) >= jit->opts.hot_threshold &&
+        !fn->queued && jit->opts.mode == KJIT_MODE_TIERED) {
+        /* Hot by its loops: the function's later calls want T2 too. */
+        pthread_mutex_lock(&jit->lock);
+        kj_tier_enqueue(jit, fn);
+        pthread_mutex_unlock(&jit->lock);
+        if (jit->opts.t2_sync) kj_tier_drain(jit);
+    }
+    kj_osr_entry *e = find(fn, loop, version);
+    if (!e && request(jit, fn, loop, version) && jit->opts.t2_sync) {
+        kj_tier_drain(jit);
+        e = find(fn, loop, version);
+    }
+    if (!e) return 0;
+    *result = enter(fn, e, frame);
+    return 1;
+}
+
+void kj_osr_compile(kjit *jit, kj_osr_job *job) {
+    kj_fn *fn = job->fn;
+    if (kj_llvm_ready(jit) != KJIT_OK) {
+        free(job);
+        atomic_fetch_add(&jit->stats.t2_failed, 1);
+        return;
+    }
+    pthread_rwlock_rdlock(&jit->def_lock);
+    pthread_mutex_lock(&jit->lock);
+    int ok = fn->version == job->version && fn->osr_gen;
+    kjit_osr_generator gen = fn->osr_gen;
+    void *user = fn->user;
+    pthread_mutex_unlock(&jit->lock);
+
+    kj_deps deps = {0};
+    char sym[300];
+    kj_unit u = {.symbol = sym, .tm = jit->tm_t2, .opt_level = jit->t2_level};
+    kjit_status r = KJIT_ECOMPILE;
+    if (ok) {
+        char name[280];
+        snprintf(name, sizeof name, "osr%d.%s", job->loop, fn->name);
+        kj_impl_name(jit, name, sym, sizeof sym);
+        r = kj_unit_open(jit, &u, name, NULL);
+        if (r == KJIT_OK) {
+            char err[KJ_ERRMSG_SIZE] = "";
+            if (gen(user, u.mod, sym, job->loop, err, sizeof err) != 0)
+                r = kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "OSR generator failed");
+        }
+        if (r == KJIT_OK) kj_tier_inline_bodies(jit, u.mod, &deps);
+    }
+    pthread_rwlock_unlock(&jit->def_lock);
+    if (r == KJIT_OK)
+        r = kj_compile(jit, &u);
+    else
+        kj_unit_discard(&u);
+
+    pthread_mutex_lock(&jit->lock);
+    int current = r == KJIT_OK && fn->version == job->version;
+    for (int i = 0; current && i < deps.n; i++) current = deps.fn[i]->version == deps.ver[i];
+    kj_osr_entry *e = current ? calloc(1, sizeof *e) : NULL;
+    kj_code *code = e ? calloc(1, sizeof *code) : NULL;
+    if (code) {
+        code->rt = u.rt;
+        code->bytes = u.bytes;
+        code->users = 1;
+        code->osr = e;
+        e->loop = job->loop;
+        e->version = job->version;
+        e->addr = u.addr;
+        e->code = code;
+        e->deps = deps;
+        e->next = atomic_load(&fn->osr);
+        atomic_store_explicit(&fn->osr, e, memory_order_release);
+        atomic_fetch_add(&jit->stats.osr_compiled, 1);
+        atomic_fetch_add(&jit->stats.t2_us, u.us);
+    } else {
+        free(e);
+        if (r != KJIT_OK) atomic_fetch_add(&jit->stats.t2_failed, 1);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (!code && u.rt) kj_rt_free(jit, u.rt); /* never reachable: free at once */
+    free(job);
+}
+
+/* Retire the entries of the list at e. */
+static void retire_list(kjit *jit, kj_osr_entry *e) {
+    for (kj_osr_entry *next; e; e = next) {
+        next = e->next;
+        kj_code_drop(jit, e->code); /* frees e with the code, at quiescence */
+    }
+}
+
+void kj_osr_drop(kjit *jit, kj_fn *fn) {
+    retire_list(jit, atomic_exchange(&fn->osr, NULL));
+    fn->osr_requested = 0;
+}
+
+void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g) {
+    for (kj_osr_entry *e = atomic_load(&fn->osr); e; e = e->next)
+        for (int i = 0; i < e->deps.n; i++)
+            if (e->deps.fn[i] == g) {
+                /* Simplest exact rule: all of fn's entries go; the loops
+                 * ask again when they are next hot. */
+                kj_osr_drop(jit, fn);
+                return;
+            }
+}
+
+kj_fn *kj_osr_run_begin(kjit *jit, const kjit_def *def) {
+    kj_fn *rec = calloc(1, sizeof *rec);
+    if (!rec) return NULL;
+    rec->jit = jit;
+    rec->name = strdup("top");
+    if (!rec->name) {
+        free(rec);
+        return NULL;
+    }
+    snprintf(rec->sig, sizeof rec->sig, "%s", def->sig);
+    rec->state = KJ_UNDEFINED; /* never queued for T2: it is not a function */
+    rec->version = 1;
+    rec->gen = def->gen;
+    rec->user = def->user;
+    rec->osr_gen = def->osr;
+    rec->hash_next = tls_run; /* the enclosing run, restored at the end */
+    tls_run = rec;
+    return rec;
+}
+
+void kj_osr_run_end(kjit *jit, kj_fn *rec) {
+    if (!rec) return;
+    tls_run = rec->hash_next;
+    pthread_mutex_lock(&jit->lock);
+    /* No job of this run may outlive it: drop the queued ones, wait for the
+     * one being compiled (its generator reads the run's user data). */
+    for (kj_osr_job **pj = &jit->osr_head; *pj;) {
+        kj_osr_job *j = *pj;
+        if (j->fn == rec) {
+            *pj = j->next;
+            free(j);
+        } else {
+            pj = &j->next;
+        }
+    }
+    jit->osr_tail = NULL;
+    for (kj_osr_job *j = jit->osr_head; j; j = j->next) jit->osr_tail = j;
+    while (jit->t2_current == rec) pthread_cond_wait(&jit->t2_idle, &jit->lock);
+    rec->version++; /* whatever still finishes for it is not installed */
+    kj_osr_drop(jit, rec);
+    pthread_mutex_unlock(&jit->lock);
+    free(rec->name);
+    free(rec);
+}
