@@ -6,9 +6,12 @@
  * through: one alloca per frame slot and one for the accumulator, all in the
  * entry block, so mem2reg/SROA turn them into SSA values.  A basic block
  * starts at every jump target and after every conditional jump; each
- * instruction becomes a few loads, stores and one IEEE operation, the same
+ * instruction becomes one IEEE operation on values from the frame, the same
  * operations in the same order as ks_t0_exec (constants that lowering folded
- * are already constants here), so results match it bit for bit.
+ * are already constants here), so results match it bit for bit.  Within a
+ * block the walk forwards values itself, which costs nothing and halves the
+ * IR: the accumulator is an SSA value, stored to its alloca only where the
+ * block ends, and a slot is loaded at most once (stores go through at once).
  *
  * On-stack replacement falls out of the same walk: the OSR entry's entry
  * block copies the interpreter's frame into the slot allocas and branches to
@@ -37,6 +40,13 @@ typedef struct tgen {
     LLVMValueRef fn, acc;
     LLVMValueRef *slots;        /* frame_size allocas */
     unsigned nslots;
+    /* Forwarding within the current block: the accumulator's value (NULL:
+     * in its alloca) and whether the alloca is behind; per slot its value,
+     * valid when cgen[r] == gen (a new block bumps gen). */
+    LLVMValueRef accv;
+    int acc_dirty;
+    LLVMValueRef *cval;
+    unsigned *cgen, gen;
     LLVMBasicBlockRef *blocks;  /* per code word: the block starting there, or NULL */
     char *err;
     size_t errlen;
@@ -58,15 +68,56 @@ static LLVMValueRef slot(tgen *g, unsigned r) {
     return g->slots[r];
 }
 
+static LLVMValueRef load_slot(tgen *g, unsigned r) {
+    LLVMValueRef a = slot(g, r);
+    if (g->failed)
+        return LLVMConstReal(g->dbl, 0.0);
+    if (g->cgen[r] != g->gen) {
+        g->cval[r] = LLVMBuildLoad2(g->b, g->dbl, a, "");
+        g->cgen[r] = g->gen;
+    }
+    return g->cval[r];
+}
+
+static void store_slot(tgen *g, unsigned r, LLVMValueRef v) {
+    LLVMValueRef a = slot(g, r);
+    if (g->failed)
+        return;
+    LLVMBuildStore(g->b, v, a);
+    g->cval[r] = v;
+    g->cgen[r] = g->gen;
+}
+
 static LLVMValueRef value(tgen *g, ks_t0_opd o) {
     switch (o.kind) {
-    case KS_T0_OPD_ACC: return LLVMBuildLoad2(g->b, g->dbl, g->acc, "acc");
-    case KS_T0_OPD_REG: return LLVMBuildLoad2(g->b, g->dbl, slot(g, o.r), "");
+    case KS_T0_OPD_ACC:
+        if (!g->accv)
+            g->accv = LLVMBuildLoad2(g->b, g->dbl, g->acc, "acc");
+        return g->accv;
+    case KS_T0_OPD_REG: return load_slot(g, o.r);
     default: return LLVMConstReal(g->dbl, o.k); /* bit-exact, NaN payloads included */
     }
 }
 
-static void set_acc(tgen *g, LLVMValueRef v) { LLVMBuildStore(g->b, v, g->acc); }
+static void set_acc(tgen *g, LLVMValueRef v) {
+    g->accv = v;
+    g->acc_dirty = 1;
+}
+
+/* Before a block's terminator: the accumulator back to its alloca. */
+static void end_block(tgen *g) {
+    if (g->acc_dirty)
+        LLVMBuildStore(g->b, g->accv, g->acc);
+    g->acc_dirty = 0;
+}
+
+/* Continue at the start of bb: nothing forwarded into it. */
+static void begin_block(tgen *g, LLVMBasicBlockRef bb) {
+    LLVMPositionBuilderAtEnd(g->b, bb);
+    g->accv = NULL;
+    g->acc_dirty = 0;
+    g->gen++;
+}
 
 static LLVMValueRef truth(tgen *g, LLVMValueRef v) {
     return LLVMBuildFCmp(g->b, LLVMRealONE, v, LLVMConstReal(g->dbl, 0.0), "cond");
@@ -139,17 +190,22 @@ static void insn(tgen *g, const ks_t0_insn *in) {
         break;
     case KS_T0_I_JGE:
         a = value(g, in->a), b = value(g, in->b);
+        end_block(g);
         LLVMBuildCondBr(g->b, LLVMBuildFCmp(g->b, LLVMRealULT, a, b, "lt"),
                         block_at(g, in->next), block_at(g, in->target));
         break;
     case KS_T0_I_LD: set_acc(g, value(g, in->a)); break;
-    case KS_T0_I_ST: LLVMBuildStore(g->b, value(g, in->a), slot(g, in->dst)); break;
+    case KS_T0_I_ST: store_slot(g, in->dst, value(g, in->a)); break;
     case KS_T0_I_LDG: set_acc(g, LLVMBuildLoad2(g->b, g->dbl, global(g, in->name), in->name)); break;
     case KS_T0_I_STG: LLVMBuildStore(g->b, value(g, in->a), global(g, in->name)); break;
-    case KS_T0_I_JMP: LLVMBuildBr(g->b, block_at(g, in->target)); break;
+    case KS_T0_I_JMP:
+        end_block(g);
+        LLVMBuildBr(g->b, block_at(g, in->target));
+        break;
     case KS_T0_I_JF:
-        LLVMBuildCondBr(g->b, truth(g, value(g, in->a)), block_at(g, in->next),
-                        block_at(g, in->target));
+        a = truth(g, value(g, in->a));
+        end_block(g);
+        LLVMBuildCondBr(g->b, a, block_at(g, in->next), block_at(g, in->target));
         break;
     case KS_T0_I_CALL: {
         LLVMValueRef f = callee(g, in->name, in->nargs);
@@ -160,7 +216,7 @@ static void insn(tgen *g, const ks_t0_insn *in) {
         if (!args)
             abort();
         for (int i = 0; i < n; i++)
-            args[i] = LLVMBuildLoad2(g->b, g->dbl, slot(g, in->dst + (unsigned)i), "");
+            args[i] = load_slot(g, in->dst + (unsigned)i);
         set_acc(g, LLVMBuildCall2(g->b, LLVMGlobalGetValueType(f), f, args, (unsigned)n, ""));
         free(args);
         break;
@@ -168,14 +224,16 @@ static void insn(tgen *g, const ks_t0_insn *in) {
     case KS_T0_I_FOR: {
         /* As FORK/FORR: the end test's value, then the step, then the branch. */
         LLVMValueRef c = value(g, in->a);
-        LLVMValueRef var = slot(g, in->dst);
-        LLVMValueRef cur = LLVMBuildLoad2(g->b, g->dbl, var, "");
+        LLVMValueRef cur = load_slot(g, in->dst);
         LLVMValueRef step = value(g, in->b);
-        LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, cur, step, "nextvar"), var);
+        store_slot(g, in->dst, LLVMBuildFAdd(g->b, cur, step, "nextvar"));
         LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "afterloop");
-        LLVMBuildCondBr(g->b, truth(g, c), block_at(g, in->target), exit);
-        LLVMPositionBuilderAtEnd(g->b, exit);
+        c = truth(g, c);
+        end_block(g);
+        LLVMBuildCondBr(g->b, c, block_at(g, in->target), exit);
+        begin_block(g, exit);
         set_acc(g, LLVMConstReal(g->dbl, 0.0)); /* the for's value */
+        end_block(g);
         LLVMBuildBr(g->b, block_at(g, in->next));
         break;
     }
@@ -237,8 +295,11 @@ static int gen(const ks_t0_code *code, int osr_loop, LLVMModuleRef mod, const ch
 
     g.nslots = (unsigned)ks_t0_frame_size(code);
     g.slots = malloc(sizeof *g.slots * g.nslots);
+    g.cval = malloc(sizeof *g.cval * g.nslots);
+    g.cgen = calloc(g.nslots, sizeof *g.cgen); /* all 0: nothing forwarded, gen starts at 1 */
+    g.gen = 1;
     g.blocks = calloc(ncode + 1, sizeof *g.blocks);
-    if (!g.slots || !g.blocks)
+    if (!g.slots || !g.cval || !g.cgen || !g.blocks)
         abort();
     g.b = LLVMCreateBuilderInContext(g.ctx);
 
@@ -262,7 +323,7 @@ static int gen(const ks_t0_code *code, int osr_loop, LLVMModuleRef mod, const ch
         }
         LLVMBuildStore(g.b, v, g.slots[i]);
     }
-    set_acc(&g, LLVMConstReal(g.dbl, 0.0));
+    LLVMBuildStore(g.b, LLVMConstReal(g.dbl, 0.0), g.acc);
 
     /* Blocks at jump targets (and the loop's top for OSR): one walk. */
     ks_t0_iter it = {0};
@@ -282,11 +343,13 @@ static int gen(const ks_t0_code *code, int osr_loop, LLVMModuleRef mod, const ch
     it = (ks_t0_iter){0};
     while (!g.failed && ks_t0_next(code, &it, &in)) {
         if (g.blocks[in.pc]) {
-            if (open)
+            if (open) {
+                end_block(&g);
                 LLVMBuildBr(g.b, g.blocks[in.pc]);
-            LLVMPositionBuilderAtEnd(g.b, g.blocks[in.pc]);
+            }
+            begin_block(&g, g.blocks[in.pc]);
         } else if (!open) { /* after an unconditional jump: unreachable code */
-            LLVMPositionBuilderAtEnd(g.b, block_at(&g, in.pc));
+            begin_block(&g, block_at(&g, in.pc));
         }
         insn(&g, &in);
         open = !ends_block(in.op); /* a conditional jump made the block at in.next */
@@ -296,6 +359,8 @@ static int gen(const ks_t0_code *code, int osr_loop, LLVMModuleRef mod, const ch
 
     LLVMDisposeBuilder(g.b);
     free(g.slots);
+    free(g.cval);
+    free(g.cgen);
     free(g.blocks);
     if (g.failed) {
         /* Leave no half-built body behind. */

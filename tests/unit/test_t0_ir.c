@@ -807,40 +807,54 @@ static void operators_and_recursion(void) {
     EXPECT("def f(x) x; var f = 3; f(1) + f", 4);
 }
 
+/* Each of these runs some loop at least twice: OSR must have been entered. */
+#define CHECK_ALL_OSR(text)                                                     \
+    do {                                                                        \
+        int f_ = osr_fired;                                                     \
+        CHECK_ALL(text);                                                        \
+        CHECK(osr_fired > f_, "no OSR entered for %s", text);                   \
+    } while (0)
+#define EXPECT_OSR(text, want)                                                  \
+    do {                                                                        \
+        int f_ = osr_fired;                                                     \
+        EXPECT(text, want);                                                     \
+        CHECK(osr_fired > f_, "no OSR entered for %s", text);                   \
+    } while (0)
+
 static void loops(void) {
     /* Depth 0; order of body, step, end test; with and without step. */
-    CHECK_ALL("for i = 0, printd(100 + i) + (i < 1), printd(200 + i) + 1 in printd(i)");
-    CHECK_ALL("for i = 0, i < 10, 4 in printd(i)");
-    CHECK_ALL("for i = 1, i < 2, 0.5 in printd(i)");
-    CHECK_ALL("for i = 0, 0/0 in printd(i)");
-    EXPECT("def sum(n) var s = 0 in (for i = 1, i < n in s = s + i) + s; sum(10)", 55);
-    CHECK_ALL("def f(n) var k = 1 in for i = 0, i < n, k = k * 2 in printd(i); f(10)");
-    CHECK_ALL("def f() for i = 0, (i = i + 10) < 25 in printd(i); f()");
-    CHECK_ALL("def f(i) (for i = 0, i < 2 in printd(i)) + i; f(7)");
+    CHECK_ALL_OSR("for i = 0, printd(100 + i) + (i < 1), printd(200 + i) + 1 in printd(i)");
+    CHECK_ALL_OSR("for i = 0, i < 10, 4 in printd(i)");
+    CHECK_ALL_OSR("for i = 1, i < 2, 0.5 in printd(i)");
+    CHECK_ALL("for i = 0, 0/0 in printd(i)"); /* no back-edge */
+    EXPECT_OSR("def sum(n) var s = 0 in (for i = 1, i < n in s = s + i) + s; sum(10)", 55);
+    CHECK_ALL_OSR("def f(n) var k = 1 in for i = 0, i < n, k = k * 2 in printd(i); f(10)");
+    CHECK_ALL_OSR("def f() for i = 0, (i = i + 10) < 25 in printd(i); f()");
+    CHECK_ALL_OSR("def f(i) (for i = 0, i < 2 in printd(i)) + i; f(7)");
     /* Nested: OSR in the inner and in the outer loop. */
-    EXPECT("def f() var n = 0 in (for i = 1, i < 3 in for j = 1, j < 4 in n = n + printd(i*10+j)"
+    EXPECT_OSR("def f() var n = 0 in (for i = 1, i < 3 in for j = 1, j < 4 in n = n + printd(i*10+j)"
            " + 1) + n; f()", 12);
-    CHECK_ALL("for i = 0, i < 2 in for i = 10, i < 12 in printd(i)");
+    CHECK_ALL_OSR("for i = 0, i < 2 in for i = 10, i < 12 in printd(i)");
     /* Loops in an end test and a step (the held step in the frame). */
-    EXPECT("def f() var n = 0 in (for i = 0, (for j = 0, j < 1 in n = n + 1) + (i < 2), "
+    EXPECT_OSR("def f() var n = 0 in (for i = 0, (for j = 0, j < 1 in n = n + 1) + (i < 2), "
            "(for k = 0, k < 1 in n = n + 100) + 1 in n = n + 1000) + n; f()",
            3 * (2 + 200 + 1000));
     /* Pending operands: 1 + (for ...), 2nd argument of a call, deeper, a held local. */
-    EXPECT("def pa(x) 1 + (for i = 0, i < 3 in printd(x + i)); pa(5)", 1);
-    EXPECT("def add2(a b) a + b; def pb(x) add2(7, for i = 0, i < 3 in printd(x * i)); pb(5)", 7);
-    EXPECT("def add2(a b) a + b; def pc(x) x * (3 + add2(7, for i = 0, i < 3 in x = x + 1)); "
+    EXPECT_OSR("def pa(x) 1 + (for i = 0, i < 3 in printd(x + i)); pa(5)", 1);
+    EXPECT_OSR("def add2(a b) a + b; def pb(x) add2(7, for i = 0, i < 3 in printd(x * i)); pb(5)", 7);
+    EXPECT_OSR("def add2(a b) a + b; def pc(x) x * (3 + add2(7, for i = 0, i < 3 in x = x + 1)); "
            "pc(5)", 50);
-    EXPECT("def pd(x) x - (for i = 0, i < 3 in x = 100 + i); pd(5)", 5);
-    EXPECT("def binary : 1 (x y) y; def pe(x) printd(x) : (x + 2 * (for i = 0, i < 3 in "
+    EXPECT_OSR("def pd(x) x - (for i = 0, i < 3 in x = 100 + i); pd(5)", 5);
+    EXPECT_OSR("def binary : 1 (x y) y; def pe(x) printd(x) : (x + 2 * (for i = 0, i < 3 in "
            "printd(i))) : (x / (var t = 3 in for j = 0, j < t in t = t - 0.5)); pe(3)", 1.0 / 0.0);
     /* A loop in a top-level expression and in a global initialiser. */
-    EXPECT("var s = 0 in (for i = 0, i < 5 in s = s + i) + s", 15);
-    EXPECT("var g = 2 + (for i = 0, i < 4 in printd(i)); g * 10", 20);
-    EXPECT("def binary : 1 (x y) y;"
+    EXPECT_OSR("var s = 0 in (for i = 0, i < 5 in s = s + i) + s", 15);
+    EXPECT_OSR("var g = 2 + (for i = 0, i < 4 in printd(i)); g * 10", 20);
+    EXPECT_OSR("def binary : 1 (x y) y;"
            "var h = (var s = 0 in (for i = 0, i < 5 in s = s + i * 2) : s); h", 30);
-    EXPECT("var k = 1; for i = 0, i < 6 in k = k * 2; k", 128);
+    EXPECT_OSR("var k = 1; for i = 0, i < 6 in k = k * 2; k", 128);
     /* Mandelbrot, as in test_t0. */
-    CHECK_ALL("def binary : 1 (x y) y;"
+    CHECK_ALL_OSR("def binary : 1 (x y) y;"
               "def binary & 6 (a b) if a then (if b then 1 else 0) else 0;"
               "def escape(cr ci limit)"
               "  var zr = 0, zi = 0, t = 0, n = 0 in"
