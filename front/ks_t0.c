@@ -24,7 +24,15 @@
  * node, its subtree size, its loop count and whether it assigns (all O(1)
  * questions later), the loop numbers and depths, and the frame's max depth by
  * the rule of ks_t0.h.  The second walk emits code into a scratch buffer; the
- * result is one malloc'd block: header, code, loop depths.
+ * result is one malloc'd block: header, code, loop depths, then the names.
+ *
+ * Names.  The interpreter needs only handles, but a tier compiled from this
+ * code (ks_t0_ir.c) calls functions and reaches globals by source name, so
+ * that the item's tree need not be kept.  Every instruction carrying a handle
+ * (CALL, LDG, STG) is a "site"; sites are numbered in code order, and a site
+ * table of 16-bit offsets into a string table (one NUL-terminated name per
+ * distinct callee or global, as resolve() caches them) gives each its name.
+ * The interpreter never reads them; ks_t0_next does.
  */
 #include "ks_t0.h"
 #include <limits.h>
@@ -94,7 +102,9 @@ struct ks_t0_code {
     const ks_t0_env *env;
     int nparams, nlocals, frame_size, nloops;
     uint32_t ncode;
-    uint32_t words[]; /* ncode code words, then nloops loop depths */
+    uint32_t nsites, nnamebytes; /* site table entries; string table bytes */
+    uint32_t words[]; /* ncode code words, nloops loop depths, the site table
+                       * (uint16 offsets, padded to a word), the string table */
 };
 
 /* fcmp ult, as 1.0/0.0: true when either side is NaN. */
@@ -143,6 +153,7 @@ typedef struct vec {
 typedef struct name_ent {
     const char *name;
     void *ptr;
+    uint32_t off; /* of the name in the string table */
 } name_ent;
 
 typedef struct lw {
@@ -151,6 +162,8 @@ typedef struct lw {
     vec code;       /* uint32_t */
     vec nodes;      /* node_info */
     vec loops;      /* uint32_t: depth per loop */
+    vec sites;      /* uint16_t: per CALL/LDG/STG in code order, its name's offset in strtab */
+    vec strtab;     /* char: the distinct names, NUL-terminated */
     int maxdepth;
     name_ent *names; /* open addressing, callees and globals (tagged by the first byte) */
     size_t ncap, nnames;
@@ -281,7 +294,8 @@ static uint64_t hash_name(int tag, const char *s) {
 }
 
 /* The env's handle for function (tag 'f') or global (tag 'g') `name`, asked
- * of the env once per distinct name. */
+ * of the env once per distinct name.  Called once per site, just as its
+ * instruction is emitted: records the site's name. */
 static void *resolve(lw *w, int tag, const char *name, int nargs) {
     if ((w->nnames + 1) * 2 > w->ncap) {
         size_t ncap = w->ncap ? w->ncap * 2 : 16;
@@ -302,8 +316,10 @@ static void *resolve(lw *w, int tag, const char *name, int nargs) {
     }
     size_t i = hash_name(tag, name) & (w->ncap - 1);
     for (; w->names[i].name; i = (i + 1) & (w->ncap - 1))
-        if (w->names[i].name[0] == tag && strcmp(w->names[i].name + 1, name) == 0)
+        if (w->names[i].name[0] == tag && strcmp(w->names[i].name + 1, name) == 0) {
+            *(uint16_t *)vec_push(&w->sites) = (uint16_t)w->names[i].off;
             return w->names[i].ptr;
+        }
     void *p = tag == 'f' ? w->env->callee(w->env->ctx, name, nargs)
                          : (void *)w->env->global(w->env->ctx, name);
     if (!p) {
@@ -313,13 +329,22 @@ static void *resolve(lw *w, int tag, const char *name, int nargs) {
         w->failed = 1;
         return NULL;
     }
-    size_t len = strlen(name);
+    size_t len = strlen(name), off = w->strtab.n;
+    if (off + len + 1 > UINT16_MAX) {
+        if (!w->failed)
+            snprintf(w->err, w->errlen, "too many names for T0");
+        w->failed = 1;
+        return NULL;
+    }
+    for (size_t k = 0; k <= len; k++)
+        *(char *)vec_push(&w->strtab) = name[k];
+    *(uint16_t *)vec_push(&w->sites) = (uint16_t)off;
     char *key = malloc(len + 2);
     if (!key)
         abort();
     key[0] = (char)tag;
     memcpy(key + 1, name, len + 1);
-    w->names[i] = (name_ent){key, p};
+    w->names[i] = (name_ent){key, p, (uint32_t)off};
     w->nnames++;
     return p;
 }
@@ -525,11 +550,15 @@ ks_t0_code *ks_t0_lower(const ks_item *item, const ks_t0_env *env, char *err, si
         return NULL;
     }
     uint32_t code0[256], loops0[16];
+    uint16_t sites0[32];
+    char strtab0[256];
     node_info nodes0[128];
     lw w = {.env = env, .err = err, .errlen = errlen};
     w.code = (vec){code0, 0, 256, sizeof(uint32_t), 0};
     w.loops = (vec){loops0, 0, 16, sizeof(uint32_t), 0};
     w.nodes = (vec){nodes0, 0, 128, sizeof(node_info), 0};
+    w.sites = (vec){sites0, 0, 32, sizeof(uint16_t), 0};
+    w.strtab = (vec){strtab0, 0, 256, 1, 0};
     int nparams = item->kind == KS_ITEM_DEF ? item->proto->nparams : 0;
     w.nlocals = imax(item->nlocals, nparams);
 
@@ -547,7 +576,8 @@ ks_t0_code *ks_t0_lower(const ks_item *item, const ks_t0_env *env, char *err, si
     if (w.failed)
         goto out;
 
-    c = malloc(sizeof *c + (w.code.n + w.loops.n) * sizeof(uint32_t));
+    size_t site_words = (w.sites.n + 1) / 2;
+    c = malloc(sizeof *c + (w.code.n + w.loops.n + site_words) * sizeof(uint32_t) + w.strtab.n);
     if (!c) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -560,6 +590,15 @@ ks_t0_code *ks_t0_lower(const ks_item *item, const ks_t0_env *env, char *err, si
     c->ncode = (uint32_t)w.code.n;
     memcpy(c->words, w.code.p, w.code.n * sizeof(uint32_t));
     memcpy(c->words + w.code.n, w.loops.p, w.loops.n * sizeof(uint32_t));
+    c->nsites = (uint32_t)w.sites.n;
+    c->nnamebytes = (uint32_t)w.strtab.n;
+    uint32_t *sw = c->words + w.code.n + w.loops.n;
+    if (site_words)
+        sw[site_words - 1] = 0; /* the padding */
+    if (w.sites.n)
+        memcpy(sw, w.sites.p, w.sites.n * sizeof(uint16_t));
+    if (w.strtab.n)
+        memcpy(sw + site_words, w.strtab.p, w.strtab.n);
 out:
     for (size_t k = 0; k < w.ncap; k++)
         free((char *)w.names[k].name);
@@ -567,6 +606,8 @@ out:
     vec_free(&w.code);
     vec_free(&w.loops);
     vec_free(&w.nodes);
+    vec_free(&w.sites);
+    vec_free(&w.strtab);
     return c;
 }
 
@@ -581,8 +622,19 @@ int ks_t0_loop_depth(const ks_t0_code *c, int loop) {
     return (int)c->words[c->ncode + (uint32_t)loop];
 }
 
+static size_t site_words(const ks_t0_code *c) { return ((size_t)c->nsites + 1) / 2; }
+
 size_t ks_t0_bytes(const ks_t0_code *c) {
-    return sizeof *c + ((size_t)c->ncode + (size_t)c->nloops) * sizeof(uint32_t);
+    return sizeof *c + ((size_t)c->ncode + (size_t)c->nloops + site_words(c)) * sizeof(uint32_t) +
+           c->nnamebytes;
+}
+
+/* The name of site number `site` (the site-th CALL/LDG/STG in code order). */
+static const char *site_name(const ks_t0_code *c, uint32_t site) {
+    const uint32_t *sw = c->words + c->ncode + (uint32_t)c->nloops;
+    const uint16_t *sites = (const uint16_t *)sw;
+    const char *strtab = (const char *)(sw + site_words(c));
+    return site < c->nsites ? strtab + sites[site] : "?";
 }
 
 void ks_t0_free(ks_t0_code *c) { free(c); }
@@ -602,6 +654,7 @@ static void *rd_p(const uint32_t *p) {
 void ks_t0_dump(FILE *out, const ks_t0_code *c) {
     fprintf(out, "; params %d, locals %d, frame %d, loops %d, %zu bytes\n", c->nparams,
             c->nlocals, c->frame_size, c->nloops, ks_t0_bytes(c));
+    uint32_t site = 0;
     for (uint32_t pc = 0; pc < c->ncode;) {
         const uint32_t *ip = c->words + pc;
         const char *sig = ks_t0_info[ip[0]].sig;
@@ -610,7 +663,7 @@ void ks_t0_dump(FILE *out, const ks_t0_code *c) {
         for (; *sig; sig++) {
             switch (*sig) {
             case 'K': fprintf(out, " %.17g", rd_k(ip)), ip += 2; break;
-            case 'P': fprintf(out, " %p", rd_p(ip)), ip += 2; break;
+            case 'P': fprintf(out, " %s", site_name(c, site++)), ip += 2; break;
             case 'R': fprintf(out, " r%u", *ip++); break;
             case 'J': fprintf(out, " ->%u", *ip++); break;
             default: fprintf(out, " %u", *ip++); break;
@@ -619,6 +672,79 @@ void ks_t0_dump(FILE *out, const ks_t0_code *c) {
         fputc('\n', out);
         pc = (uint32_t)(ip - c->words);
     }
+}
+
+unsigned ks_t0_ncode(const ks_t0_code *c) { return c->ncode; }
+
+/* Decode by the signature: the operands in order, then place the
+ * accumulator by the arithmetic form. */
+int ks_t0_next(const ks_t0_code *c, ks_t0_iter *it, ks_t0_insn *in) {
+    if (it->pc >= c->ncode)
+        return 0;
+    const uint32_t *ip = c->words + it->pc;
+    uint32_t op = ip[0];
+    const char *sig = ks_t0_info[op].sig;
+    ks_t0_opd v[3] = {{0}};
+    uint32_t w[3] = {0}; /* the other operand words, in order: J, N, L, R of CALL/FOR */
+    int nv = 0, nw = 0;
+    ip++;
+    for (; *sig; sig++) {
+        switch (*sig) {
+        case 'K': v[nv].kind = KS_T0_OPD_K, v[nv++].k = rd_k(ip), ip += 2; break;
+        case 'P': ip += 2; break;
+        case 'R': v[nv].kind = KS_T0_OPD_REG, v[nv++].r = *ip++; break;
+        default: w[nw++] = *ip++; break;
+        }
+    }
+    memset(in, 0, sizeof *in);
+    in->pc = it->pc;
+    in->next = (unsigned)(ip - c->words);
+    in->loop = -1;
+    ks_t0_opd acc = {.kind = KS_T0_OPD_ACC};
+    if (op <= KS_T0_JGE_KR) {
+        int form = (int)(op % NFORMS);
+        if (form == FORM_AR || form == FORM_AK)
+            in->a = acc, in->b = v[0];
+        else if (form == FORM_RA || form == FORM_KA)
+            in->a = v[0], in->b = acc;
+        else
+            in->a = v[0], in->b = v[1];
+        if (op >= KS_T0_JGE_AR) {
+            in->op = KS_T0_I_JGE;
+            in->target = w[0];
+        } else {
+            static const ks_t0_iop arith_iop[] = {KS_T0_I_ADD, KS_T0_I_SUB, KS_T0_I_MUL,
+                                                  KS_T0_I_DIV, KS_T0_I_LT};
+            in->op = arith_iop[op / NFORMS];
+        }
+    } else {
+        switch ((ks_t0_op)op) {
+        case KS_T0_LDK:
+        case KS_T0_LDR: in->op = KS_T0_I_LD, in->a = v[0]; break;
+        case KS_T0_STR: in->op = KS_T0_I_ST, in->dst = v[0].r, in->a = acc; break;
+        case KS_T0_MOVK:
+        case KS_T0_MOVR: in->op = KS_T0_I_ST, in->dst = v[0].r, in->a = v[1]; break;
+        case KS_T0_LDG: in->op = KS_T0_I_LDG, in->name = site_name(c, it->site++); break;
+        case KS_T0_STG:
+            in->op = KS_T0_I_STG, in->a = acc, in->name = site_name(c, it->site++);
+            break;
+        case KS_T0_JMP: in->op = KS_T0_I_JMP, in->target = w[0]; break;
+        case KS_T0_JF: in->op = KS_T0_I_JF, in->a = acc, in->target = w[0]; break;
+        case KS_T0_CALL:
+            in->op = KS_T0_I_CALL, in->dst = v[0].r, in->nargs = (int)w[0];
+            in->name = site_name(c, it->site++);
+            break;
+        case KS_T0_FORK:
+        case KS_T0_FORR:
+            in->op = KS_T0_I_FOR, in->dst = v[0].r, in->a = acc, in->b = v[1];
+            in->target = w[0], in->loop = (int)w[1];
+            break;
+        case KS_T0_RET: in->op = KS_T0_I_RET, in->a = acc; break;
+        default: abort(); /* not an opcode: the code is corrupt */
+        }
+    }
+    it->pc = in->next;
+    return 1;
 }
 
 /* ---- the interpreter ---------------------------------------------------- */

@@ -95,6 +95,49 @@ int ks_t0_loop_depth(const ks_t0_code *code, int loop);
 size_t ks_t0_bytes(const ks_t0_code *code);     /* heap bytes it holds, for statistics */
 void ks_t0_free(ks_t0_code *code);              /* NULL is fine */
 
+/* ---- reading the bytecode (for the tiers above: ks_t0_ir.c) ------------
+ * An instruction seen by its meaning, not its encoding: operand forms are
+ * folded into operands, and every call and global access carries its source
+ * name (recorded at lowering, ks_t0_bytes counts it). */
+typedef enum ks_t0_iop {
+    KS_T0_I_ADD, KS_T0_I_SUB, KS_T0_I_MUL, KS_T0_I_DIV, /* acc = a op b */
+    KS_T0_I_LT,   /* acc = fcmp ult a, b ? 1.0 : 0.0 */
+    KS_T0_I_JGE,  /* if !(fcmp ult a, b): jump to target (else: next) */
+    KS_T0_I_LD,   /* acc = a */
+    KS_T0_I_ST,   /* frame[dst] = a */
+    KS_T0_I_LDG,  /* acc = global `name` */
+    KS_T0_I_STG,  /* global `name` = acc */
+    KS_T0_I_JMP,  /* jump to target */
+    KS_T0_I_JF,   /* if !(fcmp one acc, 0.0): jump to target */
+    KS_T0_I_CALL, /* acc = name(frame[dst] .. frame[dst + nargs - 1]) */
+    KS_T0_I_FOR,  /* c = acc; frame[dst] = frame[dst] + b; if fcmp one c, 0.0: back-edge of
+                   * loop `loop`, jump to target (the loop's top); else acc = 0.0, next */
+    KS_T0_I_RET   /* return acc */
+} ks_t0_iop;
+
+typedef struct ks_t0_opd {
+    enum { KS_T0_OPD_ACC, KS_T0_OPD_REG, KS_T0_OPD_K } kind;
+    unsigned r; /* REG: frame index */
+    double k;   /* K */
+} ks_t0_opd;
+
+typedef struct ks_t0_insn {
+    ks_t0_iop op;
+    unsigned pc, next;   /* code word index of this and of the next instruction */
+    ks_t0_opd a, b;      /* value operands, as the op says */
+    unsigned dst;        /* ST, FOR: frame index written; CALL: first argument */
+    unsigned target;     /* JGE, JMP, JF, FOR: code word index jumped to */
+    int nargs, loop;     /* CALL; FOR */
+    const char *name;    /* CALL, LDG, STG: source name, valid while the code lives */
+} ks_t0_insn;
+
+/* Walks the code in order: it = {0} then ks_t0_next until it returns 0. */
+typedef struct ks_t0_iter {
+    unsigned pc, site;
+} ks_t0_iter;
+int ks_t0_next(const ks_t0_code *code, ks_t0_iter *it, ks_t0_insn *out);
+unsigned ks_t0_ncode(const ks_t0_code *code);   /* code words: pc and targets are below it */
+
 /* Print the bytecode, one instruction a line (for --emit and tests). */
 void ks_t0_dump(FILE *out, const ks_t0_code *code);
 
