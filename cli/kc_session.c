@@ -14,6 +14,7 @@
 #include "kc_runtime.h"
 #include "ks_irgen.h"
 #include "ks_t0.h"
+#include "ks_t0_ir.h"
 #include "ks_value.h"
 
 typedef struct kc_src_node {
@@ -34,10 +35,11 @@ struct kc_session {
     ks_t0_env env;      /* how T0 code reaches the JIT */
 };
 
-/* What the JIT holds for a definition: the checked item, for the generator,
- * and its T0 form, for the interpreter (NULL where it has none). */
+/* What the JIT holds for a definition: its T0 form where the mode runs T0
+ * (the interpreter runs it, and the upper tiers' IR is generated from it, so
+ * the tree is freed once lowered); else the checked item, for ks_irgen. */
 typedef struct kc_def {
-    ks_item *item;
+    ks_item *item;      /* NULL once lowered */
     ks_t0_code *code;
     kjit_fn *self;      /* for counting back-edges */
 } kc_def;
@@ -57,7 +59,15 @@ static void item_error(kc_session *s, const ks_item *item, const char *msg) {
 
 static int generate(void *user, LLVMModuleRef mod, const char *symbol, char *err, size_t len) {
     const kc_def *d = user;
+    if (d->code) return ks_t0_irgen(d->code, mod, symbol, err, len);
     return ks_irgen_item(d->item, mod, symbol, err, len);
+}
+
+/* On-stack replacement entries come from the bytecode too. */
+static int generate_osr(void *user, LLVMModuleRef mod, const char *symbol, int loop, char *err,
+                        size_t len) {
+    const kc_def *d = user;
+    return ks_t0_irgen_osr(d->code, loop, mod, symbol, err, len);
 }
 
 static void release(void *user) {
@@ -89,16 +99,15 @@ static double *t0_global(void *ctx, const char *name) {
 }
 
 static int t0_backedge(void *ctx, void *activation, int loop, double *frame, double *result) {
-    (void)ctx;
     const kc_def *d = activation;
-    if (!d || !d->self) return 0; /* a top-level item */
-    return kjit_backedge(d->self, loop, KC_BACKEDGE_BATCH, (kjit_value *)frame,
-                         (kjit_value *)result);
+    /* A top-level item has no handle: NULL is the thread's current run. */
+    return kjit_backedge(d ? d->self : NULL, loop, ((kc_session *)ctx)->env.backedge_interval,
+                         (kjit_value *)frame, (kjit_value *)result);
 }
 
 static kjit_value t0_entry(void *user, const kjit_value *args) {
     const kc_def *d = user;
-    return (kjit_value){.d = ks_t0_exec(d->code, (const double *)args, (void *)d)};
+    return (kjit_value){.d = ks_t0_exec(d->code, (const double *)args, d->self ? (void *)d : NULL)};
 }
 
 /* The T0 form of item, or NULL (then it is compiled, as in the other modes). */
@@ -117,6 +126,7 @@ static kjit_status run_top(kc_session *s, ks_item *item, double *v) {
     def.sig = "d()";
     def.gen = generate;
     def.t0 = d.code ? t0_entry : NULL;
+    def.osr = d.code ? generate_osr : NULL;
     def.user = &d;
     kjit_value r = {0};
     kjit_status st = kjit_run_ex(s->jit, &def, &r);
@@ -143,21 +153,32 @@ static void define(kc_session *s, ks_item *item) {
         ks_item_free(item);
         return;
     }
+    /* What a later error message needs, before the tree may be freed. */
+    const ks_source *src = item->src;
+    ks_pos pos = item->pos;
+    char *name = strdup(item->proto->name);
     kc_def *d = calloc(1, sizeof *d);
-    if (!d) abort();
+    if (!d || !name) abort();
     d->item = item;
     d->code = lower(s, item);
-    d->self = d->code ? kjit_fn_get(s->jit, item->proto->name) : NULL;
+    if (d->code) {
+        d->self = kjit_fn_get(s->jit, name);
+        ks_item_free(item); /* the bytecode is all the tiers need */
+        d->item = NULL;
+    }
     kjit_def def;
     kjit_def_init(&def);
     def.sig = sig;
     def.gen = generate;
     def.t0 = d->code ? t0_entry : NULL;
+    def.osr = d->code ? generate_osr : NULL;
     def.user = d;
     def.release = release;
-    kjit_status st = kjit_define_ex(s->jit, item->proto->name, &def);
+    kjit_status st = kjit_define_ex(s->jit, name, &def);
+    free(name);
     if (st == KJIT_OK) return; /* the JIT owns d */
-    item_error(s, item, kjit_errmsg());
+    s->errors++;
+    print_diag(s, src, pos, kjit_errmsg());
     /* EGEN/ECOMPILE: defined, but its eager compile failed; the JIT owns d.
      * Any other status: refused, d is still ours. */
     if (st != KJIT_EGEN && st != KJIT_ECOMPILE) release(d);
@@ -269,12 +290,16 @@ kc_session *kc_session_new(const kc_config *cfg) {
             goto fail;
         }
         s->t0 = cfg->mode == KJIT_MODE_TIERED || cfg->mode == KJIT_MODE_INTERP;
+        /* Back-edges are reported in batches, smaller with a low threshold
+         * (--hot=1: every back-edge, so OSR happens at the first one). */
+        int64_t hot = cfg->hot > 0 ? cfg->hot : KJIT_DEFAULT_HOT;
         s->env = (ks_t0_env){.ctx = s,
                              .callee = t0_callee,
                              .call = t0_call,
                              .global = t0_global,
                              .backedge = t0_backedge,
-                             .backedge_interval = KC_BACKEDGE_BATCH};
+                             .backedge_interval = hot < KC_BACKEDGE_BATCH ? (int)hot
+                                                                          : KC_BACKEDGE_BATCH};
     }
     return s;
 fail:
