@@ -90,8 +90,7 @@ typedef struct kj_fn {
     struct kj_fn *queue_next;
     void *t1_addr;                /* where the stub goes back to on invalidation: the T1
                                      body, or the lazy entry (back to T0) */
-    struct kj_code *t2;           /* T2 body */
-    kj_deps deps;                 /* what the T2 body inlined */
+    struct kj_code *t2;           /* T2 body (with what it inlined) */
     _Atomic int64_t count;        /* T1 entries + back-edges (bumped by T1 code) */
 } kj_fn;
 
@@ -111,6 +110,7 @@ typedef struct kj_code {
     void *user;
     kjit_release release;
     struct kj_osr_entry *osr; /* the OSR entry this code is (freed with it) */
+    kj_deps deps;            /* T2 and OSR code: the functions it inlined */
 } kj_code;
 
 /* An OSR entry: immutable once published in kj_fn.osr. */
@@ -119,8 +119,7 @@ typedef struct kj_osr_entry {
     int loop;
     uint64_t version;        /* of the definition it was compiled from */
     void *addr;
-    kj_code *code;
-    kj_deps deps;            /* what it inlined */
+    kj_code *code;           /* code->deps: what it inlined */
 } kj_osr_entry;
 
 /* A request to compile an OSR entry, in the background queue. */

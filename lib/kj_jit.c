@@ -467,7 +467,6 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     kj_osr_drop(jit, fn);
     fn->code = fn->t2 = NULL;
     fn->tier = 0;
-    fn->deps.n = 0;
     fn->invalidated = 0;
     atomic_store(&fn->count, 0);
     if (fn->version > 0) {

@@ -149,7 +149,7 @@ void kj_osr_compile(kjit *jit, kj_osr_job *job) {
         e->version = job->version;
         e->addr = u.addr;
         e->code = code;
-        e->deps = deps;
+        code->deps = deps;
         e->next = atomic_load(&fn->osr);
         atomic_store_explicit(&fn->osr, e, memory_order_release);
         atomic_fetch_add(&jit->stats.osr_compiled, 1);
@@ -178,8 +178,8 @@ void kj_osr_drop(kjit *jit, kj_fn *fn) {
 
 void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g) {
     for (kj_osr_entry *e = atomic_load(&fn->osr); e; e = e->next)
-        for (int i = 0; i < e->deps.n; i++)
-            if (e->deps.fn[i] == g) {
+        for (int i = 0; i < e->code->deps.n; i++)
+            if (e->code->deps.fn[i] == g) {
                 /* Simplest exact rule: all of fn's entries go; the loops
                  * ask again when they are next hot. */
                 kj_osr_drop(jit, fn);

@@ -285,7 +285,7 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
         code->bytes = u.bytes;
         code->users = 1;
         fn->t2 = code;
-        fn->deps = deps;
+        code->deps = deps;
         if (from == 0) { /* from T0: invalidation goes back there */
             fn->state = KJ_COMPILED;
             fn->t1_addr = fn->stub.lazy;
@@ -372,13 +372,12 @@ void kj_tier_invalidate(kjit *jit, kj_fn *g) {
             kj_osr_invalidate(jit, f, g);
             if (!f->t2) continue;
             int uses = 0;
-            for (int i = 0; i < f->deps.n && !uses; i++) uses = f->deps.fn[i] == g;
+            for (int i = 0; i < f->t2->deps.n && !uses; i++) uses = f->t2->deps.fn[i] == g;
             if (!uses) continue;
             /* Back to T1 (or T0), which calls g through its stub. */
             kj_stub_point(f->stub.slot, f->t1_addr);
             kj_code_drop(jit, f->t2);
             f->t2 = NULL;
-            f->deps.n = 0;
             f->tier = 1;
             if (f->t1_addr == f->stub.lazy) {
                 f->tier = 0;
