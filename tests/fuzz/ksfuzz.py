@@ -81,19 +81,21 @@ def _undefined_libm(subject, case, kind, ref, other):
     return any(m not in names for m in missing)
 
 
+_NUMBER = re.compile(rb"-?(?:[0-9]+\.?[0-9]*(?:e[-+][0-9]+)?|inf|nan)")
+
+
 def _same_values(a, b):
-    """Two outputs that differ only in how equal numbers are written."""
-    la, lb = a.splitlines(), b.splitlines()
-    if len(la) != len(lb) or la == lb:
+    """Two outputs that differ only in how equal numbers are written
+    (putchard output may share a line with a value, so numbers are compared
+    within lines)."""
+    if a == b:
         return False
-    for x, y in zip(la, lb):
-        if x != y:
-            try:
-                if float(x) != float(y):
-                    return False
-            except ValueError:
-                return False
-    return True
+    pa, pb = _NUMBER.split(a), _NUMBER.split(b)
+    if pa != pb:
+        return False
+    na, nb = _NUMBER.findall(a), _NUMBER.findall(b)
+    return len(na) == len(nb) and all(
+        x == y or float(x) == float(y) for x, y in zip(na, nb))
 
 
 def _emit_format(subject, case, kind, ref, other):
@@ -157,6 +159,7 @@ class Subject:
     """What the fuzzer fuzzes.  Subclasses provide the methods below."""
     name = "?"
     suffix = ".txt"
+    REF = "reference"
 
     def configs(self):
         """[(name, argv)] — every configuration to compare."""
@@ -173,6 +176,14 @@ class Subject:
     def extra(self, case, ref, only=None):
         """Divergences from comparisons other than the configuration table."""
         return []
+
+    def mutant_runs(self, r):
+        """[(where, argv, check_mode)]: how to run one bad program."""
+        return []
+
+    def check_mutant(self, path, res, check_mode):
+        """The robustness invariant a run of a bad program broke, or None."""
+        return None
 
 
 class KaleidoscopeSubject(Subject):
@@ -201,7 +212,7 @@ class KaleidoscopeSubject(Subject):
         for mode, argv in MODES:
             for o in OPT_LEVELS:
                 if not self.quick or QUICK.get(mode, "-O2") == o:
-                    out.append(("%s-%s" % (mode, o), [self.kjit] + argv + [o]))
+                    out.append(("%s%s" % (mode, o), [self.kjit] + argv + [o]))
         return out
 
     def generate(self, seed):
@@ -242,8 +253,11 @@ class KaleidoscopeSubject(Subject):
         return divs
 
     # -- robustness invariants of bad programs --
-    def mutant_configs(self):
-        return self.configs()
+    def mutant_runs(self, r):
+        """[(where, argv, check_mode)] for one mutant: --check (nothing runs,
+        so it must never hang) and one configuration picked at random."""
+        name, argv = r.choice(self.configs())
+        return [("check", [self.kjit, "--check"], True), (name, argv, False)]
 
     def check_mutant(self, path, res, check_mode):
         """The invariant violated by one run of a mutant, or None."""
@@ -326,7 +340,7 @@ class Fuzz:
         if ref.status != 0 or ref.err or b"Sanitizer" in ref.err:
             # Generated programs are valid and terminate: the reference must
             # run them cleanly.
-            divs.append(Divergence("reference-failed", KaleidoscopeSubject.REF, Result(0, b"", b""), ref))
+            divs.append(Divergence("reference-failed", self.s.REF, Result(0, b"", b""), ref))
             return divs
         configs = [c for c in self.s.configs() if only is None or c[0] == only]
         results = list(self.pool.map(lambda c: (c[0], self.s.run(c[1], case.path)), configs))
@@ -374,21 +388,18 @@ class Fuzz:
                 continue
             self.fail(case, d, lambda c, d=d: self.same_divergence(c, d))
         r = random.Random(seed * 7919 + 1)
-        configs = self.s.mutant_configs()
         for m in range(self.args.mutants):
             bad = ksmutate.mutate(data, r)
             path = self.write(bad, "mutant")
             mcase = Case(bad, features, seed, path)
             self.mutants += 1
-            name, argv = r.choice(configs)
-            for check_mode, run_argv in ((True, [self.s.kjit, "--check"]), (False, argv)):
+            for where, run_argv, check_mode in self.s.mutant_runs(r):
                 res = execute(run_argv + [path], self.args.mutant_timeout)
                 self.execs += 1
                 cat = self.s.check_mutant(path, res, check_mode)
                 if cat and cat.startswith("inconclusive"):
                     self.inconclusive[cat] = self.inconclusive.get(cat, 0) + 1
                 elif cat:
-                    where = "check" if check_mode else name
                     d = Divergence(cat, where, None, res, " ".join(run_argv))
                     self.fail(mcase, d, lambda c, a=run_argv, cm=check_mode, cat=cat:
                               self.s.check_mutant(c.path, execute(a + [c.path], self.args.mutant_timeout), cm) == cat)
@@ -420,7 +431,7 @@ class Fuzz:
             f.write("category: %s\nseed: %d\nfeatures: %s\n%s\n" % (
                 d.category(), case.seed, " ".join(sorted(case.features)), d.note))
             if d.ref is not None:
-                f.write("=== reference (%s) on the original\n%s\n" % (KaleidoscopeSubject.REF, d.ref.describe()))
+                f.write("=== reference (%s) on the original\n%s\n" % (self.s.REF, d.ref.describe()))
             f.write("=== %s on the original\n%s\n" % (d.where, d.other.describe()))
         print("  saved %s%s (%d -> %d bytes)" % (base, self.s.suffix, len(case.data), len(small)), flush=True)
 
@@ -524,7 +535,6 @@ def main(argv=None):
     if not os.access(args.kjit, os.X_OK):
         p.error("no executable kjit at %s" % args.kjit)
     subject = SUBJECTS[args.subject](args)
-    subject.kjit = os.path.abspath(args.kjit)
     return Fuzz(subject, args).loop()
 
 

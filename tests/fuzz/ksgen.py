@@ -168,11 +168,18 @@ class Gen:
         if k == "libm":
             if self.externs2 and (not self.externs1 or r.random() < 0.4):
                 f = r.choice(self.externs2)
-                a, ca = self.expr(ctx, depth - 1, sub)
+                if f == "pow" and r.random() < 0.4:
+                    # A constant base is what the optimiser rewrites (exp2...).
+                    a, ca = r.choice(["2", "4", "8", "10", "0.5"]), 1
+                else:
+                    a, ca = self.expr(ctx, depth - 1, sub)
                 b, cb = self.expr(ctx, depth - 1, sub)
                 return "%s(%s, %s)" % (f, a, b), ca + cb + 2
             f = r.choice(self.externs1)
-            a, ca = self.expr(ctx, depth - 1, budget - 2)
+            if f == "sqrt" and r.random() < 0.2:
+                a, ca = "(0 - %s)" % self.num(), 1   # folded to NaN at -O1+
+            else:
+                a, ca = self.expr(ctx, depth - 1, budget - 2)
             return "%s(%s)" % (f, a), ca + 2
         if k == "print":
             return self.printing(ctx, depth, budget)
