@@ -151,6 +151,11 @@ class Gen:
             return self.loop(ctx, depth, budget)
         if k == "var":
             names = [self.fresh("v") for _ in range(r.randint(1, 2))]
+            # Sometimes shadow a parameter, global or var (never the depth
+            # parameter or a loop variable: the bounds rely on them).
+            shadowable = [v for v in ctx.readable if v[0] in "pgv"]
+            if shadowable and r.random() < 0.2:
+                names[0] = r.choice(shadowable)
             binds, cost = [], 1
             inner = Ctx(ctx.readable, ctx.assignable, ctx.fns, ctx.self_fn, ctx.ops)
             inner.callees = ctx.callees
@@ -349,6 +354,8 @@ class Gen:
                 items.append("def %s(%s) %s;" % (g.name, " ".join(g.params), g.bodies[1]))
                 for _ in range(r.randint(0, 1)):
                     items.append(top_level())
+        if r.random() < 0.3:
+            items.insert(r.randrange(len(items) + 1), "# a comment; def f(x) is not code")
         for g in pending_redef:
             items.append("def %s(%s) %s;" % (g.name, " ".join(g.params), g.bodies[1]))
         for _ in range(r.randint(1, 4)):
