@@ -298,7 +298,10 @@ class Gen:
         fns = []
         for i in range(nf):
             rec = r.random() < 0.35
-            params = (["d"] if rec else []) + ["p%d" % j for j in range(r.randint(0, 3))]
+            # Now and then more than 8 parameters: the 9th double onwards is
+            # passed on the stack, through the lazy-entry trampoline.
+            nparams = r.choice([0, 1, 2, 3, 0, 1, 2, 3, 8, 10])
+            params = (["d"] if rec else []) + ["p%d" % j for j in range(nparams)]
             fns.append(Fn("f%d" % i, params, rec))
         for i in reversed(range(nf)):
             f = fns[i]
