@@ -177,8 +177,9 @@ class Subject:
         raise NotImplementedError
 
     def extra(self, case, ref, only=None):
-        """Divergences from comparisons other than the configuration table."""
-        return []
+        """(divergences, executions) of the comparisons other than the
+        configuration table ("emit" or "oracle" alone if only says so)."""
+        return [], 0
 
     def mutant_runs(self, r):
         """[(where, argv, check_mode)]: how to run one bad program."""
@@ -229,21 +230,24 @@ class KaleidoscopeSubject(Subject):
         return self.run([self.kjit, "--jit=lazy", "-O0"], path)
 
     def extra(self, case, ref, only=None):
-        divs = []
+        divs, n = [], 0
         # lli cannot hold two bodies of one name: --emit=llvm rejects a
         # redefinition, so such programs are not compared.
         if self.lli and "redefine" not in case.features and only in (None, "emit"):
             emit = execute([self.kjit, "--emit=llvm", case.path], self.timeout)
+            n += 1
             if emit.status != 0:
                 divs.append(Divergence("emit-failed", "emit", ref, emit))
             else:
                 lli = execute([self.lli, "-"], self.timeout, stdin=emit.out)
+                n += 1
                 if lli.status != ref.status:
                     divs.append(Divergence("emit-lli-status", "lli", ref, lli))
                 elif lli.out != ref.out:
                     divs.append(Divergence("emit-lli-stdout", "lli", ref, lli))
         if self.oracle and not (case.features & TOY_LACKS) and only in (None, "oracle"):
             env = dict(os.environ, ORACLE_DIR=self.oracle_dir)
+            n += 1
             try:
                 p = subprocess.run(["sh", os.path.join(HERE, "..", "oracle", "compare.sh"), case.path],
                                    capture_output=True, timeout=self.timeout, env=env,
@@ -253,7 +257,7 @@ class KaleidoscopeSubject(Subject):
                 toy = Result(None, b"", b"")
             if toy.out != ref.out:
                 divs.append(Divergence("oracle-stdout", "toy7", ref, toy))
-        return divs
+        return divs, n
 
     # -- robustness invariants of bad programs --
     def mutant_runs(self, r):
@@ -360,8 +364,8 @@ class Fuzz:
             elif res.err != ref.err:
                 divs.append(Divergence("diverge-stderr", name, ref, res))
         if only is None or only in ("emit", "oracle"):
-            extra = self.s.extra(case, ref, only if only in ("emit", "oracle") else None)
-            self.execs += 2
+            extra, n = self.s.extra(case, ref, only if only in ("emit", "oracle") else None)
+            self.execs += n
             divs += extra
         return divs
 
@@ -383,12 +387,20 @@ class Fuzz:
         data, features = self.s.generate(seed)
         case = Case(data, features, seed, self.write(data))
         self.programs += 1
+        minimised = set()
         for d in self.divergences(case):
             sig = self.known_bug(case, d)
             if sig:
                 k = self.known.setdefault(sig, [0, seed])
                 k[0] += 1
                 continue
+            # One bug often shows in many configurations: minimise the first
+            # of each kind, count the others.
+            if d.kind in minimised:
+                self.failures[d.kind] = self.failures.get(d.kind, 0) + 1
+                print("FAIL seed %d: %s (same kind as above, not minimised)" % (seed, d.category()), flush=True)
+                continue
+            minimised.add(d.kind)
             self.fail(case, d, lambda c, d=d: self.same_divergence(c, d))
         r = random.Random(seed * 7919 + 1)
         for m in range(self.args.mutants):
@@ -402,7 +414,12 @@ class Fuzz:
                 cat = self.s.check_mutant(path, res, check_mode)
                 if cat and cat.startswith("inconclusive"):
                     self.inconclusive[cat] = self.inconclusive.get(cat, 0) + 1
+                elif cat in minimised:
+                    self.failures[cat] = self.failures.get(cat, 0) + 1
+                    print("FAIL seed %d: %s:%s (same kind as above, not minimised)" % (seed, cat, where),
+                          flush=True)
                 elif cat:
+                    minimised.add(cat)
                     d = Divergence(cat, where, None, res, " ".join(run_argv))
                     self.fail(mcase, d, lambda c, a=run_argv, cm=check_mode, cat=cat:
                               self.s.check_mutant(c.path, execute(a + [c.path], self.args.mutant_timeout), cm) == cat)
