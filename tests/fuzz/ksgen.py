@@ -337,6 +337,10 @@ class Gen:
             usable = [f for f in top_ctx_fns if closure(f) <= defined]
             ctx = Ctx(globs, globs, usable)
             t, _ = self.expr(ctx, 4, self.budget)
+            if globs and r.random() < 0.15:
+                # A second top-level var of a global assigns it (its old
+                # value is visible in the initialiser); nothing is printed.
+                return "var %s = %s;" % (r.choice(globs), t)
             return t + ";"
 
         for f in order:
