@@ -336,6 +336,16 @@ class Gen:
         def top_level():
             usable = [f for f in top_ctx_fns if closure(f) <= defined]
             ctx = Ctx(globs, globs, usable)
+            cheap = [f for f in usable if f.cost <= 40]
+            if cheap and r.random() < 0.2:
+                # Enough calls to pass tiered mode's default threshold, so
+                # T2 compiles and installs while the loop runs.
+                f = r.choice(cheap)
+                args = [r.choice(["0", "1", "2"]) if i == 0 and f.recursive
+                        else self.leaf(ctx) for i in range(len(f.params))]
+                return "(for %s = 0, %s < 1200 in %s(%s)) + %s;" % (
+                    self.fresh("h"), "h%d" % self.nloop, f.name, ", ".join(args),
+                    self.leaf(ctx))
             t, _ = self.expr(ctx, 4, self.budget)
             if globs and r.random() < 0.15:
                 # A second top-level var of a global assigns it (its old
