@@ -295,7 +295,12 @@ TOY_LACKS = {"div", "printlf", "forward", "global", "redefine"}
 def diagnostics(err, path):
     """How many diagnostics err holds, or None if it holds anything else.
     Each is docs/DIAGNOSTICS.md's three lines: `PATH:LINE:COL: error: MSG`,
-    the source line, and a caret line (front-end and run-time errors alike)."""
+    the source line, and a caret line (front-end and run-time errors alike).
+    LINE must be a line of the file (or the one after its end); where the
+    source line is short enough to be shown whole, the line shown and the
+    caret's column must be exactly what the file says."""
+    with open(path, "rb") as f:
+        src = f.read().split(b"\n")
     lines = err.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -305,8 +310,23 @@ def diagnostics(err, path):
     while i < len(lines):
         if i + 2 >= len(lines):
             return None
-        if not head.fullmatch(lines[i]) or not caret.fullmatch(lines[i + 2]):
+        m = head.fullmatch(lines[i])
+        if not m or not caret.fullmatch(lines[i + 2]):
             return None
+        line, col = int(m.group(1)), int(m.group(2))
+        if line > len(src):
+            return None
+        text = src[line - 1]
+        # Up to column 61 the line is shown from its start (120 bytes at
+        # most, then "..."); further right, as a window around the column.
+        if col - 1 <= 60 and col - 1 <= len(text):
+            seg, cut = text[:120], len(text) > 120
+            if not cut and seg.endswith(b"\r"):
+                seg = seg[:-1]
+            shown = bytes(c if c == 9 or 0x20 <= c < 0x7f else 0x3f for c in seg) + (b"..." if cut else b"")
+            mark = bytes(9 if c == 9 else 0x20 for c in text[:col - 1]) + b"^"
+            if lines[i + 1] != shown or lines[i + 2] != mark:
+                return None
         n, i = n + 1, i + 3
     return n
 
