@@ -199,7 +199,7 @@ class KaleidoscopeSubject(Subject):
         self.kjit = os.path.abspath(args.kjit)
         self.timeout = args.timeout
         self.quick = args.quick
-        self.gen_settings = {}
+        self.gen_settings = {"max_fns": args.max_fns, "budget": args.budget}
         self.lli = args.lli or shutil.which("lli-19") or "/usr/lib/llvm-19/bin/lli"
         if not os.access(self.lli, os.X_OK):
             print("ksfuzz: lli-19 not found: skipping the --emit=llvm comparison")
@@ -567,6 +567,8 @@ def main(argv=None):
     p.add_argument("--timeout", type=float, default=20, help="seconds per run of a valid program")
     p.add_argument("--mutant-timeout", type=float, default=5, help="seconds per run of a mutant")
     p.add_argument("--min-steps", type=int, default=150, help="tests the minimiser may run")
+    p.add_argument("--max-fns", type=int, default=6, help="ksgen: at most this many functions")
+    p.add_argument("--budget", type=int, default=4000, help="ksgen: worst-case work of a top-level item")
     p.add_argument("--lli", help="lli-19 (default: found on PATH)")
     p.add_argument("--oracle-dir", default=os.environ.get("ORACLE_DIR", "/tmp/oracle"))
     p.add_argument("--no-known-bugs", action="store_true", help="count known bugs as failures")
