@@ -9,7 +9,9 @@ other in a DAG (so calls to functions defined later in the text — forward
 references — are common), bounded self-recursion through a depth parameter,
 redefinitions with the same number of parameters, if/then/else, for loops
 with and without a step, var/in, assignments, and top-level expressions whose
-values kjit prints.
+values kjit prints; now and then functions of 8 or 10 parameters (stack-passed
+doubles), hot loops of 1200 calls (past tiered mode's default threshold),
+shadowing var bindings, comments, and top-level `var` of an existing global.
 
 Termination is by construction, not by hope:
   * a function may call only functions later in its DAG order and itself; a
@@ -24,7 +26,10 @@ Termination is by construction, not by hope:
     literals.
 Output is deterministic: printd only ever prints a value cleaned of NaN
 (the sign of a NaN — "nan" vs "-nan" from printf — legitimately depends on
-whether LLVM folded the operation), and putchard only gets constants.
+whether the operation was folded: printd(0/0) prints "nan", printd(x/x) with
+x = 0 "-nan"), and putchard only gets constants.  Recursion stays shallow:
+how deep a recursion may go before "stack overflow" depends on the -O level
+(frame sizes, tail calls), so deep recursion is legitimately mode-dependent.
 
 Program.features names what the program uses, so that a comparison with a
 tool lacking a feature (the chapter 7 toy: no '/', printlf, forward calls,
