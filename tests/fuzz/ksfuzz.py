@@ -200,7 +200,9 @@ class KaleidoscopeSubject(Subject):
         self.timeout = args.timeout
         self.quick = args.quick
         self.gen_settings = {"max_fns": args.max_fns, "budget": args.budget}
-        self.lli = args.lli or shutil.which("lli-19") or "/usr/lib/llvm-19/bin/lli"
+        self.lli = args.lli
+        if not self.lli or not os.access(self.lli, os.X_OK):
+            self.lli = shutil.which("lli-19") or "/usr/lib/llvm-19/bin/lli"
         if not os.access(self.lli, os.X_OK):
             print("ksfuzz: lli-19 not found: skipping the --emit=llvm comparison")
             self.lli = None
@@ -456,7 +458,10 @@ class Fuzz:
         cat = d.category()
         self.failures[d.kind] = self.failures.get(d.kind, 0) + 1
         print("FAIL seed %d: %s" % (case.seed, cat), flush=True)
-        small = minimise(case, still_fails, self.write, self.args.min_steps)
+        steps = self.args.min_steps
+        if d.kind in ("timeout", "mutant-hang"):
+            steps //= 10   # each test waits for the whole timeout
+        small = minimise(case, still_fails, self.write, steps)
         self.save(case, small, d)
 
     def save(self, case, small, d):
