@@ -17,7 +17,7 @@ saved in the output directory with a note.
 
 The subject is pluggable.  Everything that knows Kaleidoscope is in
 KaleidoscopeSubject: how to generate a program, the table of configurations
-(a new mode or tier is one CONFIGS entry), which configuration is the
+(a new mode or tier is one MODES entry), which configuration is the
 reference, the extra comparisons (lli, oracle), how to mutate, which
 divergences are known bugs.  Fuzz() only drives a Subject.  A future
 C-program subject (`kjit prog.bc`, programs from csmith or a generator of
@@ -150,6 +150,10 @@ class Case:
 
 
 class Divergence:
+    """A failure: its kind (diverge-stdout, mutant-signal, ...), where it
+    showed (a configuration, "lli", "toy7", "check"), the reference result
+    (None for mutants) and the failing one."""
+
     def __init__(self, kind, where, ref, other, note=""):
         self.kind, self.where, self.ref, self.other, self.note = kind, where, ref, other, note
 
@@ -189,11 +193,27 @@ class Subject:
         """The robustness invariant a run of a bad program broke, or None."""
         return None
 
+    # Signatures of known bugs: [(name, predicate(subject, case, kind, ref, other))].
+    known_bugs = []
+
+    def mutate(self, data, r):
+        """A bad program made from data (bytes) with the Random r."""
+        return ksmutate.mutate(data, r)
+
+    def items(self, data):
+        """data cut into top-level items (the minimiser's first pass)."""
+        return ksmutate.items(data)
+
+    def tokens(self, data):
+        """data cut into tokens (the minimiser's second pass)."""
+        return ksmutate.tokens(data)
+
 
 class KaleidoscopeSubject(Subject):
     name = "ks"
     suffix = ".ks"
     REF = "lazy-O0"
+    known_bugs = KNOWN_BUGS
 
     def __init__(self, args):
         self.kjit = os.path.abspath(args.kjit)
@@ -349,6 +369,9 @@ SUBJECTS = {"ks": KaleidoscopeSubject}
 
 # --- the driver -----------------------------------------------------------
 class Fuzz:
+    """Drives a Subject: programs from consecutive seeds, their comparisons
+    and mutants, counts, minimising and saving failures."""
+
     def __init__(self, subject, args):
         self.s = subject
         self.args = args
@@ -394,7 +417,7 @@ class Fuzz:
     def known_bug(self, case, d):
         if self.args.no_known_bugs:
             return None
-        for sig, pred in KNOWN_BUGS:
+        for sig, pred in self.s.known_bugs:
             if pred(self.s, case, d.kind, d.ref, d.other):
                 return sig
         return None
@@ -426,7 +449,7 @@ class Fuzz:
             self.fail(case, d, lambda c, d=d: self.same_divergence(c, d))
         r = random.Random(seed * 7919 + 1)
         for m in range(self.args.mutants):
-            bad = ksmutate.mutate(data, r)
+            bad = self.s.mutate(data, r)
             path = self.write(bad, "mutant")
             mcase = Case(bad, features, seed, path)
             self.mutants += 1
@@ -461,7 +484,7 @@ class Fuzz:
         steps = self.args.min_steps
         if d.kind in ("timeout", "mutant-hang"):
             steps //= 10   # each test waits for the whole timeout
-        small = minimise(case, still_fails, self.write, steps)
+        small = minimise(self.s, case, still_fails, self.write, steps)
         self.save(case, small, d)
 
     def save(self, case, small, d):
@@ -542,7 +565,7 @@ def ddmin(chunks, test, budget):
     return chunks
 
 
-def minimise(case, still_fails, write, steps):
+def minimise(subject, case, still_fails, write, steps):
     """case.data made smaller by removing top-level items, then tokens,
     while still_fails(Case) keeps holding (the same failure category)."""
     budget = [steps]
@@ -552,8 +575,8 @@ def minimise(case, still_fails, write, steps):
         c = Case(data, case.features, case.seed, write(data, "min"))
         return still_fails(c)
 
-    chunks = ddmin(ksmutate.items(case.data), test, budget)
-    toks = ddmin(ksmutate.tokens(b"".join(chunks)), test, budget)
+    chunks = ddmin(subject.items(case.data), test, budget)
+    toks = ddmin(subject.tokens(b"".join(chunks)), test, budget)
     return b"".join(toks)
 
 
