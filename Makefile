@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 libedit-dev libffi-dev cmake ninja-build python3
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps demo test test-normal test-san clean bench
+.PHONY: all deps demo test test-normal test-san clean bench fuzz
 
 all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -48,6 +48,18 @@ test-san: $(SAN_BUILD)/build.ninja
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# The differential fuzzer (tests/fuzz/README.md): SECONDS of programs from
+# SEED on; failures, minimised, go to FUZZ_OUT.  FUZZ_JOBS configurations
+# run at once (the machine is shared: keep it small).
+SECONDS   ?= 60
+SEED      ?= 1
+FUZZ_OUT  ?= fuzz-out
+FUZZ_JOBS ?= 1
+fuzz: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+	python3 tests/fuzz/ksfuzz.py --kjit $(BUILD)/kjit --seconds $(SECONDS) --seed $(SEED) \
+	  --out $(FUZZ_OUT) --jobs $(FUZZ_JOBS)
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
