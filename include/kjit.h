@@ -82,6 +82,9 @@ typedef struct kjit_options {
                                  KJIT_DEFAULT_HOT */
     int t2_sync;              /* wait for each T2 compile where it is requested (the hot
                                  T1 call, kjit_optimize): deterministic, for tests */
+    int compile_threads;      /* background compiler threads, at most 8; 0 (default): one
+                                 per core beyond the first, at least one.  They start as
+                                 work queues up, not before */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
@@ -370,6 +373,7 @@ typedef struct kjit_stats {
     uint64_t run_t0;         /* calls run at T0 (kjit_define_ex entries) */
     uint64_t osr_compiled;   /* OSR entries compiled */
     uint64_t osr_entries;    /* times a loop running at T0 went on in an OSR entry */
+    uint64_t compile_threads;/* background compiler threads started */
     uint64_t llvm_setup_us;  /* time setting up LLVM for this JIT (0: never needed) */
 } kjit_stats;
 

@@ -154,7 +154,8 @@ struct kjit {
     LLVMOrcJITDylibRef jd;
     LLVMTargetMachineRef tm;      /* code generation at opts.opt_level; under compile_lock */
     LLVMTargetMachineRef tm_fast; /* -O0 code generation, for run-once code; under compile_lock */
-    LLVMTargetMachineRef tm_t2;   /* T2 code generation; used by the T2 thread only */
+    LLVMTargetRef target;         /* for the compiler threads' own target machines */
+    char *cpu, *features;
     int t2_level;                 /* T2 optimisation level: max(opt_level, 2) */
     char global_prefix;           /* of mangled symbol names ('\0' on ELF) */
     char *triple;
@@ -179,9 +180,12 @@ struct kjit {
     /* The T2 queue and thread (under lock). */
     kj_fn *qhead, *qtail;
     kj_osr_job *osr_head, *osr_tail; /* OSR requests, served first */
-    kj_fn *t2_current;            /* the function whose OSR entry is being compiled */
-    pthread_t t2_thread;
-    int t2_started, t2_stop, t2_busy;
+    /* The background compiler threads (kj_tier.c), started as work queues
+     * up to max_workers; all under lock. */
+#define KJ_MAX_WORKERS 8
+    struct kj_worker *workers[KJ_MAX_WORKERS];
+    int nworkers, max_workers, busy, t2_stop;
+    int pending;                  /* jobs in the two queues */
     pthread_cond_t t2_wake, t2_idle;
 
     kj_stubs *stubs;
@@ -292,6 +296,15 @@ void kj_t0_set_current(kj_t0def *d);
 /* Call machine code at target by signature. */
 kjit_value kj_t0_call_native(void *target, const char *sig, const kjit_value *args);
 
+/* A background compiler thread: its own T2 target machine (they are not
+ * thread-safe), and what it is compiling an OSR entry for. */
+typedef struct kj_worker {
+    pthread_t thread;
+    kjit *jit;
+    LLVMTargetMachineRef tm;
+    kj_fn *current;          /* under lock */
+} kj_worker;
+
 /* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
 /* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)
  * set up; every compile calls it first.  Takes llvm_lock (and lock). */
@@ -300,10 +313,12 @@ kjit_status kj_llvm_ready(kjit *jit);
  * up will).  Caller holds lock. */
 kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
 void kj_llvm_teardown(kjit *jit);
+/* A new T2 target machine (for one compiler thread); NULL on failure. */
+LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit);
 
 /* kj_osr.c */
-/* Compile the entry job asks for, on the background thread; frees job. */
-void kj_osr_compile(kjit *jit, kj_osr_job *job);
+/* Compile the entry job asks for, on compiler thread w; frees job. */
+void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job);
 /* Retire fn's OSR entries (a redefinition, an invalidation): under lock. */
 void kj_osr_drop(kjit *jit, kj_fn *fn);
 /* Drop fn's entries that inlined g (under lock). */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
@@ -136,7 +137,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
         o = *opts;
     }
     if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_INTERP ||
-        o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1)
+        o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1 || o.compile_threads < 0)
         return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode or partition");
 
     kjit *jit = calloc(1, sizeof *jit);
@@ -149,6 +150,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     pthread_cond_init(&jit->t2_wake, NULL);
     pthread_cond_init(&jit->t2_idle, NULL);
     jit->t2_level = o.opt_level > 2 ? o.opt_level : 2;
+    /* Compiler threads: one per core beyond the program's own, at least one. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    jit->max_workers = o.compile_threads > 0 ? o.compile_threads : cores > 1 ? (int)cores - 1 : 1;
+    if (jit->max_workers > KJ_MAX_WORKERS) jit->max_workers = KJ_MAX_WORKERS;
     jit->stubs = kj_stub_manager_new();
     if (!jit->stubs) goto oom;
 
@@ -814,6 +819,7 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     pthread_mutex_lock(&jit->lock);
     size_t n = jit->nlatency < KJ_LATENCIES ? (size_t)jit->nlatency : KJ_LATENCIES;
     memcpy(lat, jit->latency, n * sizeof lat[0]);
+    s->compile_threads = (uint64_t)jit->nworkers;
     pthread_mutex_unlock(&jit->lock);
     qsort(lat, n, sizeof lat[0], cmp_u32);
     s->compile_us_median = n ? lat[n / 2] : 0;
@@ -853,7 +859,8 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"compiled_t1\":%llu,\"compiled_t2\":%llu,\"t2_us\":%llu,"
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
-                    "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu}",
+                    "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu,"
+                    "\"compile_threads\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -865,5 +872,6 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.t2_failed, (unsigned long long)s.invalidated,
                     (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes,
                     (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us,
-                    (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries);
+                    (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries,
+                    (unsigned long long)s.compile_threads);
 }

@@ -113,12 +113,10 @@ static kjit_status setup(kjit *jit) {
     jit->tm_fast = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
                                            LLVMCodeGenLevelNone, LLVMRelocPIC,
                                            LLVMCodeModelJITDefault);
-    jit->tm_t2 = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
-                                         levels[jit->t2_level], LLVMRelocPIC,
-                                         LLVMCodeModelJITDefault);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
-    if (!jit->tm || !jit->tm_fast || !jit->tm_t2)
+    jit->target = target;
+    jit->cpu = cpu;
+    jit->features = features;
+    if (!jit->tm || !jit->tm_fast)
         return kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
     LLVMTargetDataRef td = LLVMCreateTargetDataLayout(jit->tm);
     char *dl = LLVMCopyStringRepOfTargetData(td);
@@ -156,12 +154,21 @@ kjit_status kj_llvm_ready(kjit *jit) {
     return st;
 }
 
+LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit) {
+    static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                                 LLVMCodeGenLevelDefault,
+                                                 LLVMCodeGenLevelAggressive};
+    return LLVMCreateTargetMachine(jit->target, jit->triple, jit->cpu, jit->features,
+                                   levels[jit->t2_level], LLVMRelocPIC, LLVMCodeModelJITDefault);
+}
+
 void kj_llvm_teardown(kjit *jit) {
     if (jit->ir_ctx) LLVMContextDispose(jit->ir_ctx);
     if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
     if (jit->tm) LLVMDisposeTargetMachine(jit->tm);
     if (jit->tm_fast) LLVMDisposeTargetMachine(jit->tm_fast);
-    if (jit->tm_t2) LLVMDisposeTargetMachine(jit->tm_t2);
+    if (jit->cpu) LLVMDisposeMessage(jit->cpu);
+    if (jit->features) LLVMDisposeMessage(jit->features);
     free(jit->triple);
     free(jit->datalayout);
 }

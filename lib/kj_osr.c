@@ -99,9 +99,9 @@ int kjit_backedge(kjit_fn *handle, int loop, int64_t n, kjit_value *frame, kjit_
     return 1;
 }
 
-void kj_osr_compile(kjit *jit, kj_osr_job *job) {
+void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
     kj_fn *fn = job->fn;
-    if (kj_llvm_ready(jit) != KJIT_OK) {
+    if (!w->tm) {
         free(job);
         atomic_fetch_add(&jit->stats.t2_failed, 1);
         return;
@@ -115,7 +115,7 @@ void kj_osr_compile(kjit *jit, kj_osr_job *job) {
 
     kj_deps deps = {0};
     char sym[300];
-    kj_unit u = {.symbol = sym, .tm = jit->tm_t2, .opt_level = jit->t2_level};
+    kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level};
     kjit_status r = KJIT_ECOMPILE;
     if (ok) {
         char name[280];
@@ -217,6 +217,7 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec) {
         kj_osr_job *j = *pj;
         if (j->fn == rec) {
             *pj = j->next;
+            jit->pending--;
             free(j);
         } else {
             pj = &j->next;
@@ -224,7 +225,8 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec) {
     }
     jit->osr_tail = NULL;
     for (kj_osr_job *j = jit->osr_head; j; j = j->next) jit->osr_tail = j;
-    while (jit->t2_current == rec) pthread_cond_wait(&jit->t2_idle, &jit->lock);
+    for (int i = 0; i < jit->nworkers; i++)
+        while (jit->workers[i]->current == rec) pthread_cond_wait(&jit->t2_idle, &jit->lock);
     rec->version++; /* whatever still finishes for it is not installed */
     kj_osr_drop(jit, rec);
     pthread_mutex_unlock(&jit->lock);

@@ -146,18 +146,30 @@ static int at_t1_or_t0(const kj_fn *fn) {
            (fn->tier == 0 && fn->state == KJ_STUB && fn->gen && atomic_load(&fn->t0));
 }
 
-/* Start the background thread on first use (under lock); 0 if it runs. */
+/* After a job was queued (under lock): start another compiler thread while
+ * queued jobs outnumber the idle threads and a core is free.  0 if some
+ * thread will take the job. */
 static int start_thread(kjit *jit) {
-    if (jit->t2_started) return 0;
-    if (pthread_create(&jit->t2_thread, NULL, t2_main, jit) != 0) return -1;
-    jit->t2_started = 1;
+    if (jit->nworkers > 0 &&
+        (jit->pending <= jit->nworkers - jit->busy || jit->nworkers == jit->max_workers))
+        return 0;
+    kj_worker *w = calloc(1, sizeof *w);
+    if (!w) return jit->nworkers > 0 ? 0 : -1;
+    w->jit = jit;
+    if (pthread_create(&w->thread, NULL, t2_main, w) != 0) {
+        free(w);
+        return jit->nworkers > 0 ? 0 : -1;
+    }
+    jit->workers[jit->nworkers++] = w;
     return 0;
 }
 
 void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     if (fn->queued || !at_t1_or_t0(fn) || jit->t2_stop) return;
+    jit->pending++;
     if (start_thread(jit) != 0) {
         /* No thread: nothing can be optimised; stay where it is. */
+        jit->pending--;
         atomic_fetch_add(&jit->stats.t2_failed, 1);
         return;
     }
@@ -173,7 +185,9 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
 }
 
 void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job) {
+    jit->pending++;
     if (jit->t2_stop || start_thread(jit) != 0) {
+        jit->pending--;
         free(job);
         return;
     }
@@ -238,9 +252,8 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
 }
 
 /* One T2 compile of fn. */
-static void t2_compile(kjit *jit, kj_fn *fn) {
-    /* The first T2 compile loads LLVM: here, off the program's threads. */
-    if (kj_llvm_ready(jit) != KJIT_OK) {
+static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
+    if (!w->tm) { /* LLVM could not be set up */
         pthread_mutex_lock(&jit->lock);
         fn->queued = 0;
         atomic_fetch_add(&jit->stats.t2_failed, 1);
@@ -259,7 +272,7 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
 
     kj_deps deps = {0};
     char sym[256];
-    kj_unit u = {.symbol = sym, .tm = jit->tm_t2, .opt_level = jit->t2_level};
+    kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level};
     kjit_status r = KJIT_ECOMPILE;
     if (ok) {
         kj_impl_name(jit, fn->name, sym, sizeof sym);
@@ -303,37 +316,40 @@ static void t2_compile(kjit *jit, kj_fn *fn) {
     if (!code && u.rt) kj_rt_free(jit, u.rt); /* never reachable from a stub: free at once */
 }
 
-/* The background compiler: OSR entries first (a loop is running at T0 and
- * waiting for one), then whole functions in the order they became hot. */
+/* A background compiler thread: OSR entries first (a loop is running at T0
+ * and waiting for one), then whole functions in the order they became hot.
+ * The first thread's first job loads LLVM: here, off the program's threads. */
 static void *t2_main(void *arg) {
-    kjit *jit = arg;
+    kj_worker *w = arg;
+    kjit *jit = w->jit;
+    if (kj_llvm_ready(jit) == KJIT_OK) w->tm = kj_llvm_t2_machine(jit);
     pthread_mutex_lock(&jit->lock);
     for (;;) {
         while (!jit->qhead && !jit->osr_head && !jit->t2_stop)
             pthread_cond_wait(&jit->t2_wake, &jit->lock);
         if (jit->t2_stop) break;
-        jit->t2_busy = 1;
+        jit->busy++;
+        jit->pending--;
         if (jit->osr_head) {
             kj_osr_job *job = jit->osr_head;
             jit->osr_head = job->next;
             if (!jit->osr_head) jit->osr_tail = NULL;
-            jit->t2_current = job->fn;
+            w->current = job->fn;
             pthread_mutex_unlock(&jit->lock);
-            kj_osr_compile(jit, job);
+            kj_osr_compile(jit, w, job);
             pthread_mutex_lock(&jit->lock);
-            jit->t2_current = NULL;
+            w->current = NULL;
         } else {
             kj_fn *fn = jit->qhead;
             jit->qhead = fn->queue_next;
             if (!jit->qhead) jit->qtail = NULL;
             pthread_mutex_unlock(&jit->lock);
-            t2_compile(jit, fn);
+            t2_compile(jit, w, fn);
             pthread_mutex_lock(&jit->lock);
         }
-        jit->t2_busy = 0;
+        jit->busy--;
         pthread_cond_broadcast(&jit->t2_idle);
     }
-    jit->t2_busy = 0;
     pthread_cond_broadcast(&jit->t2_idle);
     pthread_mutex_unlock(&jit->lock);
     return NULL;
@@ -341,7 +357,7 @@ static void *t2_main(void *arg) {
 
 void kj_tier_drain(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
-    while ((jit->qhead || jit->osr_head || jit->t2_busy) && !jit->t2_stop)
+    while ((jit->qhead || jit->osr_head || jit->busy) && !jit->t2_stop)
         pthread_cond_wait(&jit->t2_idle, &jit->lock);
     pthread_mutex_unlock(&jit->lock);
 }
@@ -356,10 +372,16 @@ void kj_tier_stop(kjit *jit) {
         free(j);
     }
     jit->osr_head = jit->osr_tail = NULL;
+    jit->pending = 0;
     pthread_cond_broadcast(&jit->t2_wake);
-    int started = jit->t2_started;
+    int n = jit->nworkers;
     pthread_mutex_unlock(&jit->lock);
-    if (started) pthread_join(jit->t2_thread, NULL);
+    for (int i = 0; i < n; i++) {
+        kj_worker *w = jit->workers[i];
+        pthread_join(w->thread, NULL);
+        if (w->tm) LLVMDisposeTargetMachine(w->tm);
+        free(w);
+    }
 }
 
 /* ---- invalidation ------------------------------------------------------------ */
