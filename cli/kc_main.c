@@ -21,11 +21,11 @@
       "print each item's syntax tree, or the whole program as one LLVM module "           \
       "(runnable with lli-19), instead of running")                                       \
     X(OPT, "-O0 .. -O3", NULL, "optimisation level of compiled functions, 0..3 (default 2)")     \
-    X(JIT, "--jit=", "lazy|lazy-ir|eager|tiered|interp",                                  \
-      "when functions are compiled: at first call from the syntax tree (default), "       \
-      "at first call from IR generated at definition, at definition; tiered: run at "     \
-      "once by the interpreter (T0), and compiled optimised (T2) on a background "        \
-      "thread once hot; interp: T0 only, nothing compiled")                               \
+    X(JIT, "--jit=", "tiered|interp|lazy|lazy-ir|eager",                                  \
+      "tiered (default): run at once by the interpreter (T0), compiled optimised (T2) "  \
+      "on a background thread once hot, running loops moved there (OSR); interp: T0 "     \
+      "only, nothing compiled; lazy: compiled at the first call; lazy-ir: IR made at "    \
+      "definition, compiled at the first call; eager: compiled at definition")            \
     X(HOT, "--hot=", "N",                                                                 \
       "tiered: calls plus loop iterations of a function before its T2 compile "           \
       "(default 1000)")                                                                   \
@@ -65,7 +65,7 @@ static void help_line(FILE *out, const char *spelling, const char *arg, const ch
 static void usage(FILE *out) {
     fprintf(out,
             "usage: kjit [options] [FILE... | -]\n"
-            "Runs Kaleidoscope programs with a lazy JIT.  Each top-level expression's value\n"
+            "Runs Kaleidoscope programs with a tiered JIT.  Each top-level expression's value\n"
             "is printed on its own line.  With no FILE and standard input a terminal, starts\n"
             "the REPL; '-' or a pipe reads standard input.  Exit status: 0, 1 if any error\n"
             "was reported, 2 for a usage error.\n\noptions:\n");
@@ -111,7 +111,7 @@ typedef struct kc_input {
 } kc_input;
 
 int main(int argc, char **argv) {
-    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_LAZY};
+    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED};
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0;
     if (!inputs) return 2;
