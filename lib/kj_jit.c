@@ -329,6 +329,7 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
                 fn->tier = 1;
                 fn->t1_addr = addr[k];
                 atomic_fetch_add(&jit->stats.compiled_t1, 1);
+                if (k == 0) atomic_fetch_add(&jit->stats.t1_us, u->us);
             }
             kj_stub_point(fn->stub.slot, addr[k]);
             atomic_fetch_add(&jit->stats.compiled, 1);
@@ -447,21 +448,11 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     if (fn->sig[0] && strcmp(fn->sig, sig) != 0)
         return kj_set_error(KJIT_ESIG, "'%s' is %s; cannot redefine it as %s", fn->name, fn->sig,
                             sig);
-    /* A T0 entry may be running on another thread: retire it with its user
-     * data, to be released at quiescence.  Otherwise hand the old definition
-     * back for release outside the locks. */
-    kj_t0def *t0 = atomic_exchange(&fn->t0, NULL);
-    kj_code *c = t0 ? calloc(1, sizeof *c) : NULL;
-    if (c) {
-        c->t0 = t0;
-        c->user = fn->user;
-        c->release = fn->release;
-        kj_reclaim_retire(jit, c);
-    } else {
-        free(t0); /* (no memory: release now, as before T0 existed) */
-        saved->user = fn->user;
-        saved->release = fn->release;
-    }
+    /* Hand the old definition back: released outside the locks, or (a T0
+     * entry, which may be running on another thread) retired by install()
+     * once the new one is published. */
+    saved->user = fn->user;
+    saved->release = fn->release;
     saved->pending_mod = fn->pending_mod;
     fn->user = NULL;
     fn->release = NULL;
@@ -514,8 +505,20 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         if (d) {
             d->sig = fn->sig;
             d->version = fn->version;
-            atomic_store(&fn->t0, d);
-            d = NULL;
+        }
+        /* One exchange: a caller reading fn->t0 without the lock sees the
+         * old definition or the new one, never none in between. */
+        kj_t0def *was = atomic_exchange(&fn->t0, d);
+        d = NULL;
+        kj_code *c = was ? calloc(1, sizeof *c) : NULL;
+        if (c) { /* the old T0 entry and its user data, at quiescence */
+            c->t0 = was;
+            c->user = old.user;
+            c->release = old.release;
+            old.user = NULL;
+            kj_reclaim_retire(jit, c);
+        } else {
+            free(was); /* (no memory: release now, as before T0 existed) */
         }
         kj_stub_point(fn->stub.slot, host ? host : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
@@ -820,6 +823,7 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     size_t n = jit->nlatency < KJ_LATENCIES ? (size_t)jit->nlatency : KJ_LATENCIES;
     memcpy(lat, jit->latency, n * sizeof lat[0]);
     s->compile_threads = (uint64_t)jit->nworkers;
+    s->t1_us = atomic_load(&jit->stats.t1_us);
     pthread_mutex_unlock(&jit->lock);
     qsort(lat, n, sizeof lat[0], cmp_u32);
     s->compile_us_median = n ? lat[n / 2] : 0;
@@ -860,7 +864,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
                     "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu,"
-                    "\"compile_threads\":%llu}",
+                    "\"compile_threads\":%llu,\"t1_us\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -873,5 +877,5 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes,
                     (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us,
                     (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries,
-                    (unsigned long long)s.compile_threads);
+                    (unsigned long long)s.compile_threads, (unsigned long long)s.t1_us);
 }

@@ -162,18 +162,14 @@ kjit_value kjit_call(kjit_fn *handle, const kjit_value *args) {
     kj_fn *fn = (kj_fn *)handle;
     kjit *jit = fn->jit;
     void *target = kj_stub_target(fn->stub.slot);
-    if (target == fn->stub.lazy) {
+    while (target == fn->stub.lazy) {
         kj_t0def *d = t0_of(fn);
         if (d) return invoke(jit, fn, d, args);
         /* Not compiled yet, a host function to bind, or undefined: what a
-         * call from compiled code would do. */
+         * call from compiled code would do.  NULL: it has a T0 entry now. */
         target = kj_resolve(fn);
         if (target == kj_arch_fail_address()) return (kjit_value){0};
-        if (!target) { /* it became T0 meanwhile (a redefinition) */
-            d = t0_of(fn);
-            if (d) return invoke(jit, fn, d, args);
-            return (kjit_value){0};
-        }
+        if (!target) target = fn->stub.lazy;
     }
     if (!fn->sig[0]) return (kjit_value){0};
     return kj_t0_call_native(target, fn->sig, args);

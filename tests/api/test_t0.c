@@ -10,7 +10,7 @@
  *     repointed; interp mode never compiles;
  *   - run-time errors from T0 (undefined function, stack overflow) abandon
  *     kjit_run_ex like compiled code;
- *   - redefinition of a T0 function while another thread calls it: every
+ *   - redefinition of a T0 function while three threads call it: every
  *     result comes from a version at least as new as the last seen, and
  *     replaced definitions are released at quiescence.
  * The T0 entry here computes what t_generate's IR computes, in C.
@@ -261,16 +261,16 @@ static void test_redefine(void) {
     def.user = malloc(sizeof(double));
     *(double *)def.user = 1;
     CHECK(kjit_define_ex(jit, "k", &def) == KJIT_OK);
-    pthread_t th;
-    CHECK(pthread_create(&th, NULL, caller_main, jit) == 0);
+    pthread_t th[3]; /* several threads call it at T0 at once */
+    for (int i = 0; i < 3; i++) CHECK(pthread_create(&th[i], NULL, caller_main, jit) == 0);
     for (int i = 2; i <= N; i++) {
         def.user = malloc(sizeof(double));
         *(double *)def.user = i;
         CHECK(kjit_define_ex(jit, "k", &def) == KJIT_OK);
     }
-    while (atomic_load(&seen) < 1000) sched_yield();
+    while (atomic_load(&seen) < 3000) sched_yield();
     atomic_store(&stop, 1);
-    pthread_join(th, NULL);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
     CHECK(!atomic_load(&backwards));
     CHECK(((double (*)(void))kjit_address(jit, "k"))() == N);
     kjit_quiescent(jit);
