@@ -3,9 +3,11 @@
  * running files, a -e string, standard input, or the REPL.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "kc_repl.h"
@@ -35,6 +37,8 @@
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
     X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
+    X(TIMEOUT, "--timeout=", "SECONDS",                                                   \
+      "stop the program after SECONDS of running (an error, exit status 1)")              \
     X(VERSION, "--version", NULL, "print the version and exit")                           \
     X(HELP, "-h, --help", NULL, "show this help and exit")                                \
     X(FILES, "--", NULL, "every later argument is a FILE, even if it starts with '-'")
@@ -72,6 +76,23 @@ static void usage(FILE *out) {
 #define KC_X_HELP(id, spelling, arg, text) help_line(out, spelling, arg, text);
     KC_OPTIONS(KC_X_HELP)
 #undef KC_X_HELP
+}
+
+/* Ctrl-C and --timeout: the running item stops at its next safepoint
+ * (kjit_interrupt, a store: safe in a handler). */
+static kc_session *g_session;
+static volatile sig_atomic_t g_sigint, g_timeout;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    g_sigint = 1;
+    kc_session_interrupt(g_session);
+}
+
+static void on_alarm(int sig) {
+    (void)sig;
+    g_timeout = 1;
+    kc_session_interrupt(g_session);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -160,6 +181,14 @@ int main(int argc, char **argv) {
             cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {
             cfg.stats = 1;
+        } else if (strncmp(a, "--timeout=", 10) == 0) {
+            char *end;
+            double t = strtod(a + 10, &end);
+            if (end == a + 10 || *end || !(t > 0) || t > 1e6) {
+                free(inputs);
+                return usage_error("--timeout needs a number of seconds above 0, not '%s'", a + 10);
+            }
+            cfg.timeout = t;
         } else if (strcmp(a, "--version") == 0) {
             printf("kjit %s (LLVM 19)\n", KJIT_VERSION_STRING);
             free(inputs);
@@ -180,8 +209,19 @@ int main(int argc, char **argv) {
         return 1;
     }
     int io_error = 0;
+    g_session = s;
+    struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: reads return */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    if (cfg.timeout > 0) {
+        sa.sa_handler = on_alarm;
+        sigaction(SIGALRM, &sa, NULL);
+        struct itimerval it = {.it_value = {(time_t)cfg.timeout,
+                                            (suseconds_t)((cfg.timeout - (time_t)cfg.timeout) * 1e6)}};
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
     if (ninputs == 0 && isatty(STDIN_FILENO) && !cfg.emit && !cfg.check) {
-        kc_repl_run(s);
+        kc_repl_run(s, &g_sigint);
     } else {
         if (ninputs == 0) inputs[ninputs++] = (kc_input){"-", 0};
         for (int i = 0; i < ninputs; i++) {
@@ -206,9 +246,15 @@ int main(int argc, char **argv) {
             }
             if (!src.name || !src.text) abort();
             kc_session_run(s, &src, 0);
+            if (kc_session_interrupted(s) || g_sigint || g_timeout) break; /* the run stops */
         }
     }
     free(inputs);
-    int status = kc_session_end(s);
-    return status ? status : io_error;
+    if (g_timeout) {
+        fflush(stdout);
+        fprintf(stderr, "kjit: error: stopped after --timeout=%g seconds\n", cfg.timeout);
+    }
+    int status = kc_session_end(s); /* prints --stats */
+    if (g_sigint && !g_timeout) return 130;  /* as a shell reports SIGINT */
+    return g_timeout ? 1 : status ? status : io_error;
 }

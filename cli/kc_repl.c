@@ -60,7 +60,7 @@ static size_t run_text(kc_session *s, char *text, size_t len, int first_line, in
     return used;
 }
 
-void kc_repl_run(kc_session *s) {
+void kc_repl_run(kc_session *s, volatile sig_atomic_t *sigint) {
     char *pending = NULL;
     size_t plen = 0;
     int line_no = 1, pending_line = 1;
@@ -68,6 +68,17 @@ void kc_repl_run(kc_session *s) {
     printf("kjit %s — Kaleidoscope JIT.  :help for help, :quit to leave.\n", KJIT_VERSION_STRING);
     for (;;) {
         char *line = readline(plen ? "  ...> " : "kjit> ");
+        if (*sigint) {
+            /* Ctrl-C at the prompt: drop the line and any pending item. */
+            *sigint = 0;
+            free(line);
+            free(pending);
+            pending = NULL;
+            plen = 0;
+            pending_line = ++line_no;
+            putchar('\n');
+            continue;
+        }
         if (!line) {
             putchar('\n'); /* end the prompt's line */
             /* Ctrl-D inside an item: report it as the end of a file would
@@ -97,6 +108,12 @@ void kc_repl_run(kc_session *s) {
         pending = NULL;
 
         size_t used = run_text(s, text, plen, pending_line, 1);
+        if (kc_session_interrupted(s) || *sigint) {
+            /* Ctrl-C while it ran: the rest of the line is dropped; every
+             * definition, global and compiled body is kept. */
+            *sigint = 0;
+            used = plen;
+        }
         /* Keep the unfinished item for the next line. */
         plen -= used;
         if (plen) {

@@ -6,6 +6,7 @@
  */
 #include "kc_session.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct kc_session {
     kc_src_node *sources;
     int errors;         /* run-time and JIT errors (front-end ones are in diag) */
     int t0;             /* the mode runs T0 entries: lower items for the interpreter */
+    volatile sig_atomic_t interrupted; /* Ctrl-C or --timeout during an item */
     ks_t0_env env;      /* how T0 code reaches the JIT */
 };
 
@@ -55,6 +57,23 @@ static void print_diag(void *user, const ks_source *src, ks_pos pos, const char 
 static void item_error(kc_session *s, const ks_item *item, const char *msg) {
     s->errors++;
     print_diag(s, item->src, item->pos, msg);
+}
+
+/* Report an item's run-time error; an interrupt is the session's too (the
+ * file run stops, the REPL drops the rest of the line). */
+static void run_error(kc_session *s, ks_item *item, kjit_status st) {
+    if (st == KJIT_EINTR) s->interrupted = 1;
+    item_error(s, item, kjit_errmsg());
+}
+
+void kc_session_interrupt(kc_session *s) {
+    if (s && s->jit) kjit_interrupt(s->jit);
+}
+
+int kc_session_interrupted(kc_session *s) {
+    int i = s->interrupted;
+    s->interrupted = 0;
+    return i;
 }
 
 static int generate(void *user, LLVMModuleRef mod, const char *symbol, char *err, size_t len) {
@@ -199,20 +218,21 @@ static void define_global(kc_session *s, ks_item *item) {
     char sym[256];
     double v;
     ks_irgen_global_symbol(item->global, sym, sizeof sym);
-    if (!kjit_global(s->jit, sym, sizeof(double)) || run_top(s, item, &v) != KJIT_OK)
-        item_error(s, item, kjit_errmsg());
+    kjit_status st = kjit_global(s->jit, sym, sizeof(double)) ? run_top(s, item, &v) : KJIT_ENOMEM;
+    if (st != KJIT_OK) run_error(s, item, st);
     ks_item_free(item);
 }
 
 static void run_expr(kc_session *s, ks_item *item) {
     double v;
-    if (run_top(s, item, &v) == KJIT_OK) {
+    kjit_status st = run_top(s, item, &v);
+    if (st == KJIT_OK) {
         if (!s->cfg.quiet) {
             char buf[KS_VALUE_BUFSIZE];
             puts(ks_value_format(v, buf));
         }
     } else {
-        item_error(s, item, kjit_errmsg());
+        run_error(s, item, st);
     }
     ks_item_free(item);
 }
@@ -253,7 +273,11 @@ size_t kc_session_run(kc_session *s, ks_source *src, int partial) {
         size_t start = p.tok.pos.off;
         ks_item *item = NULL;
         switch (ks_parse_item(&p, &item)) {
-        case KS_PARSE_ITEM: run_item(s, item); break;
+        case KS_PARSE_ITEM:
+            run_item(s, item);
+            /* Interrupted: the rest of this source is not run. */
+            if (s->interrupted) return n->src.len;
+            break;
         case KS_PARSE_ERROR: break;
         case KS_PARSE_EOF: return n->src.len;
         case KS_PARSE_INCOMPLETE: return start;

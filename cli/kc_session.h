@@ -27,6 +27,7 @@ typedef struct kc_config {
     int64_t hot;         /* --hot=N, 0: the library's default */
     int tier_sync;       /* --tier-sync */
     int stats;           /* --stats */
+    double timeout;      /* --timeout=SECONDS, 0: none */
 } kc_config;
 
 typedef struct kc_session kc_session;
@@ -45,6 +46,11 @@ size_t kc_session_run(kc_session *s, ks_source *src, int partial);
  * tier state and counter. */
 void kc_session_optimize(kc_session *s, const char *name);
 void kc_session_tier(kc_session *s, const char *name);
+
+/* Ctrl-C or --timeout: stop the item running now (async-signal-safe). */
+void kc_session_interrupt(kc_session *s);
+/* Whether an interrupt stopped an item since the last call (and forget it). */
+int kc_session_interrupted(kc_session *s);
 
 /* Whether any error has been reported. */
 int kc_session_failed(const kc_session *s);

@@ -45,7 +45,8 @@ typedef enum kjit_status {
     KJIT_ECOMPILE,   /* LLVM rejected the IR, or compiling/linking failed */
     KJIT_EUNDEF,     /* a call reached a function that nothing defines */
     KJIT_ERUNTIME,   /* a run-time error abandoned the running code */
-    KJIT_EVERSION    /* the header and the library disagree */
+    KJIT_EVERSION,   /* the header and the library disagree */
+    KJIT_EINTR       /* kjit_interrupt stopped the running code */
 } kjit_status;
 
 /* When function bodies are generated and compiled. */
@@ -337,6 +338,17 @@ const char *kjit_fn_state_name(kjit_fn_state s);
 kjit_status kjit_thread_attach(kjit *jit);
 void kjit_quiescent(kjit *jit);
 void kjit_thread_detach(kjit *jit);
+
+/*
+ * Stop the JIT'd code of this JIT that is running now, on whatever thread:
+ * it stops at its next safepoint (a function entry or a loop back-edge, in
+ * every tier), abandoned like a run-time error: kjit_run returns KJIT_EINTR
+ * (message "interrupted"), and a direct caller outside kjit_run gets the
+ * error hook and 0 from the interrupted call.  Only sets a flag: callable
+ * from any thread and from a signal handler.  An interrupt asked for while
+ * no code runs is dropped when the next kjit_run starts.
+ */
+void kjit_interrupt(kjit *jit);
 
 /* Run-time error hook: called on the thread where the error happened, with
  * the status and a message such as "call to undefined function 'g'".  If the

@@ -1,7 +1,7 @@
 /*
  * kj_compile.c — the pipeline that turns one generated module into code:
  *
- *     open → generate → verify → bind callees → optimise → emit object
+ *     open → generate → verify → bind callees → polls → optimise → emit object
  *          → add to the JITDylib (own ResourceTracker) → look up
  *
  * kjit compiles modules itself (its own TargetMachine, its own pass
@@ -92,6 +92,9 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
      * names (kj_link.c). */
     st = kj_link_bind(jit, u->mod, &hosts);
     if (st != KJIT_OK) goto out;
+    /* Interrupt polls on every entry and back-edge, before the optimiser
+     * inlines bodies (which keep theirs). */
+    kj_safepoint_polls(jit, u->mod);
 
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU. */

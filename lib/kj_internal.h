@@ -201,6 +201,7 @@ struct kjit {
     void *hook_user;
 
     _Atomic uint64_t toplevel_seq;
+    _Atomic int interrupt;        /* kjit_interrupt: polled at every safepoint */
 
     struct {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
@@ -327,6 +328,20 @@ void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g);
  * thread's current run while it lasts. */
 kj_fn *kj_osr_run_begin(kjit *jit, const kjit_def *def);
 void kj_osr_run_end(kjit *jit, kj_fn *rec);
+
+/* kj_safepoint.c: code on every function entry and loop back-edge. */
+/* Emit, at b's position in fn, code that ends by branching to next. */
+typedef void (*kj_safepoint_emit)(void *ctx, LLVMBuilderRef b, LLVMValueRef fn,
+                                  LLVMBasicBlockRef next);
+void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx);
+/* A poll of the interrupt flag in every function defined in mod. */
+void kj_safepoint_polls(kjit *jit, LLVMModuleRef mod);
+/* An interrupt is pending: clear it and raise KJIT_EINTR. */
+void kj_safepoint_poll(kjit *jit);
+/* The poll of T0 code: cheap when nothing is pending. */
+static inline void kj_safepoint_check(kjit *jit) {
+    if (atomic_load_explicit(&jit->interrupt, memory_order_relaxed)) kj_safepoint_poll(jit);
+}
 
 /* kj_tier.c */
 /* Queue an OSR job (under lock); starts the thread on first use. */

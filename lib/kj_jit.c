@@ -743,7 +743,8 @@ static kjit_value call_t0(void *p) {
 static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ctx,
                                  kjit_value *result) {
     atomic_fetch_add(&jit->stats.toplevel_run, 1);
-    kj_reclaim_enter(jit);
+    /* An interrupt asked for while nothing ran is not this run's. */
+    if (kj_reclaim_enter(jit)) atomic_store(&jit->interrupt, 0);
     kj_t0def *current = kj_t0_current(); /* an error may leave T0 frames by longjmp */
     kjit_status st = kj_trap_run(jit, body, ctx, result);
     kj_t0_set_current(current);

@@ -62,6 +62,7 @@ static kjit_value invoke(kjit *jit, kj_fn *fn, kj_t0def *d, const kjit_value *ar
         kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
         return (kjit_value){0}; /* outside kjit_run: the failing call returns 0 */
     }
+    kj_safepoint_check(jit);
     count(jit, fn, 1);
     atomic_fetch_add_explicit(&jit->stats.run_t0, 1, memory_order_relaxed);
     kj_t0def *outer = tls_current;

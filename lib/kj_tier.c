@@ -32,107 +32,43 @@
 
 /* ---- T1 instrumentation ---------------------------------------------------- */
 
-typedef struct instr {
-    LLVMContextRef ctx;
-    LLVMBuilderRef b;
-    LLVMValueRef fn;
+typedef struct counter {
     LLVMTypeRef i64, ptr, hot_ty;
     LLVMValueRef counter, hot, arg;
     int64_t threshold;
-} instr;
+} counter;
 
 /* At the builder's position: count; if the count just reached the
- * threshold, call the hot hook; then continue to `next`.  Leaves the builder
- * in no block. */
-static void count_then(instr *in, LLVMBasicBlockRef next) {
-    LLVMValueRef c = LLVMBuildLoad2(in->b, in->i64, in->counter, "kj.count");
-    LLVMValueRef c1 = LLVMBuildAdd(in->b, c, LLVMConstInt(in->i64, 1, 0), "kj.count1");
-    LLVMBuildStore(in->b, c1, in->counter);
+ * threshold, call the hot hook; then continue to `next`. */
+static void count_then(void *ctx, LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef next) {
+    counter *in = ctx;
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    LLVMValueRef n = LLVMBuildLoad2(b, in->i64, in->counter, "kj.count");
+    LLVMValueRef n1 = LLVMBuildAdd(b, n, LLVMConstInt(in->i64, 1, 0), "kj.count1");
+    LLVMBuildStore(b, n1, in->counter);
     LLVMValueRef hot =
-        LLVMBuildICmp(in->b, LLVMIntEQ, c1, LLVMConstInt(in->i64, (uint64_t)in->threshold, 1), "kj.hot");
-    LLVMBasicBlockRef call = LLVMAppendBasicBlockInContext(in->ctx, in->fn, "kj.call");
-    LLVMBuildCondBr(in->b, hot, call, next);
-    LLVMPositionBuilderAtEnd(in->b, call);
-    LLVMBuildCall2(in->b, in->hot_ty, in->hot, &in->arg, 1, "");
-    LLVMBuildBr(in->b, next);
+        LLVMBuildICmp(b, LLVMIntEQ, n1, LLVMConstInt(in->i64, (uint64_t)in->threshold, 1), "kj.hot");
+    LLVMBasicBlockRef call = LLVMAppendBasicBlockInContext(c, fn, "kj.call");
+    LLVMBuildCondBr(b, hot, call, next);
+    LLVMPositionBuilderAtEnd(b, call);
+    LLVMBuildCall2(b, in->hot_ty, in->hot, &in->arg, 1, "");
+    LLVMBuildBr(b, next);
 }
 
-/* Phis of `bb` that came from `from` now come from `to`.  The C API cannot
- * change an incoming block, so each such phi is rebuilt. */
-static void retarget_phis(instr *in, LLVMBasicBlockRef bb, LLVMBasicBlockRef from,
-                          LLVMBasicBlockRef to) {
-    LLVMValueRef i = LLVMGetFirstInstruction(bb);
-    while (i && LLVMIsAPHINode(i)) {
-        LLVMValueRef next = LLVMGetNextInstruction(i);
-        unsigned n = LLVMCountIncoming(i);
-        LLVMPositionBuilderBefore(in->b, i);
-        LLVMValueRef phi = LLVMBuildPhi(in->b, LLVMTypeOf(i), "");
-        for (unsigned k = 0; k < n; k++) {
-            LLVMValueRef v = LLVMGetIncomingValue(i, k);
-            LLVMBasicBlockRef blk = LLVMGetIncomingBlock(i, k);
-            if (blk == from) blk = to;
-            LLVMAddIncoming(phi, &v, &blk, 1);
-        }
-        LLVMReplaceAllUsesWith(i, phi);
-        LLVMInstructionEraseFromParent(i);
-        i = next;
-    }
-}
-
+/* T1's counters: on the entry and every back-edge (kj_safepoint.c). */
 void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol) {
-    instr in = {.ctx = LLVMGetModuleContext(mod), .threshold = jit->opts.hot_threshold};
-    in.fn = LLVMGetNamedFunction(mod, symbol);
-    if (!in.fn || LLVMIsDeclaration(in.fn)) return;
-    in.i64 = LLVMInt64TypeInContext(in.ctx);
-    in.ptr = LLVMPointerTypeInContext(in.ctx, 0);
-    in.hot_ty = LLVMFunctionType(LLVMVoidTypeInContext(in.ctx), &in.ptr, 1, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(mod, symbol);
+    if (!f || LLVMIsDeclaration(f)) return;
+    LLVMContextRef c = LLVMGetModuleContext(mod);
+    counter in = {.threshold = jit->opts.hot_threshold};
+    in.i64 = LLVMInt64TypeInContext(c);
+    in.ptr = LLVMPointerTypeInContext(c, 0);
+    in.hot_ty = LLVMFunctionType(LLVMVoidTypeInContext(c), &in.ptr, 1, 0);
     /* Addresses as constants: no symbols, no relocations to resolve. */
     in.counter = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)&fn->count, 0), in.ptr);
     in.hot = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)kj_tier_hot, 0), in.ptr);
     in.arg = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)fn, 0), in.ptr);
-    in.b = LLVMCreateBuilderInContext(in.ctx);
-
-    /* Back-edges first (on the original blocks): an edge to a block at or
-     * before its source in layout order.  Each goes through a new block that
-     * counts. */
-    int nblocks = (int)LLVMCountBasicBlocks(in.fn);
-    LLVMBasicBlockRef *blocks = malloc(sizeof *blocks * (size_t)(nblocks > 0 ? nblocks : 1));
-    if (!blocks) abort();
-    LLVMGetBasicBlocks(in.fn, blocks);
-    for (int i = 0; i < nblocks; i++) {
-        LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
-        if (!term) continue;
-        for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++) {
-            LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
-            int j = 0;
-            while (j < nblocks && blocks[j] != dst) j++;
-            if (j > i) continue;
-            LLVMBasicBlockRef edge = LLVMAppendBasicBlockInContext(in.ctx, in.fn, "kj.backedge");
-            LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(in.ctx, in.fn, "kj.loop");
-            LLVMPositionBuilderAtEnd(in.b, edge);
-            count_then(&in, join);
-            LLVMPositionBuilderAtEnd(in.b, join);
-            LLVMBuildBr(in.b, dst);
-            LLVMSetSuccessor(term, s, edge);
-            retarget_phis(&in, dst, blocks[i], join);
-        }
-    }
-
-    /* Entry: a new first block counts, then falls into the old entry.  The
-     * old entry's allocas move up, so they stay static allocas. */
-    LLVMBasicBlockRef old = blocks[0];
-    LLVMBasicBlockRef entry = LLVMInsertBasicBlockInContext(in.ctx, old, "kj.entry");
-    LLVMPositionBuilderAtEnd(in.b, entry);
-    for (LLVMValueRef i = LLVMGetFirstInstruction(old), next; i; i = next) {
-        next = LLVMGetNextInstruction(i);
-        if (LLVMIsAAllocaInst(i)) {
-            LLVMInstructionRemoveFromParent(i);
-            LLVMInsertIntoBuilder(in.b, i);
-        }
-    }
-    count_then(&in, old);
-    free(blocks);
-    LLVMDisposeBuilder(in.b);
+    kj_safepoint_edges(f, count_then, &in);
 }
 
 /* ---- the queue and the T2 thread ------------------------------------------ */

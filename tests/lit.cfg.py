@@ -40,6 +40,9 @@ lli = os.path.join(os.path.dirname(filecheck), "lli")
 config.substitutions.append(("%lli", lli if os.path.isfile(lli) else "/usr/lib/llvm-19/bin/lli"))
 # %repl KJIT...: drive kjit's REPL on a pseudo-terminal (see the script).
 config.substitutions.append(("%repl", "python3 " + os.path.join(os.path.dirname(__file__), "repl_driver.py")))
+# %sigint SECONDS CMD...: run CMD, SIGINT it after SECONDS, print its output
+# and "exit: N".
+config.substitutions.append(("%sigint", "python3 " + os.path.join(os.path.dirname(__file__), "sigint_driver.py")))
 # %exit CMD...: run CMD, then print "exit: N" with its exit status.
 config.substitutions.append(("%exit", "sh " + os.path.join(os.path.dirname(__file__), "status.sh")))
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")

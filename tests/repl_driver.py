@@ -7,7 +7,9 @@ Starts KJIT [ARG...] on a fresh pseudo-terminal (so kjit sees a terminal and
 starts its REPL) and sends the lines of SESSION one by one, each only once the
 REPL shows its prompt ('kjit> ' or the continuation prompt '  ...> ').  A
 SESSION line that is exactly '^D' sends Ctrl-D (end of input) instead of a
-line.  When SESSION is exhausted the driver waits for kjit to exit; it never
+line.  A line that is exactly '^C' sends Ctrl-C half a second after the
+previous line, without waiting for a prompt (so it can interrupt a running
+item).  When SESSION is exhausted the driver waits for kjit to exit; it never
 sends anything on its own.
 
 The transcript (everything kjit wrote to the terminal, its stdout and stderr
@@ -121,6 +123,12 @@ def main():
     try:
         sent = 0  # length of the output when the last line was sent
         for line in lines:
+            if line == "^C":
+                time.sleep(0.5)
+                s.read_some(time.monotonic() + 0.01)
+                sent = len(s.raw)
+                os.write(s.fd, b"\x03")
+                continue
             if not s.wait_prompt(sent):
                 break  # kjit ended early; the transcript shows why
             sent = len(s.raw)

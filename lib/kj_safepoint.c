@@ -1,0 +1,151 @@
+/*
+ * kj_safepoint.c — the one safepoint mechanism: code at every function entry
+ * and on every loop back-edge, in every tier, for counting, interrupting and
+ * on-stack replacement.
+ *
+ *   T0        the T0 entry's call (kj_t0.c: counts, polls) and kjit_backedge
+ *             (kj_osr.c: counts, polls, enters OSR code);
+ *   compiled  kj_safepoint_edges puts code on the entry and back-edges of a
+ *             function's IR: a poll of the interrupt flag in every compiled
+ *             function (kj_safepoint_polls, before the pass pipeline, so
+ *             that bodies inlined into others keep theirs), and T1's
+ *             counters (kj_tier.c, after mem2reg).
+ *
+ * A poll is a load of jit->interrupt and a branch, taken only when an
+ * interrupt is pending, to a call of kj_safepoint_poll, which raises
+ * KJIT_EINTR like any run-time error: from our own C code, with no lock
+ * held, never inside LLVM.  kjit_interrupt only stores the flag, so it may
+ * be called from any thread and from a signal handler.
+ */
+#include <stdlib.h>
+
+#include <llvm-c/Core.h>
+
+#include "kj_internal.h"
+
+/* Phis of `bb` that came from `from` now come from `to`.  The C API cannot
+ * change an incoming block, so each such phi is rebuilt. */
+static void retarget_phis(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMBasicBlockRef from,
+                          LLVMBasicBlockRef to) {
+    LLVMValueRef i = LLVMGetFirstInstruction(bb);
+    while (i && LLVMIsAPHINode(i)) {
+        LLVMValueRef next = LLVMGetNextInstruction(i);
+        unsigned n = LLVMCountIncoming(i);
+        LLVMPositionBuilderBefore(b, i);
+        LLVMValueRef phi = LLVMBuildPhi(b, LLVMTypeOf(i), "");
+        for (unsigned k = 0; k < n; k++) {
+            LLVMValueRef v = LLVMGetIncomingValue(i, k);
+            LLVMBasicBlockRef blk = LLVMGetIncomingBlock(i, k);
+            if (blk == from) blk = to;
+            LLVMAddIncoming(phi, &v, &blk, 1);
+        }
+        LLVMReplaceAllUsesWith(i, phi);
+        LLVMInstructionEraseFromParent(i);
+        i = next;
+    }
+}
+
+void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
+    /* Back-edges first (on the original blocks): an edge to a block at or
+     * before its source in layout order.  Each goes through a new block
+     * that runs the code, then on to a join block that jumps to the loop
+     * header (whose phis now name the join block). */
+    int nblocks = (int)LLVMCountBasicBlocks(fn);
+    LLVMBasicBlockRef *blocks = malloc(sizeof *blocks * (size_t)(nblocks > 0 ? nblocks : 1));
+    if (!blocks) abort();
+    LLVMGetBasicBlocks(fn, blocks);
+    for (int i = 0; i < nblocks; i++) {
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
+        if (!term) continue;
+        for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++) {
+            LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
+            int j = 0;
+            while (j < nblocks && blocks[j] != dst) j++;
+            if (j > i) continue;
+            LLVMBasicBlockRef edge = LLVMAppendBasicBlockInContext(c, fn, "kj.backedge");
+            LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c, fn, "kj.loop");
+            LLVMPositionBuilderAtEnd(b, edge);
+            emit(ctx, b, fn, join);
+            LLVMPositionBuilderAtEnd(b, join);
+            LLVMBuildBr(b, dst);
+            LLVMSetSuccessor(term, s, edge);
+            retarget_phis(b, dst, blocks[i], join);
+        }
+    }
+    /* Entry: a new first block runs the code, then falls into the old entry.
+     * The old entry's allocas move up, so they stay static allocas. */
+    LLVMBasicBlockRef old = blocks[0];
+    LLVMBasicBlockRef entry = LLVMInsertBasicBlockInContext(c, old, "kj.entry");
+    LLVMPositionBuilderAtEnd(b, entry);
+    for (LLVMValueRef i = LLVMGetFirstInstruction(old), next; i; i = next) {
+        next = LLVMGetNextInstruction(i);
+        if (LLVMIsAAllocaInst(i)) {
+            LLVMInstructionRemoveFromParent(i);
+            LLVMInsertIntoBuilder(b, i);
+        }
+    }
+    emit(ctx, b, fn, old);
+    free(blocks);
+    LLVMDisposeBuilder(b);
+}
+
+/* ---- polls ------------------------------------------------------------------- */
+
+void kj_safepoint_poll(kjit *jit) {
+    if (atomic_exchange_explicit(&jit->interrupt, 0, memory_order_acq_rel))
+        kj_trap_raise(jit, KJIT_EINTR, "interrupted");
+}
+
+void kjit_interrupt(kjit *jit) {
+    if (jit) atomic_store_explicit(&jit->interrupt, 1, memory_order_release);
+}
+
+typedef struct poll_ctx {
+    LLVMTypeRef i32, ptr, poll_ty;
+    LLVMValueRef flag, poll, arg;
+    LLVMAttributeRef cold;
+    LLVMValueRef unlikely;   /* !prof branch weights: the poll is almost never taken */
+    unsigned prof_kind;
+} poll_ctx;
+
+/* if (*flag) kj_safepoint_poll(jit); then on to next.  The load is
+ * volatile: the optimiser must not hoist it out of a loop.  The call is
+ * cold and its branch weighted as never taken, so that the register
+ * allocator and block placement keep it off the loop's path (without that,
+ * values live across the loop were spilled around it: mandel ran 1.8x
+ * slower). */
+static void emit_poll(void *ctx, LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef next) {
+    poll_ctx *p = ctx;
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    LLVMValueRef v = LLVMBuildLoad2(b, p->i32, p->flag, "kj.intr");
+    LLVMSetVolatile(v, 1);
+    LLVMValueRef set = LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstInt(p->i32, 0, 0), "");
+    LLVMBasicBlockRef call = LLVMAppendBasicBlockInContext(c, fn, "kj.poll");
+    LLVMValueRef br = LLVMBuildCondBr(b, set, call, next);
+    LLVMSetMetadata(br, p->prof_kind, p->unlikely);
+    LLVMPositionBuilderAtEnd(b, call);
+    LLVMValueRef cl = LLVMBuildCall2(b, p->poll_ty, p->poll, &p->arg, 1, "");
+    LLVMAddCallSiteAttribute(cl, LLVMAttributeFunctionIndex, p->cold);
+    LLVMBuildBr(b, next);
+}
+
+void kj_safepoint_polls(kjit *jit, LLVMModuleRef mod) {
+    LLVMContextRef c = LLVMGetModuleContext(mod);
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
+    poll_ctx p = {.i32 = LLVMInt32TypeInContext(c), .ptr = LLVMPointerTypeInContext(c, 0)};
+    p.poll_ty = LLVMFunctionType(LLVMVoidTypeInContext(c), &p.ptr, 1, 0);
+    /* Addresses as constants: no symbols, no relocations to resolve. */
+    p.flag = LLVMConstIntToPtr(LLVMConstInt(i64, (uintptr_t)&jit->interrupt, 0), p.ptr);
+    p.poll = LLVMConstIntToPtr(LLVMConstInt(i64, (uintptr_t)kj_safepoint_poll, 0), p.ptr);
+    p.arg = LLVMConstIntToPtr(LLVMConstInt(i64, (uintptr_t)jit, 0), p.ptr);
+    p.cold = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("cold", 4), 0);
+    LLVMMetadataRef w[3] = {LLVMMDStringInContext2(c, "branch_weights", 14),
+                            LLVMValueAsMetadata(LLVMConstInt(p.i32, 1, 0)),
+                            LLVMValueAsMetadata(LLVMConstInt(p.i32, 1u << 20, 0))};
+    p.unlikely = LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, w, 3));
+    p.prof_kind = LLVMGetMDKindIDInContext(c, "prof", 4);
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f)) kj_safepoint_edges(f, emit_poll, &p);
+}
