@@ -1,19 +1,13 @@
 /*
- * kj_jit.c — the public API (kjit_*), the function table, definitions and
- * the lazy re-entry path.
- *
- * The life of a function (docs/DESIGN.md draws it):
- *   kjit_address / a call from compiled code   → UNDEFINED, with a stub
- *   kjit_define                                → STUB (slot → lazy entry)
- *   first call: lazy entry → trampoline → kj_lazy_resolve → kj_materialize
- *                                              → COMPILED (slot → code)
- *   kjit_define again                          → STUB, old code retired
- *
- * Locking: every generator call and every compile happens under
- * compile_lock, so a function is compiled exactly once however many threads
- * call it first: the others wait on compile_lock and then find it COMPILED.
- * `lock` guards the table and the fields of kj_fn that change; it is held
- * only briefly and never across a generator or LLVM call.
+ * kj_jit.c — the top of libkjit: the public API (kjit_*) — creating and
+ * destroying a JIT, definitions and redefinitions, top-level runs, tiers'
+ * requests, statistics.  Every stage of a function's life below it has its
+ * own file (docs/DESIGN.md, "The pieces"):
+ *   kjit_address / a call from compiled code   → UNDEFINED, with a stub (kj_fn.c)
+ *   kjit_define_ex                             → STUB or T0 (here)
+ *   first call                                 → code (kj_lazy.c) or T0 (kj_t0.c)
+ *   hot                                        → T2 (kj_tier.c), loops by OSR (kj_osr.c)
+ *   kjit_define again                          → old code retired (kj_reclaim.c)
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -29,18 +23,6 @@
 
 #include "kj_arch.h"
 #include "kj_internal.h"
-
-static _Thread_local char tls_errmsg[KJ_ERRMSG_SIZE];
-
-kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tls_errmsg, sizeof tls_errmsg, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-const char *kjit_errmsg(void) { return tls_errmsg; }
 
 void kjit_options_init(kjit_options *o) {
     memset(o, 0, sizeof *o);
@@ -66,61 +48,6 @@ static int valid_sig(const char *sig) {
     for (; *p && *p != ')'; p++, n++)
         if (!strchr("dip", *p) || n >= KJ_MAX_PARAMS) return 0;
     return p[0] == ')' && p[1] == 0;
-}
-
-/* ---- the function table -------------------------------------------------- */
-
-static uint64_t hash_name(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static int table_grow(kjit *jit) {
-    size_t n = jit->table_size ? jit->table_size * 2 : 256;
-    kj_fn **t = calloc(n, sizeof *t);
-    if (!t) return -1;
-    for (size_t i = 0; i < jit->table_size; i++) {
-        for (kj_fn *f = jit->table[i], *next; f; f = next) {
-            next = f->hash_next;
-            size_t b = hash_name(f->name) & (n - 1);
-            f->hash_next = t[b];
-            t[b] = f;
-        }
-    }
-    free(jit->table);
-    jit->table = t;
-    jit->table_size = n;
-    return 0;
-}
-
-kj_fn *kj_fn_find(kjit *jit, const char *name) {
-    if (!jit->table_size) return NULL;
-    for (kj_fn *f = jit->table[hash_name(name) & (jit->table_size - 1)]; f; f = f->hash_next)
-        if (strcmp(f->name, name) == 0) return f;
-    return NULL;
-}
-
-kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
-    kj_fn *f = kj_fn_find(jit, name);
-    if (f) return f;
-    if (jit->nfns + 1 > jit->table_size / 2 && table_grow(jit) != 0) return NULL;
-    f = calloc(1, sizeof *f);
-    if (!f) return NULL;
-    f->name = strdup(name);
-    if (!f->name || kj_stub_alloc(jit->stubs, f, &f->stub) != 0) {
-        free(f->name);
-        free(f);
-        return NULL;
-    }
-    f->jit = jit;
-    f->state = KJ_UNDEFINED;
-    size_t b = hash_name(name) & (jit->table_size - 1);
-    f->hash_next = jit->table[b];
-    jit->table[b] = f;
-    jit->nfns++;
-    atomic_fetch_add(&jit->stats.stubs, 1);
-    return f;
 }
 
 /* ---- create / destroy ---------------------------------------------------- */
@@ -219,229 +146,6 @@ void kjit_destroy(kjit *jit) {
 }
 
 /* ---- definitions ---------------------------------------------------------- */
-
-/* Implementation names are "__kjit.<n>.<name>": no registered name can take
- * them (valid_name), and n makes every compile's symbol unique. */
-void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len) {
-    uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
-    snprintf(buf, len, "__kjit.%llu.%s", (unsigned long long)n, name);
-}
-
-/* The functions one compile produces: the one called, and with
- * --partition=callees the callees linked into its module. */
-#define KJ_GROUP_MAX 32
-typedef struct kj_group {
-    int n;
-    kj_fn *fn[KJ_GROUP_MAX];
-    char sym[KJ_GROUP_MAX][256];
-} kj_group;
-
-/* The name of a module's one defined function (lazy-ir modules). */
-static void defined_name(LLVMModuleRef mod, char *buf, size_t len) {
-    LLVMValueRef f = LLVMGetFirstFunction(mod);
-    while (f && LLVMIsDeclaration(f)) f = LLVMGetNextFunction(f);
-    size_t n;
-    snprintf(buf, len, "%s", f ? LLVMGetValueName2(f, &n) : "");
-}
-
-/* Fill u with fn's IR: its pending lazy-ir module, or a fresh generation
- * (in lazy-ir mode into the shared IR context, so modules can be linked). */
-static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit *u, char *sym) {
-    u->symbol = sym;
-    if (pending) {
-        u->ctx = jit->ir_ctx;
-        u->shared_ctx = 1;
-        u->mod = pending;
-        defined_name(pending, sym, 256);
-        return KJIT_OK;
-    }
-    kj_impl_name(jit, fn->name, sym, 256);
-    kjit_status r = kj_unit_open(jit, u, fn->name, jit->ir_ctx);
-    if (r != KJIT_OK) return r;
-    atomic_fetch_add(&jit->stats.ir_generated, 1);
-    return kj_unit_generate(jit, u, fn->gen, fn->user);
-}
-
-/* --partition=callees: link into u's module the pending IR of every function
- * that u's function calls unconditionally (a direct call in its entry block)
- * and that has not been compiled yet, so that one compile produces them all. */
-static void link_callees(kjit *jit, kj_unit *u, kj_group *g) {
-    LLVMValueRef f = LLVMGetNamedFunction(u->mod, u->symbol);
-    if (!f) return;
-    LLVMModuleRef mods[KJ_GROUP_MAX];
-    int first = g->n;
-    pthread_mutex_lock(&jit->lock);
-    for (LLVMValueRef i = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(f)); i && g->n < KJ_GROUP_MAX;
-         i = LLVMGetNextInstruction(i)) {
-        if (!LLVMIsACallInst(i)) continue;
-        LLVMValueRef callee = LLVMGetCalledValue(i);
-        if (!LLVMIsAFunction(callee) || !LLVMIsDeclaration(callee)) continue;
-        size_t len;
-        kj_fn *c = kj_fn_find(jit, LLVMGetValueName2(callee, &len));
-        if (!c || c->state != KJ_STUB || !c->pending_mod) continue;
-        c->state = KJ_COMPILING;
-        mods[g->n] = c->pending_mod;
-        c->pending_mod = NULL;
-        g->fn[g->n++] = c;
-    }
-    pthread_mutex_unlock(&jit->lock);
-    for (int k = first; k < g->n; k++) {
-        defined_name(mods[k], g->sym[k], sizeof g->sym[k]);
-        /* LLVMLinkModules2 consumes mods[k] whatever happens; a failed link
-         * shows up as a failed lookup after the compile. */
-        LLVMLinkModules2(u->mod, mods[k]);
-    }
-}
-
-/* Record the outcome of a compile for every function of the group: on
- * success point each stub at its code (they share one ResourceTracker); on
- * failure put each back to STUB, so the next call tries again. */
-static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status r, void **target) {
-    void *addr[KJ_GROUP_MAX] = {u->addr};
-    kj_code *code = NULL;
-    if (r == KJIT_OK && !(code = calloc(1, sizeof *code))) {
-        kj_rt_free(jit, u->rt);
-        r = kj_set_error(KJIT_ENOMEM, "out of memory");
-    }
-    if (code) {
-        code->rt = u->rt;
-        code->bytes = u->bytes;
-    }
-    for (int k = 1; k < g->n && r == KJIT_OK; k++) {
-        LLVMOrcExecutorAddress a = 0;
-        LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, g->sym[k]);
-        if (e) LLVMConsumeError(e);
-        addr[k] = (void *)(uintptr_t)a; /* NULL: that callee stays STUB */
-    }
-    pthread_mutex_lock(&jit->lock);
-    if (u->us) {
-        atomic_fetch_add(&jit->stats.compile_units, 1);
-        atomic_fetch_add(&jit->stats.compile_us, u->us);
-        jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
-    }
-    for (int k = 0; k < g->n; k++) {
-        kj_fn *fn = g->fn[k];
-        if (r == KJIT_OK && addr[k]) {
-            code->users++;
-            fn->code = code;
-            fn->state = KJ_COMPILED;
-            if (u->instrument) {
-                fn->tier = 1;
-                fn->t1_addr = addr[k];
-                atomic_fetch_add(&jit->stats.compiled_t1, 1);
-                if (k == 0) atomic_fetch_add(&jit->stats.t1_us, u->us);
-            }
-            kj_stub_point(fn->stub.slot, addr[k]);
-            atomic_fetch_add(&jit->stats.compiled, 1);
-        } else {
-            fn->state = KJ_STUB;
-        }
-    }
-    if (r != KJIT_OK) atomic_fetch_add(&jit->stats.compile_errors, 1);
-    pthread_mutex_unlock(&jit->lock);
-    if (r != KJIT_OK) {
-        char msg[KJ_ERRMSG_SIZE];
-        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
-        return kj_set_error(r, "cannot compile '%s': %s", g->fn[0]->name, msg);
-    }
-    *target = u->addr;
-    return KJIT_OK;
-}
-
-kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
-    pthread_mutex_lock(&jit->lock);
-    kj_state st = fn->state;
-    if (st == KJ_COMPILED || st == KJ_HOST) {
-        *target = kj_stub_target(fn->stub.slot);
-        pthread_mutex_unlock(&jit->lock);
-        return KJIT_OK;
-    }
-    if (st == KJ_UNDEFINED) {
-        /* Not defined by the client: a declared host function, if the
-         * process has it.  Undeclared names never reach host symbols. */
-        void *host = fn->host_ok ? dlsym(RTLD_DEFAULT, fn->name) : NULL;
-        if (host) {
-            fn->state = KJ_HOST;
-            kj_stub_point(fn->stub.slot, host);
-            *target = host;
-        }
-        pthread_mutex_unlock(&jit->lock);
-        return host ? KJIT_OK
-                    : kj_set_error(KJIT_EUNDEF, "call to undefined function '%s'", fn->name);
-    }
-    if (atomic_load(&fn->t0)) {
-        /* It runs at T0: nothing to compile on this path. */
-        *target = NULL;
-        pthread_mutex_unlock(&jit->lock);
-        return KJIT_OK;
-    }
-    pthread_mutex_unlock(&jit->lock);
-    kjit_status ready = kj_llvm_ready(jit);
-    if (ready != KJIT_OK) return ready;
-    pthread_mutex_lock(&jit->lock);
-    if (fn->state != KJ_STUB) { /* (cannot change under compile_lock; but be exact) */
-        pthread_mutex_unlock(&jit->lock);
-        return kj_materialize(jit, fn, compile, target);
-    }
-    /* KJ_STUB: generate (unless lazy-ir already did), partition, compile. */
-    fn->state = KJ_COMPILING;
-    LLVMModuleRef pending = fn->pending_mod;
-    fn->pending_mod = NULL;
-    pthread_mutex_unlock(&jit->lock);
-
-    kj_group g = {.n = 1};
-    g.fn[0] = fn;
-    kj_unit u = {.opt_level = jit->opts.opt_level};
-    if (jit->opts.mode == KJIT_MODE_TIERED) {
-        u.opt_level = 0; /* T1: as cheap as possible, and counting */
-        u.instrument = fn;
-    }
-    kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
-    if (r == KJIT_OK && !compile) {
-        /* lazy-ir at definition: keep the IR for the first call. */
-        pthread_mutex_lock(&jit->lock);
-        fn->pending_mod = u.mod;
-        fn->state = KJ_STUB;
-        pthread_mutex_unlock(&jit->lock);
-        return KJIT_OK;
-    }
-    if (r == KJIT_OK && jit->opts.partition == KJIT_PARTITION_CALLEES && u.shared_ctx)
-        link_callees(jit, &u, &g);
-    if (r == KJIT_OK)
-        r = kj_compile(jit, &u);
-    else
-        kj_unit_discard(&u);
-    return finish_group(jit, &g, &u, r, target);
-}
-
-void *kj_resolve(kj_fn *fn) {
-    kjit *jit = fn->jit;
-    if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
-    void *target = NULL;
-    pthread_mutex_lock(&jit->compile_lock);
-    kjit_status st = kj_materialize(jit, fn, 1, &target);
-    pthread_mutex_unlock(&jit->compile_lock);
-    if (st != KJIT_OK) {
-        /* Every lock is released; nothing is half-updated. */
-        char msg[KJ_ERRMSG_SIZE];
-        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
-        return kj_trap_raise(jit, st, msg);
-    }
-    return target;
-}
-
-/* Called by the re-entry trampoline on a call through a stub whose function
- * has no code yet.  Returns where the call continues, or NULL when the call
- * ran here at T0 (its result is in the frame). */
-void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) {
-    kj_fn *fn = kj_stub_owner(slot);
-    for (;;) {
-        if (kj_t0_enter(fn, frame)) return NULL;
-        void *target = kj_resolve(fn);
-        if (target) return target;
-        /* NULL: it has a T0 entry now (defined meanwhile). */
-    }
-}
 
 /* Swap in a new definition of fn (locks held by the caller). */
 static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved) {

@@ -1,0 +1,88 @@
+/*
+ * kj_fn.c — the bottom of libkjit: the calling thread's error text and the
+ * function table (every name the JIT has heard of, with its kj_fn and
+ * stub), and the implementation names compiled code is emitted under.
+ * Everything above calls down into it; it calls nothing of libkjit but the
+ * stub manager.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kj_internal.h"
+
+static _Thread_local char tls_errmsg[KJ_ERRMSG_SIZE];
+
+kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tls_errmsg, sizeof tls_errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *kjit_errmsg(void) { return tls_errmsg; }
+
+/* ---- the function table -------------------------------------------------- */
+
+static uint64_t hash_name(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int table_grow(kjit *jit) {
+    size_t n = jit->table_size ? jit->table_size * 2 : 256;
+    kj_fn **t = calloc(n, sizeof *t);
+    if (!t) return -1;
+    for (size_t i = 0; i < jit->table_size; i++) {
+        for (kj_fn *f = jit->table[i], *next; f; f = next) {
+            next = f->hash_next;
+            size_t b = hash_name(f->name) & (n - 1);
+            f->hash_next = t[b];
+            t[b] = f;
+        }
+    }
+    free(jit->table);
+    jit->table = t;
+    jit->table_size = n;
+    return 0;
+}
+
+kj_fn *kj_fn_find(kjit *jit, const char *name) {
+    if (!jit->table_size) return NULL;
+    for (kj_fn *f = jit->table[hash_name(name) & (jit->table_size - 1)]; f; f = f->hash_next)
+        if (strcmp(f->name, name) == 0) return f;
+    return NULL;
+}
+
+kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
+    kj_fn *f = kj_fn_find(jit, name);
+    if (f) return f;
+    if (jit->nfns + 1 > jit->table_size / 2 && table_grow(jit) != 0) return NULL;
+    f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->name = strdup(name);
+    if (!f->name || kj_stub_alloc(jit->stubs, f, &f->stub) != 0) {
+        free(f->name);
+        free(f);
+        return NULL;
+    }
+    f->jit = jit;
+    f->state = KJ_UNDEFINED;
+    size_t b = hash_name(name) & (jit->table_size - 1);
+    f->hash_next = jit->table[b];
+    jit->table[b] = f;
+    jit->nfns++;
+    atomic_fetch_add(&jit->stats.stubs, 1);
+    return f;
+}
+
+/* Implementation names are "__kjit.<n>.<name>": no registered name can take
+ * them (valid_name), and n makes every compile's symbol unique. */
+void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len) {
+    uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
+    snprintf(buf, len, "__kjit.%llu.%s", (unsigned long long)n, name);
+}
+
