@@ -17,6 +17,7 @@
  * X(id, spelling, argument, help). */
 #define KC_OPTIONS(X)                                                                     \
     X(EXPR, "-e ", "CODE", "run CODE (may be repeated; runs in order with the files)")     \
+    X(INTERACTIVE, "-i", NULL, "after the files and -e code, go on in the REPL")         \
     X(QUIET, "-q, --quiet", NULL, "print no values, only what the program prints")        \
     X(CHECK, "--check", NULL, "parse and check only; run nothing")                        \
     X(EMIT, "--emit=", "ast|llvm",                                                        \
@@ -103,28 +104,6 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 /* Read a whole file (or stdin for "-") into a malloc'd buffer. */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *b = realloc(buf, cap *= 2);
-        if (!b) free(buf);
-        buf = b;
-    }
-    int err = ferror(f);
-    if (f != stdin) fclose(f);
-    if (err) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 /* An input in command-line order: a file name, or -e code. */
 typedef struct kc_input {
     const char *arg;
@@ -133,6 +112,7 @@ typedef struct kc_input {
 
 int main(int argc, char **argv) {
     kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED};
+    int interactive = 0; /* -i */
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0;
     if (!inputs) return 2;
@@ -145,6 +125,8 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "-e") == 0) {
             if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
             inputs[ninputs++] = (kc_input){argv[++i], 1};
+        } else if (strcmp(a, "-i") == 0) {
+            interactive = 1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             cfg.quiet = 1;
         } else if (strcmp(a, "--check") == 0) {
@@ -220,10 +202,9 @@ int main(int argc, char **argv) {
                                             (suseconds_t)((cfg.timeout - (time_t)cfg.timeout) * 1e6)}};
         setitimer(ITIMER_REAL, &it, NULL);
     }
-    if (ninputs == 0 && isatty(STDIN_FILENO) && !cfg.emit && !cfg.check) {
-        kc_repl_run(s, &g_sigint);
-    } else {
-        if (ninputs == 0) inputs[ninputs++] = (kc_input){"-", 0};
+    int repl = !cfg.emit && !cfg.check && (interactive || (ninputs == 0 && isatty(STDIN_FILENO)));
+    {
+        if (ninputs == 0 && !repl) inputs[ninputs++] = (kc_input){"-", 0};
         for (int i = 0; i < ninputs; i++) {
             ks_source src = {.first_line = 1};
             if (inputs[i].is_code) {
@@ -231,22 +212,17 @@ int main(int argc, char **argv) {
                 src.len = strlen(inputs[i].arg);
                 src.text = strdup(inputs[i].arg);
             } else {
-                size_t len = 0;
-                char *text = slurp(inputs[i].arg, &len);
-                if (!text) {
-                    fflush(stdout);
-                    fprintf(stderr, "kjit: error: cannot read '%s': %s\n", inputs[i].arg,
-                            strerror(errno ? errno : EIO));
-                    io_error = 1;
-                    continue;
-                }
-                src.text = text;
-                src.len = len;
-                src.name = strdup(strcmp(inputs[i].arg, "-") == 0 ? "<stdin>" : inputs[i].arg);
+                if (kc_session_run_file(s, inputs[i].arg) != 0) io_error = 1;
+                if (kc_session_interrupted(s) || g_sigint || g_timeout) break;
+                continue;
             }
             if (!src.name || !src.text) abort();
             kc_session_run(s, &src, 0);
             if (kc_session_interrupted(s) || g_sigint || g_timeout) break; /* the run stops */
+        }
+        if (repl && !g_timeout) {
+            g_sigint = 0; /* a Ctrl-C during -i's files is not the REPL's */
+            kc_repl_run(s, &g_sigint);
         }
     }
     free(inputs);
@@ -255,6 +231,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kjit: error: stopped after --timeout=%g seconds\n", cfg.timeout);
     }
     int status = kc_session_end(s); /* prints --stats */
-    if (g_sigint && !g_timeout) return 130;  /* as a shell reports SIGINT */
+    if (g_sigint && !g_timeout && !repl) return 130; /* as a shell reports SIGINT */
     return g_timeout ? 1 : status ? status : io_error;
 }

@@ -6,6 +6,7 @@
  */
 #include "kc_session.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +350,55 @@ void kc_session_tier(kc_session *s, const char *name) {
     printf("%s: %s, count %lld, %llu definition(s)\n", name, kjit_fn_state_name(info.state),
            (long long)info.count, (unsigned long long)info.version);
     fflush(stdout);
+}
+
+/* The whole of a file, or of standard input for "-"; NULL on error. */
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *b = realloc(buf, cap *= 2);
+        if (!b) free(buf);
+        buf = b;
+    }
+    int err = ferror(f);
+    if (f != stdin) fclose(f);
+    if (err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int kc_session_run_file(kc_session *s, const char *path) {
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    if (!text) {
+        fflush(stdout);
+        fprintf(stderr, "kjit: error: cannot read '%s': %s\n", path, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    ks_source src = {.first_line = 1, .text = text, .len = len,
+                     .name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path)};
+    if (!src.name) abort();
+    kc_session_run(s, &src, 0);
+    return 0;
+}
+
+const ks_sema *kc_session_sema(const kc_session *s) { return s->sema; }
+
+void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *background_us) {
+    *here_us = *background_us = 0;
+    if (!s->jit) return;
+    kjit_stats st;
+    kjit_get_stats(s->jit, &st);
+    *here_us = st.compile_us + st.toplevel_us;
+    *background_us = st.t2_us;
 }
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }

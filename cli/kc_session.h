@@ -42,6 +42,10 @@ kc_session *kc_session_new(const kc_config *cfg);
  * text, which must be malloc'd). */
 size_t kc_session_run(kc_session *s, ks_source *src, int partial);
 
+/* Run a file's items ("-": standard input).  -1 after reporting on stderr
+ * that it cannot be read. */
+int kc_session_run_file(kc_session *s, const char *path);
+
 /* REPL commands: queue a T2 recompile of a function; print a function's
  * tier state and counter. */
 void kc_session_optimize(kc_session *s, const char *name);
@@ -51,6 +55,13 @@ void kc_session_tier(kc_session *s, const char *name);
 void kc_session_interrupt(kc_session *s);
 /* Whether an interrupt stopped an item since the last call (and forget it). */
 int kc_session_interrupted(kc_session *s);
+
+/* The session's sema: the names it knows (REPL completion). */
+const ks_sema *kc_session_sema(const kc_session *s);
+
+/* Time spent compiling so far: on the program's thread and on background
+ * threads, in microseconds (0 and 0 without a JIT). */
+void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *background_us);
 
 /* Whether any error has been reported. */
 int kc_session_failed(const kc_session *s);

@@ -371,3 +371,10 @@ int ks_sema_check(ks_sema *s, ks_item *item) {
     commit(s, item);
     return 0;
 }
+
+void ks_sema_each_name(const ks_sema *s, void (*fn)(void *user, const char *name), void *user) {
+    for (size_t i = 0; i < s->funcs.cap; i++)
+        if (s->funcs.e[i].key) fn(user, s->funcs.e[i].key);
+    for (size_t i = 0; i < s->globals.cap; i++)
+        if (s->globals.e[i].key) fn(user, s->globals.e[i].key);
+}

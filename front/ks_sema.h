@@ -34,4 +34,8 @@ int ks_sema_arity(const ks_sema *s, const char *name);
 /* Whether `name` is a known global variable. */
 int ks_sema_is_global(const ks_sema *s, const char *name);
 
+/* Call fn(user, name) for every function (defined, extern or only called so
+ * far) and every global the session knows, in no order (REPL completion). */
+void ks_sema_each_name(const ks_sema *s, void (*fn)(void *user, const char *name), void *user);
+
 #endif

@@ -106,7 +106,9 @@ void kjit_options_init(kjit_options *opts);
  *
  * The module belongs to the JIT (and to its own LLVMContext, reachable with
  * LLVMGetModuleContext); the generator must not dispose of it or keep
- * references to it.  Return 0 on success; on failure return non-zero and
+ * references to it.  Every type and constant it creates must be made in that
+ * context (LLVMGetModuleContext(module)), never in LLVM's global context.
+ * The module's identifier is the function's source name, for messages.  Return 0 on success; on failure return non-zero and
  * write a message (NUL-terminated, at most errlen bytes) into err.
  *
  * Generators may be called on any thread, and concurrently (the T2 thread
@@ -359,6 +361,9 @@ void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user);
 
 /* The calling thread's last error message ("" if none). */
 const char *kjit_errmsg(void);
+
+/* The name of a status, e.g. "KJIT_EUNDEF" ("?" for none). */
+const char *kjit_status_name(kjit_status st);
 
 /* Statistics, counted since kjit_create. */
 typedef struct kjit_stats {

@@ -47,10 +47,17 @@ void kj_unit_discard(kj_unit *u) {
 kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user) {
     char err[KJ_ERRMSG_SIZE] = "";
     int r = gen(user, u->mod, u->symbol, err, sizeof err);
-    if (r != 0) return kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "generator failed");
+    /* Messages name the function by its source name (the module's). */
+    size_t n;
+    const char *source = LLVMGetModuleIdentifier(u->mod, &n);
+    if (r != 0)
+        return kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "the generator reported failure");
     LLVMValueRef f = LLVMGetNamedFunction(u->mod, u->symbol);
     if (!f || LLVMIsDeclaration(f))
-        return kj_set_error(KJIT_EGEN, "generator did not define '%s'", u->symbol);
+        return kj_set_error(KJIT_EGEN,
+                            "the generator of '%.*s' did not define the symbol it was given, "
+                            "'%s'",
+                            (int)n, source, u->symbol);
     return KJIT_OK;
 }
 

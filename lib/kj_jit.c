@@ -242,10 +242,30 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
     return st;
 }
 
+/* The JIT, name and signature a definition call was given: KJIT_OK, or
+ * KJIT_EINVAL with a message that says which argument is wrong and why. */
+static kjit_status check_args(const char *call, kjit *jit, const char *name, const char *sig) {
+    if (!jit) return kj_set_error(KJIT_EINVAL, "%s: the JIT is NULL", call);
+    if (!name || !name[0]) return kj_set_error(KJIT_EINVAL, "%s: the name is NULL or empty", call);
+    if (!valid_name(name))
+        return kj_set_error(KJIT_EINVAL,
+                            "%s: the name '%s' is reserved (names may not begin with "
+                            "\"__kjit\" or \"llvm.\")",
+                            call, name);
+    if (sig && !valid_sig(sig))
+        return kj_set_error(KJIT_EINVAL,
+                            "%s: the signature '%s' of '%s' is malformed (a return type d, i, p "
+                            "or v, then at most %d parameter types d, i or p in parentheses, "
+                            "e.g. \"d(dd)\")",
+                            call, sig, name, KJ_MAX_PARAMS);
+    return KJIT_OK;
+}
+
 kjit_status kjit_define(kjit *jit, const char *name, const char *sig, kjit_generator gen,
                         void *user, kjit_release release) {
-    if (!jit || !gen || !valid_name(name) || !valid_sig(sig))
-        return kj_set_error(KJIT_EINVAL, "kjit_define: bad name, signature or generator");
+    kjit_status st = check_args("kjit_define", jit, name, sig ? sig : "");
+    if (st != KJIT_OK) return st;
+    if (!gen) return kj_set_error(KJIT_EINVAL, "kjit_define: the generator of '%s' is NULL", name);
     return install(jit, name, sig, gen, NULL, NULL, user, release, NULL);
 }
 
@@ -255,10 +275,14 @@ void kjit_def_init(kjit_def *d) {
 }
 
 kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
-    if (!jit || !d || d->size != sizeof *d || !(d->gen || d->t0) || !valid_name(name) ||
-        !valid_sig(d->sig))
-        return kj_set_error(KJIT_EINVAL, "kjit_define_ex: bad name, signature, generator or "
-                                         "T0 entry, or a kjit_def not set up by kjit_def_init");
+    if (!d || d->size != sizeof *d)
+        return kj_set_error(KJIT_EINVAL, "kjit_define_ex: the kjit_def is NULL or was not set "
+                                         "up by kjit_def_init (its size field)");
+    kjit_status st = check_args("kjit_define_ex", jit, name, d->sig ? d->sig : "");
+    if (st != KJIT_OK) return st;
+    if (!d->gen && !d->t0)
+        return kj_set_error(KJIT_EINVAL, "kjit_define_ex: '%s' has neither a generator nor a "
+                                         "T0 entry", name);
     return install(jit, name, d->sig, d->gen, d->t0, d->osr, d->user, d->release, NULL);
 }
 
@@ -275,14 +299,15 @@ kjit_fn *kjit_fn_get(kjit *jit, const char *name) {
 }
 
 kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void *addr) {
-    if (!jit || !addr || !valid_name(name) || !valid_sig(sig))
-        return kj_set_error(KJIT_EINVAL, "kjit_define_host: bad name, signature or address");
+    kjit_status st = check_args("kjit_define_host", jit, name, sig ? sig : "");
+    if (st != KJIT_OK) return st;
+    if (!addr) return kj_set_error(KJIT_EINVAL, "kjit_define_host: the address of '%s' is NULL", name);
     return install(jit, name, sig, NULL, NULL, NULL, NULL, NULL, addr);
 }
 
 kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
-    if (!jit || !valid_name(name) || !valid_sig(sig))
-        return kj_set_error(KJIT_EINVAL, "kjit_declare_host: bad name or signature");
+    kjit_status cst = check_args("kjit_declare_host", jit, name, sig ? sig : "");
+    if (cst != KJIT_OK) return cst;
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_lookup_or_add(jit, name);
     kjit_status st = KJIT_OK;
@@ -328,6 +353,14 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
 
 void kjit_drain(kjit *jit) {
     if (jit) kj_tier_drain(jit);
+}
+
+const char *kjit_status_name(kjit_status st) {
+    static const char *const names[] = {"KJIT_OK",      "KJIT_EINVAL",   "KJIT_ENOMEM",
+                                        "KJIT_ESIG",    "KJIT_EGEN",     "KJIT_ECOMPILE",
+                                        "KJIT_EUNDEF",  "KJIT_ERUNTIME", "KJIT_EVERSION",
+                                        "KJIT_EINTR"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
 const char *kjit_fn_state_name(kjit_fn_state s) {

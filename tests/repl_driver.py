@@ -7,9 +7,10 @@ Starts KJIT [ARG...] on a fresh pseudo-terminal (so kjit sees a terminal and
 starts its REPL) and sends the lines of SESSION one by one, each only once the
 REPL shows its prompt ('kjit> ' or the continuation prompt '  ...> ').  A
 SESSION line that is exactly '^D' sends Ctrl-D (end of input) instead of a
-line.  A line that is exactly '^C' sends Ctrl-C half a second after the
-previous line, without waiting for a prompt (so it can interrupt a running
-item).  When SESSION is exhausted the driver waits for kjit to exit; it never
+line.  A line '^C' sends Ctrl-C half a second after the previous line,
+without waiting for a prompt (so it can interrupt a running item); '^C TEXT'
+sends it once TEXT has appeared on the terminal after the previous line (an
+item that prints TEXT before it loops is then surely running).  When SESSION is exhausted the driver waits for kjit to exit; it never
 sends anything on its own.
 
 The transcript (everything kjit wrote to the terminal, its stdout and stderr
@@ -123,9 +124,15 @@ def main():
     try:
         sent = 0  # length of the output when the last line was sent
         for line in lines:
-            if line == "^C":
-                time.sleep(0.5)
-                s.read_some(time.monotonic() + 0.01)
+            if line == "^C" or line.startswith("^C "):
+                if line == "^C":
+                    time.sleep(0.5)
+                    s.read_some(time.monotonic() + 0.01)
+                else:
+                    deadline = time.monotonic() + TIMEOUT
+                    while line[3:] not in clean(s.raw[sent:].decode("utf-8", "replace")):
+                        if not s.read_some(deadline) and time.monotonic() > deadline:
+                            raise TimeoutError
                 sent = len(s.raw)
                 os.write(s.fd, b"\x03")
                 continue
