@@ -37,6 +37,9 @@
       "with the uncompiled functions it calls unconditionally, as one module")            \
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
+    X(PERF, "--perf", NULL,                                                               \
+      "write /tmp/perf-PID.map so that perf names JIT'd code (\"fib [T2]\"); "             \
+      "also KJIT_PERF=1")                                                                 \
     X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
     X(TIMEOUT, "--timeout=", "SECONDS",                                                   \
       "stop the program after SECONDS of running (an error, exit status 1)")              \
@@ -163,6 +166,8 @@ int main(int argc, char **argv) {
             cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {
             cfg.stats = 1;
+        } else if (strcmp(a, "--perf") == 0) {
+            cfg.perf = 1;
         } else if (strncmp(a, "--timeout=", 10) == 0) {
             char *end;
             double t = strtod(a + 10, &end);

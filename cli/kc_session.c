@@ -310,6 +310,7 @@ kc_session *kc_session_new(const kc_config *cfg) {
         o.partition = cfg->partition;
         if (cfg->hot > 0) o.hot_threshold = cfg->hot;
         o.t2_sync = cfg->tier_sync;
+        o.perf_map = cfg->perf;
         if (kjit_create(&o, &s->jit) != KJIT_OK || kc_runtime_register(s->jit) != KJIT_OK) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;

@@ -27,6 +27,7 @@ typedef struct kc_config {
     int64_t hot;         /* --hot=N, 0: the library's default */
     int tier_sync;       /* --tier-sync */
     int stats;           /* --stats */
+    int perf;            /* --perf */
     double timeout;      /* --timeout=SECONDS, 0: none */
 } kc_config;
 

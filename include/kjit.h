@@ -86,6 +86,9 @@ typedef struct kjit_options {
     int compile_threads;      /* background compiler threads, at most 8; 0 (default): one
                                  per core beyond the first, at least one.  They start as
                                  work queues up, not before */
+    int perf_map;             /* write /tmp/perf-PID.map, naming every piece of JIT'd code
+                                 for perf ("fib [T2]"); also set by KJIT_PERF=1 in the
+                                 environment */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
@@ -387,7 +390,8 @@ typedef struct kjit_stats {
     uint64_t invalidated;    /* T2 bodies dropped because an inlined callee was redefined */
     uint64_t redefined;      /* definitions that replaced an earlier one */
     uint64_t reclaimed_bytes;/* code memory freed after being replaced */
-    uint64_t run_t0;         /* calls run at T0 (kjit_define_ex entries) */
+    uint64_t run_t0;         /* calls run at T0 (kjit_define_ex entries; threads calling
+                                at T0 at once may each miss a few) */
     uint64_t osr_compiled;   /* OSR entries compiled */
     uint64_t osr_entries;    /* times a loop running at T0 went on in an OSR entry */
     uint64_t compile_threads;/* background compiler threads started */

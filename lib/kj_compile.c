@@ -132,6 +132,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     kj_unit_discard(u);
 
     u->bytes = LLVMGetBufferSize(obj);
+    kj_perf_syms perf;
+    kj_perf_object(jit, obj, &perf);
     u->rt = LLVMOrcJITDylibCreateResourceTracker(jit->jd);
     e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
     obj = NULL;
@@ -146,6 +148,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         goto out;
     }
     u->addr = (void *)(uintptr_t)addr;
+    kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled");
 
 out:
     kj_link_hosts_free(&hosts);

@@ -71,6 +71,7 @@ kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
     }
     f->jit = jit;
     f->state = KJ_UNDEFINED;
+    kj_perf_stub(jit, f);
     size_t b = hash_name(name) & (jit->table_size - 1);
     f->hash_next = jit->table[b];
     jit->table[b] = f;

@@ -239,6 +239,7 @@ typedef struct kj_unit {
     kj_fn *instrument;       /* T1: add fn's counters after the passes */
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
+    const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
     uint64_t us;             /* out: time kj_compile took */
     size_t bytes;            /* out: size of the object file */
 } kj_unit;
@@ -342,6 +343,19 @@ void kj_safepoint_poll(kjit *jit);
 static inline void kj_safepoint_check(kjit *jit) {
     if (atomic_load_explicit(&jit->interrupt, memory_order_relaxed)) kj_safepoint_poll(jit);
 }
+
+/* kj_perf.c: the perf map (kjit_options.perf_map). */
+#define KJ_PERF_SYMS 32
+typedef struct kj_perf_syms {
+    int n;
+    char name[KJ_PERF_SYMS][128];
+    uint64_t size[KJ_PERF_SYMS];
+} kj_perf_syms;
+/* The JIT's function symbols of an object file and their sizes (before it is linked). */
+void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out);
+/* Write them with their linked addresses, labelled with tier. */
+void kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier);
+void kj_perf_stub(kjit *jit, const kj_fn *fn);
 
 /* kj_tier.c */
 /* Queue an OSR job (under lock); starts the thread on first use. */

@@ -57,6 +57,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     *out = NULL;
     kjit_options o;
     kjit_options_init(&o);
+    const char *perf = getenv("KJIT_PERF");
     if (opts) {
         if (opts->size != sizeof o)
             return kj_set_error(KJIT_EVERSION, "kjit_options: size %zu, library expects %zu",
@@ -69,6 +70,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
 
     kjit *jit = calloc(1, sizeof *jit);
     if (!jit) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    if (perf && strcmp(perf, "1") == 0) o.perf_map = 1;
     jit->opts = o;
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
@@ -504,7 +506,7 @@ kjit_status kjit_run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
     snprintf(sym, sizeof sym, "__kjit.top%llu", (unsigned long long)n);
     /* Run-once code: the cheapest compile (mem2reg, -O0 code generation). */
-    kj_unit u = {.symbol = sym, .opt_level = 0};
+    kj_unit u = {.symbol = sym, .opt_level = 0, .tier = "thunk"};
 
     kjit_status st = kj_llvm_ready(jit);
     if (st != KJIT_OK) return st;

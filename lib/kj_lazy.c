@@ -193,6 +193,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     if (jit->opts.mode == KJIT_MODE_TIERED) {
         u.opt_level = 0; /* T1: as cheap as possible, and counting */
         u.instrument = fn;
+        u.tier = "T1";
     }
     kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
     if (r == KJIT_OK && !compile) {

@@ -116,7 +116,7 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
 
     kj_deps deps = {0};
     char sym[300];
-    kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level};
+    kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level, .tier = "osr"};
     kjit_status r = KJIT_ECOMPILE;
     if (ok) {
         char name[280];

@@ -37,7 +37,10 @@
  * moment it becomes hot (tiered mode, and only if it can be compiled). */
 static void count(kjit *jit, kj_fn *fn, int64_t n) {
     int64_t hot = jit->opts.hot_threshold;
-    int64_t c = atomic_fetch_add_explicit(&fn->count, n, memory_order_relaxed);
+    /* A relaxed load and store, not a locked add: this runs on every T0
+     * call, and a count lost when threads race only delays a tier-up. */
+    int64_t c = atomic_load_explicit(&fn->count, memory_order_relaxed);
+    atomic_store_explicit(&fn->count, c + n, memory_order_relaxed);
     if (c >= hot || c + n < hot || jit->opts.mode != KJIT_MODE_TIERED) return;
     pthread_mutex_lock(&jit->lock);
     kj_tier_enqueue(jit, fn);
@@ -64,7 +67,9 @@ static kjit_value invoke(kjit *jit, kj_fn *fn, kj_t0def *d, const kjit_value *ar
     }
     kj_safepoint_check(jit);
     count(jit, fn, 1);
-    atomic_fetch_add_explicit(&jit->stats.run_t0, 1, memory_order_relaxed);
+    atomic_store_explicit(&jit->stats.run_t0,
+                          atomic_load_explicit(&jit->stats.run_t0, memory_order_relaxed) + 1,
+                          memory_order_relaxed); /* (as above: may miss a racing call) */
     kj_t0def *outer = tls_current;
     tls_current = d;
     kjit_value r = d->fn(d->user, args);

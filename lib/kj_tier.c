@@ -208,7 +208,7 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
 
     kj_deps deps = {0};
     char sym[256];
-    kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level};
+    kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level, .tier = "T2"};
     kjit_status r = KJIT_ECOMPILE;
     if (ok) {
         kj_impl_name(jit, fn->name, sym, sizeof sym);

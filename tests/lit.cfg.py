@@ -45,5 +45,16 @@ config.substitutions.append(("%repl", "python3 " + os.path.join(os.path.dirname(
 config.substitutions.append(("%sigint", "python3 " + os.path.join(os.path.dirname(__file__), "sigint_driver.py")))
 # %exit CMD...: run CMD, then print "exit: N" with its exit status.
 config.substitutions.append(("%exit", "sh " + os.path.join(os.path.dirname(__file__), "status.sh")))
+# `perf` tests run only where perf can record here (a software clock event
+# is enough); elsewhere lit reports them UNSUPPORTED.
+import shutil
+import subprocess
+import tempfile
+if shutil.which("perf"):
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-o", d + "/p", "true"],
+                           capture_output=True)
+        if r.returncode == 0:
+            config.available_features.add("perf")
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
 config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
