@@ -23,7 +23,8 @@
     X(EMIT, "--emit=", "ast|llvm",                                                        \
       "print each item's syntax tree, or the whole program as one LLVM module "           \
       "(runnable with lli-19), instead of running")                                       \
-    X(OPT, "-O0 .. -O3", NULL, "optimisation level of compiled functions, 0..3 (default 2)")     \
+    X(OPT, "-O0 .. -O3", NULL, "optimisation level of compiled functions, 0..3 (default 2; "  \
+      "-O 2 too)")                                                                        \
     X(JIT, "--jit=", "tiered|interp|lazy|lazy-ir|eager",                                  \
       "tiered (default): run at once by the interpreter (T0), compiled optimised (T2) "  \
       "on a background thread once hot, running loops moved there (OSR); interp: T0 "     \
@@ -40,7 +41,9 @@
     X(PERF, "--perf", NULL,                                                               \
       "write /tmp/perf-PID.map so that perf names JIT'd code (\"fib [T2]\"); "             \
       "also KJIT_PERF=1")                                                                 \
-    X(STATS, "--stats", NULL, "print JIT statistics as one line of JSON on stderr at exit") \
+    X(STATS, "--stats[=json|table]", NULL,                                                \
+      "print JIT statistics on stderr at exit: a table on a terminal, else one line "     \
+      "of JSON (docs/STATS.md says what each counter means)")                             \
     X(TIMEOUT, "--timeout=", "SECONDS",                                                   \
       "stop the program after SECONDS of running (an error, exit status 1)")              \
     X(VERSION, "--version", NULL, "print the version and exit")                           \
@@ -107,6 +110,20 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 /* Read a whole file (or stdin for "-") into a malloc'd buffer. */
+/* A "--name=value" option with a fixed set of values: *out gets the value's
+ * number.  0 if `a` is that option and the value is known; 1 if it is not
+ * that option; 2 after reporting a bad value (naming the valid ones). */
+static int choice(const char *a, const char *opt, const char *const *names, int *out) {
+    size_t n = strlen(opt);
+    if (strncmp(a, opt, n) != 0) return 1;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(a + n, names[i]) == 0) return *out = i, 0;
+    fprintf(stderr, "kjit: error: %.*s must be one of", (int)n - 1, opt);
+    for (int i = 0; names[i]; i++) fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+    fprintf(stderr, "; not '%s'\n(try kjit --help)\n", a + n);
+    return 2;
+}
+
 /* An input in command-line order: a file name, or -e code. */
 typedef struct kc_input {
     const char *arg;
@@ -116,6 +133,11 @@ typedef struct kc_input {
 int main(int argc, char **argv) {
     kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED};
     int interactive = 0; /* -i */
+    int r, v, mode_set = 0, partition_set = 0;
+    static const char *const modes[] = {"tiered", "interp", "lazy", "lazy-ir", "eager", NULL};
+    static const char *const emits[] = {"ast", "llvm", NULL};
+    static const char *const partitions[] = {"function", "callees", NULL};
+    static const char *const stats_forms[] = {"json", "table", NULL};
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0;
     if (!inputs) return 2;
@@ -132,24 +154,27 @@ int main(int argc, char **argv) {
             interactive = 1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             cfg.quiet = 1;
+        } else if (a[1] != '-' && a[2] && strspn(a + 1, "qi") == strlen(a + 1)) {
+            /* Short flags together: -qi. */
+            cfg.quiet |= strchr(a, 'q') != NULL;
+            interactive |= strchr(a, 'i') != NULL;
         } else if (strcmp(a, "--check") == 0) {
             cfg.check = 1;
-        } else if (strcmp(a, "--emit=ast") == 0) {
-            cfg.emit = KC_EMIT_AST;
-        } else if (strcmp(a, "--emit=llvm") == 0) {
-            cfg.emit = KC_EMIT_LLVM;
-        } else if (a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && a[3] == 0) {
-            cfg.opt_level = a[2] - '0';
-        } else if (strcmp(a, "--jit=lazy") == 0) {
-            cfg.mode = KJIT_MODE_LAZY;
-        } else if (strcmp(a, "--jit=lazy-ir") == 0) {
-            cfg.mode = KJIT_MODE_LAZY_IR;
-        } else if (strcmp(a, "--jit=eager") == 0) {
-            cfg.mode = KJIT_MODE_EAGER;
-        } else if (strcmp(a, "--jit=tiered") == 0) {
-            cfg.mode = KJIT_MODE_TIERED;
-        } else if (strcmp(a, "--jit=interp") == 0) {
-            cfg.mode = KJIT_MODE_INTERP;
+        } else if ((r = choice(a, "--emit=", emits, &v)) != 1) {
+            if (r == 2) return free(inputs), 2;
+            cfg.emit = v == 0 ? KC_EMIT_AST : KC_EMIT_LLVM;
+        } else if (a[1] == 'O') {
+            /* -O2, or -O 2 */
+            const char *lvl = a[2] ? a + 2 : i + 1 < argc ? argv[++i] : "";
+            if (!(lvl[0] >= '0' && lvl[0] <= '3' && !lvl[1]))
+                return free(inputs), usage_error("-O takes a level 0, 1, 2 or 3, not '%s'", lvl);
+            cfg.opt_level = lvl[0] - '0';
+        } else if ((r = choice(a, "--jit=", modes, &v)) != 1) {
+            if (r == 2) return free(inputs), 2;
+            static const kjit_mode mode_of[] = {KJIT_MODE_TIERED, KJIT_MODE_INTERP, KJIT_MODE_LAZY,
+                                                KJIT_MODE_LAZY_IR, KJIT_MODE_EAGER};
+            cfg.mode = mode_of[v];
+            mode_set = 1;
         } else if (strncmp(a, "--hot=", 6) == 0) {
             char *end;
             long long n = strtoll(a + 6, &end, 10);
@@ -158,14 +183,17 @@ int main(int argc, char **argv) {
                 return usage_error("--hot needs a positive number, not '%s'", a + 6);
             }
             cfg.hot = n;
-        } else if (strcmp(a, "--partition=function") == 0) {
-            cfg.partition = KJIT_PARTITION_FUNCTION;
-        } else if (strcmp(a, "--partition=callees") == 0) {
-            cfg.partition = KJIT_PARTITION_CALLEES;
+        } else if ((r = choice(a, "--partition=", partitions, &v)) != 1) {
+            if (r == 2) return free(inputs), 2;
+            cfg.partition = v == 0 ? KJIT_PARTITION_FUNCTION : KJIT_PARTITION_CALLEES;
+            partition_set = 1;
         } else if (strcmp(a, "--tier-sync") == 0) {
             cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {
-            cfg.stats = 1;
+            cfg.stats = isatty(STDERR_FILENO) ? KC_STATS_TABLE : KC_STATS_JSON;
+        } else if ((r = choice(a, "--stats=", stats_forms, &v)) != 1) {
+            if (r == 2) return free(inputs), 2;
+            cfg.stats = v == 0 ? KC_STATS_JSON : KC_STATS_TABLE;
         } else if (strcmp(a, "--perf") == 0) {
             cfg.perf = 1;
         } else if (strncmp(a, "--timeout=", 10) == 0) {
@@ -189,6 +217,11 @@ int main(int argc, char **argv) {
             return usage_error("unknown option '%s'", a);
         }
     }
+
+    /* An option that does nothing in the mode chosen is worth a word. */
+    if (partition_set && cfg.mode != KJIT_MODE_LAZY_IR)
+        fprintf(stderr, "kjit: warning: --partition has an effect only with --jit=lazy-ir\n");
+    (void)mode_set;
 
     kc_session *s = kc_session_new(&cfg);
     if (!s) {

@@ -404,6 +404,33 @@ void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *backgro
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }
 
+/* --stats on a terminal: a short table (docs/STATS.md has every counter). */
+static void print_stats_table(kjit *jit) {
+    kjit_stats t;
+    kjit_get_stats(jit, &t);
+    fprintf(stderr,
+            "kjit statistics\n"
+            "  functions    %llu defined by the program (%llu redefinitions), %llu built-in "
+            "host functions\n"
+            "  T0           %llu calls interpreted, %llu top-level items run\n"
+            "  compiled     %llu T1, %llu T2 bodies, %llu OSR entries (entered %llu times), "
+            "%llu failed\n"
+            "  compile time %.1f ms on the program's thread, %.1f ms on %llu background "
+            "thread(s)\n"
+            "  LLVM         %s\n"
+            "  errors       %llu run-time\n",
+            (unsigned long long)(t.defined - t.hosts), (unsigned long long)t.redefined,
+            (unsigned long long)t.hosts, (unsigned long long)t.run_t0,
+            (unsigned long long)t.toplevel_run, (unsigned long long)t.compiled_t1,
+            (unsigned long long)t.compiled_t2, (unsigned long long)t.osr_compiled,
+            (unsigned long long)t.osr_entries,
+            (unsigned long long)(t.compile_errors + t.t2_failed),
+            (t.compile_us + t.toplevel_us) / 1e3, t.t2_us / 1e3,
+            (unsigned long long)t.compile_threads,
+            t.llvm_setup_us ? "loaded" : "never loaded (nothing was compiled)",
+            (unsigned long long)t.runtime_errors);
+}
+
 int kc_session_end(kc_session *s) {
     if (!s) return 1;
     fflush(stdout);
@@ -423,9 +450,13 @@ int kc_session_end(kc_session *s) {
     if (s->jit && s->cfg.stats) {
         /* Let queued T2 compiles finish, so the counts are complete. */
         kjit_drain(s->jit);
-        char buf[1024];
-        kjit_stats_json(s->jit, buf, sizeof buf);
-        fprintf(stderr, "%s\n", buf);
+        if (s->cfg.stats == KC_STATS_TABLE) {
+            print_stats_table(s->jit);
+        } else {
+            char buf[1024];
+            kjit_stats_json(s->jit, buf, sizeof buf);
+            fprintf(stderr, "%s\n", buf);
+        }
     }
     int status = kc_session_failed(s) ? 1 : 0;
     kjit_destroy(s->jit);

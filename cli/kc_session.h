@@ -16,6 +16,7 @@
 #include "ks_sema.h"
 
 typedef enum kc_emit_kind { KC_EMIT_NONE, KC_EMIT_AST, KC_EMIT_LLVM } kc_emit_kind;
+enum { KC_STATS_JSON = 1, KC_STATS_TABLE = 2 };
 
 typedef struct kc_config {
     int quiet;           /* -q: print no values */
@@ -26,7 +27,7 @@ typedef struct kc_config {
     kjit_partition partition; /* --partition= */
     int64_t hot;         /* --hot=N, 0: the library's default */
     int tier_sync;       /* --tier-sync */
-    int stats;           /* --stats */
+    int stats;           /* --stats: 0, KC_STATS_JSON or KC_STATS_TABLE */
     int perf;            /* --perf */
     double timeout;      /* --timeout=SECONDS, 0: none */
 } kc_config;

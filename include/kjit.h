@@ -396,6 +396,7 @@ typedef struct kjit_stats {
     uint64_t osr_entries;    /* times a loop running at T0 went on in an OSR entry */
     uint64_t compile_threads;/* background compiler threads started */
     uint64_t t1_us;          /* time compiling T1 bodies (on the program's threads) */
+    uint64_t hosts;          /* of `defined`: kjit_define_host calls */
     uint64_t llvm_setup_us;  /* time setting up LLVM for this JIT (0: never needed) */
 } kjit_stats;
 

@@ -304,7 +304,9 @@ kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void 
     kjit_status st = check_args("kjit_define_host", jit, name, sig ? sig : "");
     if (st != KJIT_OK) return st;
     if (!addr) return kj_set_error(KJIT_EINVAL, "kjit_define_host: the address of '%s' is NULL", name);
-    return install(jit, name, sig, NULL, NULL, NULL, NULL, NULL, addr);
+    st = install(jit, name, sig, NULL, NULL, NULL, NULL, NULL, addr);
+    if (st == KJIT_OK) atomic_fetch_add(&jit->stats.hosts, 1);
+    return st;
 }
 
 kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
@@ -564,6 +566,7 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     memcpy(lat, jit->latency, n * sizeof lat[0]);
     s->compile_threads = (uint64_t)jit->nworkers;
     s->t1_us = atomic_load(&jit->stats.t1_us);
+    s->hosts = atomic_load(&jit->stats.hosts);
     pthread_mutex_unlock(&jit->lock);
     qsort(lat, n, sizeof lat[0], cmp_u32);
     s->compile_us_median = n ? lat[n / 2] : 0;
@@ -604,7 +607,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
                     "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu,"
-                    "\"compile_threads\":%llu,\"t1_us\":%llu}",
+                    "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -617,5 +620,6 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.redefined, (unsigned long long)s.reclaimed_bytes,
                     (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us,
                     (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries,
-                    (unsigned long long)s.compile_threads, (unsigned long long)s.t1_us);
+                    (unsigned long long)s.compile_threads, (unsigned long long)s.t1_us,
+                    (unsigned long long)s.hosts);
 }
