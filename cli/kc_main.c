@@ -38,6 +38,9 @@
       "with the uncompiled functions it calls unconditionally, as one module")            \
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
+    X(TRACE, "--trace[=FILE.json]", NULL,                                                 \
+      "print one line per JIT event on stderr (defined, compiled, queued, installed, "    \
+      "...), or write them as a Chrome/Perfetto trace; also KJIT_TRACE=1 or =FILE")      \
     X(PERF, "--perf", NULL,                                                               \
       "write /tmp/perf-PID.map so that perf names JIT'd code (\"fib [T2]\"); "             \
       "also KJIT_PERF=1")                                                                 \
@@ -134,6 +137,11 @@ int main(int argc, char **argv) {
     kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED};
     int interactive = 0; /* -i */
     int r, v, mode_set = 0, partition_set = 0;
+    const char *env_trace = getenv("KJIT_TRACE");
+    if (env_trace && env_trace[0]) {
+        cfg.trace = 1;
+        cfg.trace_path = strcmp(env_trace, "1") == 0 ? NULL : env_trace;
+    }
     static const char *const modes[] = {"tiered", "interp", "lazy", "lazy-ir", "eager", NULL};
     static const char *const emits[] = {"ast", "llvm", NULL};
     static const char *const partitions[] = {"function", "callees", NULL};
@@ -196,6 +204,11 @@ int main(int argc, char **argv) {
             cfg.stats = v == 0 ? KC_STATS_JSON : KC_STATS_TABLE;
         } else if (strcmp(a, "--perf") == 0) {
             cfg.perf = 1;
+        } else if (strcmp(a, "--trace") == 0 || strncmp(a, "--trace=", 8) == 0) {
+            cfg.trace = 1;
+            cfg.trace_path = a[7] ? a + 8 : NULL;
+            if (cfg.trace_path && !cfg.trace_path[0])
+                return free(inputs), usage_error("--trace= needs a file name%s", "");
         } else if (strncmp(a, "--timeout=", 10) == 0) {
             char *end;
             double t = strtod(a + 10, &end);

@@ -14,6 +14,7 @@
 
 #include "kc_emit.h"
 #include "kc_runtime.h"
+#include "kc_trace.h"
 #include "ks_irgen.h"
 #include "ks_t0.h"
 #include "ks_t0_ir.h"
@@ -36,6 +37,7 @@ struct kc_session {
     int t0;             /* the mode runs T0 entries: lower items for the interpreter */
     volatile sig_atomic_t interrupted; /* Ctrl-C or --timeout during an item */
     ks_t0_env env;      /* how T0 code reaches the JIT */
+    kc_trace *trace;    /* --trace */
 };
 
 /* What the JIT holds for a definition: its T0 form where the mode runs T0
@@ -315,6 +317,7 @@ kc_session *kc_session_new(const kc_config *cfg) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;
         }
+        if (cfg->trace && !(s->trace = kc_trace_start(s->jit, cfg->trace_path))) goto fail;
         s->t0 = cfg->mode == KJIT_MODE_TIERED || cfg->mode == KJIT_MODE_INTERP;
         /* Back-edges are reported in batches, smaller with a low threshold
          * (--hot=1: every back-edge, so OSR happens at the first one). */
@@ -460,6 +463,7 @@ int kc_session_end(kc_session *s) {
     }
     int status = kc_session_failed(s) ? 1 : 0;
     kjit_destroy(s->jit);
+    if (kc_trace_end(s->trace)) status = 1; /* after the last event */
     ks_sema_free(s->sema);
     for (kc_src_node *n = s->sources, *next; n; n = next) {
         next = n->next;

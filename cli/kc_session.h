@@ -29,6 +29,8 @@ typedef struct kc_config {
     int tier_sync;       /* --tier-sync */
     int stats;           /* --stats: 0, KC_STATS_JSON or KC_STATS_TABLE */
     int perf;            /* --perf */
+    int trace;           /* --trace: events on stderr, or into trace_path */
+    const char *trace_path; /* --trace=FILE.json */
     double timeout;      /* --timeout=SECONDS, 0: none */
 } kc_config;
 

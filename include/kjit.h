@@ -362,6 +362,41 @@ void kjit_interrupt(kjit *jit);
 typedef void (*kjit_error_hook)(void *user, kjit_status status, const char *message);
 void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user);
 
+/* ---- tracing ----------------------------------------------------------------- */
+
+/* What happened. */
+typedef enum kjit_event_kind {
+    KJIT_EV_DEFINED,     /* a function was defined (first definition) */
+    KJIT_EV_REDEFINED,   /* ... or redefined */
+    KJIT_EV_IR,          /* a generator wrote a function's IR */
+    KJIT_EV_COMPILED,    /* machine code made: tier "T1", "T2", "osr", "thunk" or "compiled";
+                            dur_us the compile, bytes the object */
+    KJIT_EV_QUEUED,      /* a hot function queued for T2 */
+    KJIT_EV_INSTALLED,   /* T2 code installed: its stub now leads there */
+    KJIT_EV_INVALIDATED, /* T2 code dropped: a function it inlined was redefined */
+    KJIT_EV_RECLAIMED,   /* replaced code freed at quiescence (bytes) */
+    KJIT_EV_ERROR        /* a run-time error (message) */
+} kjit_event_kind;
+
+typedef struct kjit_event {
+    kjit_event_kind kind;
+    const char *name;     /* the function ("" where none) */
+    const char *tier;     /* for KJIT_EV_COMPILED ("" otherwise) */
+    uint64_t time_us;     /* when it started, from kjit_create */
+    uint64_t dur_us;      /* how long it took (compiles), else 0 */
+    uint64_t bytes;       /* object or reclaimed size, else 0 */
+    int thread;           /* a small number per thread (1, 2, ...), for timelines */
+    const char *message;  /* KJIT_EV_ERROR: the error */
+} kjit_event;
+
+/* Called for every event, on the thread where it happens (program threads
+ * and background compiler threads), possibly at once on several: it must be
+ * thread-safe, quick, and must not call libkjit.  The strings live only
+ * during the call. */
+typedef void (*kjit_trace_hook)(void *user, const kjit_event *ev);
+void kjit_set_trace(kjit *jit, kjit_trace_hook hook, void *user);
+const char *kjit_event_name(kjit_event_kind kind); /* "defined", "compiled", ... */
+
 /* The calling thread's last error message ("" if none). */
 const char *kjit_errmsg(void);
 

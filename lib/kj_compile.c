@@ -52,6 +52,7 @@ kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *us
     const char *source = LLVMGetModuleIdentifier(u->mod, &n);
     if (r != 0)
         return kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "the generator reported failure");
+    kj_trace(jit, KJIT_EV_IR, source, NULL, 0, 0, 0, NULL);
     LLVMValueRef f = LLVMGetNamedFunction(u->mod, u->symbol);
     if (!f || LLVMIsDeclaration(f))
         return kj_set_error(KJIT_EGEN,

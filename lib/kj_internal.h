@@ -202,6 +202,9 @@ struct kjit {
 
     _Atomic uint64_t toplevel_seq;
     _Atomic int interrupt;        /* kjit_interrupt: polled at every safepoint */
+    _Atomic(kjit_trace_hook) trace; /* kjit_set_trace (kj_trace.c) */
+    void *trace_user;
+    uint64_t created_us;          /* event times count from here */
 
     struct {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
@@ -227,6 +230,11 @@ kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name);  /* under lock; NULL on
 kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target);
 kjit_status kj_set_error(kjit_status st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* kj_trace.c: an event for the trace hook, if one is set.  start_us 0:
+ * now. */
+void kj_trace(kjit *jit, kjit_event_kind kind, const char *name, const char *tier,
+              uint64_t start_us, uint64_t dur_us, uint64_t bytes, const char *message);
 
 /* kj_compile.c: the pipeline from a generated module to callable code. */
 typedef struct kj_unit {

@@ -72,6 +72,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (!jit) return kj_set_error(KJIT_ENOMEM, "out of memory");
     if (perf && strcmp(perf, "1") == 0) o.perf_map = 1;
     jit->opts = o;
+    jit->created_us = kj_now_us();
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
@@ -228,6 +229,8 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         }
         kj_stub_point(fn->stub.slot, host ? host : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
+        kj_trace(jit, fn->version > 1 ? KJIT_EV_REDEFINED : KJIT_EV_DEFINED, name, NULL, 0, 0, 0,
+                 NULL);
     }
     pthread_mutex_unlock(&jit->lock);
     /* lazy-ir generates at definition, eager also compiles; lazy and tiered

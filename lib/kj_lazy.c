@@ -131,6 +131,8 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
             }
             kj_stub_point(fn->stub.slot, addr[k]);
             atomic_fetch_add(&jit->stats.compiled, 1);
+            kj_trace(jit, KJIT_EV_COMPILED, fn->name, u->tier ? u->tier : "compiled",
+                     kj_now_us() - u->us, u->us, k == 0 ? u->bytes : 0, NULL);
         } else {
             fn->state = KJ_STUB;
         }

@@ -154,6 +154,7 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
         e->next = atomic_load(&fn->osr);
         atomic_store_explicit(&fn->osr, e, memory_order_release);
         atomic_fetch_add(&jit->stats.osr_compiled, 1);
+        kj_trace(jit, KJIT_EV_COMPILED, fn->name, "osr", kj_now_us() - u.us, u.us, u.bytes, NULL);
         atomic_fetch_add(&jit->stats.t2_us, u.us);
     } else {
         free(e);

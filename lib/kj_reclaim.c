@@ -57,6 +57,7 @@ void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
         if (count) {
             kj_rt_free(jit, c->rt);
             atomic_fetch_add(&jit->stats.reclaimed_bytes, c->bytes);
+            kj_trace(jit, KJIT_EV_RECLAIMED, NULL, NULL, 0, 0, c->bytes, NULL);
         } else {
             LLVMOrcReleaseResourceTracker(c->rt); /* the JIT is going: its session frees it */
         }

@@ -111,6 +111,7 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     }
     fn->queued = 1;
     fn->queued_at = kj_now_us();
+    kj_trace(jit, KJIT_EV_QUEUED, fn->name, NULL, 0, 0, 0, NULL);
     fn->queue_next = NULL;
     if (jit->qtail)
         jit->qtail->queue_next = fn;
@@ -243,6 +244,8 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
         fn->invalidated = 0;
         kj_stub_point(fn->stub.slot, u.addr);
         atomic_fetch_add(&jit->stats.compiled_t2, 1);
+        kj_trace(jit, KJIT_EV_COMPILED, fn->name, "T2", kj_now_us() - u.us, u.us, u.bytes, NULL);
+        kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "T2", 0, 0, 0, NULL);
         atomic_fetch_add(&jit->stats.t2_us, u.us);
         atomic_fetch_add(&jit->stats.t2_queue_us, kj_now_us() - queued_at);
     } else if (r != KJIT_OK) {
@@ -344,6 +347,7 @@ void kj_tier_invalidate(kjit *jit, kj_fn *g) {
             f->invalidated = 1;
             atomic_store(&f->count, 0);
             atomic_fetch_add(&jit->stats.invalidated, 1);
+            kj_trace(jit, KJIT_EV_INVALIDATED, f->name, "T2", 0, 0, 0, NULL);
         }
     }
 }

@@ -144,6 +144,7 @@ kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
     /* Arrived by siglongjmp: the thunk was abandoned. */
     tls_frame = fr.prev;
     atomic_fetch_add(&jit->stats.runtime_errors, 1);
+    kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, fr.msg);
     kj_set_error(fr.st, "%s", fr.msg);
     if (jit->hook) jit->hook(jit->hook_user, fr.st, fr.msg);
     return fr.st;
@@ -157,6 +158,7 @@ void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg) {
         siglongjmp(fr->jb, 1);
     }
     atomic_fetch_add(&jit->stats.runtime_errors, 1);
+    kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, msg);
     kj_set_error(st, "%s", msg);
     if (jit->hook) jit->hook(jit->hook_user, st, msg);
     return kj_arch_fail_address();
