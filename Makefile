@@ -5,10 +5,10 @@
 BUILD      ?= build
 SAN_BUILD  ?= build-san
 JOBS       ?= $(shell nproc)
-APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 libedit-dev libffi-dev cmake ninja-build python3
+APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 pkg-config libedit-dev libffi-dev cmake ninja-build python3
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps demo test test-normal test-san clean bench fuzz
+.PHONY: all deps demo test test-normal test-san clean bench install fuzz
 
 all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -60,6 +60,12 @@ fuzz: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 	python3 tests/fuzz/ksfuzz.py --kjit $(BUILD)/kjit --seconds $(SECONDS) --seed $(SEED) \
 	  --out $(FUZZ_OUT) --jobs $(FUZZ_JOBS)
+
+# Install the kjit command, libkjit (.so and .a), kjit.h, kjit.pc, the CMake
+# package and the man page under PREFIX.
+PREFIX ?= /usr/local
+install: all
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
