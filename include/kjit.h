@@ -358,7 +358,15 @@ void kjit_interrupt(kjit *jit);
 /* Run-time error hook: called on the thread where the error happened, with
  * the status and a message such as "call to undefined function 'g'".  If the
  * error happened outside kjit_run (a host thread calling a stub directly),
- * the failing call returns 0 after the hook returns. */
+ * the failing call returns 0 after the hook returns.
+ *
+ * Stack overflow is the exception: it is recovered only inside kjit_run
+ * (and kjit_run_ex), where the overflowing code is abandoned and
+ * KJIT_ERUNTIME returned.  In JIT'd code called directly through
+ * kjit_address outside kjit_run, an overflow of the thread's stack is the
+ * same fault as in C code: the signal goes to the handler installed before
+ * libkjit's (by default the process ends).  An embedder whose JIT'd code may
+ * recurse without bound calls it inside kjit_run, with a thunk. */
 typedef void (*kjit_error_hook)(void *user, kjit_status status, const char *message);
 void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user);
 
