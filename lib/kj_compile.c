@@ -103,6 +103,14 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     /* Interrupt polls on every entry and back-edge, before the optimiser
      * inlines bodies (which keep theirs). */
     kj_safepoint_polls(jit, u->mod);
+    /* Frame pointers: what lets gdb (kj_gdb.c) and perf's fp unwinder walk
+     * through JIT'd frames. */
+    {
+        LLVMAttributeRef fp = LLVMCreateStringAttribute(LLVMGetModuleContext(u->mod),
+                                                        "frame-pointer", 13, "all", 3);
+        for (LLVMValueRef f = LLVMGetFirstFunction(u->mod); f; f = LLVMGetNextFunction(f))
+            if (!LLVMIsDeclaration(f)) LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, fp);
+    }
 
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU. */
@@ -149,7 +157,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         goto out;
     }
     u->addr = (void *)(uintptr_t)addr;
-    kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled");
+    u->gdb = kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled");
 
 out:
     kj_link_hosts_free(&hosts);
@@ -158,6 +166,8 @@ out:
     if (st != KJIT_OK && u->rt) {
         kj_rt_free(jit, u->rt);
         u->rt = NULL;
+        kj_gdb_unregister(u->gdb);
+        u->gdb = NULL;
     }
     u->us = kj_now_us() - t0;
     return st;

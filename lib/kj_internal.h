@@ -111,6 +111,7 @@ typedef struct kj_code {
     kjit_release release;
     struct kj_osr_entry *osr; /* the OSR entry this code is (freed with it) */
     kj_deps deps;            /* T2 and OSR code: the functions it inlined */
+    struct kj_gdb_entry *gdb; /* unregistered when the code is freed */
 } kj_code;
 
 /* An OSR entry: immutable once published in kj_fn.osr. */
@@ -248,6 +249,7 @@ typedef struct kj_unit {
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
     const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
+    struct kj_gdb_entry *gdb; /* out: its registration with gdb (the code's owner frees it) */
     uint64_t us;             /* out: time kj_compile took */
     size_t bytes;            /* out: size of the object file */
 } kj_unit;
@@ -352,6 +354,14 @@ static inline void kj_safepoint_check(kjit *jit) {
     if (atomic_load_explicit(&jit->interrupt, memory_order_relaxed)) kj_safepoint_poll(jit);
 }
 
+/* kj_gdb.c: JIT'd functions made known to gdb (its JIT interface). */
+typedef struct kj_gdb_entry kj_gdb_entry;
+struct kj_perf_syms;
+/* Register the functions of one object (names, sizes, linked addresses). */
+kj_gdb_entry *kj_gdb_register(const struct kj_perf_syms *syms, const uint64_t *addr,
+                              const char *tier);
+void kj_gdb_unregister(kj_gdb_entry *e);  /* NULL is fine */
+
 /* kj_perf.c: the perf map (kjit_options.perf_map). */
 #define KJ_PERF_SYMS 32
 typedef struct kj_perf_syms {
@@ -359,10 +369,12 @@ typedef struct kj_perf_syms {
     char name[KJ_PERF_SYMS][128];
     uint64_t size[KJ_PERF_SYMS];
 } kj_perf_syms;
-/* The JIT's function symbols of an object file and their sizes (before it is linked). */
+/* The JIT's function symbols of an object file and their sizes (before it
+ * is linked). */
 void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out);
-/* Write them with their linked addresses, labelled with tier. */
-void kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier);
+/* Once linked: write them with their addresses, labelled with tier, to the
+ * perf map (if asked) and register them with gdb (returned). */
+kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier);
 void kj_perf_stub(kjit *jit, const kj_fn *fn);
 
 /* kj_tier.c */

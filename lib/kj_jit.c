@@ -532,6 +532,7 @@ kjit_status kjit_run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     /* The thunk's code is freed at once: memory stays flat however many
      * top-level expressions run. */
     kj_rt_free(jit, u.rt);
+    kj_gdb_unregister(u.gdb);
     return st;
 }
 

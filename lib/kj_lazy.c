@@ -99,11 +99,13 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
     kj_code *code = NULL;
     if (r == KJIT_OK && !(code = calloc(1, sizeof *code))) {
         kj_rt_free(jit, u->rt);
+        kj_gdb_unregister(u->gdb);
         r = kj_set_error(KJIT_ENOMEM, "out of memory");
     }
     if (code) {
         code->rt = u->rt;
         code->bytes = u->bytes;
+        code->gdb = u->gdb;
     }
     for (int k = 1; k < g->n && r == KJIT_OK; k++) {
         LLVMOrcExecutorAddress a = 0;

@@ -144,6 +144,7 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
     if (code) {
         code->rt = u.rt;
         code->bytes = u.bytes;
+        code->gdb = u.gdb;
         code->users = 1;
         code->osr = e;
         e->loop = job->loop;
@@ -161,7 +162,10 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
         if (r != KJIT_OK) atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
     pthread_mutex_unlock(&jit->lock);
-    if (!code && u.rt) kj_rt_free(jit, u.rt); /* never reachable: free at once */
+    if (!code && u.rt) { /* never reachable: free at once */
+        kj_rt_free(jit, u.rt);
+        kj_gdb_unregister(u.gdb);
+    }
     free(job);
 }
 

@@ -1,5 +1,6 @@
 /*
- * kj_perf.c — what profilers need to name JIT'd code: a perf map.
+ * kj_perf.c — what profilers need to name JIT'd code: a perf map (and the
+ * symbols kj_gdb.c gives gdb).
  *
  * With kjit_options.perf_map (kjit --perf, or KJIT_PERF=1 in the
  * environment) every piece of machine code the JIT makes is written as one
@@ -50,7 +51,7 @@ void kj_perf_stub(kjit *jit, const kj_fn *fn) {
 
 void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out) {
     out->n = 0;
-    if (!jit->opts.perf_map) return;
+    (void)jit; /* always: gdb needs them too */
     char *msg = NULL;
     LLVMBinaryRef bin = LLVMCreateBinary(obj, NULL, &msg);
     if (!bin) {
@@ -70,7 +71,9 @@ void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out) {
     LLVMDisposeBinary(bin);
 }
 
-void kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier) {
+kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier) {
+    kj_perf_syms found = {0};
+    uint64_t addr[KJ_PERF_SYMS];
     for (int i = 0; i < syms->n; i++) {
         LLVMOrcExecutorAddress a = 0;
         LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, syms->name[i]);
@@ -78,6 +81,10 @@ void kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier) {
             LLVMConsumeError(e);
             continue;
         }
-        line((uintptr_t)a, syms->size[i], source_name(syms->name[i]), tier);
+        if (jit->opts.perf_map) line((uintptr_t)a, syms->size[i], source_name(syms->name[i]), tier);
+        memcpy(found.name[found.n], syms->name[i], sizeof found.name[0]);
+        found.size[found.n] = syms->size[i];
+        addr[found.n++] = a;
     }
+    return kj_gdb_register(&found, addr, tier);
 }

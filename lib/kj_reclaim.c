@@ -62,6 +62,7 @@ void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
             LLVMOrcReleaseResourceTracker(c->rt); /* the JIT is going: its session frees it */
         }
     }
+    kj_gdb_unregister(c->gdb);
     if (c->release && c->user) c->release(c->user);
     free(c->t0);
     free(c->osr);

@@ -233,6 +233,7 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
     if (code) {
         code->rt = u.rt;
         code->bytes = u.bytes;
+        code->gdb = u.gdb;
         code->users = 1;
         fn->t2 = code;
         code->deps = deps;
@@ -252,7 +253,10 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
         atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
     pthread_mutex_unlock(&jit->lock);
-    if (!code && u.rt) kj_rt_free(jit, u.rt); /* never reachable from a stub: free at once */
+    if (!code && u.rt) { /* never reachable from a stub: free at once */
+        kj_rt_free(jit, u.rt);
+        kj_gdb_unregister(u.gdb);
+    }
 }
 
 /* A background compiler thread: OSR entries first (a loop is running at T0

@@ -56,5 +56,11 @@ if shutil.which("perf"):
                            capture_output=True)
         if r.returncode == 0:
             config.available_features.add("perf")
+# `gdb` tests run only where gdb can start and trace a program here.
+if shutil.which("gdb"):
+    r = subprocess.run(["gdb", "-batch", "-ex", "run", "--args", "true"], capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode == 0 and "exited normally" in r.stdout:
+        config.available_features.add("gdb")
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
 config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
