@@ -172,7 +172,13 @@ kjit_status kjit_define_host(kjit *jit, const char *name, const char *sig, void 
  * called, it is bound to the process's symbol of that name (dlsym), and the
  * call fails as undefined if there is none.  A later kjit_define still
  * replaces it.  Names that are neither defined nor declared never reach host
- * symbols: a call to them is always KJIT_EUNDEF. */
+ * symbols: a call to them is always KJIT_EUNDEF.
+ *
+ * dlsym sees the symbols of shared libraries (libc, libm), but those of the
+ * executable itself only if it exports them: link it with -rdynamic (CMake:
+ * ENABLE_EXPORTS), or better, give your own functions with
+ * kjit_define_host, which needs nothing of the linker
+ * (examples/embed/embed.c shows both). */
 kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig);
 
 /* The stable entry address of `name`: call it through a function pointer of
