@@ -103,9 +103,9 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     /* Interrupt polls on every entry and back-edge, before the optimiser
      * inlines bodies (which keep theirs). */
     kj_safepoint_polls(jit, u->mod);
-    /* Frame pointers: what lets gdb (kj_gdb.c) and perf's fp unwinder walk
-     * through JIT'd frames. */
-    {
+    /* Frame pointers, when asked or under a debugger: what lets gdb
+     * (kj_gdb.c) and perf's fp unwinder walk through JIT'd frames. */
+    if (jit->opts.frame_pointers) {
         LLVMAttributeRef fp = LLVMCreateStringAttribute(LLVMGetModuleContext(u->mod),
                                                         "frame-pointer", 13, "all", 3);
         for (LLVMValueRef f = LLVMGetFirstFunction(u->mod); f; f = LLVMGetNextFunction(f))

@@ -52,6 +52,19 @@ static int valid_sig(const char *sig) {
 
 /* ---- create / destroy ---------------------------------------------------- */
 
+/* Whether a debugger (or strace) traces this process now: then JIT'd code
+ * keeps frame pointers, so that gdb can walk through it. */
+static int traced(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    int pid = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "TracerPid: %d", &pid) == 1) break;
+    fclose(f);
+    return pid != 0;
+}
+
 kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (!out) return kj_set_error(KJIT_EINVAL, "kjit_create: out is NULL");
     *out = NULL;
@@ -71,6 +84,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     kjit *jit = calloc(1, sizeof *jit);
     if (!jit) return kj_set_error(KJIT_ENOMEM, "out of memory");
     if (perf && strcmp(perf, "1") == 0) o.perf_map = 1;
+    const char *fp = getenv("KJIT_FRAME_POINTERS");
+    if ((fp && strcmp(fp, "1") == 0) || traced()) o.frame_pointers = 1;
     jit->opts = o;
     jit->created_us = kj_now_us();
     pthread_mutex_init(&jit->compile_lock, NULL);
