@@ -10,6 +10,7 @@
  * a per-compile choice, and keeps compile time measurable phase by phase.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,6 +79,17 @@ void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
     if ((atomic_fetch_add(&jit->dead_names, 1) + 1) % KJ_DEAD_NAMES_CLEAR == 0)
         LLVMOrcSymbolStringPoolClearDeadEntries(LLVMOrcExecutionSessionGetSymbolStringPool(
             LLVMOrcLLJITGetExecutionSession(jit->lljit)));
+}
+
+kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users) {
+    kj_code *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->rt = u->rt;
+    c->bytes = u->bytes;
+    c->gdb = u->gdb;
+    c->users = users;
+    if (deps) c->deps = *deps;
+    return c;
 }
 
 kjit_status kj_compile(kjit *jit, kj_unit *u) {

@@ -270,6 +270,12 @@ kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
 /* Free the code a ResourceTracker owns and release the tracker. */
 #define KJ_DEAD_NAMES_CLEAR 256
 void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt);
+/* The code record of a compiled unit (its tracker, size, gdb entry; what it
+ * inlined, if deps), for `users` functions; NULL on OOM. */
+kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users);
+/* Whether every function deps recorded still has the version it saw
+ * (caller holds lock): compiled code that inlined them may be installed. */
+int kj_deps_current(const kj_deps *deps);
 /* Dispose of a unit that will not be compiled. */
 void kj_unit_discard(kj_unit *u);
 

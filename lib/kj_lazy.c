@@ -97,15 +97,10 @@ static void link_callees(kjit *jit, kj_unit *u, kj_group *g) {
 static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status r, void **target) {
     void *addr[KJ_GROUP_MAX] = {u->addr};
     kj_code *code = NULL;
-    if (r == KJIT_OK && !(code = calloc(1, sizeof *code))) {
+    if (r == KJIT_OK && !(code = kj_code_new(u, NULL, 0))) {
         kj_rt_free(jit, u->rt);
         kj_gdb_unregister(u->gdb);
         r = kj_set_error(KJIT_ENOMEM, "out of memory");
-    }
-    if (code) {
-        code->rt = u->rt;
-        code->bytes = u->bytes;
-        code->gdb = u->gdb;
     }
     for (int k = 1; k < g->n && r == KJIT_OK; k++) {
         LLVMOrcExecutorAddress a = 0;

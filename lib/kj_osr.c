@@ -137,21 +137,15 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
         kj_unit_discard(&u);
 
     pthread_mutex_lock(&jit->lock);
-    int current = r == KJIT_OK && fn->version == job->version;
-    for (int i = 0; current && i < deps.n; i++) current = deps.fn[i]->version == deps.ver[i];
+    int current = r == KJIT_OK && fn->version == job->version && kj_deps_current(&deps);
     kj_osr_entry *e = current ? calloc(1, sizeof *e) : NULL;
-    kj_code *code = e ? calloc(1, sizeof *code) : NULL;
+    kj_code *code = e ? kj_code_new(&u, &deps, 1) : NULL;
     if (code) {
-        code->rt = u.rt;
-        code->bytes = u.bytes;
-        code->gdb = u.gdb;
-        code->users = 1;
         code->osr = e;
         e->loop = job->loop;
         e->version = job->version;
         e->addr = u.addr;
         e->code = code;
-        code->deps = deps;
         e->next = atomic_load(&fn->osr);
         atomic_store_explicit(&fn->osr, e, memory_order_release);
         atomic_fetch_add(&jit->stats.osr_compiled, 1);

@@ -174,6 +174,12 @@ void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps) {
     }
 }
 
+int kj_deps_current(const kj_deps *deps) {
+    for (int i = 0; i < deps->n; i++)
+        if (deps->fn[i]->version != deps->ver[i]) return 0;
+    return 1;
+}
+
 /* In a T2 body, calls of the function itself go straight to this body
  * instead of through the stub: recursion costs what it costs in C.  The
  * price: a recursion already running when the function is redefined
@@ -227,16 +233,11 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
     pthread_mutex_lock(&jit->lock);
     fn->queued = 0;
     /* Install only if fn and everything it inlined are as they were. */
-    int current = r == KJIT_OK && fn->tier == from && at_t1_or_t0(fn) && fn->version == version;
-    for (int i = 0; current && i < deps.n; i++) current = deps.fn[i]->version == deps.ver[i];
-    kj_code *code = current ? calloc(1, sizeof *code) : NULL;
+    int current = r == KJIT_OK && fn->tier == from && at_t1_or_t0(fn) && fn->version == version &&
+                  kj_deps_current(&deps);
+    kj_code *code = current ? kj_code_new(&u, &deps, 1) : NULL;
     if (code) {
-        code->rt = u.rt;
-        code->bytes = u.bytes;
-        code->gdb = u.gdb;
-        code->users = 1;
         fn->t2 = code;
-        code->deps = deps;
         if (from == 0) { /* from T0: invalidation goes back there */
             fn->state = KJ_COMPILED;
             fn->t1_addr = fn->stub.lazy;
