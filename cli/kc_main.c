@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "kc_ir.h"
 #include "kc_repl.h"
 #include "kc_session.h"
 
@@ -147,13 +148,20 @@ int main(int argc, char **argv) {
     static const char *const partitions[] = {"function", "callees", NULL};
     static const char *const stats_forms[] = {"json", "table", NULL};
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    int ninputs = 0, only_files = 0;
+    int ninputs = 0, only_files = 0, nprog_args = 0;
+    char **prog_args = NULL;
     if (!inputs) return 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
             inputs[ninputs++] = (kc_input){a, 0};
         } else if (strcmp(a, "--") == 0) {
+            /* After IR files, the program's arguments; else more files. */
+            if (ninputs > 0 && !inputs[0].is_code && kc_ir_is_ir(inputs[0].arg)) {
+                prog_args = argv + i + 1;
+                nprog_args = argc - i - 1;
+                break;
+            }
             only_files = 1;
         } else if (strcmp(a, "-e") == 0) {
             if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
@@ -237,6 +245,26 @@ int main(int argc, char **argv) {
     /* (--hot and --tier-sync are not reported outside tiered mode: test
      * harnesses put them in front of every command, whose own --jit wins.) */
     (void)mode_set;
+
+    /* LLVM IR files: a C or C++ program, run as natively. */
+    int nir = 0;
+    for (int i = 0; i < ninputs; i++) nir += !inputs[i].is_code && kc_ir_is_ir(inputs[i].arg);
+    if (nir > 0) {
+        const char **files = calloc((size_t)ninputs, sizeof *files);
+        if (!files) return free(inputs), 1;
+        for (int i = 0; i < ninputs; i++) files[i] = inputs[i].arg;
+        free(inputs);
+        if (nir < ninputs)
+            return free(files), usage_error("%s", "LLVM IR files cannot be mixed with "
+                                                  "Kaleidoscope files or -e code");
+        if (interactive || cfg.check || cfg.emit == KC_EMIT_AST)
+            return free(files), usage_error("%s", "-i, --check and --emit=ast are for "
+                                                  "Kaleidoscope, not LLVM IR files");
+        int st = kc_ir_run(&cfg, files, ninputs, prog_args, nprog_args);
+        free(files);
+        return st;
+    }
+    if (prog_args) return free(inputs), usage_error("%s", "arguments after -- are for IR programs");
 
     kc_session *s = kc_session_new(&cfg);
     if (!s) {

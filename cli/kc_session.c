@@ -306,13 +306,7 @@ kc_session *kc_session_new(const kc_config *cfg) {
         if (!s->emit) goto fail;
     } else if (!cfg->check && cfg->emit == KC_EMIT_NONE) {
         kjit_options o;
-        kjit_options_init(&o);
-        o.mode = cfg->mode;
-        o.opt_level = cfg->opt_level;
-        o.partition = cfg->partition;
-        if (cfg->hot > 0) o.hot_threshold = cfg->hot;
-        o.t2_sync = cfg->tier_sync;
-        o.perf_map = cfg->perf;
+        kc_jit_options(cfg, &o);
         if (kjit_create(&o, &s->jit) != KJIT_OK || kc_runtime_register(s->jit) != KJIT_OK) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;
@@ -407,6 +401,16 @@ void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *backgro
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }
 
+void kc_jit_options(const kc_config *cfg, kjit_options *o) {
+    kjit_options_init(o);
+    o->mode = cfg->mode;
+    o->opt_level = cfg->opt_level;
+    o->partition = cfg->partition;
+    if (cfg->hot > 0) o->hot_threshold = cfg->hot;
+    o->t2_sync = cfg->tier_sync;
+    o->perf_map = cfg->perf;
+}
+
 /* --stats on a terminal: a short table (docs/STATS.md has every counter). */
 static void print_stats_table(kjit *jit) {
     kjit_stats t;
@@ -434,6 +438,17 @@ static void print_stats_table(kjit *jit) {
             (unsigned long long)t.runtime_errors);
 }
 
+void kc_stats_print(kjit *jit, int form) {
+    kjit_drain(jit);
+    if (form == KC_STATS_TABLE) {
+        print_stats_table(jit);
+    } else {
+        char buf[1024];
+        kjit_stats_json(jit, buf, sizeof buf);
+        fprintf(stderr, "%s\n", buf);
+    }
+}
+
 int kc_session_end(kc_session *s) {
     if (!s) return 1;
     fflush(stdout);
@@ -452,14 +467,7 @@ int kc_session_end(kc_session *s) {
     }
     if (s->jit && s->cfg.stats) {
         /* Let queued T2 compiles finish, so the counts are complete. */
-        kjit_drain(s->jit);
-        if (s->cfg.stats == KC_STATS_TABLE) {
-            print_stats_table(s->jit);
-        } else {
-            char buf[1024];
-            kjit_stats_json(s->jit, buf, sizeof buf);
-            fprintf(stderr, "%s\n", buf);
-        }
+        kc_stats_print(s->jit, s->cfg.stats);
     }
     int status = kc_session_failed(s) ? 1 : 0;
     kjit_destroy(s->jit);

@@ -36,6 +36,12 @@ typedef struct kc_config {
 
 typedef struct kc_session kc_session;
 
+/* The JIT options cfg asks for. */
+void kc_jit_options(const kc_config *cfg, kjit_options *o);
+/* --stats: wait for queued compiles, then print the statistics on stderr
+ * in form KC_STATS_TABLE or KC_STATS_JSON. */
+void kc_stats_print(kjit *jit, int form);
+
 /* NULL after printing why on stderr. */
 kc_session *kc_session_new(const kc_config *cfg);
 

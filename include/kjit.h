@@ -150,7 +150,15 @@ void kjit_destroy(kjit *jit);
  * parentheses.  Types: 'd' double, 'i' 64-bit integer, 'p' pointer, and 'v'
  * (return only) void.  Examples: "d(dd)", "v()", "i(ipd)".  At most 64
  * parameters.
+ *
+ * KJIT_SIG_ANY ("*") is a function of any LLVM type: varargs, structs by
+ * value, i8/i16/i32/float, whatever the generator writes.  Stubs and the
+ * re-entry path never look at arguments, so such a function is called,
+ * compiled, tiered and redefined like any other; only what must unpack its
+ * arguments is refused (a T0 entry, kjit_call).  Functions of IR modules
+ * (kjit_add_module) have it.
  */
+#define KJIT_SIG_ANY "*"
 
 /*
  * Define (or redefine) the function `name`.  The function gets a stable
@@ -415,6 +423,54 @@ typedef struct kjit_event {
 typedef void (*kjit_trace_hook)(void *user, const kjit_event *ev);
 void kjit_set_trace(kjit *jit, kjit_trace_hook hook, void *user);
 const char *kjit_event_name(kjit_event_kind kind); /* "defined", "compiled", ... */
+
+/* ---- LLVM IR modules ------------------------------------------------------------ */
+
+/*
+ * Add a whole LLVM IR module, as a C or C++ compiler wrote it (clang
+ * -emit-llvm).  Every function it defines becomes a kjit function of
+ * signature KJIT_SIG_ANY, named as in the module, with a stable stub, and
+ * is compiled by the mode's rules (lazily at the first call by default):
+ * the JIT copies out one function's IR when it is compiled, never the whole
+ * module.  Internal and private symbols get unique names (NAME.mK, K the
+ * module's number), so modules never clash.  Its global variables are
+ * defined once, at their own addresses, and nothing ever initialises them
+ * again.  A function or variable that an earlier module defines is taken
+ * from there if either is weak, linkonce or common (C++ inline functions
+ * and templates); if both define it strongly the module is refused
+ * (KJIT_EINVAL, naming the symbol).  Functions no module defines are the
+ * process's (dlsym), as are undefined variables.
+ *
+ * Modules may reference one another in any order: add them all, then run
+ * their constructors (kjit_run_constructors) and call into them.  On an
+ * error nothing of the module is defined; kjit_errmsg() says why, with a
+ * position for text IR.
+ */
+/* Copy mod (the caller keeps it, and its context). */
+kjit_status kjit_add_module(kjit *jit, LLVMModuleRef mod);
+/* Read a module from a file of bitcode or of text IR (told apart by
+ * content). */
+kjit_status kjit_add_module_file(kjit *jit, const char *path);
+/* The same from memory (copied); name is for messages. */
+kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name);
+
+/* Run the constructors (llvm.global_ctors) of the modules added since the
+ * last call, in priority order (the order of the modules, then of each
+ * list, among equal priorities), each once, on the calling thread. */
+kjit_status kjit_run_constructors(kjit *jit);
+/* Run the destructors (llvm.global_dtors) of the modules whose constructors
+ * ran, in reverse priority order, each once. */
+kjit_status kjit_run_destructors(kjit *jit);
+
+/*
+ * Define global variables (and constants) with initialisers: gen writes them
+ * into a module, with no function bodies (the `symbol` it gets is unused).
+ * They are compiled at once and linked when code first references them;
+ * they stay, never initialised again, for the life of the JIT.  Functions
+ * their initialisers point to are bound to their stubs (a vtable reaches a
+ * redefined method), other names to the process.
+ */
+kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user);
 
 /* The calling thread's last error message ("" if none). */
 const char *kjit_errmsg(void);

@@ -28,7 +28,7 @@ uint64_t kj_now_us(void) {
 
 kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx) {
     u->shared_ctx = ctx != NULL;
-    u->ctx = ctx ? ctx : LLVMContextCreate();
+    u->ctx = ctx ? ctx : kj_llvm_context();
     if (!u->ctx) return kj_set_error(KJIT_ECOMPILE, "cannot create an LLVM context");
     u->mod = LLVMModuleCreateWithNameInContext(module_name, u->ctx);
     LLVMSetTarget(u->mod, jit->triple);
@@ -101,7 +101,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     if (jit->opts.verify) {
         char *msg = NULL;
         if (LLVMVerifyModule(u->mod, LLVMReturnStatusAction, &msg)) {
-            st = kj_set_error(KJIT_ECOMPILE, "invalid IR for '%s': %s", u->symbol, msg);
+            st = kj_set_error(KJIT_ECOMPILE, "invalid IR for '%s': %s",
+                              u->symbol ? u->symbol : "data", msg);
             LLVMDisposeMessage(msg);
             goto out;
         }
@@ -145,7 +146,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
 
     char *msg = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, u->mod, LLVMObjectFile, &msg, &obj)) {
-        st = kj_set_error(KJIT_ECOMPILE, "code generation failed for '%s': %s", u->symbol,
+        st = kj_set_error(KJIT_ECOMPILE, "code generation failed for '%s': %s",
+                          u->symbol ? u->symbol : "data",
                           msg ? msg : "?");
         LLVMDisposeMessage(msg);
         goto out;
@@ -162,6 +164,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         st = kj_llvm_error(KJIT_ECOMPILE, "cannot add object", e);
         goto out;
     }
+    if (!u->symbol) goto out; /* data: linked when first referenced */
     LLVMOrcExecutorAddress addr = 0;
     e = LLVMOrcLLJITLookup(jit->lljit, &addr, u->symbol);
     if (e) {

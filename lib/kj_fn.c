@@ -26,7 +26,7 @@ const char *kjit_errmsg(void) { return tls_errmsg; }
 
 /* ---- the function table -------------------------------------------------- */
 
-static uint64_t hash_name(const char *s) {
+uint64_t kj_hash_name(const char *s) {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
@@ -39,7 +39,7 @@ static int table_grow(kjit *jit) {
     for (size_t i = 0; i < jit->table_size; i++) {
         for (kj_fn *f = jit->table[i], *next; f; f = next) {
             next = f->hash_next;
-            size_t b = hash_name(f->name) & (n - 1);
+            size_t b = kj_hash_name(f->name) & (n - 1);
             f->hash_next = t[b];
             t[b] = f;
         }
@@ -52,7 +52,7 @@ static int table_grow(kjit *jit) {
 
 kj_fn *kj_fn_find(kjit *jit, const char *name) {
     if (!jit->table_size) return NULL;
-    for (kj_fn *f = jit->table[hash_name(name) & (jit->table_size - 1)]; f; f = f->hash_next)
+    for (kj_fn *f = jit->table[kj_hash_name(name) & (jit->table_size - 1)]; f; f = f->hash_next)
         if (strcmp(f->name, name) == 0) return f;
     return NULL;
 }
@@ -72,7 +72,7 @@ kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
     f->jit = jit;
     f->state = KJ_UNDEFINED;
     kj_perf_stub(jit, f);
-    size_t b = hash_name(name) & (jit->table_size - 1);
+    size_t b = kj_hash_name(name) & (jit->table_size - 1);
     f->hash_next = jit->table[b];
     jit->table[b] = f;
     jit->nfns++;

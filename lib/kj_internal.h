@@ -197,6 +197,9 @@ struct kjit {
     _Atomic uint64_t epoch;       /* bumped by every retirement */
     _Atomic uint64_t dead_names;  /* trackers freed (kj_rt_free) */
     kj_global *globals;           /* under lock */
+    kj_code *data;                /* kjit_define_data's code, kept for the JIT's life
+                                     (linked through next_retired), under lock */
+    struct kj_modules *modules;   /* IR modules (kj_module.c); made at the first */
 
     kjit_error_hook hook;
     void *hook_user;
@@ -219,6 +222,11 @@ struct kjit {
     uint32_t latency[KJ_LATENCIES];
     uint64_t nlatency;
 };
+
+/* kj_fn.c */
+uint64_t kj_hash_name(const char *s);
+/* kj_module.c: free the IR modules' state (kjit_destroy). */
+void kj_module_free_all(kjit *jit);
 
 /* kj_jit.c */
 kj_fn *kj_fn_find(kjit *jit, const char *name);          /* under lock */
@@ -331,6 +339,9 @@ kjit_status kj_llvm_ready(kjit *jit);
  * up will).  Caller holds lock. */
 kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
 void kj_llvm_teardown(kjit *jit);
+/* A new LLVM context whose diagnostics never print (an error's text
+ * becomes the thread's error message). */
+LLVMContextRef kj_llvm_context(void);
 /* A new T2 target machine (for one compiler thread); NULL on failure. */
 LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit);
 

@@ -42,6 +42,7 @@ static int valid_name(const char *name) {
 }
 
 static int valid_sig(const char *sig) {
+    if (sig && strcmp(sig, KJIT_SIG_ANY) == 0) return 1;
     if (!sig || !sig[0] || !strchr("dipv", sig[0]) || sig[1] != '(') return 0;
     size_t n = 0;
     const char *p = sig + 2;
@@ -146,6 +147,12 @@ void kjit_destroy(kjit *jit) {
     }
     free(jit->table);
     kj_reclaim_free_all(jit);
+    for (kj_code *c = jit->data, *next; c; c = next) {
+        next = c->next_retired;
+        kj_rt_free(jit, c->rt);
+        free(c);
+    }
+    kj_module_free_all(jit);
     for (kj_global *g = jit->globals, *next; g; g = next) {
         next = g->next;
         free(g->name);
@@ -276,7 +283,7 @@ static kjit_status check_args(const char *call, kjit *jit, const char *name, con
         return kj_set_error(KJIT_EINVAL,
                             "%s: the signature '%s' of '%s' is malformed (a return type d, i, p "
                             "or v, then at most %d parameter types d, i or p in parentheses, "
-                            "e.g. \"d(dd)\")",
+                            "e.g. \"d(dd)\"; or \"*\" for any LLVM type)",
                             call, sig, name, KJ_MAX_PARAMS);
     return KJIT_OK;
 }
@@ -303,6 +310,9 @@ kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
     if (!d->gen && !d->t0)
         return kj_set_error(KJIT_EINVAL, "kjit_define_ex: '%s' has neither a generator nor a "
                                          "T0 entry", name);
+    if (d->t0 && strcmp(d->sig, KJIT_SIG_ANY) == 0)
+        return kj_set_error(KJIT_EINVAL, "kjit_define_ex: '%s' has a T0 entry, which needs a "
+                                         "signature to unpack its arguments, not \"*\"", name);
     return install(jit, name, d->sig, d->gen, d->t0, d->osr, d->user, d->release, NULL);
 }
 

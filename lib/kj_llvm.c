@@ -30,6 +30,7 @@
 #include <llvm-c/Target.h>
 
 #include "kj_internal.h"
+#include "kj_wrap.h"
 
 /* Where libLLVM is, as the build found it; then its soname. */
 #ifndef KJIT_LLVM_LIBRARY
@@ -58,6 +59,23 @@ static void load(void) {
 kjit_status kjit_llvm_load(void) {
     pthread_once(&load_once, load);
     return load_error[0] ? kj_set_error(KJIT_ECOMPILE, "%s", load_error) : KJIT_OK;
+}
+
+/* LLVM's default diagnostic handler prints, and exits on an error; libkjit
+ * never prints.  An error's text becomes the thread's error message, for
+ * the failure that follows it. */
+static void on_diagnostic(LLVMDiagnosticInfoRef di, void *user) {
+    (void)user;
+    if (LLVMGetDiagInfoSeverity(di) != LLVMDSError) return;
+    char *msg = LLVMGetDiagInfoDescription(di);
+    kj_set_error(KJIT_ECOMPILE, "%s", msg);
+    LLVMDisposeMessage(msg);
+}
+
+LLVMContextRef kj_llvm_context(void) {
+    LLVMContextRef ctx = LLVMContextCreate();
+    if (ctx) LLVMContextSetDiagnosticHandler(ctx, on_diagnostic, NULL);
+    return ctx;
 }
 
 /* Notices ORC cannot return to a caller.  A failed link also fails the
@@ -118,13 +136,15 @@ static kjit_status setup(kjit *jit) {
     jit->features = features;
     if (!jit->tm || !jit->tm_fast)
         return kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
+    kj_wrap_emulated_tls(jit->tm);
+    kj_wrap_emulated_tls(jit->tm_fast);
     LLVMTargetDataRef td = LLVMCreateTargetDataLayout(jit->tm);
     char *dl = LLVMCopyStringRepOfTargetData(td);
     jit->datalayout = strdup(dl);
     LLVMDisposeMessage(dl);
     LLVMDisposeTargetData(td);
     if (!jit->datalayout) return kj_set_error(KJIT_ENOMEM, "out of memory");
-    if (jit->opts.mode == KJIT_MODE_LAZY_IR) jit->ir_ctx = LLVMContextCreate();
+    if (jit->opts.mode == KJIT_MODE_LAZY_IR) jit->ir_ctx = kj_llvm_context();
 
     /* The globals defined before LLVM was here. */
     kjit_status st = KJIT_OK;
@@ -158,8 +178,11 @@ LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit) {
     static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
                                                  LLVMCodeGenLevelDefault,
                                                  LLVMCodeGenLevelAggressive};
-    return LLVMCreateTargetMachine(jit->target, jit->triple, jit->cpu, jit->features,
-                                   levels[jit->t2_level], LLVMRelocPIC, LLVMCodeModelJITDefault);
+    LLVMTargetMachineRef tm =
+        LLVMCreateTargetMachine(jit->target, jit->triple, jit->cpu, jit->features,
+                                levels[jit->t2_level], LLVMRelocPIC, LLVMCodeModelJITDefault);
+    if (tm) kj_wrap_emulated_tls(tm);
+    return tm;
 }
 
 void kj_llvm_teardown(kjit *jit) {

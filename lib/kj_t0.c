@@ -178,5 +178,9 @@ kjit_value kjit_call(kjit_fn *handle, const kjit_value *args) {
         if (!target) target = fn->stub.lazy;
     }
     if (!fn->sig[0]) return (kjit_value){0};
+    if (fn->sig[0] == '*') { /* no signature to call it by */
+        kj_set_error(KJIT_EINVAL, "kjit_call: '%s' has no signature (\"*\")", fn->name);
+        return (kjit_value){0};
+    }
     return kj_t0_call_native(target, fn->sig, args);
 }

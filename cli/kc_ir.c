@@ -1,0 +1,107 @@
+/*
+ * kc_ir.c — `kjit prog.bc`: LLVM IR files run as a native program runs.
+ *
+ *   add every file's module (libkjit resolves them against each other) →
+ *   run the constructors → main(argc, argv, envp) → exit(status)
+ *
+ * exit() runs what a native program's exit runs: the program's atexit
+ * handlers (C++ static destructors among them), then ours, registered
+ * before any of theirs: the modules' destructors, and --stats.
+ */
+#include "kc_ir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc_trace.h"
+
+extern char **environ;
+
+int kc_ir_is_ir(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    if (n >= 4 && ((buf[0] == 'B' && buf[1] == 'C' && buf[2] == 0xc0 && buf[3] == 0xde) ||
+                   (buf[0] == 0xde && buf[1] == 0xc0 && buf[2] == 0x17 && buf[3] == 0x0b)))
+        return 1;
+    /* Text IR: skip blank lines and ';' comments (Kaleidoscope's are '#');
+     * the first line left starts as only IR starts. */
+    buf[n] = 0;
+    char *p = (char *)buf;
+    for (;;) {
+        p += strspn(p, " \t\r\n");
+        if (*p != ';') break;
+        p = strchr(p, '\n');
+        if (!p) return 1; /* nothing but comments, "; ModuleID = ..." */
+    }
+    static const char *const starts[] = {"target ", "source_filename", "define ", "declare ",
+                                         "attributes ", "module asm", "@", "%", "!", "$", NULL};
+    for (int i = 0; starts[i]; i++)
+        if (strncmp(p, starts[i], strlen(starts[i])) == 0) return 1;
+    return 0;
+}
+
+static kjit *g_jit;
+static int g_stats;
+static kc_trace *g_trace;
+
+static void at_exit(void) {
+    kjit_run_destructors(g_jit);
+    fflush(stdout);
+    if (g_stats) kc_stats_print(g_jit, g_stats);
+    /* The JIT stays: code of it may still run (other threads, later atexit
+     * handlers registered by libraries).  The trace file is finished. */
+    if (g_trace) kc_trace_end(g_trace);
+    g_trace = NULL;
+}
+
+/* A run-time error in a C program (a call to a function nothing defines):
+ * there is no sensible value to go on with. */
+static void on_error(void *user, kjit_status st, const char *msg) {
+    (void)user, (void)st;
+    fflush(stdout);
+    fprintf(stderr, "kjit: error: %s\n", msg);
+    exit(1);
+}
+
+int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char **args, int nargs) {
+    kjit_options o;
+    kc_jit_options(cfg, &o);
+    kjit *jit;
+    if (kjit_create(&o, &jit) != KJIT_OK) {
+        fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
+        return 1;
+    }
+    if (cfg->trace && !(g_trace = kc_trace_start(jit, cfg->trace_path))) return 1;
+    kjit_set_error_hook(jit, on_error, NULL);
+    for (int i = 0; i < nfiles; i++) {
+        if (kjit_add_module_file(jit, files[i]) != KJIT_OK) {
+            fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
+            return 1;
+        }
+    }
+    kjit_fn_info info;
+    if (kjit_fn_info_get(jit, "main", &info) != KJIT_OK || info.state == KJIT_FN_UNDEFINED ||
+        info.state == KJIT_FN_HOST) {
+        fprintf(stderr, "kjit: error: %s%s: no function 'main' is defined\n", files[0],
+                nfiles > 1 ? " and the other files" : "");
+        return 1;
+    }
+    char **argv = calloc((size_t)nargs + 2, sizeof *argv);
+    if (!argv) return 1;
+    argv[0] = (char *)files[0];
+    for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
+    g_jit = jit;
+    g_stats = cfg->stats;
+    atexit(at_exit);
+    if (kjit_run_constructors(jit) != KJIT_OK) {
+        fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
+        return 1;
+    }
+    int (*main_fn)(int, char **, char **) =
+        (int (*)(int, char **, char **))kjit_address(jit, "main");
+    exit(main_fn(nargs + 1, argv, environ));
+}

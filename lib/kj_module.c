@@ -1,0 +1,657 @@
+/*
+ * kj_module.c — whole LLVM IR modules (kjit_add_module): a C or C++
+ * program, run function by function.
+ *
+ * Adding a module reads it into the JIT's *source context* (one per JIT,
+ * kept for its life, used under `lock` only), and there:
+ *   1. checks it (verifier, target), strips debug info, takes out its
+ *      constructor and destructor lists;
+ *   2. decides who defines each symbol: internal and private symbols get
+ *      unique names (NAME.mK); a name an earlier module defines is taken from
+ *      there if either definition is weak (linkonce, common, ...), and is an
+ *      error if both are strong; available_externally bodies are left to
+ *      their real definition (usually in a shared library);
+ *   3. declares to the JIT the functions no module defines, as host
+ *      functions (dlsym);
+ *   4. copies every variable it defines into one module, which
+ *      kjit_define_data compiles once (kj_wrap_extract);
+ *   5. defines each function with signature "*" and a generator that
+ *      copies out just that function (kj_wrap_extract again, O(function)),
+ *      keeps the copy as bitcode, and reads it into the module the JIT
+ *      compiles: every compile (T1, T2, an inlined body) has a context of
+ *      its own, so the source context is touched only under `lock`.
+ *
+ * A copied function calls everything, itself included, by name: through
+ * stubs, so a pointer to a function is its stub wherever it is taken.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
+#include <llvm-c/IRReader.h>
+#include <llvm-c/Linker.h>
+
+#include "kj_internal.h"
+#include "kj_wrap.h"
+
+/* One function of a module: its generator's user data. */
+typedef struct kj_mfn {
+    struct kj_modules *ms;
+    LLVMValueRef fn;           /* in the source context */
+    char *name;
+    LLVMMemoryBufferRef bc;    /* its copy as bitcode, once made (under ms->lock) */
+} kj_mfn;
+
+/* A module, kept for its functions' generators. */
+typedef struct kj_module {
+    struct kj_module *next;
+    LLVMModuleRef mod;
+    kj_mfn *fns;
+    size_t nfns;
+} kj_module;
+
+/* A name some module defines (functions and variables share one
+ * namespace, as in a linker). */
+typedef struct kj_msym {
+    struct kj_msym *next;
+    int weak;
+    unsigned module;
+    char name[];
+} kj_msym;
+
+/* A constructor or destructor to run. */
+typedef struct kj_xtor {
+    int prio;
+    unsigned seq;
+    char *fn;
+} kj_xtor;
+
+typedef struct kj_xtors {
+    kj_xtor *v;
+    size_t n, cap;
+} kj_xtors;
+
+struct kj_modules {
+    pthread_mutex_t lock;      /* the source context and all below */
+    LLVMContextRef ctx;
+    char diag[KJ_ERRMSG_SIZE]; /* the context's last error diagnostic */
+    kj_module *list;
+    unsigned count;
+#define KJ_MSYM_BUCKETS 1024
+    kj_msym *syms[KJ_MSYM_BUCKETS];
+    kj_xtors ctors, dtors, dtors_due; /* pending; dtors_due: of modules initialised */
+    unsigned xtor_seq;
+};
+
+/* ---- the source context ----------------------------------------------------- */
+
+/* LLVM reports a bad bitcode file to the context, whose default handler
+ * prints and exits: keep the message instead. */
+static void on_diagnostic(LLVMDiagnosticInfoRef di, void *user) {
+    struct kj_modules *ms = user;
+    if (LLVMGetDiagInfoSeverity(di) != LLVMDSError) return;
+    char *msg = LLVMGetDiagInfoDescription(di);
+    snprintf(ms->diag, sizeof ms->diag, "%s", msg);
+    LLVMDisposeMessage(msg);
+}
+
+static struct kj_modules *modules_of(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    struct kj_modules *ms = jit->modules;
+    if (!ms && (ms = calloc(1, sizeof *ms))) {
+        pthread_mutex_init(&ms->lock, NULL);
+        ms->ctx = LLVMContextCreate();
+        LLVMContextSetDiagnosticHandler(ms->ctx, on_diagnostic, ms);
+        jit->modules = ms;
+    }
+    pthread_mutex_unlock(&jit->lock);
+    return ms;
+}
+
+void kj_module_free_all(kjit *jit) {
+    struct kj_modules *ms = jit->modules;
+    if (!ms) return;
+    for (kj_module *m = ms->list, *next; m; m = next) {
+        next = m->next;
+        for (size_t i = 0; i < m->nfns; i++) {
+            free(m->fns[i].name);
+            if (m->fns[i].bc) LLVMDisposeMemoryBuffer(m->fns[i].bc);
+        }
+        free(m->fns);
+        LLVMDisposeModule(m->mod);
+        free(m);
+    }
+    for (size_t b = 0; b < KJ_MSYM_BUCKETS; b++)
+        for (kj_msym *s = ms->syms[b], *next; s; s = next) {
+            next = s->next;
+            free(s);
+        }
+    kj_xtors *lists[] = {&ms->ctors, &ms->dtors, &ms->dtors_due};
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; i < lists[l]->n; i++) free(lists[l]->v[i].fn);
+        free(lists[l]->v);
+    }
+    LLVMContextDispose(ms->ctx);
+    pthread_mutex_destroy(&ms->lock);
+    free(ms);
+    jit->modules = NULL;
+}
+
+/* ---- names -------------------------------------------------------------------- */
+
+static kj_msym *msym_find(struct kj_modules *ms, const char *name) {
+    for (kj_msym *s = ms->syms[kj_hash_name(name) % KJ_MSYM_BUCKETS]; s; s = s->next)
+        if (strcmp(s->name, name) == 0) return s;
+    return NULL;
+}
+
+static int msym_add(struct kj_modules *ms, const char *name, int weak, unsigned module) {
+    size_t len = strlen(name);
+    kj_msym *s = malloc(sizeof *s + len + 1);
+    if (!s) return -1;
+    s->weak = weak;
+    s->module = module;
+    memcpy(s->name, name, len + 1);
+    size_t b = kj_hash_name(name) % KJ_MSYM_BUCKETS;
+    s->next = ms->syms[b];
+    ms->syms[b] = s;
+    return 0;
+}
+
+static const char *name_of(LLVMValueRef g) {
+    size_t len;
+    return LLVMGetValueName2(g, &len);
+}
+
+static int is_weak(LLVMLinkage l) {
+    return l == LLVMLinkOnceAnyLinkage || l == LLVMLinkOnceODRLinkage ||
+           l == LLVMWeakAnyLinkage || l == LLVMWeakODRLinkage || l == LLVMCommonLinkage;
+}
+
+/* ---- constructors and destructors ---------------------------------------- */
+
+static int xtors_add(kj_xtors *x, int prio, unsigned seq, const char *fn) {
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 8;
+        kj_xtor *v = realloc(x->v, cap * sizeof *v);
+        if (!v) return -1;
+        x->v = v;
+        x->cap = cap;
+    }
+    if (!(x->v[x->n].fn = strdup(fn))) return -1;
+    x->v[x->n].prio = prio;
+    x->v[x->n++].seq = seq;
+    return 0;
+}
+
+/* The functions of llvm.global_ctors (or _dtors): their values, in a
+ * malloc'd array of n (names are read once promoted); the list is deleted
+ * from the module. */
+typedef struct kj_xref {
+    int prio;
+    LLVMValueRef fn;
+} kj_xref;
+
+static kj_xref *take_xtors(LLVMModuleRef mod, const char *list, int *n) {
+    *n = 0;
+    LLVMValueRef g = LLVMGetNamedGlobal(mod, list);
+    if (!g) return NULL;
+    LLVMValueRef init = LLVMGetInitializer(g);
+    int count = init && !LLVMIsNull(init) ? LLVMGetNumOperands(init) : 0;
+    kj_xref *v = calloc((size_t)count + 1, sizeof *v);
+    for (int i = 0; v && i < count; i++) {
+        LLVMValueRef e = LLVMGetOperand(init, (unsigned)i);
+        LLVMValueRef fn = LLVMGetOperand(e, 1);
+        if (!LLVMIsAFunction(fn)) continue; /* a null entry ends nothing; skip it */
+        v[*n].prio = (int)LLVMConstIntGetSExtValue(LLVMGetOperand(e, 0));
+        v[(*n)++].fn = fn;
+    }
+    LLVMDeleteGlobal(g);
+    return v;
+}
+
+static int by_priority(const void *a, const void *b) {
+    const kj_xtor *x = a, *y = b;
+    if (x->prio != y->prio) return x->prio < y->prio ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static kjit_status run_list(kjit *jit, kj_xtor *v, size_t n, int reverse) {
+    for (size_t k = 0; k < n; k++) {
+        kj_xtor *x = &v[reverse ? n - 1 - k : k];
+        void (*f)(void) = (void (*)(void))kjit_address(jit, x->fn);
+        if (!f) return KJIT_ENOMEM;
+        f();
+    }
+    return KJIT_OK;
+}
+
+kjit_status kjit_run_constructors(kjit *jit) {
+    if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_run_constructors: the JIT is NULL");
+    struct kj_modules *ms = jit->modules;
+    if (!ms) return KJIT_OK;
+    pthread_mutex_lock(&ms->lock);
+    kj_xtors ctors = ms->ctors;
+    memset(&ms->ctors, 0, sizeof ms->ctors);
+    /* Their destructors become due: in priority order, run reversed. */
+    kjit_status st = KJIT_OK;
+    for (size_t i = 0; i < ms->dtors.n && st == KJIT_OK; i++)
+        if (xtors_add(&ms->dtors_due, ms->dtors.v[i].prio, ms->dtors.v[i].seq, ms->dtors.v[i].fn))
+            st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ms->dtors.n; i++) free(ms->dtors.v[i].fn);
+    ms->dtors.n = 0;
+    qsort(ms->dtors_due.v, ms->dtors_due.n, sizeof *ms->dtors_due.v, by_priority);
+    pthread_mutex_unlock(&ms->lock);
+    qsort(ctors.v, ctors.n, sizeof *ctors.v, by_priority);
+    if (st == KJIT_OK) st = run_list(jit, ctors.v, ctors.n, 0);
+    for (size_t i = 0; i < ctors.n; i++) free(ctors.v[i].fn);
+    free(ctors.v);
+    return st;
+}
+
+kjit_status kjit_run_destructors(kjit *jit) {
+    if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_run_destructors: the JIT is NULL");
+    struct kj_modules *ms = jit->modules;
+    if (!ms) return KJIT_OK;
+    pthread_mutex_lock(&ms->lock);
+    kj_xtors due = ms->dtors_due;
+    memset(&ms->dtors_due, 0, sizeof ms->dtors_due);
+    pthread_mutex_unlock(&ms->lock);
+    kjit_status st = run_list(jit, due.v, due.n, 1);
+    for (size_t i = 0; i < due.n; i++) free(due.v[i].fn);
+    free(due.v);
+    return st;
+}
+
+/* ---- copies of functions and data ------------------------------------------- */
+
+/* defs copied out of src as bitcode (caller holds ms->lock).  NULL on OOM. */
+static LLVMMemoryBufferRef copy_out(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
+                                    const char *name) {
+    LLVMModuleRef part = kj_wrap_extract(src, defs, n, name);
+    if (!part) return NULL;
+    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(part);
+    LLVMDisposeModule(part);
+    return bc;
+}
+
+/* Read bitcode bc into mod's context and link it into mod. */
+static int link_in(LLVMModuleRef mod, LLVMMemoryBufferRef bc, LLVMModuleRef *part_out) {
+    LLVMModuleRef part;
+    if (LLVMParseBitcodeInContext2(LLVMGetModuleContext(mod), bc, &part)) return -1;
+    LLVMSetTarget(part, LLVMGetTarget(mod));
+    LLVMSetDataLayout(part, LLVMGetDataLayoutStr(mod));
+    if (part_out) {
+        *part_out = part;
+        return 0;
+    }
+    return LLVMLinkModules2(mod, part) ? -1 : 0;
+}
+
+/* Point every instruction that uses def at self instead (blockaddress
+ * constants must keep the body). */
+static void uses_to(LLVMValueRef def, LLVMValueRef self) {
+    LLVMValueRef users[64];
+    for (;;) {
+        int n = 0;
+        for (LLVMUseRef u = LLVMGetFirstUse(def); u && n < 64; u = LLVMGetNextUse(u)) {
+            LLVMValueRef user = LLVMGetUser(u);
+            if (LLVMIsAInstruction(user)) users[n++] = user;
+        }
+        if (n == 0) return;
+        for (int i = 0; i < n; i++) {
+            int ops = LLVMGetNumOperands(users[i]);
+            for (int k = 0; k < ops; k++)
+                if (LLVMGetOperand(users[i], (unsigned)k) == def)
+                    LLVMSetOperand(users[i], (unsigned)k, self);
+        }
+    }
+}
+
+/* The generator of a module's function. */
+static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
+                       size_t errlen) {
+    kj_mfn *f = user;
+    struct kj_modules *ms = f->ms;
+    pthread_mutex_lock(&ms->lock);
+    if (!f->bc) f->bc = copy_out(LLVMGetGlobalParent(f->fn), &f->fn, 1, f->name);
+    LLVMMemoryBufferRef bc = f->bc;
+    pthread_mutex_unlock(&ms->lock);
+    LLVMModuleRef part;
+    if (!bc || link_in(mod, bc, &part) != 0) {
+        snprintf(err, errlen, "cannot copy out the IR of '%s'", f->name);
+        return 1;
+    }
+    LLVMValueRef def = LLVMGetNamedFunction(part, f->name);
+    if (strcmp(symbol, f->name) != 0) {
+        /* The body goes under the JIT's name; the function's own name, which
+         * its recursive calls and address use, leads to its stub. */
+        LLVMSetValueName2(def, symbol, strlen(symbol));
+        LLVMValueRef self = LLVMAddFunction(part, f->name, LLVMGlobalGetValueType(def));
+        uses_to(def, self);
+    }
+    if (LLVMLinkModules2(mod, part)) {
+        snprintf(err, errlen, "cannot link the IR of '%s'", f->name);
+        return 1;
+    }
+    return 0;
+}
+
+static int data_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
+                         size_t errlen) {
+    (void)symbol;
+    if (link_in(mod, user, NULL) == 0) return 0;
+    snprintf(err, errlen, "cannot read the module's variables");
+    return 1;
+}
+
+kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
+    if (!jit || !gen) return kj_set_error(KJIT_EINVAL, "kjit_define_data: the JIT or generator is NULL");
+    kjit_status st = kj_llvm_ready(jit);
+    if (st != KJIT_OK) return st;
+    pthread_mutex_lock(&jit->compile_lock);
+    kj_unit u = {.opt_level = 0, .tier = "data"};
+    st = kj_unit_open(jit, &u, "data", NULL);
+    char err[KJ_ERRMSG_SIZE] = "";
+    if (st == KJIT_OK && gen(user, u.mod, "", err, sizeof err) != 0)
+        st = kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "the generator reported failure");
+    if (st == KJIT_OK)
+        st = kj_compile(jit, &u); /* u.symbol NULL: linked at the first reference */
+    else
+        kj_unit_discard(&u);
+    kj_code *c = st == KJIT_OK ? kj_code_new(&u, NULL, 1) : NULL;
+    if (st == KJIT_OK && !c) {
+        kj_rt_free(jit, u.rt);
+        st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
+    if (c) {
+        pthread_mutex_lock(&jit->lock);
+        c->next_retired = jit->data; /* (kept, never retired: the list's link) */
+        jit->data = c;
+        pthread_mutex_unlock(&jit->lock);
+    }
+    pthread_mutex_unlock(&jit->compile_lock);
+    return st;
+}
+
+/* ---- adding a module ----------------------------------------------------------- */
+
+/* What one module defines, decided before anything is defined. */
+typedef struct kj_plan {
+    LLVMValueRef *data;        /* variables and variable aliases it defines */
+    unsigned ndata;
+    LLVMValueRef *fns;         /* functions it defines */
+    size_t nfns;
+    LLVMValueRef *aliases;     /* function aliases: name → the aliasee's stub */
+    size_t naliases;
+    char **hosts;              /* functions it calls that no module defines */
+    size_t nhosts;
+} kj_plan;
+
+static void plan_free(kj_plan *p) {
+    free(p->data);
+    free(p->fns);
+    free(p->aliases);
+    for (size_t i = 0; i < p->nhosts; i++) free(p->hosts[i]);
+    free(p->hosts);
+}
+
+/* Give internal symbols unique names, and decide who defines what
+ * (caller holds ms->lock).  Records this module's definitions in ms. */
+static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const char *mname,
+                               unsigned index, kj_plan *p) {
+    size_t cap = 16;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) cap++;
+    for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) cap++;
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(mod); a; a = LLVMGetNextGlobalAlias(a)) cap++;
+    LLVMValueRef *all = malloc(cap * sizeof *all);
+    p->data = malloc(cap * sizeof *p->data);
+    p->fns = malloc(cap * sizeof *p->fns);
+    p->aliases = malloc(cap * sizeof *p->aliases);
+    p->hosts = malloc(cap * sizeof *p->hosts);
+    if (!all || !p->data || !p->fns || !p->aliases || !p->hosts) {
+        free(all);
+        return kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
+    size_t n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) all[n++] = f;
+    for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) all[n++] = g;
+    for (LLVMValueRef a = LLVMGetFirstGlobalAlias(mod); a; a = LLVMGetNextGlobalAlias(a))
+        all[n++] = a;
+
+    /* First the checks, so that a refused module defines nothing. */
+    for (size_t i = 0; i < n; i++) {
+        LLVMValueRef g = all[i];
+        LLVMLinkage l = LLVMGetLinkage(g);
+        if (LLVMIsDeclaration(g) || l == LLVMInternalLinkage || l == LLVMPrivateLinkage ||
+            l == LLVMAvailableExternallyLinkage || strncmp(name_of(g), "llvm.", 5) == 0)
+            continue;
+        if (LLVMIsAGlobalIFunc(g))
+            return free(all), kj_set_error(KJIT_EINVAL, "%s: ifunc '%s' is not supported", mname,
+                                           name_of(g));
+        kj_msym *s = msym_find(ms, name_of(g));
+        if (s && !s->weak && !is_weak(l)) {
+            free(all);
+            return kj_set_error(KJIT_EINVAL, "%s: '%s' is defined again (an earlier module "
+                                             "defines it)", mname, name_of(g));
+        }
+    }
+    kjit_status st = KJIT_OK;
+    for (size_t i = 0; i < n && st == KJIT_OK; i++) {
+        LLVMValueRef g = all[i];
+        const char *name = name_of(g);
+        if (strncmp(name, "llvm.", 5) == 0) continue;
+        LLVMLinkage l = LLVMGetLinkage(g);
+        int is_fn = LLVMIsAFunction(g) != NULL;
+        if (LLVMIsDeclaration(g) || l == LLVMAvailableExternallyLinkage) {
+            /* Someone else's: a function no module defines yet is the
+             * process's, if it has one. */
+            if (is_fn && LLVMGetIntrinsicID(g) == 0 && !msym_find(ms, name) &&
+                !(p->hosts[p->nhosts++] = strdup(name)))
+                st = kj_set_error(KJIT_ENOMEM, "out of memory");
+            continue;
+        }
+        if (l == LLVMInternalLinkage || l == LLVMPrivateLinkage) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s.m%u", name[0] ? name : "anon", index);
+            LLVMSetValueName2(g, buf, strlen(buf)); /* (LLVM makes it unique if taken) */
+            LLVMSetLinkage(g, LLVMExternalLinkage);
+            LLVMSetVisibility(g, LLVMDefaultVisibility);
+            name = name_of(g);
+        } else if (msym_find(ms, name)) {
+            continue; /* weak: the earlier definition stands */
+        }
+        if (msym_add(ms, name, is_weak(l), index)) {
+            st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        } else if (is_fn) {
+            p->fns[p->nfns++] = g;
+        } else if (LLVMIsAGlobalAlias(g) && LLVMIsAFunction(LLVMAliasGetAliasee(g))) {
+            p->aliases[p->naliases++] = g;
+        } else if (LLVMIsAGlobalAlias(g) && !LLVMIsAGlobalVariable(LLVMAliasGetAliasee(g))) {
+            st = kj_set_error(KJIT_EINVAL, "%s: alias '%s' of an expression is not supported",
+                              mname, name);
+        } else {
+            p->data[p->ndata++] = g;
+        }
+    }
+    free(all);
+    return st;
+}
+
+/* Check mod, then define what it defines.  Takes mod. */
+static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
+                              const char *mname) {
+    char *msg = NULL;
+    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
+        kj_set_error(KJIT_EINVAL, "%s: invalid IR: %s", mname, msg);
+        LLVMDisposeMessage(msg);
+        LLVMDisposeModule(mod);
+        return KJIT_EINVAL;
+    }
+    LLVMDisposeMessage(msg);
+    const char *triple = LLVMGetTarget(mod);
+    size_t arch = strcspn(jit->triple, "-");
+    if (triple[0] && (strncmp(triple, jit->triple, arch) != 0 || triple[arch] != '-')) {
+        kj_set_error(KJIT_EINVAL, "%s: the module is for %s; this machine is %s", mname, triple,
+                     jit->triple);
+        LLVMDisposeModule(mod);
+        return KJIT_EINVAL;
+    }
+    LLVMSetTarget(mod, jit->triple);
+    LLVMSetDataLayout(mod, jit->datalayout);
+    LLVMStripModuleDebugInfo(mod);
+    /* What remains (loop metadata) is current: say so, or reading a copy
+     * back would strip it again and warn. */
+    if (!LLVMGetModuleFlag(mod, "Debug Info Version", 18))
+        LLVMAddModuleFlag(mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
+                          LLVMValueAsMetadata(LLVMConstInt(
+                              LLVMInt32TypeInContext(ms->ctx), LLVMDebugMetadataVersion(), 0)));
+
+    kj_module *m = calloc(1, sizeof *m);
+    kj_plan p = {0};
+    int nctors = 0, ndtors = 0;
+    pthread_mutex_lock(&ms->lock);
+    unsigned index = ms->count;
+    kj_xref *ctors = take_xtors(mod, "llvm.global_ctors", &nctors);
+    kj_xref *dtors = take_xtors(mod, "llvm.global_dtors", &ndtors);
+    kjit_status st = m ? plan_module(ms, mod, mname, index, &p)
+                       : kj_set_error(KJIT_ENOMEM, "out of memory");
+    LLVMMemoryBufferRef data = NULL;
+    if (st == KJIT_OK && p.ndata && !(data = copy_out(mod, p.data, p.ndata, "data")))
+        st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
+    if (st == KJIT_OK) {
+        ms->count++;
+        for (int i = 0; i < nctors; i++)
+            xtors_add(&ms->ctors, ctors[i].prio, ms->xtor_seq++, name_of(ctors[i].fn));
+        for (int i = 0; i < ndtors; i++)
+            xtors_add(&ms->dtors, dtors[i].prio, ms->xtor_seq++, name_of(dtors[i].fn));
+        m->mod = mod;
+        m->next = ms->list;
+        ms->list = m;
+        m->fns = calloc(p.nfns + 1, sizeof *m->fns);
+        if (!m->fns) st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        for (size_t i = 0; i < p.nfns && m->fns; i++) {
+            m->fns[i].ms = ms;
+            m->fns[i].fn = p.fns[i];
+            m->fns[i].name = strdup(name_of(p.fns[i]));
+            m->nfns++;
+        }
+    }
+    pthread_mutex_unlock(&ms->lock);
+    free(ctors);
+    free(dtors);
+    if (st != KJIT_OK) { /* (names recorded by a failed plan stay: harmless) */
+        LLVMDisposeModule(mod);
+        free(m);
+        plan_free(&p);
+        return st;
+    }
+
+    /* Outside the lock: the generators take it (eager and lazy-ir modes
+     * call them at once).  Hosts first, so calls to them keep their C
+     * names; then the variables (linked later, when first referenced);
+     * then the functions. */
+    for (size_t i = 0; i < p.nhosts && st == KJIT_OK; i++)
+        st = kjit_declare_host(jit, p.hosts[i], KJIT_SIG_ANY);
+    if (st == KJIT_OK && data) st = kjit_define_data(jit, data_generate, data);
+    if (data) LLVMDisposeMemoryBuffer(data);
+    for (size_t i = 0; i < m->nfns && (st == KJIT_OK || st == KJIT_EGEN || st == KJIT_ECOMPILE); i++) {
+        kjit_status r = kjit_define(jit, m->fns[i].name, KJIT_SIG_ANY, fn_generate, &m->fns[i], NULL);
+        if (st == KJIT_OK) st = r;
+    }
+    for (size_t i = 0; i < p.naliases && st == KJIT_OK; i++) {
+        void *to = kjit_address(jit, name_of(LLVMAliasGetAliasee(p.aliases[i])));
+        st = to ? kjit_define_host(jit, name_of(p.aliases[i]), KJIT_SIG_ANY, to) : KJIT_ENOMEM;
+    }
+    plan_free(&p);
+    return st;
+}
+
+/* Bitcode, raw or in its wrapper. */
+static int is_bitcode(const unsigned char *d, size_t len) {
+    return len >= 4 && ((d[0] == 'B' && d[1] == 'C' && d[2] == 0xc0 && d[3] == 0xde) ||
+                        (d[0] == 0xde && d[1] == 0xc0 && d[2] == 0x17 && d[3] == 0x0b));
+}
+
+kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name) {
+    if (!jit || (!data && len)) return kj_set_error(KJIT_EINVAL, "kjit_add_module: bad argument");
+    if (!name) name = "module";
+    kjit_status st = kj_llvm_ready(jit);
+    if (st != KJIT_OK) return st;
+    struct kj_modules *ms = modules_of(jit);
+    if (!ms) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    LLVMMemoryBufferRef buf =
+        LLVMCreateMemoryBufferWithMemoryRangeCopy(data ? data : "", len, name);
+    LLVMModuleRef mod = NULL;
+    char *msg = NULL;
+    pthread_mutex_lock(&ms->lock);
+    ms->diag[0] = 0;
+    int failed;
+    if (is_bitcode(data, len)) {
+        failed = LLVMParseBitcodeInContext2(ms->ctx, buf, &mod);
+        LLVMDisposeMemoryBuffer(buf);
+        if (failed) st = kj_set_error(KJIT_EINVAL, "%s: bad bitcode: %s", name,
+                                      ms->diag[0] ? ms->diag : "unreadable");
+    } else {
+        failed = LLVMParseIRInContext(ms->ctx, buf, &mod, &msg); /* takes buf */
+        if (failed) {
+            /* "NAME:LINE:COL: error: ..." and the line */
+            size_t n = msg ? strlen(msg) : 0;
+            while (n && msg[n - 1] == '\n') msg[--n] = 0;
+            st = kj_set_error(KJIT_EINVAL, "%s", msg ? msg : "not LLVM IR");
+        }
+        LLVMDisposeMessage(msg);
+    }
+    pthread_mutex_unlock(&ms->lock);
+    if (failed) return st;
+    return add_parsed(jit, ms, mod, name);
+}
+
+kjit_status kjit_add_module_file(kjit *jit, const char *path) {
+    if (!jit || !path) return kj_set_error(KJIT_EINVAL, "kjit_add_module_file: bad argument");
+    FILE *f = fopen(path, "rb");
+    if (!f) return kj_set_error(KJIT_EINVAL, "cannot open '%s': %s", path, strerror(errno));
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            char *d = realloc(data, cap = cap ? 2 * cap : 1 << 16);
+            if (!d) {
+                free(data);
+                fclose(f);
+                return kj_set_error(KJIT_ENOMEM, "out of memory reading '%s'", path);
+            }
+            data = d;
+        }
+        size_t got = fread(data + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    kjit_status st = bad ? kj_set_error(KJIT_EINVAL, "cannot read '%s'", path)
+                         : kjit_add_module_memory(jit, data, len, path);
+    free(data);
+    return st;
+}
+
+kjit_status kjit_add_module(kjit *jit, LLVMModuleRef mod) {
+    if (!jit || !mod) return kj_set_error(KJIT_EINVAL, "kjit_add_module: the JIT or module is NULL");
+    kjit_status st = kj_llvm_ready(jit);
+    if (st != KJIT_OK) return st;
+    size_t n;
+    const char *id = LLVMGetModuleIdentifier(mod, &n);
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)n, id);
+    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(mod);
+    if (!bc) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    st = kjit_add_module_memory(jit, LLVMGetBufferStart(bc), LLVMGetBufferSize(bc), name);
+    LLVMDisposeMemoryBuffer(bc);
+    return st;
+}

@@ -1,0 +1,123 @@
+/*
+ * kj_wrap.cpp — kj_wrap.h in LLVM's C++ API.  Keep it small: every function
+ * here is justified in docs/DESIGN.md ("The C++ file").
+ */
+#include "kj_wrap.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/GlobalAlias.h>
+#include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
+
+using namespace llvm;
+
+/* The kjit command starts without libLLVM and binds LLVM's functions at
+ * their first call (kj_llvm.c).  Data references cannot wait: the vtables
+ * this file instantiates point at two LLVM `anchor` functions, which exist
+ * only to place vtables and are never called.  Weak, they resolve to 0 in a
+ * process started without LLVM instead of stopping it at load. */
+__asm__(".weak _ZN4llvm17ValueMaterializer6anchorEv\n"
+        ".weak _ZN4llvm10CallbackVH6anchorEv\n");
+
+namespace {
+
+/* Make g external, visible, and (for a declaration) possibly far away. */
+void make_external(GlobalValue *g, bool decl) {
+    g->setLinkage(GlobalValue::ExternalLinkage);
+    g->setVisibility(GlobalValue::DefaultVisibility);
+    if (decl) g->setDSOLocal(false);
+    if (auto *o = dyn_cast<GlobalObject>(g)) o->setComdat(nullptr);
+}
+
+/* An empty global of the same kind, name and type as g, in m. */
+GlobalValue *shell(Module *m, const GlobalValue *g) {
+    GlobalValue *d;
+    if (auto *f = dyn_cast<Function>(g)) {
+        auto *nf = Function::Create(f->getFunctionType(), GlobalValue::ExternalLinkage,
+                                    f->getAddressSpace(), f->getName(), m);
+        nf->copyAttributesFrom(f);
+        d = nf;
+    } else if (isa<FunctionType>(g->getValueType())) { /* an alias of a function */
+        d = Function::Create(cast<FunctionType>(g->getValueType()), GlobalValue::ExternalLinkage,
+                             g->getAddressSpace(), g->getName(), m);
+    } else {
+        auto *v = dyn_cast<GlobalVariable>(g);
+        auto *nv = new GlobalVariable(*m, g->getValueType(), v && v->isConstant(),
+                                      GlobalValue::ExternalLinkage, nullptr, g->getName(), nullptr,
+                                      g->getThreadLocalMode(), g->getAddressSpace());
+        if (v) nv->copyAttributesFrom(v);
+        d = nv;
+    }
+    return d;
+}
+
+/* Declares, on demand, what the copied definitions reference. */
+struct Declarer final : ValueMaterializer {
+    Module *m;
+    explicit Declarer(Module *m) : m(m) {}
+    Value *materialize(Value *v) override {
+        auto *g = dyn_cast<GlobalValue>(v);
+        if (!g) return nullptr;
+        GlobalValue *d = shell(m, g);
+        make_external(d, true);
+        return d;
+    }
+};
+
+} // namespace
+
+extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *defs, unsigned n,
+                                         const char *name) {
+    Module *src = unwrap(src_ref);
+    auto *m = new Module(name, src->getContext());
+    m->setTargetTriple(src->getTargetTriple());
+    m->setDataLayout(src->getDataLayout());
+    /* Module flags say how to generate code (unwind tables, PIC level, ...)
+     * and which debug-info version the metadata has. */
+    if (NamedMDNode *flags = src->getModuleFlagsMetadata()) {
+        NamedMDNode *to = m->getOrInsertModuleFlagsMetadata();
+        for (MDNode *op : flags->operands()) to->addOperand(op);
+    }
+    ValueToValueMapTy vmap;
+    Declarer declare(m);
+    /* First every definition's shell, so they reference one another. */
+    for (unsigned i = 0; i < n; i++) {
+        auto *g = cast<GlobalValue>(unwrap(defs[i]));
+        GlobalValue *d;
+        if (auto *a = dyn_cast<GlobalAlias>(g))
+            d = GlobalAlias::create(a->getValueType(), a->getAddressSpace(),
+                                    GlobalValue::ExternalLinkage, a->getName(), m);
+        else
+            d = shell(m, g);
+        vmap[g] = d;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        auto *g = cast<GlobalValue>(unwrap(defs[i]));
+        GlobalValue *d = cast<GlobalValue>(vmap[g]);
+        if (auto *f = dyn_cast<Function>(g)) {
+            auto *nf = cast<Function>(d);
+            auto arg = nf->arg_begin();
+            for (const Argument &a : f->args()) vmap[&a] = &*arg++;
+            SmallVector<ReturnInst *, 8> returns;
+            CloneFunctionInto(nf, f, vmap, CloneFunctionChangeType::DifferentModule, returns, "",
+                              nullptr, nullptr, &declare);
+        } else if (auto *v = dyn_cast<GlobalVariable>(g)) {
+            if (v->hasInitializer())
+                cast<GlobalVariable>(d)->setInitializer(
+                    MapValue(v->getInitializer(), vmap, RF_None, nullptr, &declare));
+        } else if (auto *a = dyn_cast<GlobalAlias>(g)) {
+            cast<GlobalAlias>(d)->setAliasee(
+                MapValue(a->getAliasee(), vmap, RF_None, nullptr, &declare));
+        }
+        make_external(d, false);
+    }
+    return wrap(m);
+}
+
+extern "C" void kj_wrap_emulated_tls(LLVMTargetMachineRef tm) {
+    reinterpret_cast<TargetMachine *>(tm)->Options.EmulatedTLS = true;
+}
