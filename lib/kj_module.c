@@ -43,7 +43,9 @@
 /* One function of a module: its generator's user data. */
 typedef struct kj_mfn {
     struct kj_modules *ms;
-    LLVMValueRef fn;           /* in the source context */
+    LLVMValueRef *defs;        /* in the source context: the function, then the
+                                  variables that hold addresses of its labels */
+    unsigned ndefs;
     char *name;
     LLVMMemoryBufferRef bc;    /* its copy as bitcode, once made (under ms->lock) */
 } kj_mfn;
@@ -121,6 +123,7 @@ void kj_module_free_all(kjit *jit) {
         next = m->next;
         for (size_t i = 0; i < m->nfns; i++) {
             free(m->fns[i].name);
+            free(m->fns[i].defs);
             if (m->fns[i].bc) LLVMDisposeMemoryBuffer(m->fns[i].bc);
         }
         free(m->fns);
@@ -320,7 +323,7 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     kj_mfn *f = user;
     struct kj_modules *ms = f->ms;
     pthread_mutex_lock(&ms->lock);
-    if (!f->bc) f->bc = copy_out(LLVMGetGlobalParent(f->fn), &f->fn, 1, f->name);
+    if (!f->bc) f->bc = copy_out(LLVMGetGlobalParent(f->defs[0]), f->defs, f->ndefs, f->name);
     LLVMMemoryBufferRef bc = f->bc;
     pthread_mutex_unlock(&ms->lock);
     LLVMModuleRef part;
@@ -329,6 +332,9 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
         return 1;
     }
     LLVMValueRef def = LLVMGetNamedFunction(part, f->name);
+    /* Tables of its labels are part of each compile of it. */
+    for (unsigned i = 1; i < f->ndefs; i++)
+        LLVMSetLinkage(LLVMGetNamedGlobal(part, name_of(f->defs[i])), LLVMPrivateLinkage);
     if (strcmp(symbol, f->name) != 0) {
         /* The body goes under the JIT's name; the function's own name, which
          * its recursive calls and address use, leads to its stub. */
@@ -386,6 +392,9 @@ kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
 typedef struct kj_plan {
     LLVMValueRef *data;        /* variables and variable aliases it defines */
     unsigned ndata;
+    LLVMValueRef *labels;      /* variables holding label addresses (blockaddress): */
+    LLVMValueRef *label_fn;    /* defined with the function they point into */
+    size_t nlabels;
     LLVMValueRef *fns;         /* functions it defines */
     size_t nfns;
     LLVMValueRef *aliases;     /* function aliases: name → the aliasee's stub */
@@ -396,10 +405,26 @@ typedef struct kj_plan {
 
 static void plan_free(kj_plan *p) {
     free(p->data);
+    free(p->labels);
+    free(p->label_fn);
     free(p->fns);
     free(p->aliases);
     for (size_t i = 0; i < p->nhosts; i++) free(p->hosts[i]);
     free(p->hosts);
+}
+
+/* The function whose labels a constant holds (blockaddress: computed
+ * goto's tables), or NULL. */
+static LLVMValueRef label_owner(LLVMValueRef c, int depth) {
+    if (!c || depth > 16) return NULL;
+    if (LLVMIsABlockAddress(c)) return LLVMGetOperand(c, 0);
+    if (LLVMIsAGlobalValue(c)) return NULL;
+    int n = LLVMGetNumOperands(c);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef f = label_owner(LLVMGetOperand(c, (unsigned)i), depth + 1);
+        if (f) return f;
+    }
+    return NULL;
 }
 
 /* Give internal symbols unique names, and decide who defines what
@@ -415,7 +440,9 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
     p->fns = malloc(cap * sizeof *p->fns);
     p->aliases = malloc(cap * sizeof *p->aliases);
     p->hosts = malloc(cap * sizeof *p->hosts);
-    if (!all || !p->data || !p->fns || !p->aliases || !p->hosts) {
+    p->labels = malloc(cap * sizeof *p->labels);
+    p->label_fn = malloc(cap * sizeof *p->label_fn);
+    if (!all || !p->data || !p->fns || !p->aliases || !p->hosts || !p->labels || !p->label_fn) {
         free(all);
         return kj_set_error(KJIT_ENOMEM, "out of memory");
     }
@@ -449,6 +476,7 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
         if (strncmp(name, "llvm.", 5) == 0) continue;
         LLVMLinkage l = LLVMGetLinkage(g);
         int is_fn = LLVMIsAFunction(g) != NULL;
+        LLVMValueRef fn;
         if (LLVMIsDeclaration(g) || l == LLVMAvailableExternallyLinkage) {
             /* Someone else's: a function no module defines yet is the
              * process's, if it has one. */
@@ -476,6 +504,9 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
         } else if (LLVMIsAGlobalAlias(g) && !LLVMIsAGlobalVariable(LLVMAliasGetAliasee(g))) {
             st = kj_set_error(KJIT_EINVAL, "%s: alias '%s' of an expression is not supported",
                               mname, name);
+        } else if (LLVMIsAGlobalVariable(g) && (fn = label_owner(LLVMGetInitializer(g), 0))) {
+            p->labels[p->nlabels] = g;
+            p->label_fn[p->nlabels++] = fn;
         } else {
             p->data[p->ndata++] = g;
         }
@@ -525,6 +556,21 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
     LLVMMemoryBufferRef data = NULL;
     if (st == KJIT_OK && p.ndata && !(data = copy_out(mod, p.data, p.ndata, "data")))
         st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
+    if (st == KJIT_OK && !(m->fns = calloc(p.nfns + 1, sizeof *m->fns)))
+        st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p.nfns && st == KJIT_OK; i++) {
+        kj_mfn *f = &m->fns[m->nfns++];
+        f->ms = ms;
+        f->name = strdup(name_of(p.fns[i]));
+        f->defs = malloc((p.nlabels + 1) * sizeof *f->defs);
+        if (!f->name || !f->defs) {
+            st = kj_set_error(KJIT_ENOMEM, "out of memory");
+            break;
+        }
+        f->defs[f->ndefs++] = p.fns[i];
+        for (size_t k = 0; k < p.nlabels; k++)
+            if (p.label_fn[k] == p.fns[i]) f->defs[f->ndefs++] = p.labels[k];
+    }
     if (st == KJIT_OK) {
         ms->count++;
         for (int i = 0; i < nctors; i++)
@@ -534,20 +580,17 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
         m->mod = mod;
         m->next = ms->list;
         ms->list = m;
-        m->fns = calloc(p.nfns + 1, sizeof *m->fns);
-        if (!m->fns) st = kj_set_error(KJIT_ENOMEM, "out of memory");
-        for (size_t i = 0; i < p.nfns && m->fns; i++) {
-            m->fns[i].ms = ms;
-            m->fns[i].fn = p.fns[i];
-            m->fns[i].name = strdup(name_of(p.fns[i]));
-            m->nfns++;
-        }
     }
     pthread_mutex_unlock(&ms->lock);
     free(ctors);
     free(dtors);
     if (st != KJIT_OK) { /* (names recorded by a failed plan stay: harmless) */
         LLVMDisposeModule(mod);
+        for (size_t i = 0; m && i < m->nfns; i++) {
+            free(m->fns[i].name);
+            free(m->fns[i].defs);
+        }
+        if (m) free(m->fns);
         free(m);
         plan_free(&p);
         return st;

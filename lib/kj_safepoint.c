@@ -45,6 +45,25 @@ static void retarget_phis(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMBasicBlock
     }
 }
 
+/* Run the code at the end of bb, before its terminator term: term moves to
+ * a new block, which the code ends by branching to. */
+static void code_before(LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef bb, LLVMValueRef term,
+                        kj_safepoint_emit emit, void *ctx) {
+    LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    LLVMBasicBlockRef tail = LLVMAppendBasicBlockInContext(c, fn, "kj.dispatch");
+    LLVMInstructionRemoveFromParent(term);
+    LLVMPositionBuilderAtEnd(b, tail);
+    LLVMInsertIntoBuilder(b, term);
+    for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++) {
+        LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
+        int seen = 0; /* (a block may be listed twice: rebuild its phis once) */
+        for (unsigned t = 0; t < s; t++) seen |= LLVMGetSuccessor(term, t) == dst;
+        if (!seen) retarget_phis(b, dst, bb, tail);
+    }
+    LLVMPositionBuilderAtEnd(b, bb);
+    emit(ctx, b, fn, tail);
+}
+
 void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
     LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
@@ -59,6 +78,19 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
     for (int i = 0; i < nblocks; i++) {
         LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
         if (!term) continue;
+        LLVMOpcode op = LLVMGetInstructionOpcode(term);
+        if (op == LLVMIndirectBr || op == LLVMCallBr) {
+            /* Its targets are label addresses (computed goto): an edge
+             * cannot be redirected.  The code goes before the jump instead,
+             * on every dispatch of an interpreter loop, if one edge goes
+             * back. */
+            int back = 0;
+            for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++)
+                for (int j = 0; j <= i && !back; j++)
+                    back = blocks[j] == LLVMGetSuccessor(term, s);
+            if (back) code_before(b, fn, blocks[i], term, emit, ctx);
+            continue;
+        }
         for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++) {
             LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
             int j = 0;
