@@ -58,13 +58,20 @@ static void at_exit(void) {
     g_trace = NULL;
 }
 
+/* The program's exit(), and the return from its main: LLVM must not be
+ * compiling on a background thread while exit runs its static destructors. */
+static void program_exit(int status) {
+    kjit_stop_tiering(g_jit);
+    exit(status);
+}
+
 /* A run-time error in a C program (a call to a function nothing defines):
  * there is no sensible value to go on with. */
 static void on_error(void *user, kjit_status st, const char *msg) {
     (void)user, (void)st;
     fflush(stdout);
     fprintf(stderr, "kjit: error: %s\n", msg);
-    exit(1);
+    program_exit(1);
 }
 
 int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char **args, int nargs) {
@@ -77,6 +84,8 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     }
     if (cfg->trace && !(g_trace = kc_trace_start(jit, cfg->trace_path))) return 1;
     kjit_set_error_hook(jit, on_error, NULL);
+    g_jit = jit;
+    kjit_define_host(jit, "exit", KJIT_SIG_ANY, (void *)program_exit);
     for (int i = 0; i < nfiles; i++) {
         if (kjit_add_module_file(jit, files[i]) != KJIT_OK) {
             fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
@@ -94,7 +103,6 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     if (!argv) return 1;
     argv[0] = (char *)files[0];
     for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
-    g_jit = jit;
     g_stats = cfg->stats;
     atexit(at_exit);
     if (kjit_run_constructors(jit) != KJIT_OK) {
@@ -103,5 +111,6 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     }
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");
-    exit(main_fn(nargs + 1, argv, environ));
+    program_exit(main_fn(nargs + 1, argv, environ));
+    return 1;
 }

@@ -327,6 +327,14 @@ kjit_status kjit_optimize(kjit *jit, const char *name);
 /* Wait until the T2 queue is empty and the background compiler idle. */
 void kjit_drain(kjit *jit);
 
+/* Stop background compiling for good: queued T2 and OSR compiles are
+ * dropped, the compiler threads finish the compile they are in and end.
+ * Code stays as it is and callable; a function not compiled yet is still
+ * compiled at its first call.  Call it before exit() while the JIT may be
+ * compiling on a background thread: exit runs LLVM's static destructors,
+ * and a compile running then would crash.  (kjit_destroy does it too.) */
+void kjit_stop_tiering(kjit *jit);
+
 /* Where a function is in its life. */
 typedef enum kjit_fn_state {
     KJIT_FN_UNDEFINED, KJIT_FN_STUB, KJIT_FN_HOST, KJIT_FN_COMPILED, /* not tiered */

@@ -126,6 +126,10 @@ void kj_code_drop(kjit *jit, kj_code *c) {
     if (c && --c->users == 0) kj_reclaim_retire(jit, c);
 }
 
+void kjit_stop_tiering(kjit *jit) {
+    if (jit) kj_tier_stop(jit);
+}
+
 void kjit_destroy(kjit *jit) {
     if (!jit) return;
     kj_tier_stop(jit); /* no T2 compile runs past this point */

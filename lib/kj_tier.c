@@ -326,6 +326,9 @@ void kj_tier_stop(kjit *jit) {
         if (w->tm) LLVMDisposeTargetMachine(w->tm);
         free(w);
     }
+    pthread_mutex_lock(&jit->lock);
+    jit->nworkers = 0; /* (a second stop, kjit_destroy's, finds none) */
+    pthread_mutex_unlock(&jit->lock);
 }
 
 /* ---- invalidation ------------------------------------------------------------ */
