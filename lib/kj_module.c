@@ -647,6 +647,8 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
             /* "NAME:LINE:COL: error: ..." and the line */
             size_t n = msg ? strlen(msg) : 0;
             while (n && msg[n - 1] == '\n') msg[--n] = 0;
+            char *e = msg ? strstr(msg, ": error: ") : NULL; /* ours says it is one */
+            if (e) memmove(e + 2, e + 9, strlen(e + 9) + 1);
             st = kj_set_error(KJIT_EINVAL, "%s", msg ? msg : "not LLVM IR");
         }
         LLVMDisposeMessage(msg);

@@ -6,7 +6,7 @@ import lit.formats
 config.name = "kjit"
 # The internal shell: portable, and it knows `not`.
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".ks"]
+config.suffixes = [".ks", ".ll"]
 config.test_source_root = os.path.dirname(__file__)
 # Each run writes its temporary files (%t) under its own directory, outside
 # the source tree: ctest runs the suite in several modes at once, and runs
