@@ -190,8 +190,19 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
     if (!self || !body || !LLVMIsDeclaration(self) ||
         LLVMGlobalGetValueType(self) != LLVMGlobalGetValueType(body))
         return;
-    LLVMReplaceAllUsesWith(self, body);
-    LLVMDeleteFunction(self);
+    /* Calls only: the function's address, where it is taken, stays its
+     * stub (C compares function pointers). */
+    for (;;) {
+        LLVMValueRef call = NULL;
+        for (LLVMUseRef u = LLVMGetFirstUse(self); u && !call; u = LLVMGetNextUse(u)) {
+            LLVMValueRef user = LLVMGetUser(u);
+            if (LLVMIsACallInst(user) && LLVMGetCalledValue(user) == self) call = user;
+        }
+        if (!call) break;
+        /* The callee is a call's last operand. */
+        LLVMSetOperand(call, (unsigned)LLVMGetNumOperands(call) - 1, body);
+    }
+    if (!LLVMGetFirstUse(self)) LLVMDeleteFunction(self);
 }
 
 /* One T2 compile of fn. */
