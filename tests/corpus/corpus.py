@@ -128,6 +128,28 @@ def check_one(kjit, corpus, work, name, level, mode):
     return name, level, mode, same(got, want, tolerance(name)), got, dt
 
 
+def build_lua(shared, work, levels):
+    """The Lua interpreter (one module, computed goto) as bitcode at each
+    level, and natively: the oracle."""
+    src = os.path.join(shared, "lua", "onelua.c")
+    out = {}
+    for level in levels + ["native"]:
+        path = os.path.join(work, "lua.%s" % ("native" if level == "native" else level + ".bc"))
+        cmd = ["-O2", "-lm"] if level == "native" else ["-" + level, "-c", "-emit-llvm"]
+        if not os.path.exists(path):
+            subprocess.run(["clang-19", "-w"] + cmd + [src, "-o", path + ".tmp"], check=True)
+            os.replace(path + ".tmp", path)
+        out[level] = path
+    return out
+
+
+def check_lua(kjit, shared, lua, level, mode):
+    fib = os.path.join(shared, "lua", "fib.lua")
+    want, _ = run([lua["native"], fib])
+    got, dt = run([kjit, "--jit=" + mode, lua[level], "--", fib])
+    return "lua fib.lua", level, mode, got == want, got, dt
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kjit", required=True)
@@ -137,6 +159,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--work", default=os.path.join(os.getcwd(), "corpus-work"))
     ap.add_argument("--shared")
+    ap.add_argument("--lua", action="store_true", help="also fib.lua on ../shared/lua")
     a = ap.parse_args()
     shared = shared_dir(a.shared)
     if not shared:
@@ -153,14 +176,20 @@ def main():
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         futs = [ex.submit(check_one, a.kjit, corpus, a.work, *j) for j in jobs]
+        if a.lua:
+            lua = [(level, mode) for level in a.levels.split(",") for mode in a.modes.split(",")]
+            jobs += lua
+            built = build_lua(shared, a.work, a.levels.split(","))
+            futs += [ex.submit(check_lua, a.kjit, shared, built, *j) for j in lua]
         for f in futs:
             name, level, mode, ok, got, dt = f.result()
             if not ok:
                 failed += 1
                 tail = "\n".join(got.splitlines()[-6:])
                 print("FAIL %s -%s --jit=%s (%.2f s):\n%s" % (name, level, mode, dt, tail))
-    print("corpus: %d of %d runs passed (%d programs, modes %s, levels %s)"
-          % (len(jobs) - failed, len(jobs), len(names), a.modes, a.levels))
+    print("corpus: %d of %d runs passed (%d programs%s, modes %s, levels %s)"
+          % (len(jobs) - failed, len(jobs), len(names), " and Lua" if a.lua else "",
+             a.modes, a.levels))
     return 1 if failed else 0
 
 
