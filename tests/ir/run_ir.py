@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""run_ir.py — kjit's own C and C++ feature programs (tests/ir), run as IR.
+
+Each program is a file here (NAME.c, NAME.cpp) or a directory of them (all
+its .c/.cpp files are the modules of one program, main.c or main.cpp first,
+in that order on the native link line and on kjit's).  For each one it builds,
+with clang-19 or clang++-19 by extension, into the work directory:
+
+  native    an -O2 executable: the oracle
+  O0, O2    one bitcode file per source (-c -emit-llvm)
+  ll        one text IR file per source at -O0 (-S -emit-llvm)
+
+then runs `kjit --jit=MODE FILES... -- ARGS` for every mode and bitcode
+level, the .ll files once in the default mode, and the O2 bitcode once more
+in tiered mode with every tier transition at the first call (--hot=1
+--tier-sync).  A run passes when its stdout, its stderr and its exit status
+are exactly the native run's.
+
+    run_ir.py --kjit build/kjit [--work DIR] [--jobs N] [--modes tiered,lazy]
+              [--levels O0,O2] [--programs varargs,multi-static] [--list]
+
+Prints a FAIL line with a diff for each failing run, XFAIL for a failure
+KNOWN_FAILURES expects (a kjit bug, with its reason), and exits 1 when any
+run failed unexpectedly, else 0.
+"""
+import argparse
+import concurrent.futures
+import difflib
+import fnmatch
+import hashlib
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODES = ["tiered", "lazy", "lazy-ir", "eager", "interp"]
+LEVELS = ["O0", "O2"]
+TIMEOUT = 60  # seconds, per run
+
+# What a program gets besides its files: arguments after `--`, whether its
+# stderr goes into the same pipe as its stdout (so the interleaving is
+# compared too), and the exit status its native build must have (a check of
+# the oracle itself).  Every program gets the environment of ENV.
+CONFIG = {
+    "argv_env": {"args": ["alpha", "", "two words", "--", "-O0", "--jit=eager"], "status": 47},
+    "exit_stdio": {"merge": True, "status": 7},
+}
+ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C"}
+
+# Runs expected to fail because of a kjit bug: (program, variant, reason),
+# with shell-style wildcards.  The variant is MODE-LEVEL (tiered-O2), ll, or
+# hot1-O2.  Such a run prints XFAIL; if it passes, XPASS (fix this table).
+KNOWN_FAILURES = [
+]
+
+CFLAGS = ["-std=gnu17", "-Wall", "-I", HERE]
+CXXFLAGS = ["-std=c++17", "-Wall", "-I", HERE]
+LIBS = ["-lpthread", "-lm"]
+
+
+def discover():
+    """{name: [source files]}: NAME.c / NAME.cpp here, and directories."""
+    progs = {}
+    for entry in sorted(os.listdir(HERE)):
+        path = os.path.join(HERE, entry)
+        if os.path.isdir(path):
+            # main.c or main.cpp first, then the others in name order: the
+            # order of the modules on both command lines (it decides which of
+            # two weak definitions wins).
+            srcs = sorted((os.path.join(path, f) for f in os.listdir(path) if is_source(f)),
+                          key=lambda s: (not os.path.basename(s).startswith("main."), s))
+            if srcs:
+                progs[entry] = srcs
+        elif is_source(entry):
+            progs[os.path.splitext(entry)[0]] = [path]
+    return progs
+
+
+def is_source(f):
+    return f.endswith((".c", ".cpp"))
+
+
+def is_cxx(f):
+    return f.endswith(".cpp")
+
+
+def compiler(f):
+    return (["clang++-19"] + CXXFLAGS) if is_cxx(f) else (["clang-19"] + CFLAGS)
+
+
+def stamp_of(srcs):
+    """A hash of everything a build depends on: sources, headers, flags."""
+    h = hashlib.sha256(repr((CFLAGS, CXXFLAGS, LIBS)).encode())
+    dirs = {os.path.dirname(s) for s in srcs} | {HERE}
+    deps = set(srcs)
+    for d in dirs:
+        deps |= {os.path.join(d, f) for f in os.listdir(d) if f.endswith((".h", ".hpp"))}
+    for f in sorted(deps):
+        h.update(f.encode())
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()
+
+
+def sh(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise RuntimeError("%s\n%s" % (" ".join(map(shlex.quote, cmd)),
+                                       p.stdout.decode("utf-8", "replace")))
+    return p.stdout.decode("utf-8", "replace")
+
+
+def build(work, name, srcs):
+    """Builds the program (when its sources changed) and returns its files:
+    {"native": exe, "O0": [bc...], "O2": [bc...], "ll": [ll...]}."""
+    d = os.path.join(work, name)
+    os.makedirs(d, exist_ok=True)
+    base = [os.path.splitext(os.path.basename(s))[0] for s in srcs]
+    files = {
+        "native": os.path.join(d, name + ".exe"),
+        "O0": [os.path.join(d, b + ".O0.bc") for b in base],
+        "O2": [os.path.join(d, b + ".O2.bc") for b in base],
+        "ll": [os.path.join(d, b + ".O0.ll") for b in base],
+    }
+    stamp = stamp_of(srcs)
+    stamp_file = os.path.join(d, "stamp")
+    try:
+        with open(stamp_file) as f:
+            if f.read() == stamp:
+                return files
+    except OSError:
+        pass
+    if os.path.exists(stamp_file):
+        os.remove(stamp_file)
+    warnings = ""
+    driver = compiler(next((s for s in srcs if is_cxx(s)), srcs[0]))
+    warnings += sh(driver + ["-O2"] + srcs + ["-o", files["native"]] + LIBS)
+    for src, o0, o2, ll in zip(srcs, files["O0"], files["O2"], files["ll"]):
+        sh(compiler(src) + ["-O0", "-c", "-emit-llvm", src, "-o", o0])
+        sh(compiler(src) + ["-O2", "-c", "-emit-llvm", src, "-o", o2])
+        sh(compiler(src) + ["-O0", "-S", "-emit-llvm", src, "-o", ll])
+    if warnings.strip():
+        print("%s: compiler warnings:\n%s" % (name, warnings.rstrip()))
+    with open(stamp_file, "w") as f:
+        f.write(stamp)
+    return files
+
+
+def environment():
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("KJIT_"):
+            del env[k]  # KJIT_TRACE, KJIT_PERF: not in these runs
+    env.update(ENV)
+    return env
+
+
+def run(cmd, cwd, merge):
+    """(stdout, stderr, status, seconds); status is "timeout" or "signal N"
+    where there is no exit status."""
+    t = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=environment(), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                           timeout=TIMEOUT)
+        out, err, rc = p.stdout, p.stderr or b"", p.returncode
+        status = "signal %d" % -rc if rc < 0 else rc
+    except subprocess.TimeoutExpired as e:
+        out, err, status = e.stdout or b"", e.stderr or b"", "timeout"
+    return (out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), status,
+            time.monotonic() - t)
+
+
+def variants(modes, levels):
+    """(variant name, kjit options, which files)."""
+    vs = [("%s-%s" % (m, l), ["--jit=" + m], l) for m in modes for l in levels]
+    vs.append(("ll", [], "ll"))
+    if "O2" in levels:
+        vs.append(("hot1-O2", ["--jit=tiered", "--hot=1", "--tier-sync"], "O2"))
+    return vs
+
+
+def known(name, variant):
+    for prog, var, reason in KNOWN_FAILURES:
+        if fnmatch.fnmatchcase(name, prog) and fnmatch.fnmatchcase(variant, var):
+            return reason
+    return None
+
+
+def diff(a, b, what):
+    lines = list(difflib.unified_diff(a.splitlines(True), b.splitlines(True),
+                                      "native " + what, "kjit " + what, n=2))
+    if len(lines) > 40:
+        lines = lines[:40] + ["... (%d more lines)\n" % (len(lines) - 40)]
+    return "".join(l if l.endswith("\n") else l + "\n\\ no newline\n" for l in lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kjit", required=True)
+    ap.add_argument("--work", default=os.path.join(os.getcwd(), "ir-work"))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--levels", default=",".join(LEVELS))
+    ap.add_argument("--programs", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--list", action="store_true", help="list the programs and exit")
+    a = ap.parse_args()
+    start = time.monotonic()
+    kjit = os.path.abspath(a.kjit)
+    work = os.path.abspath(a.work)
+    progs = discover()
+    if a.list:
+        for name, srcs in progs.items():
+            print(name, " ".join(os.path.relpath(s, HERE) for s in srcs))
+        return 0
+    if a.programs:
+        unknown = [p for p in a.programs.split(",") if p not in progs]
+        if unknown:
+            print("run_ir: no program %s (see --list)" % ", ".join(unknown))
+            return 2
+        progs = {p: progs[p] for p in a.programs.split(",")}
+    os.makedirs(work, exist_ok=True)
+    modes, levels = a.modes.split(","), a.levels.split(",")
+    vs = variants(modes, levels)
+
+    failed, xfail, xpass, total, passed = [], [], [], 0, 0
+    with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as ex:
+        # Build and run natively first: each program's oracle.
+        def prepare(name):
+            files = build(work, name, progs[name])
+            cfg = CONFIG.get(name, {})
+            native = run([files["native"]] + cfg.get("args", []), os.path.join(work, name),
+                         cfg.get("merge", False))
+            return files, native
+
+        prepared = {}
+        for name, fut in [(n, ex.submit(prepare, n)) for n in progs]:
+            try:
+                prepared[name] = fut.result()
+            except RuntimeError as e:
+                failed.append(name)
+                print("FAIL %s: cannot build:\n%s" % (name, e))
+                continue
+            out, err, status, _ = prepared[name][1]
+            want = CONFIG.get(name, {}).get("status", 0)
+            if status != want or "CHECK FAILED" in out + err:
+                failed.append(name)
+                print("FAIL %s: the native build itself fails (status %s, want %s):\n%s%s"
+                      % (name, status, want, out, err))
+                del prepared[name]
+
+        def check(name, variant, opts, which):
+            files, native = prepared[name]
+            cfg = CONFIG.get(name, {})
+            cmd = [kjit] + opts + files[which]
+            cmd += ["--"] + cfg["args"] if cfg.get("args") else []
+            got = run(cmd, os.path.join(work, name), cfg.get("merge", False))
+            return name, variant, cmd, native, got
+
+        futs = [ex.submit(check, name, *v) for name in prepared for v in vs]
+        for fut in futs:
+            name, variant, cmd, native, got = fut.result()
+            total += 1
+            same = native[:3] == got[:3]
+            passed += same
+            reason = known(name, variant)
+            label = "%s %s" % (name, variant)
+            if same and reason:
+                xpass.append(label)
+                print("XPASS %s: passes, but KNOWN_FAILURES expects it to fail (%s)"
+                      % (label, reason))
+            elif not same and reason:
+                xfail.append(label)
+                print("XFAIL %s: %s" % (label, reason))
+            elif not same:
+                failed.append(label)
+                text = "FAIL %s (%.2f s): %s\n" % (label, got[3], " ".join(
+                    "%s=%s" % (k, shlex.quote(v)) for k, v in ENV.items()) + " " +
+                    " ".join(map(shlex.quote, cmd)))
+                if native[0] != got[0]:
+                    text += diff(native[0], got[0], "stdout")
+                if native[1] != got[1]:
+                    text += diff(native[1], got[1], "stderr")
+                if native[2] != got[2]:
+                    text += "status: native %s, kjit %s\n" % (native[2], got[2])
+                print(text, end="", flush=True)
+
+    print("ir: %d of %d runs passed (%d programs, %d variants each), %d expected failures, "
+          "%d unexpected passes, %d failures, %.1f s"
+          % (passed, total, len(progs), len(vs), len(xfail), len(xpass),
+             len(failed), time.monotonic() - start))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
