@@ -77,6 +77,7 @@ static void on_error(void *user, kjit_status st, const char *msg) {
 int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char **args, int nargs) {
     kjit_options o;
     kc_jit_options(cfg, &o);
+    if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_LOOPS; /* C's main loops stay at T1 */
     kjit *jit;
     if (kjit_create(&o, &jit) != KJIT_OK) {
         fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());

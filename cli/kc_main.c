@@ -37,6 +37,10 @@
     X(PARTITION, "--partition=", "function|callees",                                       \
       "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
       "with the uncompiled functions it calls unconditionally, as one module")            \
+    X(T1, "--t1=", "fast|loops|full",                                                    \
+      "tiered: T1 code generated at -O0 (fast to make), at the -O level for functions "   \
+      "with loops, or all at the -O level (default: fast for Kaleidoscope, loops for "    \
+      "IR files, whose optimised IR then runs about as fast as native)")                 \
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
     X(TRACE, "--trace[=FILE.json]", NULL,                                                 \
@@ -80,10 +84,15 @@ static void help_line(FILE *out, const char *spelling, const char *arg, const ch
 static void usage(FILE *out) {
     fprintf(out,
             "usage: kjit [options] [FILE... | -]\n"
+            "       kjit [options] PROGRAM.bc|PROGRAM.ll... [-- ARGS...]\n"
             "Runs Kaleidoscope programs with a tiered JIT.  Each top-level expression's value\n"
             "is printed on its own line.  With no FILE and standard input a terminal, starts\n"
             "the REPL; '-' or a pipe reads standard input.  Exit status: 0, 1 if any error\n"
-            "was reported, 2 for a usage error.\n\noptions:\n");
+            "was reported, 2 for a usage error.\n"
+            "Files of LLVM IR (bitcode or text, told by their content; e.g. from clang -c\n"
+            "-emit-llvm) are one C or C++ program: kjit links them, runs main with ARGS and\n"
+            "exits with its status, compiling each function when it is first called.\n"
+            "\noptions:\n");
 #define KC_X_HELP(id, spelling, arg, text) help_line(out, spelling, arg, text);
     KC_OPTIONS(KC_X_HELP)
 #undef KC_X_HELP
@@ -135,7 +144,7 @@ typedef struct kc_input {
 } kc_input;
 
 int main(int argc, char **argv) {
-    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED};
+    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED, .t1_codegen = -1};
     int interactive = 0; /* -i */
     int r, v, mode_set = 0, partition_set = 0;
     const char *env_trace = getenv("KJIT_TRACE");
@@ -147,6 +156,7 @@ int main(int argc, char **argv) {
     static const char *const emits[] = {"ast", "llvm", NULL};
     static const char *const partitions[] = {"function", "callees", NULL};
     static const char *const stats_forms[] = {"json", "table", NULL};
+    static const char *const t1_forms[] = {"fast", "loops", "full", NULL};
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0, nprog_args = 0;
     char **prog_args = NULL;
@@ -203,6 +213,10 @@ int main(int argc, char **argv) {
             if (r == 2) return free(inputs), 2;
             cfg.partition = v == 0 ? KJIT_PARTITION_FUNCTION : KJIT_PARTITION_CALLEES;
             partition_set = 1;
+        } else if ((r = choice(a, "--t1=", t1_forms, &v)) != 1) {
+            if (r == 2) return free(inputs), 2;
+            static const int t1_of[] = {KJIT_T1_FAST, KJIT_T1_LOOPS, KJIT_T1_FULL};
+            cfg.t1_codegen = t1_of[v];
         } else if (strcmp(a, "--tier-sync") == 0) {
             cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {

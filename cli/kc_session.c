@@ -409,6 +409,7 @@ void kc_jit_options(const kc_config *cfg, kjit_options *o) {
     if (cfg->hot > 0) o->hot_threshold = cfg->hot;
     o->t2_sync = cfg->tier_sync;
     o->perf_map = cfg->perf;
+    if (cfg->t1_codegen >= 0) o->t1_codegen = cfg->t1_codegen;
 }
 
 /* --stats on a terminal: a short table (docs/STATS.md has every counter). */

@@ -32,6 +32,7 @@ typedef struct kc_config {
     int trace;           /* --trace: events on stderr, or into trace_path */
     const char *trace_path; /* --trace=FILE.json */
     double timeout;      /* --timeout=SECONDS, 0: none */
+    int t1_codegen;      /* --t1=: KJIT_T1_*, -1: the input's default */
 } kc_config;
 
 typedef struct kc_session kc_session;

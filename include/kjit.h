@@ -94,9 +94,17 @@ typedef struct kjit_options {
                                  call-bound code); also set by KJIT_FRAME_POINTERS=1, and
                                  by kjit_create itself when a debugger traces the
                                  process */
+    int t1_codegen;           /* tiered: how T1 code is generated (its IR passes stay
+                                 minimal): KJIT_T1_FAST (default) at -O0, the cheapest;
+                                 KJIT_T1_LOOPS at opt_level for functions with a loop, which
+                                 may never be entered again (a C main) and so never reach
+                                 T2, at -O0 for the others; KJIT_T1_FULL all at opt_level.
+                                 For IR optimised already (C built with -O2) code generated
+                                 at opt_level is about as fast as native */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
+enum { KJIT_T1_FAST = 0, KJIT_T1_LOOPS = 2, KJIT_T1_FULL = 1 };
 
 void kjit_options_init(kjit_options *opts);
 

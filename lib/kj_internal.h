@@ -254,6 +254,7 @@ typedef struct kj_unit {
     int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
     LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
     kj_fn *instrument;       /* T1: add fn's counters after the passes */
+    int t1_codegen;          /* T1: kjit_options.t1_codegen */
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
     const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */

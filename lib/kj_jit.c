@@ -79,8 +79,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
         o = *opts;
     }
     if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_INTERP ||
-        o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1 || o.compile_threads < 0)
-        return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode or partition");
+        o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1 || o.compile_threads < 0 ||
+        o.t1_codegen < 0 || o.t1_codegen > KJIT_T1_LOOPS)
+        return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode, partition, "
+                                         "hot_threshold, compile_threads or t1_codegen");
 
     kjit *jit = calloc(1, sizeof *jit);
     if (!jit) return kj_set_error(KJIT_ENOMEM, "out of memory");

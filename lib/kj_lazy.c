@@ -191,6 +191,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     kj_unit u = {.opt_level = jit->opts.opt_level};
     if (jit->opts.mode == KJIT_MODE_TIERED) {
         u.opt_level = 0; /* T1: as cheap as possible, and counting */
+        u.t1_codegen = jit->opts.t1_codegen;
         u.instrument = fn;
         u.tier = "T1";
     }
