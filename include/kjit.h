@@ -470,6 +470,30 @@ kjit_status kjit_add_module_file(kjit *jit, const char *path);
 /* The same from memory (copied); name is for messages. */
 kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name);
 
+/*
+ * Reload a module added before under the same name (its path, for
+ * kjit_add_module_file) while the program runs, comparing it function by
+ * function (the IR's text):
+ *  - a changed function of the same type is redefined: callers reach the
+ *    new body through its stub at their next call, a call running finishes
+ *    in the old one, and code that inlined it is invalidated;
+ *  - a new function or variable is added;
+ *  - a variable keeps its storage and its value (its initialiser does not
+ *    run again), as does every C++ static; constructors do not run again;
+ *  - a function whose type changed, or a variable whose type or size
+ *    changed, is refused and stays as it was (named in out).
+ * Replaced code is reclaimed at quiescence like any redefinition.  KJIT_OK
+ * even with refusals; an error (unreadable or invalid IR) changes nothing.
+ */
+typedef struct kjit_reload {
+    int changed, added, refused, unchanged; /* functions (added: variables too) */
+    uint64_t us;                 /* how long the reload took */
+    char refused_names[256];     /* "f (its type changed), ..." */
+} kjit_reload;
+kjit_status kjit_reload_module_file(kjit *jit, const char *path, kjit_reload *out);
+kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, const char *name,
+                                      kjit_reload *out);
+
 /* Run the constructors (llvm.global_ctors) of the modules added since the
  * last call, in priority order (the order of the modules, then of each
  * list, among equal priorities), each once, on the calling thread. */

@@ -43,6 +43,7 @@
 /* One function of a module: its generator's user data. */
 typedef struct kj_mfn {
     struct kj_modules *ms;
+    struct kj_module *m;       /* whose source it is copied from */
     LLVMValueRef *defs;        /* in the source context: the function, then the
                                   variables that hold addresses of its labels */
     unsigned ndefs;
@@ -50,12 +51,15 @@ typedef struct kj_mfn {
     LLVMMemoryBufferRef bc;    /* its copy as bitcode, once made (under ms->lock) */
 } kj_mfn;
 
-/* A module, kept for its functions' generators. */
+/* A module, kept for its functions' generators while one of them is a
+ * current definition (refs: those definitions); then freed. */
 typedef struct kj_module {
     struct kj_module *next;
+    LLVMContextRef ctx;        /* its own: a reload's copy is read beside it */
     LLVMModuleRef mod;
     kj_mfn *fns;
     size_t nfns;
+    int refs;
 } kj_module;
 
 /* A name some module defines (functions and variables share one
@@ -64,6 +68,8 @@ typedef struct kj_msym {
     struct kj_msym *next;
     int weak;
     unsigned module;
+    kj_mfn *cur;               /* a function: its current definition */
+    char *type;                /* its type as text, for reloads to compare */
     char name[];
 } kj_msym;
 
@@ -80,11 +86,12 @@ typedef struct kj_xtors {
 } kj_xtors;
 
 struct kj_modules {
-    pthread_mutex_t lock;      /* the source context and all below */
-    LLVMContextRef ctx;
-    char diag[KJ_ERRMSG_SIZE]; /* the context's last error diagnostic */
+    pthread_mutex_t update;    /* serialises adds and reloads */
+    pthread_mutex_t lock;      /* the source contexts and all below */
+    char diag[KJ_ERRMSG_SIZE]; /* a source context's last error diagnostic */
     kj_module *list;
     unsigned count;
+    char **names;              /* of module K (for reloads), count of them */
 #define KJ_MSYM_BUCKETS 1024
     kj_msym *syms[KJ_MSYM_BUCKETS];
     kj_xtors ctors, dtors, dtors_due; /* pending; dtors_due: of modules initialised */
@@ -108,12 +115,43 @@ static struct kj_modules *modules_of(kjit *jit) {
     struct kj_modules *ms = jit->modules;
     if (!ms && (ms = calloc(1, sizeof *ms))) {
         pthread_mutex_init(&ms->lock, NULL);
-        ms->ctx = LLVMContextCreate();
-        LLVMContextSetDiagnosticHandler(ms->ctx, on_diagnostic, ms);
+        pthread_mutex_init(&ms->update, NULL);
         jit->modules = ms;
     }
     pthread_mutex_unlock(&jit->lock);
     return ms;
+}
+
+static void module_free(kj_module *m) {
+    for (size_t i = 0; i < m->nfns; i++) {
+        free(m->fns[i].name);
+        free(m->fns[i].defs);
+        if (m->fns[i].bc) LLVMDisposeMemoryBuffer(m->fns[i].bc);
+    }
+    free(m->fns);
+    if (m->mod) LLVMDisposeModule(m->mod);
+    if (m->ctx) LLVMContextDispose(m->ctx);
+    free(m);
+}
+
+/* One definition of m is gone: the last one frees m. */
+static void module_drop(struct kj_modules *ms, kj_module *m) {
+    pthread_mutex_lock(&ms->lock);
+    int last = --m->refs == 0;
+    if (last)
+        for (kj_module **p = &ms->list; *p; p = &(*p)->next)
+            if (*p == m) {
+                *p = m->next;
+                break;
+            }
+    pthread_mutex_unlock(&ms->lock);
+    if (last) module_free(m);
+}
+
+/* The JIT no longer needs a function's definition (kjit_define's release). */
+static void fn_release(void *user) {
+    kj_mfn *f = user;
+    module_drop(f->ms, f->m);
 }
 
 void kj_module_free_all(kjit *jit) {
@@ -121,18 +159,12 @@ void kj_module_free_all(kjit *jit) {
     if (!ms) return;
     for (kj_module *m = ms->list, *next; m; m = next) {
         next = m->next;
-        for (size_t i = 0; i < m->nfns; i++) {
-            free(m->fns[i].name);
-            free(m->fns[i].defs);
-            if (m->fns[i].bc) LLVMDisposeMemoryBuffer(m->fns[i].bc);
-        }
-        free(m->fns);
-        LLVMDisposeModule(m->mod);
-        free(m);
+        module_free(m);
     }
     for (size_t b = 0; b < KJ_MSYM_BUCKETS; b++)
         for (kj_msym *s = ms->syms[b], *next; s; s = next) {
             next = s->next;
+            free(s->type);
             free(s);
         }
     kj_xtors *lists[] = {&ms->ctors, &ms->dtors, &ms->dtors_due};
@@ -140,8 +172,10 @@ void kj_module_free_all(kjit *jit) {
         for (size_t i = 0; i < lists[l]->n; i++) free(lists[l]->v[i].fn);
         free(lists[l]->v);
     }
-    LLVMContextDispose(ms->ctx);
+    for (unsigned i = 0; i < ms->count; i++) free(ms->names[i]);
+    free(ms->names);
     pthread_mutex_destroy(&ms->lock);
+    pthread_mutex_destroy(&ms->update);
     free(ms);
     jit->modules = NULL;
 }
@@ -154,17 +188,27 @@ static kj_msym *msym_find(struct kj_modules *ms, const char *name) {
     return NULL;
 }
 
-static int msym_add(struct kj_modules *ms, const char *name, int weak, unsigned module) {
+/* A global value's type as text (its size too, for a variable): what a
+ * reload compares. */
+static char *type_text(LLVMValueRef g) {
+    char *t = LLVMPrintTypeToString(LLVMGlobalGetValueType(g));
+    char *r = t ? strdup(t) : NULL;
+    LLVMDisposeMessage(t);
+    return r;
+}
+
+static kj_msym *msym_add(struct kj_modules *ms, LLVMValueRef g, const char *name, int weak,
+                         unsigned module) {
     size_t len = strlen(name);
-    kj_msym *s = malloc(sizeof *s + len + 1);
-    if (!s) return -1;
+    kj_msym *s = calloc(1, sizeof *s + len + 1);
+    if (!s || !(s->type = type_text(g))) return free(s), NULL;
     s->weak = weak;
     s->module = module;
     memcpy(s->name, name, len + 1);
     size_t b = kj_hash_name(name) % KJ_MSYM_BUCKETS;
     s->next = ms->syms[b];
     ms->syms[b] = s;
-    return 0;
+    return s;
 }
 
 static const char *name_of(LLVMValueRef g) {
@@ -427,112 +471,210 @@ static LLVMValueRef label_owner(LLVMValueRef c, int depth) {
     return NULL;
 }
 
-/* Give internal symbols unique names, and decide who defines what
- * (caller holds ms->lock).  Records this module's definitions in ms. */
-static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const char *mname,
-                               unsigned index, kj_plan *p) {
+/* The plan's arrays, sized for mod, and every global value of mod in *all
+ * (the caller frees it). */
+static kjit_status plan_alloc(LLVMModuleRef mod, kj_plan *p, LLVMValueRef **all, size_t *n) {
     size_t cap = 16;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) cap++;
     for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) cap++;
     for (LLVMValueRef a = LLVMGetFirstGlobalAlias(mod); a; a = LLVMGetNextGlobalAlias(a)) cap++;
-    LLVMValueRef *all = malloc(cap * sizeof *all);
+    *all = malloc(cap * sizeof **all);
     p->data = malloc(cap * sizeof *p->data);
     p->fns = malloc(cap * sizeof *p->fns);
     p->aliases = malloc(cap * sizeof *p->aliases);
     p->hosts = malloc(cap * sizeof *p->hosts);
     p->labels = malloc(cap * sizeof *p->labels);
     p->label_fn = malloc(cap * sizeof *p->label_fn);
-    if (!all || !p->data || !p->fns || !p->aliases || !p->hosts || !p->labels || !p->label_fn) {
-        free(all);
+    if (!*all || !p->data || !p->fns || !p->aliases || !p->hosts || !p->labels || !p->label_fn) {
+        free(*all);
         return kj_set_error(KJIT_ENOMEM, "out of memory");
     }
-    size_t n = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) all[n++] = f;
-    for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) all[n++] = g;
+    *n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) (*all)[(*n)++] = f;
+    for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) (*all)[(*n)++] = g;
     for (LLVMValueRef a = LLVMGetFirstGlobalAlias(mod); a; a = LLVMGetNextGlobalAlias(a))
-        all[n++] = a;
+        (*all)[(*n)++] = a;
+    return KJIT_OK;
+}
 
+/* An internal or private symbol of module `index` gets the name it has
+ * wherever it is loaded from: NAME.mK, external. */
+static const char *promote(LLVMValueRef g, unsigned index) {
+    const char *name = name_of(g);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s.m%u", name[0] ? name : "anon", index);
+    LLVMSetValueName2(g, buf, strlen(buf)); /* (LLVM makes it unique if taken) */
+    LLVMSetLinkage(g, LLVMExternalLinkage);
+    LLVMSetVisibility(g, LLVMDefaultVisibility);
+    return name_of(g);
+}
+
+/* Someone else's function (a declaration): a name no module defines yet is
+ * the process's, if it has one. */
+static kjit_status plan_host(struct kj_modules *ms, LLVMValueRef g, kj_plan *p) {
+    if (!LLVMIsAFunction(g) || LLVMGetIntrinsicID(g) != 0 || msym_find(ms, name_of(g)))
+        return KJIT_OK;
+    return (p->hosts[p->nhosts++] = strdup(name_of(g))) ? KJIT_OK
+                                                        : kj_set_error(KJIT_ENOMEM, "out of memory");
+}
+
+/* Where a definition g of a module goes in the plan. */
+static kjit_status plan_definition(LLVMValueRef g, const char *mname, kj_plan *p) {
+    LLVMValueRef fn;
+    if (LLVMIsAFunction(g))
+        p->fns[p->nfns++] = g;
+    else if (LLVMIsAGlobalAlias(g) && LLVMIsAFunction(LLVMAliasGetAliasee(g)))
+        p->aliases[p->naliases++] = g;
+    else if (LLVMIsAGlobalAlias(g) && !LLVMIsAGlobalVariable(LLVMAliasGetAliasee(g)))
+        return kj_set_error(KJIT_EINVAL, "%s: alias '%s' of an expression is not supported",
+                            mname, name_of(g));
+    else if (LLVMIsAGlobalVariable(g) && (fn = label_owner(LLVMGetInitializer(g), 0))) {
+        p->labels[p->nlabels] = g;
+        p->label_fn[p->nlabels++] = fn;
+    } else
+        p->data[p->ndata++] = g;
+    return KJIT_OK;
+}
+
+static int skipped(LLVMValueRef g) { return strncmp(name_of(g), "llvm.", 5) == 0; }
+static int external_def(LLVMValueRef g) {
+    return !LLVMIsDeclaration(g) && LLVMGetLinkage(g) != LLVMAvailableExternallyLinkage;
+}
+static int local(LLVMValueRef g) {
+    LLVMLinkage l = LLVMGetLinkage(g);
+    return l == LLVMInternalLinkage || l == LLVMPrivateLinkage;
+}
+
+/* Give internal symbols unique names, and decide who defines what
+ * (caller holds ms->lock).  Records this module's definitions in ms. */
+static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const char *mname,
+                               unsigned index, kj_plan *p) {
+    LLVMValueRef *all;
+    size_t n;
+    kjit_status st = plan_alloc(mod, p, &all, &n);
+    if (st != KJIT_OK) return st;
     /* First the checks, so that a refused module defines nothing. */
     for (size_t i = 0; i < n; i++) {
         LLVMValueRef g = all[i];
-        LLVMLinkage l = LLVMGetLinkage(g);
-        if (LLVMIsDeclaration(g) || l == LLVMInternalLinkage || l == LLVMPrivateLinkage ||
-            l == LLVMAvailableExternallyLinkage || strncmp(name_of(g), "llvm.", 5) == 0)
-            continue;
+        if (!external_def(g) || local(g) || skipped(g)) continue;
         if (LLVMIsAGlobalIFunc(g))
             return free(all), kj_set_error(KJIT_EINVAL, "%s: ifunc '%s' is not supported", mname,
                                            name_of(g));
         kj_msym *s = msym_find(ms, name_of(g));
-        if (s && !s->weak && !is_weak(l)) {
+        if (s && !s->weak && !is_weak(LLVMGetLinkage(g))) {
             free(all);
             return kj_set_error(KJIT_EINVAL, "%s: '%s' is defined again (an earlier module "
                                              "defines it)", mname, name_of(g));
         }
     }
-    kjit_status st = KJIT_OK;
     for (size_t i = 0; i < n && st == KJIT_OK; i++) {
         LLVMValueRef g = all[i];
-        const char *name = name_of(g);
-        if (strncmp(name, "llvm.", 5) == 0) continue;
-        LLVMLinkage l = LLVMGetLinkage(g);
-        int is_fn = LLVMIsAFunction(g) != NULL;
-        LLVMValueRef fn;
-        if (LLVMIsDeclaration(g) || l == LLVMAvailableExternallyLinkage) {
-            /* Someone else's: a function no module defines yet is the
-             * process's, if it has one. */
-            if (is_fn && LLVMGetIntrinsicID(g) == 0 && !msym_find(ms, name) &&
-                !(p->hosts[p->nhosts++] = strdup(name)))
-                st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        if (skipped(g)) continue;
+        if (!external_def(g)) {
+            st = plan_host(ms, g, p);
             continue;
         }
-        if (l == LLVMInternalLinkage || l == LLVMPrivateLinkage) {
-            char buf[512];
-            snprintf(buf, sizeof buf, "%s.m%u", name[0] ? name : "anon", index);
-            LLVMSetValueName2(g, buf, strlen(buf)); /* (LLVM makes it unique if taken) */
-            LLVMSetLinkage(g, LLVMExternalLinkage);
-            LLVMSetVisibility(g, LLVMDefaultVisibility);
-            name = name_of(g);
-        } else if (msym_find(ms, name)) {
-            continue; /* weak: the earlier definition stands */
-        }
-        if (msym_add(ms, name, is_weak(l), index)) {
-            st = kj_set_error(KJIT_ENOMEM, "out of memory");
-        } else if (is_fn) {
-            p->fns[p->nfns++] = g;
-        } else if (LLVMIsAGlobalAlias(g) && LLVMIsAFunction(LLVMAliasGetAliasee(g))) {
-            p->aliases[p->naliases++] = g;
-        } else if (LLVMIsAGlobalAlias(g) && !LLVMIsAGlobalVariable(LLVMAliasGetAliasee(g))) {
-            st = kj_set_error(KJIT_EINVAL, "%s: alias '%s' of an expression is not supported",
-                              mname, name);
-        } else if (LLVMIsAGlobalVariable(g) && (fn = label_owner(LLVMGetInitializer(g), 0))) {
-            p->labels[p->nlabels] = g;
-            p->label_fn[p->nlabels++] = fn;
-        } else {
-            p->data[p->ndata++] = g;
-        }
+        int weak = is_weak(LLVMGetLinkage(g));
+        const char *name = local(g) ? promote(g, index) : name_of(g);
+        if (!local(g) && msym_find(ms, name)) continue; /* weak: the earlier one stands */
+        st = msym_add(ms, g, name, weak, index) ? plan_definition(g, mname, p)
+                                                : kj_set_error(KJIT_ENOMEM, "out of memory");
     }
     free(all);
     return st;
 }
 
-/* Check mod, then define what it defines.  Takes mod. */
-static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
-                              const char *mname) {
-    char *msg = NULL;
-    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
-        kj_set_error(KJIT_EINVAL, "%s: invalid IR: %s", mname, msg);
-        LLVMDisposeMessage(msg);
-        LLVMDisposeModule(mod);
-        return KJIT_EINVAL;
+/* Add `name` to the reload's list of what it refused. */
+static void refuse(kjit_reload *out, const char *name, const char *why) {
+    size_t len = strlen(out->refused_names);
+    if (out->refused++ < 8 && len + strlen(name) + strlen(why) + 8 < sizeof out->refused_names)
+        snprintf(out->refused_names + len, sizeof out->refused_names - len, "%s%s (%s)",
+                 len ? ", " : "", name, why);
+}
+
+/* A function's text with metadata and attribute-group numbers left out
+ * (they shift when another function changes): what says it changed. */
+static char *fn_text(LLVMValueRef fn) {
+    char *t = LLVMPrintValueToString(fn), *w = t;
+    for (const char *r = t; *r; r++) {
+        *w++ = *r;
+        if (*r == '!' || *r == '#')
+            while (r[1] >= '0' && r[1] <= '9') r++;
     }
-    LLVMDisposeMessage(msg);
+    *w = 0;
+    return t;
+}
+
+/* Plan a reload of module `index` (caller holds ms->lock): mod's internal
+ * names are those of the first load; changed and new functions go into
+ * p->fns, new variables into p->data; what cannot be replaced is counted
+ * and named in out, and stays as it was. */
+static kjit_status plan_reload(struct kj_modules *ms, LLVMModuleRef mod, const char *mname,
+                               unsigned index, kj_plan *p, kjit_reload *out) {
+    LLVMValueRef *all;
+    size_t n;
+    kjit_status st = plan_alloc(mod, p, &all, &n);
+    for (size_t i = 0; i < n && st == KJIT_OK; i++) {
+        LLVMValueRef g = all[i];
+        if (skipped(g)) continue;
+        if (!external_def(g)) {
+            st = plan_host(ms, g, p);
+            continue;
+        }
+        int is_fn = LLVMIsAFunction(g) != NULL;
+        const char *name = local(g) ? promote(g, index) : name_of(g);
+        kj_msym *s = msym_find(ms, name);
+        if (!s) { /* new */
+            if (!msym_add(ms, g, name, is_weak(LLVMGetLinkage(g)), index))
+                st = kj_set_error(KJIT_ENOMEM, "out of memory");
+            else if ((st = plan_definition(g, mname, p)) == KJIT_OK && !LLVMIsAGlobalAlias(g))
+                out->added++;
+            continue;
+        }
+        if (s->module != index) continue; /* another module's (weak) definition stands */
+        if (!is_fn && label_owner(LLVMGetInitializer(g), 0)) {
+            st = plan_definition(g, mname, p); /* goes with its function */
+            continue;
+        }
+        char *t = type_text(g);
+        int same = t && strcmp(t, s->type) == 0;
+        free(t);
+        if (!same || is_fn != (s->cur != NULL)) {
+            refuse(out, name, is_fn ? "its type changed" : "its type or size changed");
+        } else if (is_fn) {
+            char *was = fn_text(s->cur->defs[0]), *now = fn_text(g);
+            if (strcmp(was, now) != 0) {
+                p->fns[p->nfns++] = g;
+                out->changed++;
+            } else {
+                out->unchanged++;
+            }
+            LLVMDisposeMessage(was);
+            LLVMDisposeMessage(now);
+        } /* a variable: keeps its storage and value */
+    }
+    free(all);
+    return st;
+}
+
+/* Check a parsed module and make it ready to plan: verified, for this
+ * machine, no debug info.  Disposes of mod (and its context) on error. */
+static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname) {
+    char *msg = NULL;
+    kjit_status st = KJIT_OK;
     const char *triple = LLVMGetTarget(mod);
     size_t arch = strcspn(jit->triple, "-");
-    if (triple[0] && (strncmp(triple, jit->triple, arch) != 0 || triple[arch] != '-')) {
-        kj_set_error(KJIT_EINVAL, "%s: the module is for %s; this machine is %s", mname, triple,
-                     jit->triple);
+    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg))
+        st = kj_set_error(KJIT_EINVAL, "%s: invalid IR: %s", mname, msg);
+    else if (triple[0] && (strncmp(triple, jit->triple, arch) != 0 || triple[arch] != '-'))
+        st = kj_set_error(KJIT_EINVAL, "%s: the module is for %s; this machine is %s", mname,
+                          triple, jit->triple);
+    LLVMDisposeMessage(msg);
+    if (st != KJIT_OK) {
+        LLVMContextRef ctx = LLVMGetModuleContext(mod);
         LLVMDisposeModule(mod);
-        return KJIT_EINVAL;
+        LLVMContextDispose(ctx);
+        return st;
     }
     LLVMSetTarget(mod, jit->triple);
     LLVMSetDataLayout(mod, jit->datalayout);
@@ -542,77 +684,120 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
     if (!LLVMGetModuleFlag(mod, "Debug Info Version", 18))
         LLVMAddModuleFlag(mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
                           LLVMValueAsMetadata(LLVMConstInt(
-                              LLVMInt32TypeInContext(ms->ctx), LLVMDebugMetadataVersion(), 0)));
+                              LLVMInt32TypeInContext(LLVMGetModuleContext(mod)),
+                              LLVMDebugMetadataVersion(), 0)));
+    return KJIT_OK;
+}
 
+/* A module record for fns of mod (caller holds ms->lock); NULL on OOM. */
+static kj_module *module_new(struct kj_modules *ms, LLVMModuleRef mod, LLVMValueRef *fns,
+                             size_t nfns, const kj_plan *p) {
     kj_module *m = calloc(1, sizeof *m);
-    kj_plan p = {0};
-    int nctors = 0, ndtors = 0;
-    pthread_mutex_lock(&ms->lock);
-    unsigned index = ms->count;
-    kj_xref *ctors = take_xtors(mod, "llvm.global_ctors", &nctors);
-    kj_xref *dtors = take_xtors(mod, "llvm.global_dtors", &ndtors);
-    kjit_status st = m ? plan_module(ms, mod, mname, index, &p)
-                       : kj_set_error(KJIT_ENOMEM, "out of memory");
-    LLVMMemoryBufferRef data = NULL;
-    if (st == KJIT_OK && p.ndata && !(data = copy_out(mod, p.data, p.ndata, "data")))
-        st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
-    if (st == KJIT_OK && !(m->fns = calloc(p.nfns + 1, sizeof *m->fns)))
-        st = kj_set_error(KJIT_ENOMEM, "out of memory");
-    for (size_t i = 0; i < p.nfns && st == KJIT_OK; i++) {
+    if (!m || !(m->fns = calloc(nfns + 1, sizeof *m->fns))) return free(m), NULL;
+    m->mod = mod;
+    m->ctx = LLVMGetModuleContext(mod);
+    for (size_t i = 0; i < nfns; i++) {
         kj_mfn *f = &m->fns[m->nfns++];
         f->ms = ms;
-        f->name = strdup(name_of(p.fns[i]));
-        f->defs = malloc((p.nlabels + 1) * sizeof *f->defs);
+        f->m = m;
+        f->name = strdup(name_of(fns[i]));
+        f->defs = malloc((p->nlabels + 1) * sizeof *f->defs);
         if (!f->name || !f->defs) {
-            st = kj_set_error(KJIT_ENOMEM, "out of memory");
-            break;
+            m->mod = NULL, m->ctx = NULL; /* (the caller's still) */
+            module_free(m);
+            return NULL;
         }
-        f->defs[f->ndefs++] = p.fns[i];
-        for (size_t k = 0; k < p.nlabels; k++)
-            if (p.label_fn[k] == p.fns[i]) f->defs[f->ndefs++] = p.labels[k];
+        f->defs[f->ndefs++] = fns[i];
+        for (size_t k = 0; k < p->nlabels; k++)
+            if (p->label_fn[k] == fns[i]) f->defs[f->ndefs++] = p->labels[k];
     }
+    m->next = ms->list;
+    ms->list = m;
+    return m;
+}
+
+/* Define what a planned module defines: hosts first, so calls to them keep
+ * their C names; then the variables (linked later, when first
+ * referenced); then m's functions, each the current definition of its name
+ * from now on. */
+static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m, const kj_plan *p,
+                                  LLVMMemoryBufferRef data) {
+    kjit_status st = KJIT_OK;
+    for (size_t i = 0; i < p->nhosts && st == KJIT_OK; i++)
+        st = kjit_declare_host(jit, p->hosts[i], KJIT_SIG_ANY);
+    if (st == KJIT_OK && data) st = kjit_define_data(jit, data_generate, data);
+    /* eager and lazy-ir modes compile or generate at definition: EGEN and
+     * ECOMPILE leave the definition in place, to try again at a call. */
+    for (size_t i = 0; i < m->nfns && (st == KJIT_OK || st == KJIT_EGEN || st == KJIT_ECOMPILE);
+         i++) {
+        kj_mfn *f = &m->fns[i];
+        pthread_mutex_lock(&ms->lock);
+        m->refs++;
+        pthread_mutex_unlock(&ms->lock);
+        kjit_status r = kjit_define(jit, f->name, KJIT_SIG_ANY, fn_generate, f, fn_release);
+        if (r != KJIT_OK && r != KJIT_EGEN && r != KJIT_ECOMPILE) {
+            fn_release(f); /* refused: the old definition stands */
+        } else {
+            pthread_mutex_lock(&ms->lock);
+            kj_msym *s = msym_find(ms, f->name);
+            if (s) s->cur = f; /* (the old one may be freed already: adds and
+                                   reloads are serialised, so none looked) */
+            pthread_mutex_unlock(&ms->lock);
+        }
+        if (st == KJIT_OK) st = r;
+    }
+    for (size_t i = 0; i < p->naliases && st == KJIT_OK; i++) {
+        void *to = kjit_address(jit, name_of(LLVMAliasGetAliasee(p->aliases[i])));
+        st = to ? kjit_define_host(jit, name_of(p->aliases[i]), KJIT_SIG_ANY, to) : KJIT_ENOMEM;
+    }
+    return st;
+}
+
+/* Check mod, then define what it defines.  Takes mod and its context. */
+static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
+                              const char *mname) {
+    kjit_status st = prepare(jit, mod, mname);
+    if (st != KJIT_OK) return st;
+    kj_plan p = {0};
+    int nctors = 0, ndtors = 0;
+    kj_module *m = NULL;
+    LLVMMemoryBufferRef data = NULL;
+    pthread_mutex_lock(&ms->lock);
+    unsigned index = ms->count;
+    char **names = realloc(ms->names, (index + 1) * sizeof *names);
+    if (names) ms->names = names;
+    kj_xref *ctors = take_xtors(mod, "llvm.global_ctors", &nctors);
+    kj_xref *dtors = take_xtors(mod, "llvm.global_dtors", &ndtors);
+    st = names ? plan_module(ms, mod, mname, index, &p)
+               : kj_set_error(KJIT_ENOMEM, "out of memory");
+    if (st == KJIT_OK && p.ndata && !(data = copy_out(mod, p.data, p.ndata, "data")))
+        st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
+    if (st == KJIT_OK && (!(ms->names[index] = strdup(mname)) ||
+                          !(m = module_new(ms, mod, p.fns, p.nfns, &p))))
+        st = kj_set_error(KJIT_ENOMEM, "out of memory");
     if (st == KJIT_OK) {
         ms->count++;
         for (int i = 0; i < nctors; i++)
             xtors_add(&ms->ctors, ctors[i].prio, ms->xtor_seq++, name_of(ctors[i].fn));
         for (int i = 0; i < ndtors; i++)
             xtors_add(&ms->dtors, dtors[i].prio, ms->xtor_seq++, name_of(dtors[i].fn));
-        m->mod = mod;
-        m->next = ms->list;
-        ms->list = m;
+        m->refs++; /* held until its functions are defined */
     }
     pthread_mutex_unlock(&ms->lock);
     free(ctors);
     free(dtors);
     if (st != KJIT_OK) { /* (names recorded by a failed plan stay: harmless) */
+        LLVMContextRef ctx = LLVMGetModuleContext(mod);
         LLVMDisposeModule(mod);
-        for (size_t i = 0; m && i < m->nfns; i++) {
-            free(m->fns[i].name);
-            free(m->fns[i].defs);
-        }
-        if (m) free(m->fns);
-        free(m);
+        LLVMContextDispose(ctx);
+        if (data) LLVMDisposeMemoryBuffer(data);
         plan_free(&p);
         return st;
     }
-
-    /* Outside the lock: the generators take it (eager and lazy-ir modes
-     * call them at once).  Hosts first, so calls to them keep their C
-     * names; then the variables (linked later, when first referenced);
-     * then the functions. */
-    for (size_t i = 0; i < p.nhosts && st == KJIT_OK; i++)
-        st = kjit_declare_host(jit, p.hosts[i], KJIT_SIG_ANY);
-    if (st == KJIT_OK && data) st = kjit_define_data(jit, data_generate, data);
+    st = define_planned(jit, ms, m, &p, data);
     if (data) LLVMDisposeMemoryBuffer(data);
-    for (size_t i = 0; i < m->nfns && (st == KJIT_OK || st == KJIT_EGEN || st == KJIT_ECOMPILE); i++) {
-        kjit_status r = kjit_define(jit, m->fns[i].name, KJIT_SIG_ANY, fn_generate, &m->fns[i], NULL);
-        if (st == KJIT_OK) st = r;
-    }
-    for (size_t i = 0; i < p.naliases && st == KJIT_OK; i++) {
-        void *to = kjit_address(jit, name_of(LLVMAliasGetAliasee(p.aliases[i])));
-        st = to ? kjit_define_host(jit, name_of(p.aliases[i]), KJIT_SIG_ANY, to) : KJIT_ENOMEM;
-    }
     plan_free(&p);
+    module_drop(ms, m); /* the hold */
     return st;
 }
 
@@ -622,6 +807,37 @@ static int is_bitcode(const unsigned char *d, size_t len) {
                         (d[0] == 0xde && d[1] == 0xc0 && d[2] == 0x17 && d[3] == 0x0b));
 }
 
+/* Read a module (bitcode or text) into a context of its own. */
+static kjit_status parse(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
+                         const char *name, LLVMModuleRef *out) {
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMContextSetDiagnosticHandler(ctx, on_diagnostic, ms);
+    LLVMMemoryBufferRef buf =
+        LLVMCreateMemoryBufferWithMemoryRangeCopy(data ? data : "", len, name);
+    char *msg = NULL;
+    kjit_status st = KJIT_OK;
+    pthread_mutex_lock(&ms->lock);
+    ms->diag[0] = 0;
+    if (is_bitcode(data, len)) {
+        if (LLVMParseBitcodeInContext2(ctx, buf, out))
+            st = kj_set_error(KJIT_EINVAL, "%s: bad bitcode: %s", name,
+                              ms->diag[0] ? ms->diag : "unreadable");
+        LLVMDisposeMemoryBuffer(buf);
+    } else if (LLVMParseIRInContext(ctx, buf, out, &msg)) { /* takes buf */
+        /* "NAME:LINE:COL: error: ..." and the line; ours says it is one */
+        size_t n = msg ? strlen(msg) : 0;
+        while (n && msg[n - 1] == '\n') msg[--n] = 0;
+        char *e = msg ? strstr(msg, ": error: ") : NULL;
+        if (e) memmove(e + 2, e + 9, strlen(e + 9) + 1);
+        st = kj_set_error(KJIT_EINVAL, "%s", msg ? msg : "not LLVM IR");
+    }
+    LLVMDisposeMessage(msg);
+    pthread_mutex_unlock(&ms->lock);
+    if (st != KJIT_OK) LLVMContextDispose(ctx);
+    (void)jit;
+    return st;
+}
+
 kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name) {
     if (!jit || (!data && len)) return kj_set_error(KJIT_EINVAL, "kjit_add_module: bad argument");
     if (!name) name = "module";
@@ -629,59 +845,123 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     if (st != KJIT_OK) return st;
     struct kj_modules *ms = modules_of(jit);
     if (!ms) return kj_set_error(KJIT_ENOMEM, "out of memory");
-    LLVMMemoryBufferRef buf =
-        LLVMCreateMemoryBufferWithMemoryRangeCopy(data ? data : "", len, name);
-    LLVMModuleRef mod = NULL;
-    char *msg = NULL;
-    pthread_mutex_lock(&ms->lock);
-    ms->diag[0] = 0;
-    int failed;
-    if (is_bitcode(data, len)) {
-        failed = LLVMParseBitcodeInContext2(ms->ctx, buf, &mod);
-        LLVMDisposeMemoryBuffer(buf);
-        if (failed) st = kj_set_error(KJIT_EINVAL, "%s: bad bitcode: %s", name,
-                                      ms->diag[0] ? ms->diag : "unreadable");
-    } else {
-        failed = LLVMParseIRInContext(ms->ctx, buf, &mod, &msg); /* takes buf */
-        if (failed) {
-            /* "NAME:LINE:COL: error: ..." and the line */
-            size_t n = msg ? strlen(msg) : 0;
-            while (n && msg[n - 1] == '\n') msg[--n] = 0;
-            char *e = msg ? strstr(msg, ": error: ") : NULL; /* ours says it is one */
-            if (e) memmove(e + 2, e + 9, strlen(e + 9) + 1);
-            st = kj_set_error(KJIT_EINVAL, "%s", msg ? msg : "not LLVM IR");
-        }
-        LLVMDisposeMessage(msg);
-    }
-    pthread_mutex_unlock(&ms->lock);
-    if (failed) return st;
-    return add_parsed(jit, ms, mod, name);
+    LLVMModuleRef mod;
+    pthread_mutex_lock(&ms->update);
+    st = parse(jit, ms, data, len, name, &mod);
+    if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name);
+    pthread_mutex_unlock(&ms->update);
+    return st;
 }
 
-kjit_status kjit_add_module_file(kjit *jit, const char *path) {
-    if (!jit || !path) return kj_set_error(KJIT_EINVAL, "kjit_add_module_file: bad argument");
+static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
+                          const char *name, unsigned index, kjit_reload *out);
+
+kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, const char *name,
+                                      kjit_reload *out) {
+    kjit_reload ignored;
+    if (!out) out = &ignored;
+    memset(out, 0, sizeof *out);
+    if (!jit || !name || (!data && len))
+        return kj_set_error(KJIT_EINVAL, "kjit_reload_module: bad argument");
+    uint64_t t0 = kj_now_us();
+    struct kj_modules *ms = jit->modules;
+    unsigned index = 0;
+    int found = 0;
+    if (ms) {
+        pthread_mutex_lock(&ms->lock);
+        for (unsigned i = 0; i < ms->count; i++)
+            if (strcmp(ms->names[i], name) == 0) index = i, found = 1;
+        pthread_mutex_unlock(&ms->lock);
+    }
+    if (!found)
+        return kj_set_error(KJIT_EINVAL, "kjit_reload_module: no module '%s' was added", name);
+    pthread_mutex_lock(&ms->update);
+    kjit_status st = reload(jit, ms, data, len, name, index, out);
+    pthread_mutex_unlock(&ms->update);
+    out->us = kj_now_us() - t0;
+    return st;
+}
+
+static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
+                          const char *name, unsigned index, kjit_reload *out) {
+    LLVMModuleRef mod;
+    kjit_status st = parse(jit, ms, data, len, name, &mod);
+    if (st == KJIT_OK) st = prepare(jit, mod, name);
+    if (st != KJIT_OK) return st;
+    kj_plan p = {0};
+    kj_module *m = NULL;
+    LLVMMemoryBufferRef vars = NULL;
+    int nx;
+    pthread_mutex_lock(&ms->lock);
+    /* Constructors ran at the first load; a reload runs none. */
+    free(take_xtors(mod, "llvm.global_ctors", &nx));
+    free(take_xtors(mod, "llvm.global_dtors", &nx));
+    st = plan_reload(ms, mod, name, index, &p, out);
+    if (st == KJIT_OK && p.ndata && !(vars = copy_out(mod, p.data, p.ndata, "data")))
+        st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    if (st == KJIT_OK && !(m = module_new(ms, mod, p.fns, p.nfns, &p)))
+        st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    if (m) m->refs++; /* held until its functions are defined */
+    pthread_mutex_unlock(&ms->lock);
+    if (st == KJIT_OK) st = define_planned(jit, ms, m, &p, vars);
+    if (vars) LLVMDisposeMemoryBuffer(vars);
+    plan_free(&p);
+    if (m) {
+        module_drop(ms, m); /* freed here if nothing changed */
+    } else {
+        LLVMContextRef ctx = LLVMGetModuleContext(mod);
+        LLVMDisposeModule(mod);
+        LLVMContextDispose(ctx);
+    }
+    return st;
+}
+
+/* A whole file, malloc'd, or NULL after setting the error. */
+static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    if (!f) return kj_set_error(KJIT_EINVAL, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return kj_set_error(KJIT_EINVAL, "cannot open '%s': %s", path, strerror(errno)), NULL;
     char *data = NULL;
-    size_t len = 0, cap = 0;
+    size_t cap = 0;
+    *len = 0;
     for (;;) {
-        if (len == cap) {
+        if (*len == cap) {
             char *d = realloc(data, cap = cap ? 2 * cap : 1 << 16);
             if (!d) {
                 free(data);
                 fclose(f);
-                return kj_set_error(KJIT_ENOMEM, "out of memory reading '%s'", path);
+                return kj_set_error(KJIT_ENOMEM, "out of memory reading '%s'", path), NULL;
             }
             data = d;
         }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
+        size_t got = fread(data + *len, 1, cap - *len, f);
+        *len += got;
         if (got == 0) break;
     }
-    int bad = ferror(f);
+    if (ferror(f)) {
+        free(data);
+        data = NULL;
+        kj_set_error(KJIT_EINVAL, "cannot read '%s'", path);
+    }
     fclose(f);
-    kjit_status st = bad ? kj_set_error(KJIT_EINVAL, "cannot read '%s'", path)
-                         : kjit_add_module_memory(jit, data, len, path);
+    return data;
+}
+
+kjit_status kjit_add_module_file(kjit *jit, const char *path) {
+    if (!jit || !path) return kj_set_error(KJIT_EINVAL, "kjit_add_module_file: bad argument");
+    size_t len;
+    char *data = slurp(path, &len);
+    if (!data) return KJIT_EINVAL;
+    kjit_status st = kjit_add_module_memory(jit, data, len, path);
+    free(data);
+    return st;
+}
+
+kjit_status kjit_reload_module_file(kjit *jit, const char *path, kjit_reload *out) {
+    if (!jit || !path) return kj_set_error(KJIT_EINVAL, "kjit_reload_module_file: bad argument");
+    size_t len;
+    char *data = slurp(path, &len);
+    if (!data) return KJIT_EINVAL;
+    kjit_status st = kjit_reload_module_memory(jit, data, len, path, out);
     free(data);
     return st;
 }
