@@ -41,6 +41,9 @@
       "tiered: T1 code generated at -O0 (fast to make), at the -O level for functions "   \
       "with loops, or all at the -O level (default: fast for Kaleidoscope, loops for "    \
       "IR files, whose optimised IR then runs about as fast as native)")                 \
+    X(PASSES, "--t1-passes=, --t2-passes=", "PIPELINE",                                 \
+      "the IR pass pipeline of the first compile (T1), or of T2, in LLVM's syntax "       \
+      "(e.g. \"default<O3>\", \"instcombine,simplifycfg\"); checked at start-up")        \
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
     X(TRACE, "--trace[=FILE.json]", NULL,                                                 \
@@ -217,6 +220,9 @@ int main(int argc, char **argv) {
             if (r == 2) return free(inputs), 2;
             static const int t1_of[] = {KJIT_T1_FAST, KJIT_T1_LOOPS, KJIT_T1_FULL};
             cfg.t1_codegen = t1_of[v];
+        } else if (strncmp(a, "--t1-passes=", 12) == 0 || strncmp(a, "--t2-passes=", 12) == 0) {
+            if (!a[12]) return free(inputs), usage_error("%.11s needs a pipeline", a);
+            *(a[3] == '1' ? &cfg.t1_passes : &cfg.t2_passes) = a + 12;
         } else if (strcmp(a, "--tier-sync") == 0) {
             cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {

@@ -410,6 +410,8 @@ void kc_jit_options(const kc_config *cfg, kjit_options *o) {
     o->t2_sync = cfg->tier_sync;
     o->perf_map = cfg->perf;
     if (cfg->t1_codegen >= 0) o->t1_codegen = cfg->t1_codegen;
+    o->t1_passes = cfg->t1_passes;
+    o->t2_passes = cfg->t2_passes;
 }
 
 /* --stats on a terminal: a short table (docs/STATS.md has every counter). */

@@ -101,6 +101,12 @@ typedef struct kjit_options {
                                  T2, at -O0 for the others; KJIT_T1_FULL all at opt_level.
                                  For IR optimised already (C built with -O2) code generated
                                  at opt_level is about as fast as native */
+    const char *t1_passes;    /* the IR pass pipeline of the first compile (T1 in tiered
+                                 mode), in LLVM's syntax ("instcombine,simplifycfg");
+                                 NULL: the mode's default.  Checked by kjit_create
+                                 (KJIT_EINVAL), which then loads LLVM */
+    const char *t2_passes;    /* the same for T2 (and OSR entries), e.g.
+                                 "default<O3>"; NULL: default<O2> */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
@@ -331,6 +337,33 @@ kjit_status kjit_run_ex(kjit *jit, const kjit_def *def, kjit_value *result);
  * stub is repointed when T2 is ready.
  */
 kjit_status kjit_optimize(kjit *jit, const char *name);
+
+/*
+ * Transformations of your own.  The callback gets every module the JIT
+ * compiles at `tier` — 1: first compiles (T1 in tiered mode, every compile
+ * in the other modes), 2: T2 bodies and OSR entries — after the JIT's own
+ * preparation and just before that tier's pass pipeline; `name` is the
+ * function's name.  It may rewrite the IR (in the module's context).
+ * Returning non-zero (with a message in err) refuses the compile: the
+ * function stays where it was and the error is reported as a compile
+ * error.  Called on any thread, concurrently: it must be thread-safe.
+ * NULL removes it.  KJIT_EINVAL for another tier.
+ */
+typedef int (*kjit_transform)(void *user, LLVMModuleRef module, const char *name, char *err,
+                              size_t errlen);
+kjit_status kjit_set_transform(kjit *jit, int tier, kjit_transform fn, void *user);
+
+/*
+ * Recompile `name` now, on the calling thread, with the transformations of
+ * `tier` (2: its T2 pipeline, in any mode; 1: its first-compile pipeline),
+ * while other threads may be calling it.  At T2 the new body replaces the
+ * old one with one atomic store to its stub, and the old body is reclaimed
+ * at quiescence; T2 bodies that inlined the old one are invalidated.  If
+ * the compile fails or a transform refuses, nothing changes (T2) and the
+ * error is returned.  At tier 1 the function goes back to its stub and is
+ * compiled again at once (if that fails it is compiled at its next call).
+ */
+kjit_status kjit_recompile(kjit *jit, const char *name, int tier);
 
 /* Wait until the T2 queue is empty and the background compiler idle. */
 void kjit_drain(kjit *jit);

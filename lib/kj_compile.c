@@ -140,8 +140,26 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
             if (!LLVMIsDeclaration(f)) LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, fp);
     }
 
+    /* The client's transformation of this tier, if any (kjit_set_transform). */
+    int tier = !u->tier || strcmp(u->tier, "T1") == 0                        ? 1
+               : strcmp(u->tier, "T2") == 0 || strcmp(u->tier, "osr") == 0 ? 2
+                                                                           : 0;
+    kjit_transform xf = tier ? atomic_load(&jit->transform[tier]) : NULL;
+    if (xf) {
+        char err[KJ_ERRMSG_SIZE] = "";
+        size_t n;
+        const char *source = LLVMGetModuleIdentifier(u->mod, &n);
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)n, source);
+        if (xf(atomic_load(&jit->transform_user[tier]), u->mod, name, err, sizeof err) != 0) {
+            st = kj_set_error(KJIT_ECOMPILE, "the transformation refused '%s': %s", name,
+                              err[0] ? err : "no reason given");
+            goto out;
+        }
+    }
+
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
-     * pipeline at that level, tuned for the host CPU. */
+     * pipeline at that level, tuned for the host CPU; or the client's. */
     char passes[32];
     LLVMTargetMachineRef tm = u->tm ? u->tm : u->opt_level <= 0 ? jit->tm_fast : jit->tm;
     if (u->t1_codegen == KJIT_T1_FULL ||
@@ -152,7 +170,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     else
         snprintf(passes, sizeof passes, "default<O%d>", u->opt_level);
     LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(u->mod, passes, tm, pbo);
+    const char *custom = tier == 1 ? jit->opts.t1_passes : tier == 2 ? jit->opts.t2_passes : NULL;
+    LLVMErrorRef e = LLVMRunPasses(u->mod, custom ? custom : passes, tm, pbo);
     LLVMDisposePassBuilderOptions(pbo);
     if (e) {
         st = kj_llvm_error(KJIT_ECOMPILE, "optimisation failed", e);

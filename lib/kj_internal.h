@@ -203,6 +203,10 @@ struct kjit {
 
     kjit_error_hook hook;
     void *hook_user;
+    /* kjit_set_transform, per tier (1, 2); read by compiles, set rarely */
+    _Atomic(kjit_transform) transform[3];
+    void *_Atomic transform_user[3];
+    char *passes[3];              /* kjit_options.t1_passes, t2_passes (copies) */
 
     _Atomic uint64_t toplevel_seq;
     _Atomic int interrupt;        /* kjit_interrupt: polled at every safepoint */
@@ -343,6 +347,8 @@ void kj_llvm_teardown(kjit *jit);
 /* A new LLVM context whose diagnostics never print (an error's text
  * becomes the thread's error message). */
 LLVMContextRef kj_llvm_context(void);
+/* Whether LLVM accepts a pass pipeline (loads LLVM). */
+kjit_status kj_llvm_check_passes(const char *passes);
 /* A new T2 target machine (for one compiler thread); NULL on failure. */
 LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit);
 
@@ -402,6 +408,10 @@ void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job);
 void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
 void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
+/* kjit_recompile at T2: compile fn on this thread now (waiting for a
+ * compiler thread that has it), install it, retire its old T2 body.  0 if
+ * installed; else -1 with the error set, and fn as it was. */
+int kj_tier_compile_now(kjit *jit, kj_fn *fn);
 void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
 void kj_tier_drain(kjit *jit);
 void kj_tier_stop(kjit *jit);

@@ -91,6 +91,20 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if ((fp && strcmp(fp, "1") == 0) || traced()) o.frame_pointers = 1;
     jit->opts = o;
     jit->created_us = kj_now_us();
+    const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
+    for (int t = 1; t <= 2; t++) {
+        if (!passes[t]) continue;
+        if (kj_llvm_check_passes(passes[t]) != KJIT_OK) {
+            char msg[KJ_ERRMSG_SIZE];
+            snprintf(msg, sizeof msg, "%s", kjit_errmsg());
+            free(jit->passes[1]);
+            free(jit);
+            return kj_set_error(KJIT_EINVAL, "kjit_options.t%d_passes: %s", t, msg);
+        }
+        if (!(jit->passes[t] = strdup(passes[t]))) goto oom;
+    }
+    jit->opts.t1_passes = jit->passes[1];
+    jit->opts.t2_passes = jit->passes[2];
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
@@ -173,6 +187,8 @@ void kjit_destroy(kjit *jit) {
     pthread_mutex_destroy(&jit->llvm_lock);
     pthread_mutex_destroy(&jit->compile_lock);
     pthread_mutex_destroy(&jit->lock);
+    free(jit->passes[1]);
+    free(jit->passes[2]);
     free(jit);
 }
 
@@ -386,6 +402,60 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
     }
     pthread_mutex_unlock(&jit->compile_lock);
     if (r == KJIT_OK && jit->opts.t2_sync) kj_tier_drain(jit);
+    return r;
+}
+
+kjit_status kjit_set_transform(kjit *jit, int tier, kjit_transform fn, void *user) {
+    if (!jit || tier < 1 || tier > 2)
+        return kj_set_error(KJIT_EINVAL, "kjit_set_transform: the tier must be 1 or 2");
+    atomic_store(&jit->transform_user[tier], user);
+    atomic_store(&jit->transform[tier], fn);
+    return KJIT_OK;
+}
+
+kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
+    if (!jit || !valid_name(name) || tier < 1 || tier > 2)
+        return kj_set_error(KJIT_EINVAL, "kjit_recompile: bad name or tier (1 or 2)");
+    kjit_status r = kj_llvm_ready(jit);
+    if (r != KJIT_OK) return r;
+    pthread_mutex_lock(&jit->compile_lock);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    kj_state st = fn ? fn->state : KJ_UNDEFINED;
+    if (st == KJ_UNDEFINED || st == KJ_HOST || !fn->gen) {
+        pthread_mutex_unlock(&jit->lock);
+        pthread_mutex_unlock(&jit->compile_lock);
+        return kj_set_error(KJIT_EINVAL, "'%s' is not a function the JIT compiles", name);
+    }
+    if (tier == 1 && st == KJ_COMPILED) {
+        /* Back to its stub (its code retires), then compiled as at a first
+         * call; callers meanwhile wait on compile_lock in the lazy path. */
+        kj_stub_point(fn->stub.slot, fn->stub.lazy);
+        kj_code_drop(jit, fn->code);
+        kj_code_drop(jit, fn->t2);
+        fn->code = fn->t2 = NULL;
+        fn->tier = 0;
+        fn->state = KJ_STUB;
+        kj_tier_invalidate(jit, fn);
+        st = KJ_STUB;
+    }
+    pthread_mutex_unlock(&jit->lock);
+    void *target;
+    if (st == KJ_STUB && !atomic_load(&fn->t0)) r = kj_materialize(jit, fn, 1, &target);
+    if (r == KJIT_OK && tier == 2) {
+        pthread_mutex_lock(&jit->lock);
+        if (fn->state == KJ_COMPILED && fn->tier == 0) { /* not tiered: its body acts as T1 */
+            fn->tier = 1;
+            fn->t1_addr = kj_stub_target(fn->stub.slot);
+        }
+        pthread_mutex_unlock(&jit->lock);
+    }
+    pthread_mutex_unlock(&jit->compile_lock);
+    if (r == KJIT_OK && tier == 2 && kj_tier_compile_now(jit, fn) != 0) {
+        char msg[KJ_ERRMSG_SIZE];
+        snprintf(msg, sizeof msg, "%s", kjit_errmsg());
+        r = kj_set_error(KJIT_ECOMPILE, "cannot recompile '%s': %s", name, msg);
+    }
     return r;
 }
 

@@ -28,6 +28,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
 
 #include "kj_internal.h"
 #include "kj_wrap.h"
@@ -70,6 +71,19 @@ static void on_diagnostic(LLVMDiagnosticInfoRef di, void *user) {
     char *msg = LLVMGetDiagInfoDescription(di);
     kj_set_error(KJIT_ECOMPILE, "%s", msg);
     LLVMDisposeMessage(msg);
+}
+
+kjit_status kj_llvm_check_passes(const char *passes) {
+    kjit_status st = kjit_llvm_load();
+    if (st != KJIT_OK) return st;
+    LLVMContextRef ctx = kj_llvm_context();
+    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext("check", ctx);
+    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef e = LLVMRunPasses(mod, passes, NULL, pbo);
+    LLVMDisposePassBuilderOptions(pbo);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    return e ? kj_llvm_error(KJIT_EINVAL, "bad pass pipeline", e) : KJIT_OK;
 }
 
 LLVMContextRef kj_llvm_context(void) {

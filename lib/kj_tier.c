@@ -205,18 +205,19 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
     if (!LLVMGetFirstUse(self)) LLVMDeleteFunction(self);
 }
 
-/* One T2 compile of fn. */
-static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
+/* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
+ * the T2 body it has.  0 if a body was installed. */
+static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     if (!w->tm) { /* LLVM could not be set up */
         pthread_mutex_lock(&jit->lock);
         fn->queued = 0;
         atomic_fetch_add(&jit->stats.t2_failed, 1);
         pthread_mutex_unlock(&jit->lock);
-        return;
+        return -1;
     }
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
-    int ok = at_t1_or_t0(fn);
+    int ok = again ? fn->tier >= 1 && fn->gen : at_t1_or_t0(fn);
     int from = fn->tier;
     kjit_generator gen = fn->gen;
     void *user = fn->user;
@@ -244,10 +245,11 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
     pthread_mutex_lock(&jit->lock);
     fn->queued = 0;
     /* Install only if fn and everything it inlined are as they were. */
-    int current = r == KJIT_OK && fn->tier == from && at_t1_or_t0(fn) && fn->version == version &&
-                  kj_deps_current(&deps);
+    int current = r == KJIT_OK && fn->tier == from && (again || at_t1_or_t0(fn)) &&
+                  fn->version == version && kj_deps_current(&deps);
     kj_code *code = current ? kj_code_new(&u, &deps, 1) : NULL;
     if (code) {
+        kj_code_drop(jit, fn->t2); /* (a recompile's: retired at quiescence) */
         fn->t2 = code;
         if (from == 0) { /* from T0: invalidation goes back there */
             fn->state = KJ_COMPILED;
@@ -264,11 +266,30 @@ static void t2_compile(kjit *jit, kj_worker *w, kj_fn *fn) {
     } else if (r != KJIT_OK) {
         atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
+    if (code && again) kj_tier_invalidate(jit, fn); /* what inlined the old body */
     pthread_mutex_unlock(&jit->lock);
     if (!code && u.rt) { /* never reachable from a stub: free at once */
         kj_rt_free(jit, u.rt);
         kj_gdb_unregister(u.gdb);
     }
+    if (!code && r == KJIT_OK) kj_set_error(KJIT_ECOMPILE, "'%s' changed while it was compiled", fn->name);
+    return code ? 0 : -1;
+}
+
+int kj_tier_compile_now(kjit *jit, kj_fn *fn) {
+    kj_worker w = {.jit = jit, .tm = kj_llvm_t2_machine(jit)};
+    pthread_mutex_lock(&jit->lock);
+    while (fn->queued) { /* a compiler thread has it: let it finish */
+        pthread_mutex_unlock(&jit->lock);
+        kj_tier_drain(jit);
+        pthread_mutex_lock(&jit->lock);
+    }
+    fn->queued = 1; /* (keeps the compiler threads off it) */
+    fn->queued_at = kj_now_us();
+    pthread_mutex_unlock(&jit->lock);
+    int r = t2_compile(jit, &w, fn, 1);
+    if (w.tm) LLVMDisposeTargetMachine(w.tm);
+    return r;
 }
 
 /* A background compiler thread: OSR entries first (a loop is running at T0
@@ -299,7 +320,7 @@ static void *t2_main(void *arg) {
             jit->qhead = fn->queue_next;
             if (!jit->qhead) jit->qtail = NULL;
             pthread_mutex_unlock(&jit->lock);
-            t2_compile(jit, w, fn);
+            t2_compile(jit, w, fn, 0);
             pthread_mutex_lock(&jit->lock);
         }
         jit->busy--;

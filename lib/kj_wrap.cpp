@@ -40,6 +40,11 @@ GlobalValue *shell(Module *m, const GlobalValue *g) {
         auto *nf = Function::Create(f->getFunctionType(), GlobalValue::ExternalLinkage,
                                     f->getAddressSpace(), f->getName(), m);
         nf->copyAttributesFrom(f);
+        /* (those are values of f's module: a definition's copy gets them
+         * mapped by CloneFunctionInto, a declaration needs none) */
+        nf->setPersonalityFn(nullptr);
+        nf->setPrefixData(nullptr);
+        nf->setPrologueData(nullptr);
         d = nf;
     } else if (isa<FunctionType>(g->getValueType())) { /* an alias of a function */
         d = Function::Create(cast<FunctionType>(g->getValueType()), GlobalValue::ExternalLinkage,
