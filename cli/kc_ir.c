@@ -10,9 +10,12 @@
  */
 #include "kc_ir.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kc_trace.h"
 
@@ -74,6 +77,60 @@ static void on_error(void *user, kjit_status st, const char *msg) {
     program_exit(1);
 }
 
+/* --watch: a thread polls the files; a file that changed and then stayed
+ * the same for one more poll (a compiler has finished writing it) is
+ * reloaded into the running program.  One line on stderr per reload (the
+ * program owns stdout). */
+#define KC_WATCH_POLL_US 100000
+typedef struct kc_watch {
+    const char *const *files;
+    int n;
+} kc_watch;
+
+static int file_sig(const char *path, struct stat *st) {
+    return stat(path, st) == 0 && st->st_size > 0;
+}
+
+static int same_sig(const struct stat *a, const struct stat *b) {
+    return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_size == b->st_size && a->st_ino == b->st_ino;
+}
+
+static void *watch_main(void *arg) {
+    kc_watch *w = arg;
+    struct stat *seen = calloc((size_t)w->n, sizeof *seen), *pending = calloc((size_t)w->n, sizeof *pending);
+    int *changed = calloc((size_t)w->n, sizeof *changed);
+    if (!seen || !pending || !changed) return NULL;
+    for (int i = 0; i < w->n; i++) file_sig(w->files[i], &seen[i]);
+    for (;;) {
+        usleep(KC_WATCH_POLL_US);
+        for (int i = 0; i < w->n; i++) {
+            struct stat now;
+            if (!file_sig(w->files[i], &now) || same_sig(&now, &seen[i])) {
+                changed[i] = 0;
+                continue;
+            }
+            if (!changed[i] || !same_sig(&now, &pending[i])) { /* still being written? */
+                changed[i] = 1;
+                pending[i] = now;
+                continue;
+            }
+            changed[i] = 0;
+            seen[i] = now;
+            kjit_reload r;
+            if (kjit_reload_module_file(g_jit, w->files[i], &r) != KJIT_OK) {
+                fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s\n",
+                        w->files[i], kjit_errmsg());
+                continue;
+            }
+            fprintf(stderr, "kjit: reloaded %s: %d changed, %d added, %d refused%s%s (%.1f ms)\n",
+                    w->files[i], r.changed, r.added, r.refused, r.refused ? ": " : "",
+                    r.refused_names, r.us / 1e3);
+        }
+    }
+    return NULL;
+}
+
 int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char **args, int nargs) {
     kjit_options o;
     kc_jit_options(cfg, &o);
@@ -109,6 +166,16 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     if (kjit_run_constructors(jit) != KJIT_OK) {
         fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
         return 1;
+    }
+    /* Replaced code is kept while this thread runs the program (it never
+     * reaches a quiescent point): attached, it is never freed under it. */
+    kjit_thread_attach(jit);
+    static kc_watch watch;
+    pthread_t watcher;
+    if (cfg->watch) {
+        watch = (kc_watch){files, nfiles};
+        pthread_create(&watcher, NULL, watch_main, &watch);
+        pthread_detach(watcher);
     }
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");

@@ -44,6 +44,10 @@
     X(PASSES, "--t1-passes=, --t2-passes=", "PIPELINE",                                 \
       "the IR pass pipeline of the first compile (T1), or of T2, in LLVM's syntax "       \
       "(e.g. \"default<O3>\", \"instcombine,simplifycfg\"); checked at start-up")        \
+    X(WATCH, "--watch", NULL,                                                             \
+      "IR programs: when a file changes (rebuilt by clang), reload it into the running "  \
+      "program: changed functions are replaced, new ones added; variables keep their "    \
+      "values; one line on stderr per reload")                                           \
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
     X(TRACE, "--trace[=FILE.json]", NULL,                                                 \
@@ -223,6 +227,8 @@ int main(int argc, char **argv) {
         } else if (strncmp(a, "--t1-passes=", 12) == 0 || strncmp(a, "--t2-passes=", 12) == 0) {
             if (!a[12]) return free(inputs), usage_error("%.11s needs a pipeline", a);
             *(a[3] == '1' ? &cfg.t1_passes : &cfg.t2_passes) = a + 12;
+        } else if (strcmp(a, "--watch") == 0) {
+            cfg.watch = 1;
         } else if (strcmp(a, "--tier-sync") == 0) {
             cfg.tier_sync = 1;
         } else if (strcmp(a, "--stats") == 0) {
@@ -285,6 +291,7 @@ int main(int argc, char **argv) {
         return st;
     }
     if (prog_args) return free(inputs), usage_error("%s", "arguments after -- are for IR programs");
+    if (cfg.watch) return free(inputs), usage_error("%s", "--watch is for LLVM IR programs");
 
     kc_session *s = kc_session_new(&cfg);
     if (!s) {

@@ -34,6 +34,7 @@ typedef struct kc_config {
     double timeout;      /* --timeout=SECONDS, 0: none */
     int t1_codegen;      /* --t1=: KJIT_T1_*, -1: the input's default */
     const char *t1_passes, *t2_passes; /* --t1-passes=, --t2-passes= */
+    int watch;           /* --watch: reload IR files when they change */
 } kc_config;
 
 typedef struct kc_session kc_session;

@@ -614,6 +614,9 @@ static kjit_status plan_reload(struct kj_modules *ms, LLVMModuleRef mod, const c
     LLVMValueRef *all;
     size_t n;
     kjit_status st = plan_alloc(mod, p, &all, &n);
+    /* Names first: the texts compared name what they reference. */
+    for (size_t i = 0; i < n && st == KJIT_OK; i++)
+        if (!skipped(all[i]) && external_def(all[i]) && local(all[i])) promote(all[i], index);
     for (size_t i = 0; i < n && st == KJIT_OK; i++) {
         LLVMValueRef g = all[i];
         if (skipped(g)) continue;
@@ -622,7 +625,7 @@ static kjit_status plan_reload(struct kj_modules *ms, LLVMModuleRef mod, const c
             continue;
         }
         int is_fn = LLVMIsAFunction(g) != NULL;
-        const char *name = local(g) ? promote(g, index) : name_of(g);
+        const char *name = name_of(g);
         kj_msym *s = msym_find(ms, name);
         if (!s) { /* new */
             if (!msym_add(ms, g, name, is_weak(LLVMGetLinkage(g)), index))
