@@ -293,9 +293,10 @@ kjit_status kjit_run_constructors(kjit *jit) {
             st = kj_set_error(KJIT_ENOMEM, "out of memory");
     for (size_t i = 0; i < ms->dtors.n; i++) free(ms->dtors.v[i].fn);
     ms->dtors.n = 0;
-    qsort(ms->dtors_due.v, ms->dtors_due.n, sizeof *ms->dtors_due.v, by_priority);
+    if (ms->dtors_due.n)
+        qsort(ms->dtors_due.v, ms->dtors_due.n, sizeof *ms->dtors_due.v, by_priority);
     pthread_mutex_unlock(&ms->lock);
-    qsort(ctors.v, ctors.n, sizeof *ctors.v, by_priority);
+    if (ctors.n) qsort(ctors.v, ctors.n, sizeof *ctors.v, by_priority);
     if (st == KJIT_OK) st = run_list(jit, ctors.v, ctors.n, 0);
     for (size_t i = 0; i < ctors.n; i++) free(ctors.v[i].fn);
     free(ctors.v);
