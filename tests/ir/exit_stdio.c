@@ -1,5 +1,5 @@
-/* exit_stdio.c — exit() called three JIT'd frames down with status 7; an
- * atexit handler that prints; output left without a trailing newline; and
+/* exit_stdio.c — exit() called three JIT'd frames down with status 7; a
+ * destructor that prints at exit; output left without a trailing newline; and
  * stdout's buffering against stderr and raw write(2)s.  The runner sends
  * stdout and stderr into one pipe for this program, so the order in which
  * the bytes arrive is compared with the native run: stdout on a pipe is
@@ -14,7 +14,7 @@ static void say(const char *s) {
     (void)r;
 }
 
-static void bye(void) { printf("atexit: bye, without a newline"); }
+__attribute__((destructor)) static void bye(void) { printf("destructor: bye, without a newline"); }
 
 __attribute__((noinline)) static void level3(int status) {
     printf("level3: exiting with %d\n", status);
@@ -28,7 +28,6 @@ __attribute__((noinline)) static int level2(int s) {
 __attribute__((noinline)) static int level1(int s) { return level2(s + 2) + 1; }
 
 int main(void) {
-    atexit(bye);
     printf("stdout: first, buffered\n");
     fprintf(stderr, "stderr: first, unbuffered\n");
     say("write: straight to fd 1\n");

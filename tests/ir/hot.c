@@ -1,15 +1,17 @@
-/* hot.c — a function called 200000 times and one with a long loop, so that
- * tiered mode compiles them at T2 (and enters the loop's OSR entry) in the
- * middle of the run; the checksums must not change when the code does. */
+/* hot.c — a function called a million times and one with a long loop, so
+ * that tiered mode compiles them at T2 (and enters the loop's OSR entry) in
+ * the middle of the run; the checksums must not change when the code does. */
 #include <stdint.h>
 #include <stdio.h>
 
 #include "check.h"
 
 __attribute__((noinline)) static uint32_t mix(uint32_t h, uint32_t v) {
-    h ^= v;
-    h *= 0x01000193u;
-    h ^= h >> 13;
+    for (int r = 0; r < 8; r++) {
+        h ^= v + r;
+        h *= 0x01000193u;
+        h ^= h >> 13;
+    }
     return h + (v & 7);
 }
 
@@ -25,22 +27,24 @@ __attribute__((noinline)) static uint64_t long_loop(uint64_t n) {
 }
 
 static uint32_t reference_mix(uint32_t h, uint32_t v) {
-    h ^= v;
-    h *= 0x01000193u;
-    h ^= h >> 13;
+    for (int r = 0; r < 8; r++) {
+        h ^= v + r;
+        h *= 0x01000193u;
+        h ^= h >> 13;
+    }
     return h + (v & 7);
 }
 
 int main(void) {
     uint32_t h = 2166136261u, r = 2166136261u;
-    for (uint32_t i = 0; i < 200000; i++) {
+    for (uint32_t i = 0; i < 1000000; i++) {
         h = mix(h, i);
-        r = reference_mix(r, i);
-        if (i % 50000 == 0) printf("after %u calls: %08x\n", i + 1, h);
+        if (i % 200000 == 0) printf("after %u calls: %08x\n", i + 1, h);
     }
+    for (uint32_t i = 0; i < 1000000; i++) r = reference_mix(r, i);
     CHECK_EQ(h, r);
     printf("checksum: %08x\n", h);
-    uint64_t l = long_loop(3000000);
+    uint64_t l = long_loop(20000000);
     printf("long loop: %016llx\n", (unsigned long long)l);
     return check_done();
 }
