@@ -11,6 +11,7 @@
 #include "kc_ir.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,19 +53,70 @@ static int g_stats;
 static kc_trace *g_trace;
 
 static void at_exit(void) {
-    kjit_run_destructors(g_jit);
     fflush(stdout);
     if (g_stats) kc_stats_print(g_jit, g_stats);
-    /* The JIT stays: code of it may still run (other threads, later atexit
-     * handlers registered by libraries).  The trace file is finished. */
+    /* The JIT stays: code of it may still run (other threads, handlers
+     * registered by libraries).  The trace file is finished. */
     if (g_trace) kc_trace_end(g_trace);
     g_trace = NULL;
 }
 
-/* The program's exit(), and the return from its main: LLVM must not be
- * compiling on a background thread while exit runs its static destructors. */
+/* The program's exit handlers (atexit, and __cxa_atexit for C++ static
+ * destructors) are kept here, not in libc's list, and run by
+ * program_exit before exit() itself: while LLVM is whole.  A handler never
+ * called before must still be compiled, and exit() destroys LLVM's static
+ * objects (those made after our own atexit ran first).  (glibc's atexit is
+ * not even exported: it lives in libc_nonshared.a.) */
+typedef struct kc_handler {
+    void (*fn)(void *);
+    void *arg;
+    int with_arg;
+} kc_handler;
+static kc_handler *g_handlers;
+static int g_nhandlers, g_handlers_cap;
+static pthread_mutex_t g_handlers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int add_handler(void (*fn)(void *), void *arg, int with_arg) {
+    pthread_mutex_lock(&g_handlers_lock);
+    int r = 0;
+    if (g_nhandlers == g_handlers_cap) {
+        int cap = g_handlers_cap ? 2 * g_handlers_cap : 32;
+        kc_handler *h = realloc(g_handlers, (size_t)cap * sizeof *h);
+        if (h) g_handlers = h, g_handlers_cap = cap;
+        else r = -1;
+    }
+    if (r == 0) g_handlers[g_nhandlers++] = (kc_handler){fn, arg, with_arg};
+    pthread_mutex_unlock(&g_handlers_lock);
+    return r;
+}
+
+static int program_cxa_atexit(void (*fn)(void *), void *arg, void *dso) {
+    (void)dso;
+    return add_handler(fn, arg, 1);
+}
+
+static int program_atexit(void (*fn)(void)) { return add_handler((void (*)(void *))fn, NULL, 0); }
+
+/* The program's exit(), and the return from its main: its handlers (last
+ * registered first), its modules' destructors, then exit() — with no
+ * compile running on a background thread, since exit runs LLVM's static
+ * destructors. */
 static void program_exit(int status) {
-    kjit_stop_tiering(g_jit);
+    static _Atomic int exiting;
+    if (atomic_fetch_add(&exiting, 1) == 0) {
+        for (;;) {
+            pthread_mutex_lock(&g_handlers_lock);
+            kc_handler h = g_nhandlers ? g_handlers[--g_nhandlers] : (kc_handler){0};
+            pthread_mutex_unlock(&g_handlers_lock);
+            if (!h.fn) break;
+            if (h.with_arg)
+                h.fn(h.arg);
+            else
+                ((void (*)(void))h.fn)();
+        }
+        kjit_run_destructors(g_jit);
+        kjit_stop_tiering(g_jit);
+    }
     exit(status);
 }
 
@@ -144,6 +196,8 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     kjit_set_error_hook(jit, on_error, NULL);
     g_jit = jit;
     kjit_define_host(jit, "exit", KJIT_SIG_ANY, (void *)program_exit);
+    kjit_define_host(jit, "atexit", KJIT_SIG_ANY, (void *)program_atexit);
+    kjit_define_host(jit, "__cxa_atexit", KJIT_SIG_ANY, (void *)program_cxa_atexit);
     for (int i = 0; i < nfiles; i++) {
         if (kjit_add_module_file(jit, files[i]) != KJIT_OK) {
             fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());

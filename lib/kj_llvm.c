@@ -55,6 +55,7 @@ static void load(void) {
     }
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
+    LLVMInitializeNativeAsmParser(); /* inline asm in C programs */
 }
 
 kjit_status kjit_llvm_load(void) {

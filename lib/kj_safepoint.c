@@ -45,6 +45,18 @@ static void retarget_phis(LLVMBuilderRef b, LLVMBasicBlockRef bb, LLVMBasicBlock
     }
 }
 
+/* Whether bb is where exceptions land: its first instruction after the
+ * phis is a landingpad (or another EH pad), which only an unwind edge may
+ * reach. */
+static int eh_pad(LLVMBasicBlockRef bb) {
+    LLVMValueRef i = LLVMGetFirstInstruction(bb);
+    while (i && LLVMIsAPHINode(i)) i = LLVMGetNextInstruction(i);
+    if (!i) return 0;
+    LLVMOpcode op = LLVMGetInstructionOpcode(i);
+    return op == LLVMLandingPad || op == LLVMCatchPad || op == LLVMCleanupPad ||
+           op == LLVMCatchSwitch;
+}
+
 /* Run the code at the end of bb, before its terminator term: term moves to
  * a new block, which the code ends by branching to. */
 static void code_before(LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef bb, LLVMValueRef term,
@@ -95,7 +107,9 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
             LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
             int j = 0;
             while (j < nblocks && blocks[j] != dst) j++;
-            if (j > i) continue;
+            /* An exception edge (to a landing pad) is no loop and cannot
+             * go through another block. */
+            if (j > i || eh_pad(dst)) continue;
             LLVMBasicBlockRef edge = LLVMAppendBasicBlockInContext(c, fn, "kj.backedge");
             LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c, fn, "kj.loop");
             LLVMPositionBuilderAtEnd(b, edge);
