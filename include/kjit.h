@@ -486,9 +486,13 @@ const char *kjit_event_name(kjit_event_kind kind); /* "defined", "compiled", ...
  * defined once, at their own addresses, and nothing ever initialises them
  * again.  A function or variable that an earlier module defines is taken
  * from there if either is weak, linkonce or common (C++ inline functions
- * and templates); if both define it strongly the module is refused
- * (KJIT_EINVAL, naming the symbol).  Functions no module defines are the
- * process's (dlsym), as are undefined variables.
+ * and templates) — except that a strong function replaces a weak one, as
+ * in a linker (a variable keeps the first definition's storage); if both
+ * define it strongly the module is refused (KJIT_EINVAL, naming the
+ * symbol).  Functions no module defines are the process's (dlsym), as are
+ * undefined variables.  In lazy-ir and eager modes the functions are
+ * generated (and compiled) by kjit_run_constructors, once every module is
+ * there.
  *
  * Modules may reference one another in any order: add them all, then run
  * their constructors (kjit_run_constructors) and call into them.  On an

@@ -229,6 +229,12 @@ struct kjit {
 
 /* kj_fn.c */
 uint64_t kj_hash_name(const char *s);
+/* kj_jit.c: set by the thread adding a module: its definitions are not
+ * generated or compiled at once in lazy-ir and eager modes (a function may
+ * use a variable of a module not added yet), but by kj_define_now, for
+ * each, when the program is complete (kjit_run_constructors). */
+extern _Thread_local int kj_defer_compile;
+kjit_status kj_define_now(kjit *jit, const char *name);
 /* kj_module.c: free the IR modules' state (kjit_destroy). */
 void kj_module_free_all(kjit *jit);
 

@@ -280,7 +280,8 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
     /* lazy-ir generates at definition, eager also compiles; lazy and tiered
      * wait for the first call. */
     kjit_mode m = jit->opts.mode;
-    if (st == KJIT_OK && !host && (m == KJIT_MODE_LAZY_IR || m == KJIT_MODE_EAGER)) {
+    if (st == KJIT_OK && !host && !kj_defer_compile &&
+        (m == KJIT_MODE_LAZY_IR || m == KJIT_MODE_EAGER)) {
         void *target;
         st = kj_materialize(jit, fn, m == KJIT_MODE_EAGER, &target);
     }
@@ -288,6 +289,22 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
     pthread_rwlock_unlock(&jit->def_lock);
     free(d); /* refused */
     release_definition(&old);
+    return st;
+}
+
+_Thread_local int kj_defer_compile;
+
+kjit_status kj_define_now(kjit *jit, const char *name) {
+    kjit_mode m = jit->opts.mode;
+    if (m != KJIT_MODE_LAZY_IR && m != KJIT_MODE_EAGER) return KJIT_OK;
+    pthread_mutex_lock(&jit->compile_lock);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    int pending = fn && fn->state == KJ_STUB && !fn->pending_mod;
+    pthread_mutex_unlock(&jit->lock);
+    void *target;
+    kjit_status st = pending ? kj_materialize(jit, fn, m == KJIT_MODE_EAGER, &target) : KJIT_OK;
+    pthread_mutex_unlock(&jit->compile_lock);
     return st;
 }
 

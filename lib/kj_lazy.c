@@ -155,8 +155,23 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     }
     if (st == KJ_UNDEFINED) {
         /* Not defined by the client: a declared host function, if the
-         * process has it.  Undeclared names never reach host symbols. */
-        void *host = fn->host_ok ? dlsym(RTLD_DEFAULT, fn->name) : NULL;
+         * process has it (or JIT'd code of that name: a module's top-level
+         * asm).  Undeclared names never reach host symbols.  Looked up
+         * without the lock: a lookup may link code, which resolves names. */
+        int host_ok = fn->host_ok;
+        pthread_mutex_unlock(&jit->lock);
+        void *host = host_ok ? dlsym(RTLD_DEFAULT, fn->name) : NULL;
+        if (!host && host_ok && atomic_load(&jit->llvm_ready)) {
+            LLVMOrcExecutorAddress a = 0;
+            LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, fn->name);
+            if (e) LLVMConsumeError(e);
+            host = (void *)(uintptr_t)a;
+        }
+        pthread_mutex_lock(&jit->lock);
+        if (fn->state != KJ_UNDEFINED) { /* defined meanwhile */
+            pthread_mutex_unlock(&jit->lock);
+            return kj_materialize(jit, fn, compile, target);
+        }
         if (host) {
             fn->state = KJ_HOST;
             kj_stub_point(fn->stub.slot, host);

@@ -96,6 +96,7 @@ struct kj_modules {
     kj_msym *syms[KJ_MSYM_BUCKETS];
     kj_xtors ctors, dtors, dtors_due; /* pending; dtors_due: of modules initialised */
     unsigned xtor_seq;
+    int uncompiled;            /* modules added whose eager compiles wait */
 };
 
 /* ---- the source context ----------------------------------------------------- */
@@ -279,10 +280,24 @@ static kjit_status run_list(kjit *jit, kj_xtor *v, size_t n, int reverse) {
     return KJIT_OK;
 }
 
+/* lazy-ir and eager modes: generate or compile what the modules added
+ * since the last call define (kj_defer_compile). */
+static void define_now(kjit *jit, struct kj_modules *ms) {
+    pthread_mutex_lock(&ms->update);
+    if (ms->uncompiled) {
+        ms->uncompiled = 0;
+        for (size_t b = 0; b < KJ_MSYM_BUCKETS; b++)
+            for (kj_msym *s = ms->syms[b]; s; s = s->next)
+                if (s->cur) kj_define_now(jit, s->name); /* (a failure: at its first call) */
+    }
+    pthread_mutex_unlock(&ms->update);
+}
+
 kjit_status kjit_run_constructors(kjit *jit) {
     if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_run_constructors: the JIT is NULL");
     struct kj_modules *ms = jit->modules;
     if (!ms) return KJIT_OK;
+    define_now(jit, ms);
     pthread_mutex_lock(&ms->lock);
     kj_xtors ctors = ms->ctors;
     memset(&ms->ctors, 0, sizeof ms->ctors);
@@ -324,6 +339,10 @@ static LLVMMemoryBufferRef copy_out(LLVMModuleRef src, LLVMValueRef *defs, unsig
                                     const char *name) {
     LLVMModuleRef part = kj_wrap_extract(src, defs, n, name);
     if (!part) return NULL;
+    /* Module-level asm (it may define functions) goes with the variables. */
+    size_t asm_len;
+    const char *text = LLVMGetModuleInlineAsm(src, &asm_len);
+    if (strcmp(name, "data") == 0 && asm_len) LLVMSetModuleInlineAsm2(part, text, asm_len);
     LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(part);
     LLVMDisposeModule(part);
     return bc;
@@ -577,7 +596,17 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
         }
         int weak = is_weak(LLVMGetLinkage(g));
         const char *name = local(g) ? promote(g, index) : name_of(g);
-        if (!local(g) && msym_find(ms, name)) continue; /* weak: the earlier one stands */
+        kj_msym *was = local(g) ? NULL : msym_find(ms, name);
+        if (was && !weak && was->weak && was->cur && LLVMIsAFunction(g)) {
+            /* A strong function over a weak one: it wins, as in a linker
+             * (a redefinition).  (A variable's storage exists already: the
+             * first definition stays.) */
+            was->weak = 0;
+            was->module = index;
+            st = plan_definition(g, mname, p);
+            continue;
+        }
+        if (was) continue; /* weak: the earlier one stands */
         st = msym_add(ms, g, name, weak, index) ? plan_definition(g, mname, p)
                                                 : kj_set_error(KJIT_ENOMEM, "out of memory");
     }
@@ -774,7 +803,9 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
     kj_xref *dtors = take_xtors(mod, "llvm.global_dtors", &ndtors);
     st = names ? plan_module(ms, mod, mname, index, &p)
                : kj_set_error(KJIT_ENOMEM, "out of memory");
-    if (st == KJIT_OK && p.ndata && !(data = copy_out(mod, p.data, p.ndata, "data")))
+    size_t asm_len;
+    LLVMGetModuleInlineAsm(mod, &asm_len);
+    if (st == KJIT_OK && (p.ndata || asm_len) && !(data = copy_out(mod, p.data, p.ndata, "data")))
         st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
     if (st == KJIT_OK && (!(ms->names[index] = strdup(mname)) ||
                           !(m = module_new(ms, mod, p.fns, p.nfns, &p))))
@@ -798,7 +829,10 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
         plan_free(&p);
         return st;
     }
+    kj_defer_compile = 1; /* compiled by kjit_run_constructors, once all are here */
     st = define_planned(jit, ms, m, &p, data);
+    kj_defer_compile = 0;
+    if (st == KJIT_OK && (m->nfns || p.ndata)) ms->uncompiled = 1;
     if (data) LLVMDisposeMemoryBuffer(data);
     plan_free(&p);
     module_drop(ms, m); /* the hold */
