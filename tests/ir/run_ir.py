@@ -6,9 +6,9 @@ its .c/.cpp files are the modules of one program, main.c or main.cpp first,
 in that order on the native link line and on kjit's).  For each one it builds,
 with clang-19 or clang++-19 by extension, into the work directory:
 
-  native    an -O2 executable: the oracle
   O0, O2    one bitcode file per source (-c -emit-llvm)
-  ll        one text IR file per source at -O0 (-S -emit-llvm)
+  ll        the O0 bitcode as text IR (-S -emit-llvm)
+  native    the O2 bitcode compiled and linked: the oracle
 
 then runs `kjit --jit=MODE FILES... -- ARGS` for every mode and bitcode
 level, the .ll files once in the default mode, and the O2 bitcode once more
@@ -60,41 +60,24 @@ ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C"}
 # Known failures run with a timeout of at most KNOWN_TIMEOUT seconds.  None of
 # them fails the suite.
 KNOWN_TIMEOUT = 5
-LANDING_PAD = ("kjit bug: a function in which a landing pad block comes before an invoke "
-               "that unwinds to it (clang -O0 makes one for a loop that calls something "
-               "while an object with a destructor is alive, -O2 often) hangs kjit in "
-               "SelectionDAGBuilder::visitInvoke (getFirstNonPHI) at T1, or crashes it in "
-               "SimplifyCFG at -O2; every mode")
-EXIT_COMPILE = ("kjit bug: a function first compiled while exit() runs (a destructor, here) "
-                "crashes kjit: SIGSEGV or 'LLVM ERROR: Do not know how to split the result of "
-                "this operator!' and the like, in kj_compile from kjit_run_destructors; LLVM's "
-                "own static objects are already destroyed by then")
+LATER_DATA = ("kjit bug: --jit=eager cannot compile a function that uses a global variable "
+              "defined in a later module (a C global, a C++ vtable): 'kjit: error: cannot "
+              "compile 'main': cannot link: Failed to materialize symbols: { (main, "
+              "{ __kjit.3.main }) }'")
 KNOWN_FAILURES = [
-    ("cxx_exceptions,cxx_global_obj,cxx_virtual", "*-O0,ll", LANDING_PAD, "hangs"),
-    ("cxx_static_local,cxx_stl,cxx_templates_lambdas,multi-cxx", "*-O0,ll,hot1-O2",
-     LANDING_PAD, "hangs"),
-    ("cxx_static_local,cxx_stl,cxx_templates_lambdas,multi-cxx", "*-O2", LANDING_PAD, "fails"),
-    ("atexit", "*", "kjit bug: atexit is not defined (glibc has it in libc_nonshared.a, not in "
-     "libc.so): 'kjit: error: call to undefined function 'atexit''; the exit that error makes "
-     "may then crash as well (" + EXIT_COMPILE + ")", "fails"),
-    ("ctors", "tiered-*,lazy-*,interp-*,ll,hot1-*", EXIT_COMPILE, "sometimes"),
-    ("exit_stdio", "tiered-*,lazy-*,interp-*,ll,hot1-*", EXIT_COMPILE, "sometimes"),
-    ("asm", "*", "kjit bug: inline asm aborts: 'LLVM ERROR: Inline asm not supported by this "
-     "streamer because we don't have an asm parser for this target', every mode", "fails"),
     ("asm_file_scope", "*", "kjit bug: a function defined in file-scope (module) asm is not "
      "defined: 'kjit: error: call to undefined function 'kjit_test_triple_plus'' (lli-19 "
      "fails on it too)", "fails"),
     ("multi-weak", "*", "kjit bug: a weak definition in an earlier module wins over a strong "
      "one in a later module (functions and variables); the native link takes the strong one",
      "fails"),
-    ("multi-static", "eager-*", "kjit bug: --jit=eager cannot compile a function that uses a "
-     "global variable defined in a later module: 'kjit: error: cannot compile 'main': cannot "
-     "link: Failed to materialize symbols: { (main, { __kjit.3.main }) }'", "fails"),
+    ("multi-static,multi-cxx", "eager-*", LATER_DATA, "fails"),
 ]
 
 CFLAGS = ["-std=gnu17", "-Wall", "-I", HERE]
 CXXFLAGS = ["-std=c++17", "-Wall", "-I", HERE]
 LIBS = ["-lpthread", "-lm"]
+RECIPE = 2  # bump when build() makes its files differently
 
 
 def discover():
@@ -129,7 +112,7 @@ def compiler(f):
 
 def stamp_of(srcs):
     """A hash of everything a build depends on: sources, headers, flags."""
-    h = hashlib.sha256(repr((CFLAGS, CXXFLAGS, LIBS, srcs)).encode())
+    h = hashlib.sha256(repr((RECIPE, CFLAGS, CXXFLAGS, LIBS, srcs)).encode())
     dirs = {os.path.dirname(s) for s in srcs} | {HERE}
     deps = set(srcs)
     for d in dirs:
@@ -172,12 +155,14 @@ def build(work, name, srcs):
     if os.path.exists(stamp_file):
         os.remove(stamp_file)
     warnings = ""
-    driver = compiler(next((s for s in srcs if is_cxx(s)), srcs[0]))
-    warnings += sh(driver + ["-O2"] + srcs + ["-o", files["native"]] + LIBS)
     for src, o0, o2, ll in zip(srcs, files["O0"], files["O2"], files["ll"]):
-        sh(compiler(src) + ["-O0", "-c", "-emit-llvm", src, "-o", o0])
+        warnings += sh(compiler(src) + ["-O0", "-c", "-emit-llvm", src, "-o", o0])
         sh(compiler(src) + ["-O2", "-c", "-emit-llvm", src, "-o", o2])
-        sh(compiler(src) + ["-O0", "-S", "-emit-llvm", src, "-o", ll])
+        # The text form of the O0 bitcode, without parsing the source again.
+        sh(["clang-19", "-O0", "-S", "-emit-llvm", o0, "-o", ll])
+    # The oracle: the O2 bitcode made native (clang++ links the C++ library).
+    driver = "clang++-19" if any(is_cxx(s) for s in srcs) else "clang-19"
+    sh([driver, "-O2"] + files["O2"] + ["-o", files["native"]] + LIBS)
     if warnings.strip():
         print("%s: compiler warnings:\n%s" % (name, warnings.rstrip()))
     with open(stamp_file, "w") as f:
