@@ -17,7 +17,8 @@ in tiered mode with every tier transition at the first call (--hot=1
 are exactly the native run's.
 
     run_ir.py --kjit build/kjit [--work DIR] [--jobs N] [--modes tiered,lazy]
-              [--levels O0,O2] [--programs varargs,multi-static] [--list]
+              [--levels O0,O2] [--programs varargs,multi-static] [--timeout S]
+              [--run-hanging] [-v] [--slowest N] [--list]
 
 Prints a FAIL line with a diff for each failing run, XFAIL for a failure
 KNOWN_FAILURES expects (a kjit bug, with its reason), and exits 1 when any
@@ -125,7 +126,10 @@ def stamp_of(srcs):
 
 
 def sh(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    except OSError as e:  # no clang-19: `make deps` installs it
+        raise RuntimeError("%s: %s" % (cmd[0], e))
     if p.returncode != 0:
         raise RuntimeError("%s\n%s" % (" ".join(map(shlex.quote, cmd)),
                                        p.stdout.decode("utf-8", "replace")))
@@ -255,6 +259,9 @@ def main():
     a = ap.parse_args()
     start = time.monotonic()
     kjit = os.path.abspath(a.kjit)
+    if not os.access(kjit, os.X_OK):
+        print("run_ir: %s is not an executable kjit" % a.kjit)
+        return 2
     work = os.path.abspath(a.work)
     progs = discover()
     if a.list:
