@@ -61,18 +61,10 @@ ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C"}
 # Known failures run with a timeout of at most KNOWN_TIMEOUT seconds.  None of
 # them fails the suite.
 KNOWN_TIMEOUT = 5
-LATER_DATA = ("kjit bug: --jit=eager cannot compile a function that uses a global variable "
-              "defined in a later module (a C global, a C++ vtable): 'kjit: error: cannot "
-              "compile 'main': cannot link: Failed to materialize symbols: { (main, "
-              "{ __kjit.3.main }) }'")
 KNOWN_FAILURES = [
-    ("asm_file_scope", "*", "kjit bug: a function defined in file-scope (module) asm is not "
-     "defined: 'kjit: error: call to undefined function 'kjit_test_triple_plus'' (lli-19 "
-     "fails on it too)", "fails"),
-    ("multi-weak", "*", "kjit bug: a weak definition in an earlier module wins over a strong "
-     "one in a later module (functions and variables); the native link takes the strong one",
-     "fails"),
-    ("multi-static,multi-cxx", "eager-*", LATER_DATA, "fails"),
+    ("multi-weak", "*", "kjit bug: a weak variable defined in an earlier module wins over a "
+     "strong definition in a later module, for every reference (the native link and lli-19 "
+     "take the strong one; weak functions are replaced since 061669b)", "fails"),
 ]
 
 CFLAGS = ["-std=gnu17", "-Wall", "-I", HERE]
