@@ -605,8 +605,7 @@ static kjit_value call_t0(void *p) {
 static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ctx,
                                  kjit_value *result) {
     atomic_fetch_add(&jit->stats.toplevel_run, 1);
-    /* An interrupt asked for while nothing ran is not this run's. */
-    if (kj_reclaim_enter(jit)) atomic_store(&jit->interrupt, 0);
+    kj_reclaim_enter(jit);
     kj_t0def *current = kj_t0_current(); /* an error may leave T0 frames by longjmp */
     kjit_status st = kj_trap_run(jit, body, ctx, result);
     kj_t0_set_current(current);
@@ -614,10 +613,22 @@ static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ct
     return st;
 }
 
+static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result);
+
 kjit_status kjit_run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     if (!jit || !d || d->size != sizeof *d || !result || !valid_sig(d->sig) || d->sig[2] != ')' ||
         !(d->gen || d->t0))
         return kj_set_error(KJIT_EINVAL, "kjit_run: bad argument");
+    /* An interrupt asked for while nothing ran is not this run's; one asked
+     * for from here on is, even while the thunk is still being compiled. */
+    static _Thread_local int depth;
+    if (depth++ == 0) atomic_store(&jit->interrupt, 0);
+    kjit_status st = run_ex(jit, d, result);
+    depth--;
+    return st;
+}
+
+static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     if (d->t0 && (kj_uses_t0(jit) || !d->gen)) {
         t0_run r = {d->t0, d->user};
         kj_fn *rec = kj_osr_run_begin(jit, d); /* for its loops' OSR entries */
