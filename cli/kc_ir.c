@@ -204,6 +204,12 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
             return 1;
         }
     }
+    if (cfg->emit == KC_EMIT_LLVM) { /* the modules as kjit compiles them */
+        char *text = kjit_modules_print(jit);
+        fputs(text ? text : "", stdout);
+        free(text);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+    }
     kjit_fn_info info;
     if (kjit_fn_info_get(jit, "main", &info) != KJIT_OK || info.state == KJIT_FN_UNDEFINED ||
         info.state == KJIT_FN_HOST) {

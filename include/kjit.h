@@ -531,6 +531,12 @@ kjit_status kjit_reload_module_file(kjit *jit, const char *path, kjit_reload *ou
 kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, const char *name,
                                       kjit_reload *out);
 
+/* The modules as the JIT keeps them, as text IR (internal names made
+ * unique, debug info and constructor lists taken out), oldest first;
+ * malloc'd, the caller frees it.  A module whose functions have all been
+ * replaced by reloads is gone. */
+char *kjit_modules_print(kjit *jit);
+
 /* Run the constructors (llvm.global_ctors) of the modules added since the
  * last call, in priority order (the order of the modules, then of each
  * list, among equal priorities), each once, on the calling thread. */

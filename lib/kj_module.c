@@ -1018,3 +1018,30 @@ kjit_status kjit_add_module(kjit *jit, LLVMModuleRef mod) {
     LLVMDisposeMemoryBuffer(bc);
     return st;
 }
+
+char *kjit_modules_print(kjit *jit) {
+    struct kj_modules *ms = jit ? jit->modules : NULL;
+    if (!ms) return strdup("");
+    pthread_mutex_lock(&ms->lock);
+    size_t n = 0;
+    for (kj_module *m = ms->list; m; m = m->next) n++;
+    kj_module **order = calloc(n + 1, sizeof *order);
+    size_t k = n;
+    for (kj_module *m = ms->list; m && order; m = m->next) order[--k] = m; /* oldest first */
+    char *out = NULL;
+    size_t len = 0;
+    for (size_t i = 0; order && i < n; i++) {
+        char *t = LLVMPrintModuleToString(order[i]->mod);
+        size_t tl = strlen(t);
+        char *o = realloc(out, len + tl + 1);
+        if (o) {
+            memcpy(o + len, t, tl + 1);
+            out = o;
+            len += tl;
+        }
+        LLVMDisposeMessage(t);
+    }
+    pthread_mutex_unlock(&ms->lock);
+    free(order);
+    return out ? out : strdup("");
+}
