@@ -92,21 +92,6 @@ kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users) {
     return c;
 }
 
-/* Whether fn has a loop: a branch back to a block at or before its own. */
-static int has_loop(LLVMValueRef fn) {
-    if (!fn) return 0;
-    for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(fn); b; b = LLVMGetNextBasicBlock(b)) {
-        LLVMValueRef t = LLVMGetBasicBlockTerminator(b);
-        for (unsigned s = 0; t && s < LLVMGetNumSuccessors(t); s++) {
-            LLVMBasicBlockRef d = LLVMGetSuccessor(t, s);
-            for (LLVMBasicBlockRef x = LLVMGetFirstBasicBlock(fn); x != b; x = LLVMGetNextBasicBlock(x))
-                if (x == d) return 1;
-            if (d == b) return 1;
-        }
-    }
-    return 0;
-}
-
 kjit_status kj_compile(kjit *jit, kj_unit *u) {
     uint64_t t0 = kj_now_us();
     kjit_status st = KJIT_OK;
@@ -162,9 +147,6 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
      * pipeline at that level, tuned for the host CPU; or the client's. */
     char passes[32];
     LLVMTargetMachineRef tm = u->tm ? u->tm : u->opt_level <= 0 ? jit->tm_fast : jit->tm;
-    if (u->t1_codegen == KJIT_T1_FULL ||
-        (u->t1_codegen == KJIT_T1_LOOPS && has_loop(LLVMGetNamedFunction(u->mod, u->symbol))))
-        tm = jit->tm;
     if (u->opt_level <= 0)
         snprintf(passes, sizeof passes, "mem2reg");
     else

@@ -264,7 +264,6 @@ typedef struct kj_unit {
     int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
     LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
     kj_fn *instrument;       /* T1: add fn's counters after the passes */
-    int t1_codegen;          /* T1: kjit_options.t1_codegen */
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
     const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
@@ -375,6 +374,8 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec);
 typedef void (*kj_safepoint_emit)(void *ctx, LLVMBuilderRef b, LLVMValueRef fn,
                                   LLVMBasicBlockRef next);
 void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx);
+/* Whether fn has a loop: a back-edge as kj_safepoint_edges finds them. */
+int kj_safepoint_has_loop(LLVMValueRef fn);
 /* A poll of the interrupt flag in every function defined in mod. */
 void kj_safepoint_polls(kjit *jit, LLVMModuleRef mod);
 /* An interrupt is pending: clear it and raise KJIT_EINTR. */

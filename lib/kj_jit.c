@@ -394,6 +394,15 @@ kjit_status kjit_declare_host(kjit *jit, const char *name, const char *sig) {
     return st;
 }
 
+/* Before a T2 compile outside tiered mode (caller holds lock): a compiled
+ * body acts as T1, where an invalidation goes back to. */
+static void body_as_t1(kj_fn *fn) {
+    if (fn->state == KJ_COMPILED && fn->tier == 0) {
+        fn->tier = 1;
+        fn->t1_addr = kj_stub_target(fn->stub.slot);
+    }
+}
+
 kjit_status kjit_optimize(kjit *jit, const char *name) {
     if (!jit || !valid_name(name)) return kj_set_error(KJIT_EINVAL, "kjit_optimize: bad name");
     pthread_mutex_lock(&jit->compile_lock);
@@ -410,10 +419,7 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
     }
     if (r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
-        if (fn->state == KJ_COMPILED && fn->tier == 0) { /* not tiered: its body acts as T1 */
-            fn->tier = 1;
-            fn->t1_addr = kj_stub_target(fn->stub.slot);
-        }
+        body_as_t1(fn);
         kj_tier_enqueue(jit, fn);
         pthread_mutex_unlock(&jit->lock);
     }
@@ -461,10 +467,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
     if (st == KJ_STUB && !atomic_load(&fn->t0)) r = kj_materialize(jit, fn, 1, &target);
     if (r == KJIT_OK && tier == 2) {
         pthread_mutex_lock(&jit->lock);
-        if (fn->state == KJ_COMPILED && fn->tier == 0) { /* not tiered: its body acts as T1 */
-            fn->tier = 1;
-            fn->t1_addr = kj_stub_target(fn->stub.slot);
-        }
+        body_as_t1(fn);
         pthread_mutex_unlock(&jit->lock);
     }
     pthread_mutex_unlock(&jit->compile_lock);

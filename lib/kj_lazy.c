@@ -206,11 +206,17 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     kj_unit u = {.opt_level = jit->opts.opt_level};
     if (jit->opts.mode == KJIT_MODE_TIERED) {
         u.opt_level = 0; /* T1: as cheap as possible, and counting */
-        u.t1_codegen = jit->opts.t1_codegen;
         u.instrument = fn;
         u.tier = "T1";
     }
     kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
+    /* T1 code generated at the -O level, if kjit_options.t1_codegen asks
+     * (code optimised already: its IR passes stay minimal). */
+    int t1 = jit->opts.t1_codegen;
+    if (r == KJIT_OK && u.instrument &&
+        (t1 == KJIT_T1_FULL ||
+         (t1 == KJIT_T1_LOOPS && kj_safepoint_has_loop(LLVMGetNamedFunction(u.mod, u.symbol)))))
+        u.tm = jit->tm;
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);

@@ -2,8 +2,8 @@
  * kj_module.c — whole LLVM IR modules (kjit_add_module): a C or C++
  * program, run function by function.
  *
- * Adding a module reads it into the JIT's *source context* (one per JIT,
- * kept for its life, used under `lock` only), and there:
+ * Adding a module reads it into a *source context* of its own (kept while
+ * one of its functions is current, used under `lock` only), and there:
  *   1. checks it (verifier, target), strips debug info, takes out its
  *      constructor and destructor lists;
  *   2. decides who defines each symbol: internal and private symbols get
@@ -88,7 +88,6 @@ typedef struct kj_xtors {
 struct kj_modules {
     pthread_mutex_t update;    /* serialises adds and reloads */
     pthread_mutex_t lock;      /* the source contexts and all below */
-    char diag[KJ_ERRMSG_SIZE]; /* a source context's last error diagnostic */
     kj_module *list;
     unsigned count;
     char **names;              /* of module K (for reloads), count of them */
@@ -99,17 +98,7 @@ struct kj_modules {
     int uncompiled;            /* modules added whose eager compiles wait */
 };
 
-/* ---- the source context ----------------------------------------------------- */
-
-/* LLVM reports a bad bitcode file to the context, whose default handler
- * prints and exits: keep the message instead. */
-static void on_diagnostic(LLVMDiagnosticInfoRef di, void *user) {
-    struct kj_modules *ms = user;
-    if (LLVMGetDiagInfoSeverity(di) != LLVMDSError) return;
-    char *msg = LLVMGetDiagInfoDescription(di);
-    snprintf(ms->diag, sizeof ms->diag, "%s", msg);
-    LLVMDisposeMessage(msg);
-}
+/* ---- the source contexts -------------------------------------------------- */
 
 static struct kj_modules *modules_of(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
@@ -334,15 +323,15 @@ kjit_status kjit_run_destructors(kjit *jit) {
 
 /* ---- copies of functions and data ------------------------------------------- */
 
-/* defs copied out of src as bitcode (caller holds ms->lock).  NULL on OOM. */
+/* defs copied out of src as bitcode (caller holds ms->lock), with src's
+ * top-level asm if with_asm.  NULL on OOM. */
 static LLVMMemoryBufferRef copy_out(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
-                                    const char *name) {
+                                    const char *name, int with_asm) {
     LLVMModuleRef part = kj_wrap_extract(src, defs, n, name);
     if (!part) return NULL;
-    /* Module-level asm (it may define functions) goes with the variables. */
     size_t asm_len;
     const char *text = LLVMGetModuleInlineAsm(src, &asm_len);
-    if (strcmp(name, "data") == 0 && asm_len) LLVMSetModuleInlineAsm2(part, text, asm_len);
+    if (with_asm && asm_len) LLVMSetModuleInlineAsm2(part, text, asm_len);
     LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(part);
     LLVMDisposeModule(part);
     return bc;
@@ -387,7 +376,7 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     kj_mfn *f = user;
     struct kj_modules *ms = f->ms;
     pthread_mutex_lock(&ms->lock);
-    if (!f->bc) f->bc = copy_out(LLVMGetGlobalParent(f->defs[0]), f->defs, f->ndefs, f->name);
+    if (!f->bc) f->bc = copy_out(LLVMGetGlobalParent(f->defs[0]), f->defs, f->ndefs, f->name, 0);
     LLVMMemoryBufferRef bc = f->bc;
     pthread_mutex_unlock(&ms->lock);
     LLVMModuleRef part;
@@ -805,7 +794,8 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
                : kj_set_error(KJIT_ENOMEM, "out of memory");
     size_t asm_len;
     LLVMGetModuleInlineAsm(mod, &asm_len);
-    if (st == KJIT_OK && (p.ndata || asm_len) && !(data = copy_out(mod, p.data, p.ndata, "data")))
+    if (st == KJIT_OK && (p.ndata || asm_len) &&
+        !(data = copy_out(mod, p.data, p.ndata, "data", 1)))
         st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
     if (st == KJIT_OK && (!(ms->names[index] = strdup(mname)) ||
                           !(m = module_new(ms, mod, p.fns, p.nfns, &p))))
@@ -845,21 +835,21 @@ static int is_bitcode(const unsigned char *d, size_t len) {
                         (d[0] == 0xde && d[1] == 0xc0 && d[2] == 0x17 && d[3] == 0x0b));
 }
 
-/* Read a module (bitcode or text) into a context of its own. */
-static kjit_status parse(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
-                         const char *name, LLVMModuleRef *out) {
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMContextSetDiagnosticHandler(ctx, on_diagnostic, ms);
+/* Read a module (bitcode or text) into a context of its own, which nothing
+ * else uses yet (no lock needed). */
+static kjit_status parse(const void *data, size_t len, const char *name, LLVMModuleRef *out) {
+    LLVMContextRef ctx = kj_llvm_context(); /* an error's text: the thread's message */
     LLVMMemoryBufferRef buf =
         LLVMCreateMemoryBufferWithMemoryRangeCopy(data ? data : "", len, name);
     char *msg = NULL;
     kjit_status st = KJIT_OK;
-    pthread_mutex_lock(&ms->lock);
-    ms->diag[0] = 0;
+    kj_set_error(KJIT_OK, "%s", "");
     if (is_bitcode(data, len)) {
-        if (LLVMParseBitcodeInContext2(ctx, buf, out))
-            st = kj_set_error(KJIT_EINVAL, "%s: bad bitcode: %s", name,
-                              ms->diag[0] ? ms->diag : "unreadable");
+        if (LLVMParseBitcodeInContext2(ctx, buf, out)) {
+            char diag[KJ_ERRMSG_SIZE];
+            snprintf(diag, sizeof diag, "%s", kjit_errmsg()[0] ? kjit_errmsg() : "unreadable");
+            st = kj_set_error(KJIT_EINVAL, "%s: bad bitcode: %s", name, diag);
+        }
         LLVMDisposeMemoryBuffer(buf);
     } else if (LLVMParseIRInContext(ctx, buf, out, &msg)) { /* takes buf */
         /* "NAME:LINE:COL: error: ..." and the line; ours says it is one */
@@ -870,9 +860,7 @@ static kjit_status parse(kjit *jit, struct kj_modules *ms, const void *data, siz
         st = kj_set_error(KJIT_EINVAL, "%s", msg ? msg : "not LLVM IR");
     }
     LLVMDisposeMessage(msg);
-    pthread_mutex_unlock(&ms->lock);
     if (st != KJIT_OK) LLVMContextDispose(ctx);
-    (void)jit;
     return st;
 }
 
@@ -885,7 +873,7 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     if (!ms) return kj_set_error(KJIT_ENOMEM, "out of memory");
     LLVMModuleRef mod;
     pthread_mutex_lock(&ms->update);
-    st = parse(jit, ms, data, len, name, &mod);
+    st = parse(data, len, name, &mod);
     if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name);
     pthread_mutex_unlock(&ms->update);
     return st;
@@ -923,7 +911,7 @@ kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, c
 static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
                           const char *name, unsigned index, kjit_reload *out) {
     LLVMModuleRef mod;
-    kjit_status st = parse(jit, ms, data, len, name, &mod);
+    kjit_status st = parse(data, len, name, &mod);
     if (st == KJIT_OK) st = prepare(jit, mod, name);
     if (st != KJIT_OK) return st;
     kj_plan p = {0};
@@ -935,7 +923,7 @@ static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, si
     free(take_xtors(mod, "llvm.global_ctors", &nx));
     free(take_xtors(mod, "llvm.global_dtors", &nx));
     st = plan_reload(ms, mod, name, index, &p, out);
-    if (st == KJIT_OK && p.ndata && !(vars = copy_out(mod, p.data, p.ndata, "data")))
+    if (st == KJIT_OK && p.ndata && !(vars = copy_out(mod, p.data, p.ndata, "data", 0)))
         st = kj_set_error(KJIT_ENOMEM, "out of memory");
     if (st == KJIT_OK && !(m = module_new(ms, mod, p.fns, p.nfns, &p)))
         st = kj_set_error(KJIT_ENOMEM, "out of memory");

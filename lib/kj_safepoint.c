@@ -76,6 +76,36 @@ static void code_before(LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef bb,
     emit(ctx, b, fn, tail);
 }
 
+/* A back-edge, the one definition of a loop here: an edge from blocks[i]
+ * to a block at or before it in layout order, not an unwind edge. */
+static int back_edge(LLVMBasicBlockRef *blocks, int nblocks, int i, LLVMBasicBlockRef dst) {
+    int j = 0;
+    while (j < nblocks && blocks[j] != dst) j++;
+    return j <= i && !eh_pad(dst);
+}
+
+/* fn's blocks in layout order, malloc'd (aborts on OOM, like the builder). */
+static LLVMBasicBlockRef *blocks_of(LLVMValueRef fn, int *n) {
+    *n = (int)LLVMCountBasicBlocks(fn);
+    LLVMBasicBlockRef *blocks = malloc(sizeof *blocks * (size_t)(*n > 0 ? *n : 1));
+    if (!blocks) abort();
+    LLVMGetBasicBlocks(fn, blocks);
+    return blocks;
+}
+
+int kj_safepoint_has_loop(LLVMValueRef fn) {
+    if (!fn) return 0;
+    int nblocks, loop = 0;
+    LLVMBasicBlockRef *blocks = blocks_of(fn, &nblocks);
+    for (int i = 0; i < nblocks && !loop; i++) {
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
+        for (unsigned s = 0; term && s < LLVMGetNumSuccessors(term) && !loop; s++)
+            loop = back_edge(blocks, nblocks, i, LLVMGetSuccessor(term, s));
+    }
+    free(blocks);
+    return loop;
+}
+
 void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
     LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
@@ -83,10 +113,8 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
      * before its source in layout order.  Each goes through a new block
      * that runs the code, then on to a join block that jumps to the loop
      * header (whose phis now name the join block). */
-    int nblocks = (int)LLVMCountBasicBlocks(fn);
-    LLVMBasicBlockRef *blocks = malloc(sizeof *blocks * (size_t)(nblocks > 0 ? nblocks : 1));
-    if (!blocks) abort();
-    LLVMGetBasicBlocks(fn, blocks);
+    int nblocks;
+    LLVMBasicBlockRef *blocks = blocks_of(fn, &nblocks);
     for (int i = 0; i < nblocks; i++) {
         LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
         if (!term) continue;
@@ -97,19 +125,16 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
              * on every dispatch of an interpreter loop, if one edge goes
              * back. */
             int back = 0;
-            for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++)
-                for (int j = 0; j <= i && !back; j++)
-                    back = blocks[j] == LLVMGetSuccessor(term, s);
+            for (unsigned s = 0; s < LLVMGetNumSuccessors(term) && !back; s++)
+                back = back_edge(blocks, nblocks, i, LLVMGetSuccessor(term, s));
             if (back) code_before(b, fn, blocks[i], term, emit, ctx);
             continue;
         }
         for (unsigned s = 0; s < LLVMGetNumSuccessors(term); s++) {
             LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
-            int j = 0;
-            while (j < nblocks && blocks[j] != dst) j++;
-            /* An exception edge (to a landing pad) is no loop and cannot
-             * go through another block. */
-            if (j > i || eh_pad(dst)) continue;
+            /* (An exception edge, to a landing pad, is no loop and cannot
+             * go through another block.) */
+            if (!back_edge(blocks, nblocks, i, dst)) continue;
             LLVMBasicBlockRef edge = LLVMAppendBasicBlockInContext(c, fn, "kj.backedge");
             LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c, fn, "kj.loop");
             LLVMPositionBuilderAtEnd(b, edge);
