@@ -290,7 +290,6 @@ int main(int argc, char **argv) {
         free(files);
         return st;
     }
-    if (prog_args) return free(inputs), usage_error("%s", "arguments after -- are for IR programs");
     if (cfg.watch) return free(inputs), usage_error("%s", "--watch is for LLVM IR programs");
 
     kc_session *s = kc_session_new(&cfg);
