@@ -55,6 +55,20 @@ void kj_stub_manager_free(kj_stubs *m) {
     free(m);
 }
 
+/* The one place where code libkjit writes becomes executable, so the one
+ * place that must make the instruction side see it.  On aarch64 (as on most
+ * architectures but x86) instruction fetch does not snoop the data cache:
+ * the bytes just written may still sit there while a CPU fetches older
+ * bytes of the same addresses.  __builtin___clear_cache cleans the data
+ * cache and invalidates the instruction cache over the range (dc cvau,
+ * ic ivau, dsb, isb); it is a no-op on x86-64.  It runs while the pages are
+ * still RW, before they become RX and before any stub is handed out.
+ * (qemu-user cannot show a missing flush: it always runs the new bytes.) */
+static int commit_code(uint8_t *code, size_t size) {
+    __builtin___clear_cache((char *)code, (char *)code + size);
+    return mprotect(code, size, PROT_READ | PROT_EXEC);
+}
+
 /* Map a block, write all its code while it is RW, then make the code RX. */
 static kj_block *new_block(kj_stubs *m) {
     if (m->fail_maps > 0) {
@@ -87,7 +101,7 @@ static kj_block *new_block(kj_stubs *m) {
         kj_arch_emit_lazy(lazies + i * KJ_ARCH_LAZY_SIZE, slot, reentry_cell);
         atomic_init(&b->cells[i].slot, lazies + i * KJ_ARCH_LAZY_SIZE);
     }
-    if (mprotect(b->base, code, PROT_READ | PROT_EXEC) != 0) {
+    if (commit_code(b->base, code) != 0) {
         munmap(b->base, b->map_size);
         free(b);
         return NULL;
