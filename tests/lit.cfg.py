@@ -27,6 +27,11 @@ mode = lit_config.params.get("jit", "")
 # --param args="..." adds options to every run (e.g. --hot=1 --tier-sync:
 # every tier transition at the first call).
 extra = lit_config.params.get("args", "")
+# --param emulator="qemu-aarch64 -L SYSROOT" runs kjit under it (a cross
+# build: tests/aarch64/); kjit must then be an absolute path.
+emulator = lit_config.params.get("emulator", "")
+if emulator:
+    kjit = emulator + " " + kjit
 if mode:
     kjit_cmd = kjit + " --jit=" + mode + (" " + extra if extra else "")
 else:
@@ -36,8 +41,10 @@ config.substitutions.append(("%kjit", kjit_cmd))
 config.substitutions.append(("FileCheck", filecheck))
 # %lli: LLVM 19's lli, to run what --emit=llvm prints; it lives beside
 # FileCheck when that was given by path.
+# (--param lli=CMD: the target's lli under an emulator.)
 lli = os.path.join(os.path.dirname(filecheck), "lli")
-config.substitutions.append(("%lli", lli if os.path.isfile(lli) else "/usr/lib/llvm-19/bin/lli"))
+lli = lli if os.path.isfile(lli) else "/usr/lib/llvm-19/bin/lli"
+config.substitutions.append(("%lli", lit_config.params.get("lli", lli)))
 # %repl KJIT...: drive kjit's REPL on a pseudo-terminal (see the script).
 config.substitutions.append(("%repl", "python3 " + os.path.join(os.path.dirname(__file__), "repl_driver.py")))
 # %sigint SECONDS CMD...: run CMD, SIGINT it after SECONDS, print its output
@@ -47,17 +54,18 @@ config.substitutions.append(("%sigint", "python3 " + os.path.join(os.path.dirnam
 config.substitutions.append(("%exit", "sh " + os.path.join(os.path.dirname(__file__), "status.sh")))
 # `perf` tests run only where perf can record here (a software clock event
 # is enough); elsewhere lit reports them UNSUPPORTED.
+# (Neither under an emulator: they would see the emulator, not kjit.)
 import shutil
 import subprocess
 import tempfile
-if shutil.which("perf"):
+if shutil.which("perf") and not emulator:
     with tempfile.TemporaryDirectory() as d:
         r = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-o", d + "/p", "true"],
                            capture_output=True)
         if r.returncode == 0:
             config.available_features.add("perf")
 # `gdb` tests run only where gdb can start and trace a program here.
-if shutil.which("gdb"):
+if shutil.which("gdb") and not emulator:
     r = subprocess.run(["gdb", "-batch", "-ex", "run", "--args", "true"], capture_output=True,
                        text=True, timeout=60)
     if r.returncode == 0 and "exited normally" in r.stdout:
