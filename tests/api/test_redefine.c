@@ -9,7 +9,11 @@
  *    10,000 bodies are compiled and replaced): replaced code is reclaimed.
  * RSS must stay flat after warm-up (within 10 %) in both; under
  * AddressSanitizer, whose quarantine keeps freed memory, only the
- * reclaimed-bytes statistic is checked.
+ * reclaimed-bytes statistic is checked.  So it is under an emulator
+ * (KJIT_TEST_EMULATOR set: a cross build's tests, tests/aarch64/), where
+ * RSS is the emulator's own, its cache of translated code included, and
+ * where, each compile being some 30 times slower, a fifth of the work is
+ * done.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -39,6 +43,7 @@ static long rss_kb(void) {
 
 #define NDEF 10000
 static t_fn bodies[NDEF];
+static int ndef = NDEF, nmany = 100000, check_rss = !UNDER_ASAN;
 static kjit *jit;
 static atomic_int stop, defined_upto;
 static atomic_long calls, bad;
@@ -63,18 +68,18 @@ static void concurrent(void) {
     kjit_options_init(&o);
     o.opt_level = 0;
     CHECK(kjit_create(&o, &jit) == KJIT_OK);
-    for (int i = 0; i < NDEF; i++) bodies[i] = (t_fn){.types = "", .k = i};
+    for (int i = 0; i < ndef; i++) bodies[i] = (t_fn){.types = "", .k = i};
     CHECK(kjit_define(jit, "f", "d()", t_generate, &bodies[0], NULL) == KJIT_OK);
     pthread_t t;
     CHECK(pthread_create(&t, NULL, caller, NULL) == 0);
     long warm = 0;
-    for (int i = 1; i < NDEF; i++) {
+    for (int i = 1; i < ndef; i++) {
         atomic_store(&defined_upto, i);
         CHECK(kjit_define(jit, "f", "d()", t_generate, &bodies[i], NULL) == KJIT_OK);
         /* Let the caller reach (and compile) most versions. */
         long c = atomic_load(&calls);
         while (atomic_load(&calls) < c + 2) sched_yield();
-        if (i == NDEF / 5) warm = rss_kb();
+        if (i == ndef / 5) warm = rss_kb();
     }
     atomic_store(&stop, 1);
     pthread_join(t, NULL);
@@ -85,10 +90,10 @@ static void concurrent(void) {
            atomic_load(&calls), (unsigned long long)s.compiled,
            (unsigned long long)s.reclaimed_bytes, warm, end);
     CHECK(atomic_load(&bad) == 0);
-    CHECK(s.redefined == NDEF - 1);
-    CHECK(s.compiled > NDEF / 2);
+    CHECK(s.redefined == (uint64_t)ndef - 1);
+    CHECK(s.compiled > (uint64_t)ndef / 2);
     CHECK(s.reclaimed_bytes > 0);
-    if (!UNDER_ASAN) CHECK(end <= warm * 11 / 10);
+    if (check_rss) CHECK(end <= warm * 11 / 10);
     kjit_destroy(jit);
 }
 
@@ -102,11 +107,11 @@ static void many(void) {
     int every = UNDER_ASAN ? 100 : 10;
     long warm = 0;
     int wrong = 0;
-    for (int i = 0; i < 100000; i++) {
+    for (int i = 0; i < nmany; i++) {
         t_fn *d = (i & 1) ? &b : &a;
         if (kjit_define(jit, "g", "d(d)", t_generate, d, NULL) != KJIT_OK) wrong++;
         if (i % every == 0 && f(10) != d->k + 10) wrong++;
-        if (i == 20000) warm = rss_kb();
+        if (i == nmany / 5) warm = rss_kb();
     }
     long end = rss_kb();
     kjit_stats s;
@@ -115,13 +120,19 @@ static void many(void) {
            (unsigned long long)s.defined, (unsigned long long)s.compiled,
            (unsigned long long)s.reclaimed_bytes, warm, end);
     CHECK(wrong == 0);
-    CHECK(s.defined == 100000 && s.compiled == (uint64_t)(100000 / every));
+    CHECK(s.defined == (uint64_t)nmany && s.compiled == (uint64_t)(nmany / every));
     CHECK(s.reclaimed_bytes > 0);
-    if (!UNDER_ASAN) CHECK(end <= warm * 11 / 10);
+    if (check_rss) CHECK(end <= warm * 11 / 10);
     kjit_destroy(jit);
 }
 
 int main(void) {
+    if (getenv("KJIT_TEST_EMULATOR")) {
+        ndef /= 5;
+        nmany /= 5;
+        check_rss = 0;
+        printf("under %s: a fifth of the work, RSS not checked\n", getenv("KJIT_TEST_EMULATOR"));
+    }
     concurrent();
     many();
     return t_done("test_redefine");
