@@ -1,14 +1,16 @@
 # kjit — top-level driver.  `make` builds build/kjit; `make demo` installs
 # what is missing, builds and draws the Mandelbrot set; `make test` installs,
-# builds and runs every test (the normal and the sanitizer build).
+# builds and runs every test (the normal and the sanitizer build, then the
+# aarch64 build under qemu-user).
 
 BUILD      ?= build
 SAN_BUILD  ?= build-san
+AARCH64_BUILD ?= build-aarch64
 JOBS       ?= $(shell nproc)
 APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 pkg-config libedit-dev libffi-dev cmake ninja-build python3
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps demo test test-normal test-san clean bench install fuzz
+.PHONY: all deps demo test test-normal test-san test-aarch64 clean bench install fuzz
 
 all: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -37,6 +39,7 @@ demo: deps
 test: deps
 	$(MAKE) test-normal
 	$(MAKE) test-san
+	$(MAKE) test-aarch64
 
 test-normal: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -48,6 +51,14 @@ test-san: $(SAN_BUILD)/build.ninja
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# aarch64 Linux (tests/aarch64/run.sh): qemu-user installed if missing, a
+# sysroot of Debian arm64 packages downloaded once into $(AARCH64_BUILD)/sysroot,
+# a cross build with clang-19 and lld, and the unit, API and lit suites run
+# under qemu-aarch64.  Never the sanitizers (they do not run under qemu).
+# Where the packages cannot be downloaded it says so and skips.
+test-aarch64:
+	sh tests/aarch64/run.sh $(AARCH64_BUILD) $(JOBS)
 
 # The differential fuzzer (tests/fuzz/README.md): SECONDS of programs from
 # SEED on; failures, minimised, go to FUZZ_OUT.  FUZZ_JOBS configurations
@@ -68,4 +79,4 @@ install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(AARCH64_BUILD)

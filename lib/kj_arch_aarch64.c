@@ -3,19 +3,29 @@
  * the re-entry trampoline (see kj_arch.h for their roles).
  *
  *   stub:        d503245f             bti  c
- *                58xxxxx0             ldr  x16, slot          (PC-relative literal)
+ *                1xxxxxx0             adr  x16, slot
+ *                c8dffe10             ldar x16, [x16]
  *                d61f0200             br   x16
- *                d4200000             brk  #0                 (padding)
  *   lazy entry:  d503245f             bti  c
  *                1xxxxxx1             adr  x17, slot
- *                58xxxxx0             ldr  x16, reentry_cell
+ *                58xxxxx0             ldr  x16, reentry_cell  (PC-relative literal)
  *                d61f0200             br   x16
+ *
+ * The stub reads its slot with a load-acquire, where `ldr x16, slot` would
+ * be one instruction shorter.  A slot is repointed by a release store once
+ * the new code and its data (constants, GOT entries) are written; on x86-64
+ * every load is an acquire, but an aarch64 core may perform the new code's
+ * loads of that data before the load of the slot that led there (it may
+ * predict the branch's target), and see them stale.  The acquire orders
+ * them after it, as kj_stub_target does for the C callers (kj_t0.c).  The
+ * reentry cell is written once, before the block is handed out: a plain
+ * literal load suffices there.
  *
  * x16 and x17 are the intra-procedure-call scratch registers: no argument
  * travels in them, so a stub and a lazy entry may use them freely (as a
- * linker's veneer or PLT entry does).  Literal loads and adr reach ±1 MiB:
+ * linker's veneer or PLT entry does).  adr and literal loads reach ±1 MiB:
  * a stub block's code and data pages (kj_stub.c) are one mapping of a few
- * pages, however large a page is (emit() checks the reach anyway).
+ * pages, however large a page is (pcrel() checks the reach anyway).
  *
  * `bti c` starts everything that may be reached by an indirect branch: a stub
  * (called through a function pointer, or through a linker's `br x16`), a
@@ -41,8 +51,8 @@
 #include "kj_arch.h"
 
 #define A64_BTI_C 0xd503245fu
+#define A64_LDAR_X16_X16 0xc8dffe10u /* ldar x16, [x16] */
 #define A64_BR_X16 0xd61f0200u
-#define A64_BRK_0 0xd4200000u
 
 static void put32(uint8_t *at, uint32_t insn) { memcpy(at, &insn, 4); }
 
@@ -70,9 +80,9 @@ static uint32_t adr(const uint8_t *pc, const void *target, unsigned rd) {
 
 void kj_arch_emit_stub(uint8_t *at, void *const *slot) {
     put32(at, A64_BTI_C);
-    put32(at + 4, ldr_lit(at + 4, slot, 16));
-    put32(at + 8, A64_BR_X16);
-    put32(at + 12, A64_BRK_0);
+    put32(at + 4, adr(at + 4, slot, 16));
+    put32(at + 8, A64_LDAR_X16_X16);
+    put32(at + 12, A64_BR_X16);
 }
 
 void kj_arch_emit_lazy(uint8_t *at, void *const *slot, void *const *reentry_cell) {

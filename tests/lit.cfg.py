@@ -28,9 +28,13 @@ mode = lit_config.params.get("jit", "")
 # every tier transition at the first call).
 extra = lit_config.params.get("args", "")
 # --param emulator="qemu-aarch64 -L SYSROOT" runs kjit under it (a cross
-# build: tests/aarch64/); kjit must then be an absolute path.
+# build: tests/aarch64/); kjit must then be an absolute path, and so is the
+# emulator made (the REPL driver execs its command without a PATH search).
+import shutil
 emulator = lit_config.params.get("emulator", "")
 if emulator:
+    first, _, rest = emulator.partition(" ")
+    emulator = (shutil.which(first) or first) + (" " + rest if rest else "")
     kjit = emulator + " " + kjit
 if mode:
     kjit_cmd = kjit + " --jit=" + mode + (" " + extra if extra else "")
