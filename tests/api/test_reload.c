@@ -161,9 +161,14 @@ static void in_mode(kjit_mode mode) {
     CHECK(strstr(kjit_errmsg(), "no module 'other.ll'") != NULL);
     CHECK(version() == 2);
 
-    /* A thousand reloads: replaced code and source modules are freed. */
+    /* A thousand reloads: replaced code and source modules are freed.
+     * Under an emulator (KJIT_TEST_EMULATOR: tests/aarch64/), where a
+     * compile is some 30 times slower and RSS is the emulator's own, its
+     * translated code included, 200 and no RSS bound. */
+    const char *emulator = getenv("KJIT_TEST_EMULATOR");
+    int reloads = emulator ? 200 : 1000;
     long before = 0;
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < reloads; i++) {
         const char *v = i % 2 ? v2 : v1;
         CHECK(kjit_reload_module_memory(jit, v, strlen(v), "prog.ll", &r) == KJIT_OK);
         kjit_quiescent(jit);
@@ -177,12 +182,12 @@ static void in_mode(kjit_mode mode) {
     kjit_stats s;
     kjit_get_stats(jit, &s);
     CHECK(s.reclaimed_bytes > 0);
-    printf("mode %d: RSS %ld KB after 100 reloads, %ld KB after 1000 (reclaimed %llu bytes)\n",
-           (int)mode, before, after, (unsigned long long)s.reclaimed_bytes);
+    printf("mode %d: RSS %ld KB after 100 reloads, %ld KB after %d (reclaimed %llu bytes)\n",
+           (int)mode, before, after, reloads, (unsigned long long)s.reclaimed_bytes);
 #if TEST_ASAN
     (void)before, (void)after; /* ASan's quarantine keeps freed memory: RSS says nothing */
 #else
-    CHECK(after - before < 8 * 1024);
+    if (!emulator) CHECK(after - before < 8 * 1024);
 #endif
     CHECK(bump() >= 104);
     kjit_thread_detach(jit);
