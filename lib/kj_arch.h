@@ -1,7 +1,7 @@
 /*
  * kj_arch.h — the architecture interface: every machine-code encoding that
  * libkjit writes or runs lives behind it, one file per architecture
- * (kj_arch_x86_64.c now).
+ * (kj_arch_x86_64.c, kj_arch_aarch64.c; the build compiles the target's).
  *
  * A function's entry is a *stub*: an indirect jump through a pointer *slot*.
  * Until the function has code, its slot points at the function's *lazy

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kj_arch.h"
 #include "kj_internal.h"
@@ -92,6 +93,17 @@ static void install(void) {
 
 static void kj_trap_global_init(void) { pthread_once(&install_once, install); }
 
+/* Bytes of alternate signal stack: 64 KiB, or what the kernel's signal frame
+ * needs if that is more (on aarch64 it holds the SVE and SME registers,
+ * whose size depends on the machine; glibc 2.34 on says how much). */
+static size_t altstack_size(void) {
+#ifdef _SC_SIGSTKSZ
+    long need = sysconf(_SC_SIGSTKSZ);
+    if (need > KJ_ALTSTACK_SIZE) return (size_t)need;
+#endif
+    return KJ_ALTSTACK_SIZE;
+}
+
 /* First kjit_run on this thread: learn the stack bounds, give the thread an
  * alternate signal stack. */
 static void thread_setup(void) {
@@ -104,13 +116,14 @@ static void thread_setup(void) {
         pthread_attr_destroy(&attr);
     }
     stack_t cur;
-    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= KJ_ALTSTACK_SIZE) {
+    size_t altsize = altstack_size();
+    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= altsize) {
         tls_ready = 1; /* someone (a sanitizer, the host) already gave us one */
         return;
     }
-    void *mem = malloc(KJ_ALTSTACK_SIZE);
+    void *mem = malloc(altsize);
     if (mem) {
-        stack_t ss = {.ss_sp = mem, .ss_size = KJ_ALTSTACK_SIZE, .ss_flags = 0};
+        stack_t ss = {.ss_sp = mem, .ss_size = altsize, .ss_flags = 0};
         if (sigaltstack(&ss, NULL) == 0)
             pthread_setspecific(altstack_key, mem);
         else
