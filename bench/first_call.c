@@ -43,8 +43,9 @@ static void *callee(void *ctx, const char *name, int n) {
     (void)ctx, (void)n;
     return kjit_fn_get(g_jit, name);
 }
-static double call(void *ctx, void *f, const double *a, int n) {
-    (void)ctx, (void)n;
+static double call(void *ctx, void *f, const double *a, int n, const char *file, unsigned line,
+                   unsigned col) {
+    (void)ctx, (void)n, (void)file, (void)line, (void)col;
     return kjit_call(f, (const kjit_value *)a).d;
 }
 static kjit_value t0(void *user, const kjit_value *args) {

@@ -62,11 +62,82 @@ static void item_error(kc_session *s, const ks_item *item, const char *msg) {
     print_diag(s, item->src, item->pos, msg);
 }
 
-/* Report an item's run-time error; an interrupt is the session's too (the
- * file run stops, the REPL drops the rest of the line). */
+/* The source a frame's position is in, and the position there (its byte
+ * offset found from line and column); NULL if none of the session's. */
+static const ks_source *find_pos(kc_session *s, const kjit_pos *p, ks_pos *out) {
+    if (!p->file || !p->line) return NULL;
+    const ks_source *best = NULL;
+    for (kc_src_node *n = s->sources; n; n = n->next)
+        if (strcmp(n->src.name, p->file) == 0 && n->src.first_line <= (int)p->line &&
+            (!best || n->src.first_line > best->first_line))
+            best = &n->src;
+    if (!best) return NULL;
+    size_t off = 0;
+    for (int line = best->first_line; line < (int)p->line && off < best->len; off++)
+        if (best->text[off] == '\n') line++;
+    for (unsigned c = 1; c < p->col && off < best->len && best->text[off] != '\n'; c++) off++;
+    *out = (ks_pos){(int)p->line, (int)p->col, off};
+    return best;
+}
+
+static int same_frame(const kjit_frame *a, const kjit_frame *b) {
+    return !a->omitted && (a->function == b->function ||
+                           (a->function && b->function && strcmp(a->function, b->function) == 0)) &&
+           a->pos.line == b->pos.line && a->pos.col == b->pos.col &&
+           (a->pos.file == b->pos.file ||
+            (a->pos.file && b->pos.file && strcmp(a->pos.file, b->pos.file) == 0));
+}
+
+/* The chain under a run-time error, innermost first: "in F at FILE:L:C"
+ * per frame (FILE:L where only the line is known, nothing where nothing
+ * is), "from ..." for the top-level code; a run of the same frame (deep
+ * recursion) once, with its count. */
+static void print_frames(const kjit_frame *f, int n) {
+    for (int i = 0; i < n; i++) {
+        if (f[i].function)
+            fprintf(stderr, "  in %s", f[i].function);
+        else
+            fprintf(stderr, "  from");
+        if (f[i].pos.line) {
+            fprintf(stderr, "%s %s:%u", f[i].function ? " at" : "", f[i].pos.file, f[i].pos.line);
+            if (f[i].pos.col) fprintf(stderr, ":%u", f[i].pos.col);
+            fputc('\n', stderr);
+        } else {
+            fprintf(stderr, "%s\n", f[i].function ? "" : " top-level code");
+        }
+        int same = 0;
+        while (i + 1 < n && same_frame(&f[i], &f[i + 1])) i++, same++;
+        if (same) fprintf(stderr, "  ... the same %d more time%s\n", same, same > 1 ? "s" : "");
+        if (f[i].omitted) fprintf(stderr, "  ... %u more frames\n", f[i].omitted);
+    }
+}
+
+/* Report an item's run-time error at the failing call (the innermost
+ * frame at a call with a known position), with the chain of frames that
+ * led to it; an interrupt is the session's too (the file run stops, the
+ * REPL drops the rest of the line). */
 static void run_error(kc_session *s, ks_item *item, kjit_status st) {
     if (st == KJIT_EINTR) s->interrupted = 1;
-    item_error(s, item, kjit_errmsg());
+    const kjit_frame *f;
+    int n = kjit_error_frames(&f);
+    /* A fault at a function's entry (the stack overflowed in its prologue)
+     * leaves a frame with only a line, above the same function's call: it
+     * says nothing the call does not. */
+    while (n > 1 && !f[0].pos.col && f[0].function && f[1].function &&
+           strcmp(f[0].function, f[1].function) == 0)
+        f++, n--;
+    ks_pos pos;
+    const ks_source *src = NULL;
+    for (int i = 0; i < n && !src; i++)
+        if (f[i].pos.col) src = find_pos(s, &f[i].pos, &pos);
+    if (!src) {
+        item_error(s, item, kjit_errmsg());
+    } else {
+        s->errors++;
+        print_diag(s, src, pos, kjit_errmsg());
+    }
+    if (n == 1 && !f[0].function) return; /* only the item itself: the header said it */
+    print_frames(f, n);
 }
 
 void kc_session_interrupt(kc_session *s) {
@@ -82,7 +153,7 @@ int kc_session_interrupted(kc_session *s) {
 static int generate(void *user, LLVMModuleRef mod, const char *symbol, char *err, size_t len) {
     const kc_def *d = user;
     if (d->code) return ks_t0_irgen(d->code, mod, symbol, err, len);
-    return ks_irgen_item(d->item, mod, symbol, err, len);
+    return ks_irgen_item_ex(d->item, mod, symbol, 1, err, len);
 }
 
 /* On-stack replacement entries come from the bytecode too. */
@@ -109,9 +180,11 @@ static void *t0_callee(void *ctx, const char *name, int nargs) {
     return kjit_fn_get(((kc_session *)ctx)->jit, name);
 }
 
-static double t0_call(void *ctx, void *callee, const double *args, int nargs) {
+static double t0_call(void *ctx, void *callee, const double *args, int nargs, const char *file,
+                      unsigned line, unsigned col) {
     (void)ctx, (void)nargs;
-    return kjit_call(callee, (const kjit_value *)args).d;
+    kjit_pos pos = {file, line, col};
+    return kjit_call_at(callee, (const kjit_value *)args, &pos).d;
 }
 
 static double *t0_global(void *ctx, const char *name) {
@@ -321,6 +394,7 @@ kc_session *kc_session_new(const kc_config *cfg) {
                              .call = t0_call,
                              .global = t0_global,
                              .backedge = t0_backedge,
+                             .debug_info = 1,
                              .backedge_interval = hot < KC_BACKEDGE_BATCH ? (int)hot
                                                                           : KC_BACKEDGE_BATCH};
     }

@@ -19,6 +19,8 @@
 
 #include <llvm-c/Core.h>
 
+#include "ks_dbg.h"
+
 typedef struct gen {
     LLVMContextRef ctx;
     LLVMModuleRef mod;
@@ -29,6 +31,8 @@ typedef struct gen {
     int nslots;
     char *err;
     size_t errlen;
+    ks_dbg dbg;
+    int line;             /* the item's: where code between calls is */
 } gen;
 
 static LLVMValueRef expr(gen *g, const ks_expr *e);
@@ -46,7 +50,7 @@ static LLVMValueRef callee(gen *g, const char *name, int n) {
     return f;
 }
 
-static LLVMValueRef call(gen *g, const char *name, LLVMValueRef *args, int n) {
+static LLVMValueRef call(gen *g, const char *name, LLVMValueRef *args, int n, ks_pos pos) {
     LLVMValueRef f = callee(g, name, n);
     LLVMTypeRef ty = LLVMGlobalGetValueType(f);
     if (LLVMCountParamTypes(ty) != (unsigned)n) {
@@ -54,7 +58,10 @@ static LLVMValueRef call(gen *g, const char *name, LLVMValueRef *args, int n) {
                  LLVMCountParamTypes(ty));
         return NULL;
     }
-    return LLVMBuildCall2(g->b, ty, f, args, (unsigned)n, "");
+    ks_dbg_at(&g->dbg, g->b, pos.line, pos.col);
+    LLVMValueRef r = LLVMBuildCall2(g->b, ty, f, args, (unsigned)n, "");
+    ks_dbg_at(&g->dbg, g->b, g->line, 0);
+    return r;
 }
 
 void ks_irgen_global_symbol(const char *name, char *buf, size_t len) {
@@ -91,7 +98,7 @@ static LLVMValueRef binary(gen *g, const ks_expr *e) {
         char name[16];
         snprintf(name, sizeof name, "binary%c", e->u.binary.op);
         LLVMValueRef args[2] = {l, r};
-        return call(g, name, args, 2);
+        return call(g, name, args, 2, e->pos);
     }
     }
 }
@@ -157,7 +164,7 @@ static LLVMValueRef expr(gen *g, const ks_expr *e) {
         if (!v) return NULL;
         char name[16];
         snprintf(name, sizeof name, "unary%c", e->u.unary.op);
-        return call(g, name, &v, 1);
+        return call(g, name, &v, 1, e->pos);
     }
     case KS_EXPR_BINARY: return binary(g, e);
     case KS_EXPR_ASSIGN: {
@@ -173,7 +180,7 @@ static LLVMValueRef expr(gen *g, const ks_expr *e) {
         int i = 0;
         for (; i < n; i++)
             if (!(args[i] = expr(g, e->u.call.args[i]))) break;
-        if (i == n) r = call(g, e->u.call.callee, args, n);
+        if (i == n) r = call(g, e->u.call.callee, args, n, e->pos);
         free(args);
         return r;
     }
@@ -194,6 +201,11 @@ static LLVMValueRef expr(gen *g, const ks_expr *e) {
 
 int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, char *err,
                   size_t errlen) {
+    return ks_irgen_item_ex(item, mod, symbol, 0, err, errlen);
+}
+
+int ks_irgen_item_ex(const ks_item *item, LLVMModuleRef mod, const char *symbol, int debug_info,
+                     char *err, size_t errlen) {
     if (item->kind == KS_ITEM_EXTERN) {
         snprintf(err, errlen, "no code for this kind of item");
         return -1;
@@ -216,6 +228,10 @@ int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, ch
     LLVMSetLinkage(g.fn, LLVMExternalLinkage);
 
     g.b = LLVMCreateBuilderInContext(g.ctx);
+    g.line = item->pos.line;
+    ks_dbg_begin(&g.dbg, debug_info, mod, g.fn, item->kind == KS_ITEM_DEF ? item->proto->name : "",
+                 item->src ? item->src->name : "", g.line);
+    ks_dbg_at(&g.dbg, g.b, g.line, 0);
     LLVMPositionBuilderAtEnd(g.b, LLVMAppendBasicBlockInContext(g.ctx, g.fn, "entry"));
     g.nslots = item->nlocals > nparams ? item->nlocals : nparams;
     LLVMValueRef *slots = malloc(sizeof *slots * (size_t)(g.nslots > 0 ? g.nslots : 1));
@@ -233,6 +249,7 @@ int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, ch
     LLVMValueRef v = expr(&g, item->body);
     if (v && item->kind == KS_ITEM_GLOBAL) LLVMBuildStore(g.b, v, storage(&g, item->global, -1));
     if (v) LLVMBuildRet(g.b, v);
+    ks_dbg_end(&g.dbg);
     LLVMDisposeBuilder(g.b);
     free(slots);
     if (!v) {

@@ -20,6 +20,11 @@
 int ks_irgen_item(const ks_item *item, LLVMModuleRef mod, const char *symbol, char *err,
                   size_t errlen);
 
+/* The same, with debug info (ks_dbg.h) if debug_info: a subprogram named
+ * after the function, in the item's source, and each call's position. */
+int ks_irgen_item_ex(const ks_item *item, LLVMModuleRef mod, const char *symbol, int debug_info,
+                     char *err, size_t errlen);
+
 /* The symbol of the global variable `name` ("var.x"): a name no function
  * can have, so variables and functions never collide among symbols. */
 void ks_irgen_global_symbol(const char *name, char *buf, size_t len);

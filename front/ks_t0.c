@@ -75,7 +75,7 @@
     _(MOVR, "RR")    /* frame[a] = frame[b] */                                         \
     _(JMP, "J")                                                                        \
     _(JF, "J")       /* jump unless acc is true (fcmp one acc, 0.0) */                 \
-    _(CALL, "RNP")   /* acc = call(handle, frame + r, n) */                            \
+    _(CALL, "RNPS")  /* acc = call(handle, frame + r, n); S: its source position */    \
     _(FORK, "RKJL")  /* c = acc; frame[r] += k; if c true: back-edge, jump; else acc = 0 */ \
     _(FORR, "RRJL")  /* the same with the step in frame[b] */                          \
     _(RET, "")
@@ -100,6 +100,9 @@ enum { ARITH_ADD, ARITH_SUB, ARITH_MUL, ARITH_DIV, ARITH_LT };
 
 struct ks_t0_code {
     const ks_t0_env *env;
+    const char *file;   /* the item's source name (the source outlives the code) */
+    int line;           /* of the item */
+    uint32_t nname;     /* bytes of the function's name at the end ("" at top level) */
     int nparams, nlocals, frame_size, nloops;
     uint32_t ncode;
     uint32_t nsites, nnamebytes; /* site table entries; string table bytes */
@@ -425,9 +428,15 @@ static void binop(lw *w, uint32_t base, const ks_expr *e, int32_t i, int d) {
     }
 }
 
-static void call(lw *w, const char *name, int nargs, int d) {
+/* A source position in one word: line in the high 20 bits, column in the
+ * low 12 (each clamped: a position past them is shown at the limit). */
+#define KS_T0_POS(line, col)                                                           \
+    (((uint32_t)((line) < 0xfffff ? (line) : 0xfffff) << 12) | (uint32_t)((col) < 0xfff ? (col) : 0xfff))
+
+static void call(lw *w, const char *name, int nargs, int d, ks_pos pos) {
     void *h = resolve(w, 'f', name, nargs);
     word(w, KS_T0_CALL), word(w, pend(w, d)), word(w, (uint32_t)nargs), emit_p(w, h);
+    word(w, KS_T0_POS(pos.line, pos.col));
 }
 
 /* Code that jumps when `cond` is false; returns the target word to patch. */
@@ -489,7 +498,7 @@ static void lower(lw *w, const ks_expr *e, int32_t i, int d) {
         char name[8] = "unary?";
         name[5] = (char)e->u.unary.op;
         put(w, pend(w, d), e->u.unary.operand, i + 1, d);
-        call(w, name, 1, d);
+        call(w, name, 1, d, e->pos);
         break;
     }
     case KS_EXPR_BINARY: {
@@ -502,7 +511,7 @@ static void lower(lw *w, const ks_expr *e, int32_t i, int d) {
             int32_t li = i + 1, ri = li + info(w, li)->size;
             put(w, pend(w, d), e->u.binary.lhs, li, d);
             put(w, pend(w, d + 1), e->u.binary.rhs, ri, d + 1);
-            call(w, name, 2, d);
+            call(w, name, 2, d, e->pos);
         }
         break;
     }
@@ -512,7 +521,7 @@ static void lower(lw *w, const ks_expr *e, int32_t i, int d) {
             put(w, pend(w, d + a), e->u.call.args[a], ai, d + a);
             ai += info(w, ai)->size;
         }
-        call(w, e->u.call.callee, e->u.call.nargs, d);
+        call(w, e->u.call.callee, e->u.call.nargs, d, e->pos);
         break;
     }
     case KS_EXPR_IF: {
@@ -577,12 +586,18 @@ ks_t0_code *ks_t0_lower(const ks_item *item, const ks_t0_env *env, char *err, si
         goto out;
 
     size_t site_words = (w.sites.n + 1) / 2;
-    c = malloc(sizeof *c + (w.code.n + w.loops.n + site_words) * sizeof(uint32_t) + w.strtab.n);
+    const char *fname = item->kind == KS_ITEM_DEF ? item->proto->name : "";
+    size_t nname = strlen(fname) + 1;
+    c = malloc(sizeof *c + (w.code.n + w.loops.n + site_words) * sizeof(uint32_t) + w.strtab.n +
+               nname);
     if (!c) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
     c->env = env;
+    c->file = item->src ? item->src->name : "";
+    c->line = item->pos.line;
+    c->nname = (uint32_t)nname;
     c->nparams = nparams;
     c->nlocals = w.nlocals;
     c->frame_size = frame > 0 ? (int)frame : 1;
@@ -599,6 +614,7 @@ ks_t0_code *ks_t0_lower(const ks_item *item, const ks_t0_env *env, char *err, si
         memcpy(sw, w.sites.p, w.sites.n * sizeof(uint16_t));
     if (w.strtab.n)
         memcpy(sw + site_words, w.strtab.p, w.strtab.n);
+    memcpy((char *)(sw + site_words) + w.strtab.n, fname, nname);
 out:
     for (size_t k = 0; k < w.ncap; k++)
         free((char *)w.names[k].name);
@@ -626,7 +642,16 @@ static size_t site_words(const ks_t0_code *c) { return ((size_t)c->nsites + 1) /
 
 size_t ks_t0_bytes(const ks_t0_code *c) {
     return sizeof *c + ((size_t)c->ncode + (size_t)c->nloops + site_words(c)) * sizeof(uint32_t) +
-           c->nnamebytes;
+           c->nnamebytes + c->nname;
+}
+
+const char *ks_t0_file(const ks_t0_code *c) { return c->file; }
+int ks_t0_line(const ks_t0_code *c) { return c->line; }
+int ks_t0_debug_info(const ks_t0_code *c) { return c->env->debug_info; }
+
+const char *ks_t0_name(const ks_t0_code *c) {
+    const uint32_t *sw = c->words + c->ncode + (uint32_t)c->nloops;
+    return (const char *)(sw + site_words(c)) + c->nnamebytes;
 }
 
 /* The name of site number `site` (the site-th CALL/LDG/STG in code order). */
@@ -666,6 +691,7 @@ void ks_t0_dump(FILE *out, const ks_t0_code *c) {
             case 'P': fprintf(out, " %s", site_name(c, site++)), ip += 2; break;
             case 'R': fprintf(out, " r%u", *ip++); break;
             case 'J': fprintf(out, " ->%u", *ip++); break;
+            case 'S': fprintf(out, " @%u:%u", *ip >> 12, *ip & 0xfff), ip++; break;
             default: fprintf(out, " %u", *ip++); break;
             }
         }
@@ -732,6 +758,7 @@ int ks_t0_next(const ks_t0_code *c, ks_t0_iter *it, ks_t0_insn *in) {
         case KS_T0_JF: in->op = KS_T0_I_JF, in->a = acc, in->target = w[0]; break;
         case KS_T0_CALL:
             in->op = KS_T0_I_CALL, in->dst = v[0].r, in->nargs = (int)w[0];
+            in->line = w[1] >> 12, in->col = w[1] & 0xfff;
             in->name = site_name(c, it->site++);
             break;
         case KS_T0_FORK:
@@ -855,7 +882,11 @@ double ks_t0_exec(const ks_t0_code *c, const double *args, void *user) {
     OP(MOVR) RG(1) = RG(2); NEXT(3);
     OP(JMP) JUMP(pc[1]); NEXT(0);
     OP(JF) if (!ks_t0_true(acc)) JUMP(pc[1]); else pc += 2; NEXT(0);
-    OP(CALL) acc = env->call(env->ctx, rd_p(pc + 3), frame + pc[1], (int)pc[2]); NEXT(5);
+    OP(CALL) {
+        acc = env->call(env->ctx, rd_p(pc + 3), frame + pc[1], (int)pc[2], c->file, pc[5] >> 12,
+                        pc[5] & 0xfff);
+        NEXT(6);
+    }
     OP(FORK) {
         double cond = acc;
         RG(1) = RG(1) + KN(2);

@@ -63,7 +63,8 @@ typedef struct ks_t0_env {
      * (undefined function, stack overflow, interrupt) unwinds with siglongjmp through the
      * interpreter, so the interpreter holds no heap resources across a call (frames live on
      * the C stack and each activation of ks_t0_exec uses little of it). */
-    double (*call)(void *ctx, void *callee, const double *args, int nargs);
+    double (*call)(void *ctx, void *callee, const double *args, int nargs, const char *file,
+                   unsigned line, unsigned col); /* the call's source position, for errors */
     /* Lowering time: the stable storage of global variable `name` (top-level `var`). */
     double *(*global)(void *ctx, const char *name);
     /* Run time: called at a loop back-edge every `backedge_interval` back-edges of one
@@ -74,6 +75,8 @@ typedef struct ks_t0_env {
      * May be NULL: no hook. */
     int (*backedge)(void *ctx, void *activation_user, int loop, double *frame, double *result);
     int backedge_interval;
+    int debug_info; /* IR generated from the code (ks_t0_ir.c) carries debug info: source
+                       lines of the calls, for debuggers and the frames of run-time errors */
 } ks_t0_env;
 
 /* Lower a checked item (ks_sema_check succeeded) to T0 form.  The result does not refer to the
@@ -93,6 +96,10 @@ int ks_t0_nloops(const ks_t0_code *code);
 /* Pending operands live at loop's back-edge (see above); -1 for no such loop. */
 int ks_t0_loop_depth(const ks_t0_code *code, int loop);
 size_t ks_t0_bytes(const ks_t0_code *code);     /* heap bytes it holds, for statistics */
+const char *ks_t0_name(const ks_t0_code *code); /* the function's name; "" for top-level code */
+const char *ks_t0_file(const ks_t0_code *code); /* its source's name */
+int ks_t0_line(const ks_t0_code *code);         /* the line of the item */
+int ks_t0_debug_info(const ks_t0_code *code);   /* lowered with env->debug_info */
 void ks_t0_free(ks_t0_code *code);              /* NULL is fine */
 
 /* ---- reading the bytecode (for the tiers above: ks_t0_ir.c) ------------
@@ -128,6 +135,7 @@ typedef struct ks_t0_insn {
     unsigned dst;        /* ST, FOR: frame index written; CALL: first argument */
     unsigned target;     /* JGE, JMP, JF, FOR: code word index jumped to */
     int nargs, loop;     /* CALL; FOR */
+    unsigned line, col;  /* CALL: its source position */
     const char *name;    /* CALL, LDG, STG: source name, valid while the code lives */
 } ks_t0_insn;
 

@@ -30,6 +30,7 @@
 #include <llvm-c/Core.h>
 
 #include "ks_irgen.h"
+#include "ks_dbg.h"
 
 typedef struct tgen {
     const ks_t0_code *code;
@@ -51,6 +52,7 @@ typedef struct tgen {
     char *err;
     size_t errlen;
     int failed;
+    ks_dbg dbg;             /* debug info, if the code was lowered with it */
 } tgen;
 
 static int fail(tgen *g, const char *msg, const char *arg) {
@@ -217,7 +219,9 @@ static void insn(tgen *g, const ks_t0_insn *in) {
             abort();
         for (int i = 0; i < n; i++)
             args[i] = load_slot(g, in->dst + (unsigned)i);
+        ks_dbg_at(&g->dbg, g->b, (int)in->line, (int)in->col);
         set_acc(g, LLVMBuildCall2(g->b, LLVMGlobalGetValueType(f), f, args, (unsigned)n, ""));
+        ks_dbg_at(&g->dbg, g->b, ks_t0_line(g->code), 0);
         free(args);
         break;
     }
@@ -302,6 +306,9 @@ static int gen(const ks_t0_code *code, int osr_loop, LLVMModuleRef mod, const ch
     if (!g.slots || !g.cval || !g.cgen || !g.blocks)
         abort();
     g.b = LLVMCreateBuilderInContext(g.ctx);
+    ks_dbg_begin(&g.dbg, ks_t0_debug_info(code), mod, g.fn, ks_t0_name(code), ks_t0_file(code),
+                 ks_t0_line(code));
+    ks_dbg_at(&g.dbg, g.b, ks_t0_line(code), 0);
 
     /* Entry: the allocas, then the frame as the interpreter starts it (the
      * parameters, zeros) or as the OSR entry receives it. */
@@ -357,6 +364,7 @@ static int gen(const ks_t0_code *code, int osr_loop, LLVMModuleRef mod, const ch
     if (!g.failed && open)
         fail(&g, "T0 code runs off its end%s", "");
 
+    ks_dbg_end(&g.dbg);
     LLVMDisposeBuilder(g.b);
     free(g.slots);
     free(g.cval);

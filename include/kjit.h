@@ -310,6 +310,20 @@ kjit_fn *kjit_fn_get(kjit *jit, const char *name);
  * the hook is called and the result is 0. */
 kjit_value kjit_call(kjit_fn *fn, const kjit_value *args);
 
+/* A position in a client's source, for the frames of a run-time error:
+ * file (a name that outlives the call, e.g. the source file's), line and
+ * column counted from 1; line 0 means unknown. */
+typedef struct kjit_pos {
+    const char *file;
+    unsigned line, col;
+} kjit_pos;
+
+/* kjit_call, made by a T0 entry at source position pos (the call's, in the
+ * calling function's source).  If a run-time error happens below it, the
+ * error's chain of frames (kjit_error_frames) shows this T0 frame at pos.
+ * pos may be NULL (unknown); it is read only during the call. */
+kjit_value kjit_call_at(kjit_fn *fn, const kjit_value *args, const kjit_pos *pos);
+
 /*
  * The safepoint of T0 code: a T0 entry calls this at loop back-edges, `fn`
  * being the function it runs (NULL in the T0 entry of a top-level run,
@@ -437,6 +451,27 @@ void kjit_interrupt(kjit *jit);
  * recurse without bound calls it inside kjit_run, with a thunk. */
 typedef void (*kjit_error_hook)(void *user, kjit_status status, const char *message);
 void kjit_set_error_hook(kjit *jit, kjit_error_hook hook, void *user);
+
+/* One frame of the chain that led to a run-time error, innermost first. */
+typedef struct kjit_frame {
+    const char *function;  /* the function's source name (a T0 function's name, or the
+                              name of its debug info's subprogram); NULL for the
+                              top-level code of the kjit_run */
+    kjit_pos pos;          /* the call the frame was making (innermost frame: where it
+                              was stopped); pos.line 0 when unknown */
+    unsigned omitted;      /* frames left out after this one (a deep stack keeps only
+                              its innermost and outermost frames) */
+} kjit_frame;
+
+/* The chain of frames of the calling thread's last run-time error inside
+ * kjit_run (KJIT_ERUNTIME or KJIT_EINTR, also during the hook): stores a
+ * pointer to them in *frames and returns how many (0 if the error had no
+ * frame libkjit could name, or happened outside kjit_run).  The frames are
+ * those libkjit can name: T0 activations (with the positions given to
+ * kjit_call_at) and compiled code of generators that emit debug info
+ * (DISubprogram, and a DILocation on each call); an inlined call is its own
+ * frame.  Valid until the thread's next kjit_run. */
+int kjit_error_frames(const kjit_frame **frames);
 
 /* ---- tracing ----------------------------------------------------------------- */
 

@@ -176,22 +176,29 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     u->bytes = LLVMGetBufferSize(obj);
     kj_perf_syms perf;
     kj_perf_object(jit, obj, &perf);
+    size_t dbg_size = LLVMGetBufferSize(obj);
+    char *dbg = kj_gdb_debug_copy(LLVMGetBufferStart(obj), dbg_size);
     u->rt = LLVMOrcJITDylibCreateResourceTracker(jit->jd);
     e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
     obj = NULL;
     if (e) {
+        free(dbg);
         st = kj_llvm_error(KJIT_ECOMPILE, "cannot add object", e);
         goto out;
     }
-    if (!u->symbol) goto out; /* data: linked when first referenced */
+    if (!u->symbol) { /* data: linked when first referenced */
+        free(dbg);
+        goto out;
+    }
     LLVMOrcExecutorAddress addr = 0;
     e = LLVMOrcLLJITLookup(jit->lljit, &addr, u->symbol);
     if (e) {
+        free(dbg);
         st = kj_llvm_error(KJIT_ECOMPILE, "cannot link", e);
         goto out;
     }
     u->addr = (void *)(uintptr_t)addr;
-    u->gdb = kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled");
+    u->gdb = kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled", dbg, dbg_size);
 
 out:
     kj_link_hosts_free(&hosts);

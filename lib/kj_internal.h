@@ -315,8 +315,8 @@ static inline int kj_uses_t0(const kjit *jit) {
     return jit->opts.mode == KJIT_MODE_TIERED || jit->opts.mode == KJIT_MODE_INTERP;
 }
 /* The target of a call through fn's stub that found no code: compile, bind
- * a host, or raise a run-time error (returning kj_arch_fail_address() when
- * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
+ * a host, or raise a run-time error (kj_trap_raise_later: a target that
+ * raises it inside a run, kj_arch_fail_address() outside).  NULL: fn runs at T0.  Takes compile_lock. */
 void *kj_resolve(kj_fn *fn);
 
 /* kj_t0.c */
@@ -388,10 +388,21 @@ static inline void kj_safepoint_check(kjit *jit) {
 /* kj_gdb.c: JIT'd functions made known to gdb (its JIT interface). */
 typedef struct kj_gdb_entry kj_gdb_entry;
 struct kj_perf_syms;
-/* Register the functions of one object (names, sizes, linked addresses). */
+/* Register the functions of one object (names, sizes, linked addresses),
+ * and dbg, a copy of the object with debug info (kj_gdb_debug_copy; NULL:
+ * none), which the entry takes. */
 kj_gdb_entry *kj_gdb_register(const struct kj_perf_syms *syms, const uint64_t *addr,
-                              const char *tier);
+                              const char *tier, char *dbg, size_t dbg_size);
 void kj_gdb_unregister(kj_gdb_entry *e);  /* NULL is fine */
+/* A malloc'd copy of an object file if it has debug info (a line table),
+ * else NULL. */
+char *kj_gdb_debug_copy(const char *obj, size_t size);
+/* Name the source frames at pc (a call's address in registered code),
+ * innermost first, through fn (kj_wrap.h): from its debug info, else its
+ * symbol (no position; "" for libkjit's thunks).  Returns how many. */
+typedef void (*kj_gdb_frame_fn)(void *ctx, const char *function, const char *file,
+                                unsigned line, unsigned col);
+int kj_gdb_where(uint64_t pc, kj_gdb_frame_fn fn, void *ctx);
 
 /* kj_perf.c: the perf map (kjit_options.perf_map). */
 #define KJ_PERF_SYMS 32
@@ -405,7 +416,8 @@ typedef struct kj_perf_syms {
 void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out);
 /* Once linked: write them with their addresses, labelled with tier, to the
  * perf map (if asked) and register them with gdb (returned). */
-kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier);
+kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier, char *dbg,
+                             size_t dbg_size);
 void kj_perf_stub(kjit *jit, const kj_fn *fn);
 
 /* kj_tier.c */
@@ -434,12 +446,48 @@ void kj_reclaim_free_all(kjit *jit);
 void kj_reclaim_free(kjit *jit, kj_code *c, int count);
 
 /* kj_trap.c: protected calls into JIT'd code and run-time errors. */
+/* Run body(ctx) protected.  A run-time error in it returns its status,
+ * with its message in kj_trap_message() and its frames in kj_trap_frames();
+ * the caller reports it (statistics, trace, error text, hook). */
 kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
                         kjit_value *result);
+const char *kj_trap_message(void);
 /* Report a run-time error on this thread.  Inside kj_trap_run it does not
  * return (the running thunk is abandoned); outside, it calls the hook and
  * returns the address the failing call should continue at. */
 void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg);
+/* The same for the re-entry path, which runs inside the trampoline: inside
+ * kj_trap_run it returns a target that raises the error when the
+ * trampoline jumps there, so the frames are walked from the JIT'd caller. */
+void *kj_trap_raise_later(kjit *jit, kjit_status st, const char *msg);
+/* If target is such a raising target, raise now (from C code). */
+void kj_trap_raise_pending(void *target);
+/* A T0 activation, on its runner's C stack (kj_t0.c). */
+typedef struct kj_act {
+    struct kj_act *prev;
+    const void *who;         /* its kj_fn; NULL for a top-level run */
+    uintptr_t sp;            /* its runner's frame address */
+    kjit_pos pos;            /* of the call it is making (kjit_call_at) */
+} kj_act;
+void kj_trap_act_enter(kj_act *a, const void *who, uintptr_t sp);
+void kj_trap_act_leave(kj_act *a);
+void kj_trap_act_at(const kjit_pos *pos); /* of the innermost activation */
+/* A frame of the last error's chain, as recorded: a machine pc in JIT'd
+ * code (the call's, not the return address), or a T0 activation. */
+typedef struct kj_raw {
+    uintptr_t sp, pc;
+    const void *who;
+    kjit_pos pos;
+    int act;
+} kj_raw;
+#define KJ_RAW_KEEP 64       /* innermost and outermost frames kept */
+/* The frames of the thread's last landed error, innermost first; *omitted
+ * were left out between the first KJ_RAW_KEEP and the rest. */
+size_t kj_trap_frames(const kj_raw **raw, size_t *omitted);
+/* JIT'd code lies in [lo, hi) (libkjit's compiles say so, kj_compile.c):
+ * the frames walked keep only pcs in the union of these ranges. */
+void kj_trap_note_code(uintptr_t lo, uintptr_t hi);
+int kj_trap_in_jit(uintptr_t pc);
 /* Whether this thread has enough stack left to compile safely. */
 int kj_trap_stack_ok(void);
 

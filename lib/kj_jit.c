@@ -601,7 +601,88 @@ typedef struct t0_run {
 
 static kjit_value call_t0(void *p) {
     t0_run *r = p;
-    return r->fn(r->user, NULL);
+    kj_act act; /* a top-level T0 frame */
+    kj_trap_act_enter(&act, NULL, (uintptr_t)__builtin_frame_address(0));
+    kjit_value v = r->fn(r->user, NULL);
+    kj_trap_act_leave(&act);
+    return v;
+}
+
+/* ---- the frames of a run-time error ---------------------------------------- */
+
+#define KJ_MAX_FRAMES (2 * KJ_RAW_KEEP + 64)
+typedef struct kj_frames {
+    kjit_frame f[KJ_MAX_FRAMES];
+    int n;
+    size_t used;
+    char strs[16384];        /* the names the frames point at */
+} kj_frames;
+
+static _Thread_local kj_frames *tls_frames;
+static pthread_key_t frames_key;
+static pthread_once_t frames_once = PTHREAD_ONCE_INIT;
+static void frames_key_make(void) { pthread_key_create(&frames_key, free); }
+
+static const char *frames_str(kj_frames *fs, const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    if (n > sizeof fs->strs - fs->used) return "?";
+    char *p = memcpy(fs->strs + fs->used, s, n);
+    fs->used += n;
+    return p;
+}
+
+static void frames_add(void *ctx, const char *function, const char *file, unsigned line,
+                       unsigned col) {
+    kj_frames *fs = ctx;
+    if (fs->n == KJ_MAX_FRAMES) return;
+    kjit_frame *f = &fs->f[fs->n++];
+    f->function = function && function[0] ? frames_str(fs, function) : NULL;
+    f->pos.file = file && file[0] && line ? frames_str(fs, file) : NULL;
+    f->pos.line = f->pos.file ? line : 0;
+    f->pos.col = f->pos.file ? col : 0;
+    f->omitted = 0;
+}
+
+/* Name the frames kj_trap recorded, while their code cannot be freed (the
+ * thread is still a participant). */
+static void name_frames(void) {
+    pthread_once(&frames_once, frames_key_make);
+    if (!tls_frames) {
+        tls_frames = malloc(sizeof *tls_frames);
+        if (!tls_frames) return;
+        pthread_setspecific(frames_key, tls_frames);
+    }
+    kj_frames *fs = tls_frames;
+    fs->n = 0;
+    fs->used = 0;
+    size_t omitted;
+    const kj_raw *raw;
+    size_t n = kj_trap_frames(&raw, &omitted);
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i].act) {
+            const kj_fn *fn = raw[i].who;
+            const kjit_frame *last = fs->n ? &fs->f[fs->n - 1] : NULL;
+            /* A T0 activation that entered OSR code at a back-edge is the
+             * OSR frame just named: not another frame. */
+            if (!raw[i].pos.line && last && i > 0 && !raw[i - 1].act &&
+                (fn ? last->function && strcmp(last->function, fn->name) == 0 : !last->function))
+                continue;
+            frames_add(fs, fn ? fn->name : NULL, raw[i].pos.file, raw[i].pos.line, raw[i].pos.col);
+        } else {
+            kj_gdb_where(raw[i].pc, frames_add, fs);
+        }
+        if (i + 1 == KJ_RAW_KEEP && omitted && fs->n) fs->f[fs->n - 1].omitted = (unsigned)omitted;
+    }
+}
+
+int kjit_error_frames(const kjit_frame **frames) {
+    if (!tls_frames) {
+        *frames = NULL;
+        return 0;
+    }
+    *frames = tls_frames->f;
+    return tls_frames->n;
 }
 
 /* Run body(ctx) as a top-level run: a participant, protected. */
@@ -609,9 +690,18 @@ static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ct
                                  kjit_value *result) {
     atomic_fetch_add(&jit->stats.toplevel_run, 1);
     kj_reclaim_enter(jit);
+    if (tls_frames) tls_frames->n = 0;
     kj_t0def *current = kj_t0_current(); /* an error may leave T0 frames by longjmp */
     kjit_status st = kj_trap_run(jit, body, ctx, result);
     kj_t0_set_current(current);
+    if (st != KJIT_OK) { /* a run-time error: the run was abandoned */
+        const char *msg = kj_trap_message();
+        name_frames();
+        atomic_fetch_add(&jit->stats.runtime_errors, 1);
+        kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, msg);
+        kj_set_error(st, "%s", msg);
+        if (jit->hook) jit->hook(jit->hook_user, st, msg);
+    }
     kj_reclaim_leave(jit); /* a quiescent point: replaced code may be freed */
     return st;
 }

@@ -74,6 +74,7 @@ int kjit_backedge(kjit_fn *handle, int loop, int64_t n, kjit_value *frame, kjit_
     kj_fn *fn = handle ? (kj_fn *)handle : tls_run;
     if (!fn) return 0;
     kjit *jit = fn->jit;
+    kj_trap_act_at(NULL); /* in a loop, not at a call: an interrupt here has no position */
     kj_safepoint_check(jit);
     /* The definition this activation runs: the innermost T0 one on this
      * thread (an older one than fn's current, after a redefinition, gets no

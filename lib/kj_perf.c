@@ -71,7 +71,8 @@ void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out) {
     LLVMDisposeBinary(bin);
 }
 
-kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier) {
+kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier, char *dbg,
+                             size_t dbg_size) {
     kj_perf_syms found = {0};
     uint64_t addr[KJ_PERF_SYMS];
     for (int i = 0; i < syms->n; i++) {
@@ -86,5 +87,5 @@ kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *ti
         found.size[found.n] = syms->size[i];
         addr[found.n++] = a;
     }
-    return kj_gdb_register(&found, addr, tier);
+    return kj_gdb_register(&found, addr, tier, dbg, dbg_size);
 }

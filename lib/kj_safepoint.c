@@ -21,6 +21,8 @@
 
 #include <llvm-c/Core.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "kj_internal.h"
 
 /* Phis of `bb` that came from `from` now come from `to`.  The C API cannot
@@ -190,6 +192,12 @@ typedef struct poll_ctx {
 static void emit_poll(void *ctx, LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef next) {
     poll_ctx *p = ctx;
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
+    /* In a function with debug info the poll is at the function's line, so
+     * an interrupt's frame has a line even where the loop has no call. */
+    LLVMMetadataRef sp = LLVMGetSubprogram(fn);
+    if (sp)
+        LLVMSetCurrentDebugLocation2(
+            b, LLVMDIBuilderCreateDebugLocation(c, LLVMDISubprogramGetLine(sp), 0, sp, NULL));
     LLVMValueRef v = LLVMBuildLoad2(b, p->i32, p->flag, "kj.intr");
     LLVMSetVolatile(v, 1);
     LLVMValueRef set = LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstInt(p->i32, 0, 0), "");

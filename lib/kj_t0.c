@@ -72,7 +72,10 @@ static kjit_value invoke(kjit *jit, kj_fn *fn, kj_t0def *d, const kjit_value *ar
                           memory_order_relaxed); /* (as above: may miss a racing call) */
     kj_t0def *outer = tls_current;
     tls_current = d;
+    kj_act act;
+    kj_trap_act_enter(&act, fn, (uintptr_t)__builtin_frame_address(0));
     kjit_value r = d->fn(d->user, args);
+    kj_trap_act_leave(&act);
     tls_current = outer;
     return r;
 }
@@ -174,6 +177,7 @@ kjit_value kjit_call(kjit_fn *handle, const kjit_value *args) {
         /* Not compiled yet, a host function to bind, or undefined: what a
          * call from compiled code would do.  NULL: it has a T0 entry now. */
         target = kj_resolve(fn);
+        kj_trap_raise_pending(target); /* an error to raise: from here, C code */
         if (target == kj_arch_fail_address()) return (kjit_value){0};
         if (!target) target = fn->stub.lazy;
     }
@@ -183,4 +187,9 @@ kjit_value kjit_call(kjit_fn *handle, const kjit_value *args) {
         return (kjit_value){0};
     }
     return kj_t0_call_native(target, fn->sig, args);
+}
+
+kjit_value kjit_call_at(kjit_fn *fn, const kjit_value *args, const kjit_pos *pos) {
+    kj_trap_act_at(pos);
+    return kjit_call(fn, args);
 }

@@ -10,6 +10,20 @@
  * Either siglongjmps to the innermost frame.  The frames skipped are JIT'd
  * code (no destructors, no locks, no state of ours) and the trampoline.
  *
+ * The chain of frames (kjit_error_frames): before it siglongjmps, a raise
+ * records what is on the stack between it and the kj_trap_run frame — the
+ * pcs of the machine frames (the unwinder, through the .eh_frame LLJIT
+ * registers for JIT'd code and through the signal frame after a fault) and
+ * the T0 activations (records kj_t0.c keeps on the C stack) — merged by
+ * stack address, innermost first: the innermost and outermost
+ * KJ_RAW_KEEP of each, with a count of those between.  Machine frames
+ * outside every JIT'd object are left out as they are met.  Naming them is
+ * done after the landing, by the layer that knows the code (kj_jit.c).  A
+ * raise from the re-entry path must not unwind from inside the trampoline,
+ * which has no unwind table: kj_trap_raise_later stores the error and
+ * returns kj_trap_pending as the call's target, so the trampoline jumps
+ * there as if the JIT'd caller had called it, and it raises.
+ *
  * Stack overflow: the handler runs on an alternate signal stack (one per
  * thread, set up on the thread's first kjit_run) and recognises a fault just
  * below the thread's stack as an overflow.  Any other fault is passed to the
@@ -24,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include "kj_arch.h"
 #include "kj_internal.h"
@@ -31,11 +46,19 @@
 typedef struct kj_frame {
     sigjmp_buf jb;
     struct kj_frame *prev;
+    uintptr_t sp;            /* the kj_trap_run frame: what lies below is the run's */
+    kj_act *acts;            /* the T0 activations when the run began */
     kjit_status st;
     char msg[KJ_ERRMSG_SIZE];
 } kj_frame;
 
 static _Thread_local kj_frame *tls_frame;
+static _Thread_local kj_act *tls_acts;      /* innermost T0 activation */
+static _Thread_local kj_raw *tls_raw;       /* the last error's frames: 2 * KJ_RAW_KEEP */
+static _Thread_local size_t tls_nraw, tls_raw_seen;
+static _Thread_local kjit_status tls_pending_st;
+static _Thread_local char tls_pending_msg[KJ_ERRMSG_SIZE];
+static _Thread_local char tls_landed_msg[KJ_ERRMSG_SIZE];
 static _Thread_local uintptr_t tls_stack_lo; /* lowest usable address of this thread's stack */
 static _Thread_local int tls_ready;
 
@@ -47,7 +70,7 @@ static _Thread_local int tls_ready;
 
 static struct sigaction old_segv, old_bus;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
-static pthread_key_t altstack_key;
+static pthread_key_t altstack_key, raw_key;
 
 static void chain(int sig, siginfo_t *si, void *uc) {
     struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
@@ -62,6 +85,83 @@ static void chain(int sig, siginfo_t *si, void *uc) {
     }
 }
 
+/* ---- the chain of frames --------------------------------------------------- */
+
+void kj_trap_act_enter(kj_act *a, const void *who, uintptr_t sp) {
+    a->prev = tls_acts;
+    a->who = who;
+    a->sp = sp;
+    a->pos = (kjit_pos){0};
+    tls_acts = a;
+}
+
+void kj_trap_act_leave(kj_act *a) { tls_acts = a->prev; }
+
+void kj_trap_act_at(const kjit_pos *pos) {
+    if (tls_acts) tls_acts->pos = pos ? *pos : (kjit_pos){0};
+}
+
+/* Keep r: the first KJ_RAW_KEEP in order, then a ring of the last ones. */
+static void raw_add(const kj_raw *r) {
+    size_t k = tls_raw_seen++;
+    if (k >= KJ_RAW_KEEP) k = KJ_RAW_KEEP + (k - KJ_RAW_KEEP) % KJ_RAW_KEEP;
+    tls_raw[k] = *r;
+    if (tls_nraw < 2 * KJ_RAW_KEEP) tls_nraw++;
+}
+
+typedef struct walk {
+    uintptr_t top;           /* the run's frame: stop above it */
+    const kj_act *act;       /* next T0 activation to merge */
+} walk;
+
+/* T0 activations below sp (deeper than a machine frame at sp). */
+static void acts_below(walk *w, uintptr_t sp) {
+    for (; w->act && w->act->sp < sp && w->act->sp < w->top; w->act = w->act->prev)
+        raw_add(&(kj_raw){.sp = w->act->sp, .who = w->act->who, .pos = w->act->pos, .act = 1});
+}
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *p) {
+    walk *w = p;
+    uintptr_t cfa = _Unwind_GetCFA(ctx);
+    if (cfa >= w->top) return _URC_END_OF_STACK;
+    int before = 0;
+    uintptr_t pc = _Unwind_GetIPInfo(ctx, &before);
+    acts_below(w, cfa);
+    /* A return address is just after its call: look up the call. */
+    if (pc && kj_trap_in_jit(pc)) raw_add(&(kj_raw){.sp = cfa, .pc = before ? pc : pc - 1});
+    return _URC_NO_REASON;
+}
+
+static void reverse(kj_raw *r, size_t lo, size_t hi) {
+    while (hi > lo + 1) {
+        kj_raw t = r[lo];
+        r[lo++] = r[--hi];
+        r[hi] = t;
+    }
+}
+
+/* Record the frames of the innermost run, from here up. */
+static void capture(kj_frame *fr) {
+    tls_nraw = tls_raw_seen = 0;
+    if (!tls_raw) return;
+    walk w = {.top = fr->sp, .act = tls_acts};
+    _Unwind_Backtrace(walk_frame, &w);
+    acts_below(&w, UINTPTR_MAX);
+    if (tls_raw_seen > 2 * KJ_RAW_KEEP) { /* put the ring in order: rotate it left by its start */
+        kj_raw *ring = tls_raw + KJ_RAW_KEEP;
+        size_t start = (tls_raw_seen - KJ_RAW_KEEP) % KJ_RAW_KEEP;
+        reverse(ring, 0, start);
+        reverse(ring, start, KJ_RAW_KEEP);
+        reverse(ring, 0, KJ_RAW_KEEP);
+    }
+}
+
+size_t kj_trap_frames(const kj_raw **raw, size_t *omitted) {
+    *raw = tls_raw;
+    *omitted = tls_raw_seen - tls_nraw;
+    return tls_nraw;
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc) {
     kj_frame *fr = tls_frame;
     uintptr_t a = (uintptr_t)si->si_addr;
@@ -69,6 +169,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
         a + 16 * KJ_OVERFLOW_WINDOW > tls_stack_lo) {
         fr->st = KJIT_ERUNTIME;
         strcpy(fr->msg, "stack overflow");
+        capture(fr);
         siglongjmp(fr->jb, 1);
     }
     chain(sig, si, uc);
@@ -82,6 +183,7 @@ static void free_altstack(void *p) {
 
 static void install(void) {
     pthread_key_create(&altstack_key, free_altstack);
+    pthread_key_create(&raw_key, free);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
@@ -118,17 +220,19 @@ static void thread_setup(void) {
     stack_t cur;
     size_t altsize = altstack_size();
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= altsize) {
-        tls_ready = 1; /* someone (a sanitizer, the host) already gave us one */
-        return;
+        /* someone (a sanitizer, the host) already gave us one */
+    } else {
+        void *mem = malloc(altsize);
+        if (mem) {
+            stack_t ss = {.ss_sp = mem, .ss_size = altsize, .ss_flags = 0};
+            if (sigaltstack(&ss, NULL) == 0)
+                pthread_setspecific(altstack_key, mem);
+            else
+                free(mem);
+        }
     }
-    void *mem = malloc(altsize);
-    if (mem) {
-        stack_t ss = {.ss_sp = mem, .ss_size = altsize, .ss_flags = 0};
-        if (sigaltstack(&ss, NULL) == 0)
-            pthread_setspecific(altstack_key, mem);
-        else
-            free(mem);
-    }
+    tls_raw = malloc(2 * KJ_RAW_KEEP * sizeof *tls_raw);
+    if (tls_raw) pthread_setspecific(raw_key, tls_raw);
     tls_ready = 1;
 }
 
@@ -142,9 +246,12 @@ int kj_trap_stack_ok(void) {
 
 kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
                         kjit_value *result) {
+    (void)jit;
     if (!tls_ready) thread_setup();
     kj_frame fr;
     fr.prev = tls_frame;
+    fr.sp = (uintptr_t)__builtin_frame_address(0);
+    fr.acts = tls_acts;
     fr.st = KJIT_OK;
     fr.msg[0] = 0;
     if (sigsetjmp(fr.jb, 1) == 0) {
@@ -154,20 +261,22 @@ kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
         *result = v;
         return KJIT_OK;
     }
-    /* Arrived by siglongjmp: the thunk was abandoned. */
+    /* Arrived by siglongjmp: the thunk was abandoned, and the T0
+     * activations it had with it. */
     tls_frame = fr.prev;
-    atomic_fetch_add(&jit->stats.runtime_errors, 1);
-    kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, fr.msg);
-    kj_set_error(fr.st, "%s", fr.msg);
-    if (jit->hook) jit->hook(jit->hook_user, fr.st, fr.msg);
+    tls_acts = fr.acts;
+    memcpy(tls_landed_msg, fr.msg, sizeof fr.msg);
     return fr.st;
 }
+
+const char *kj_trap_message(void) { return tls_landed_msg; }
 
 void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg) {
     kj_frame *fr = tls_frame;
     if (fr) {
         fr->st = st;
         snprintf(fr->msg, sizeof fr->msg, "%s", msg);
+        capture(fr);
         siglongjmp(fr->jb, 1);
     }
     atomic_fetch_add(&jit->stats.runtime_errors, 1);
@@ -175,4 +284,40 @@ void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg) {
     kj_set_error(st, "%s", msg);
     if (jit->hook) jit->hook(jit->hook_user, st, msg);
     return kj_arch_fail_address();
+}
+
+/* Entered as a call from JIT'd code (the trampoline jumps here in its
+ * place): raise the error kj_trap_raise_later stored. */
+static _Thread_local kjit *tls_pending_jit;
+static void __attribute__((noinline, noreturn)) kj_trap_pending(void) {
+    kj_trap_raise(tls_pending_jit, tls_pending_st, tls_pending_msg);
+    abort(); /* (inside a run: it does not return) */
+}
+
+void *kj_trap_raise_later(kjit *jit, kjit_status st, const char *msg) {
+    if (!tls_frame) return kj_trap_raise(jit, st, msg);
+    tls_pending_jit = jit;
+    tls_pending_st = st;
+    snprintf(tls_pending_msg, sizeof tls_pending_msg, "%s", msg);
+    return (void *)kj_trap_pending;
+}
+
+void kj_trap_raise_pending(void *target) {
+    if (target == (void *)kj_trap_pending) kj_trap_pending();
+}
+
+/* ---- where JIT'd code is ------------------------------------------------------ */
+
+static _Atomic uintptr_t code_lo = UINTPTR_MAX, code_hi = 0;
+
+void kj_trap_note_code(uintptr_t lo, uintptr_t hi) {
+    uintptr_t v = atomic_load(&code_lo);
+    while (lo < v && !atomic_compare_exchange_weak(&code_lo, &v, lo)) {}
+    v = atomic_load(&code_hi);
+    while (hi > v && !atomic_compare_exchange_weak(&code_hi, &v, hi)) {}
+}
+
+int kj_trap_in_jit(uintptr_t pc) {
+    return pc >= atomic_load_explicit(&code_lo, memory_order_relaxed) &&
+           pc < atomic_load_explicit(&code_hi, memory_order_relaxed);
 }

@@ -4,6 +4,7 @@
  */
 #include "kj_wrap.h"
 
+#include <llvm/DebugInfo/DWARF/DWARFContext.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalAlias.h>
@@ -12,6 +13,7 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
+#include <llvm/Object/ObjectFile.h>
 
 using namespace llvm;
 
@@ -125,4 +127,35 @@ extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *de
 
 extern "C" void kj_wrap_emulated_tls(LLVMTargetMachineRef tm) {
     reinterpret_cast<TargetMachine *>(tm)->Options.EmulatedTLS = true;
+}
+
+extern "C" int kj_wrap_where(const char *obj, size_t size, unsigned section, uint64_t pc,
+                             kj_wrap_frame_fn fn, void *ctx) {
+    auto o = object::ObjectFile::createObjectFile(MemoryBufferRef(StringRef(obj, size), "kjit"));
+    /* Errors are dropped by destroying them: consumeError would refer to
+     * LLVM's data (ErrorInfoBase::ID), which the kjit command cannot bind
+     * lazily; the same goes for LLVM's default handlers, hence ours. */
+    if (!o) {
+        (void)o.takeError();
+        return 0;
+    }
+    auto drop = [](Error e) { (void)e; };
+    /* Relocations applied with the patched section addresses: the line
+     * table's addresses are where the code is. */
+    auto dwarf = DWARFContext::create(**o, DWARFContext::ProcessDebugRelocations::Process, nullptr,
+                                      "", drop, drop);
+    DILineInfoSpecifier spec(DILineInfoSpecifier::FileLineInfoKind::RelativeFilePath,
+                             DINameKind::ShortName);
+    DIInliningInfo info = dwarf->getInliningInfoForAddress(
+        {pc, section}, spec);
+    int n = 0;
+    for (uint32_t i = 0; i < info.getNumberOfFrames(); i++) {
+        const DILineInfo &f = info.getFrame(i);
+        if (f.Line == 0 && f.FileName == DILineInfo::BadString) continue;
+        const char *name = f.FunctionName == DILineInfo::BadString ? "" : f.FunctionName.c_str();
+        const char *file = f.FileName == DILineInfo::BadString ? "" : f.FileName.c_str();
+        fn(ctx, name, file, f.Line, f.Column);
+        n++;
+    }
+    return n;
 }

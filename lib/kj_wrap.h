@@ -8,6 +8,8 @@
 #define KJ_WRAP_H
 #include <llvm-c/Types.h>
 #include <llvm-c/TargetMachine.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +27,18 @@ LLVMModuleRef kj_wrap_extract(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
  * __emutls_get_address, which libgcc provides): JITLink links no native
  * TLS sections without ORC's runtime. */
 void kj_wrap_emulated_tls(LLVMTargetMachineRef tm);
+
+/* The source frames at pc in section number `section` of a relocatable ELF
+ * object whose sections' sh_addr are their load addresses (kj_gdb.c
+ * patches them; in an object file code addresses mean nothing without
+ * their section): innermost
+ * first, an inlined call its own frame, each given to fn with its
+ * function's name ("" if it has none), file, line and column.  Returns how
+ * many (0: the object has no line for pc). */
+typedef void (*kj_wrap_frame_fn)(void *ctx, const char *function, const char *file,
+                                 unsigned line, unsigned col);
+int kj_wrap_where(const char *obj, size_t size, unsigned section, uint64_t pc, kj_wrap_frame_fn fn,
+                  void *ctx);
 
 #ifdef __cplusplus
 }

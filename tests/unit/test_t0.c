@@ -123,7 +123,9 @@ static void *env_callee(void *ctx, const char *name, int nargs) {
     return add_fn(ctx, name, nargs);
 }
 
-static double env_call(void *ctx, void *h, const double *args, int nargs) {
+static double env_call(void *ctx, void *h, const double *args, int nargs, const char *file,
+                       unsigned line, unsigned col) {
+    (void)file, (void)line, (void)col;
     prog *p = ctx;
     fn *f = h;
     if (f->host)
@@ -184,7 +186,7 @@ static void prog_init(prog *p, int interval) {
     ks_optab_init(&p->ops);
     p->diag = (ks_diag){collect, NULL, 0};
     p->sema = ks_sema_new(&p->ops, &p->diag);
-    p->env = (ks_t0_env){p, env_callee, env_call, env_global, env_backedge, interval};
+    p->env = (ks_t0_env){p, env_callee, env_call, env_global, env_backedge, interval, 0};
     add_fn(p, "printd", 1)->host = host_printd;
     add_fn(p, "putchard", 1)->host = host_putchard;
     add_fn(p, "boom", 0)->host = host_boom;
@@ -894,7 +896,7 @@ static void unwinding(void) {
     p.escape = &jb;
     volatile int escaped = 0;
     if (sigsetjmp(jb, 0) == 0)
-        env_call(&p, find_fn(&p, "deep"), (double[]){atof(DEEP)}, 1);
+        env_call(&p, find_fn(&p, "deep"), (double[]){atof(DEEP)}, 1, "", 0, 0);
     else
         escaped = 1;
     CHECK(escaped, "siglongjmp out of " DEEP " activations");
@@ -1002,7 +1004,7 @@ static void bench(void) {
     const char *names[] = {"fib", "escape", "add", "ten"};
     for (int i = 0; i < 4; i++) {
         fn *f = find_fn(&p, names[i]);
-        ks_t0_env env = {&p, trivial_callee, env_call, env_global, NULL, 1};
+        ks_t0_env env = {&p, trivial_callee, env_call, env_global, NULL, 1, 0};
         char err[64];
         int reps = 200000;
         double t0 = now_ns();

@@ -130,7 +130,9 @@ static double *gref(prog *p, const char *name) {
 
 static void *env_callee(void *ctx, const char *name, int nargs) { return add_fn(ctx, name, nargs); }
 
-static double env_call(void *ctx, void *h, const double *args, int nargs) {
+static double env_call(void *ctx, void *h, const double *args, int nargs, const char *file,
+                       unsigned line, unsigned col) {
+    (void)file, (void)line, (void)col;
     prog *p = ctx;
     unit *f = h;
     if (f->host)
@@ -178,7 +180,7 @@ static void prog_init(prog *p) {
     ks_optab_init(&p->ops);
     p->diag = (ks_diag){collect, NULL, 0};
     p->sema = ks_sema_new(&p->ops, &p->diag);
-    p->env = (ks_t0_env){p, env_callee, env_call, env_global, env_backedge, 1};
+    p->env = (ks_t0_env){p, env_callee, env_call, env_global, env_backedge, 1, 0};
     add_fn(p, "printd", 1)->host = host_printd;
     add_fn(p, "putchard", 1)->host = host_putchard;
     cur = p;
