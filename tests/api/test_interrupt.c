@@ -2,7 +2,8 @@
  * test_interrupt.c — kjit_interrupt stops running code at its next
  * safepoint in every tier, from another thread and from a signal handler:
  *   - a T0 loop (a C T0 entry that calls kjit_backedge), inside kjit_run_ex;
- *   - a compiled endless loop, in lazy mode (-O2) and in tiered mode at T1
+ *   - a compiled endless loop, in lazy, lazy-ir and eager modes (-O2) and
+ *     in tiered mode at T1
  *     and, once hot, at T2 (the poll survives the optimiser);
  *   - a loop running at T0 that went on in its OSR entry;
  *   - from a SIGALRM handler.
@@ -147,19 +148,23 @@ int main(void) {
     check_alive();
     kjit_destroy(jit);
 
-    /* Compiled code: lazy -O2 (a thunk that calls the looping function). */
-    jit = make(KJIT_MODE_LAZY, 1000);
-    CHECK(kjit_define(jit, "forever", "d()", gen_forever, NULL, NULL) == KJIT_OK);
+    /* Compiled code at -O2 (a thunk that calls the looping function), in
+     * each mode that compiles: lazy, lazy-ir, eager. */
+    static const kjit_mode compiled[] = {KJIT_MODE_LAZY, KJIT_MODE_LAZY_IR, KJIT_MODE_EAGER};
     static t_fn call_forever = {.types = "", .k = 0, .callee = "forever"};
-    kjit_def_init(&def);
-    def.sig = "d()";
-    def.gen = t_generate;
-    def.user = &call_forever;
-    for (int by_signal = 0; by_signal < 2; by_signal++) {
-        CHECK(run_interrupted(&def, by_signal) == KJIT_EINTR);
-        check_alive();
+    for (size_t m = 0; m < sizeof compiled / sizeof compiled[0]; m++) {
+        jit = make(compiled[m], 1000);
+        CHECK(kjit_define(jit, "forever", "d()", gen_forever, NULL, NULL) == KJIT_OK);
+        kjit_def_init(&def);
+        def.sig = "d()";
+        def.gen = t_generate;
+        def.user = &call_forever;
+        for (int by_signal = 0; by_signal < 2; by_signal++) {
+            CHECK(run_interrupted(&def, by_signal) == KJIT_EINTR);
+            check_alive();
+        }
+        kjit_destroy(jit);
     }
-    kjit_destroy(jit);
 
     /* Tiered: the first run at T1, the next at T2 (hot=1, t2_sync). */
     jit = make(KJIT_MODE_TIERED, 1);
