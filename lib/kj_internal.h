@@ -315,8 +315,8 @@ static inline int kj_uses_t0(const kjit *jit) {
     return jit->opts.mode == KJIT_MODE_TIERED || jit->opts.mode == KJIT_MODE_INTERP;
 }
 /* The target of a call through fn's stub that found no code: compile, bind
- * a host, or raise a run-time error (kj_trap_raise_later: a target that
- * raises it inside a run, kj_arch_fail_address() outside).  NULL: fn runs at T0.  Takes compile_lock. */
+ * a host, or raise a run-time error (returning kj_arch_fail_address() when
+ * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
 void *kj_resolve(kj_fn *fn);
 
 /* kj_t0.c */
@@ -456,12 +456,6 @@ const char *kj_trap_message(void);
  * return (the running thunk is abandoned); outside, it calls the hook and
  * returns the address the failing call should continue at. */
 void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg);
-/* The same for the re-entry path, which runs inside the trampoline: inside
- * kj_trap_run it returns a target that raises the error when the
- * trampoline jumps there, so the frames are walked from the JIT'd caller. */
-void *kj_trap_raise_later(kjit *jit, kjit_status st, const char *msg);
-/* If target is such a raising target, raise now (from C code). */
-void kj_trap_raise_pending(void *target);
 /* A T0 activation, on its runner's C stack (kj_t0.c). */
 typedef struct kj_act {
     struct kj_act *prev;

@@ -236,7 +236,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
 
 void *kj_resolve(kj_fn *fn) {
     kjit *jit = fn->jit;
-    if (!kj_trap_stack_ok()) return kj_trap_raise_later(jit, KJIT_ERUNTIME, "stack overflow");
+    if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     void *target = NULL;
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_materialize(jit, fn, 1, &target);
@@ -245,7 +245,7 @@ void *kj_resolve(kj_fn *fn) {
         /* Every lock is released; nothing is half-updated. */
         char msg[KJ_ERRMSG_SIZE];
         snprintf(msg, sizeof msg, "%s", kjit_errmsg());
-        return kj_trap_raise_later(jit, st, msg);
+        return kj_trap_raise(jit, st, msg);
     }
     return target;
 }

@@ -177,7 +177,6 @@ kjit_value kjit_call(kjit_fn *handle, const kjit_value *args) {
         /* Not compiled yet, a host function to bind, or undefined: what a
          * call from compiled code would do.  NULL: it has a T0 entry now. */
         target = kj_resolve(fn);
-        kj_trap_raise_pending(target); /* an error to raise: from here, C code */
         if (target == kj_arch_fail_address()) return (kjit_value){0};
         if (!target) target = fn->stub.lazy;
     }

@@ -18,11 +18,10 @@
  * stack address, innermost first: the innermost and outermost
  * KJ_RAW_KEEP of each, with a count of those between.  Machine frames
  * outside every JIT'd object are left out as they are met.  Naming them is
- * done after the landing, by the layer that knows the code (kj_jit.c).  A
- * raise from the re-entry path must not unwind from inside the trampoline,
- * which has no unwind table: kj_trap_raise_later stores the error and
- * returns kj_trap_pending as the call's target, so the trampoline jumps
- * there as if the JIT'd caller had called it, and it raises.
+ * done after the landing, by the layer that knows the code (kj_jit.c).
+ * The re-entry trampoline has unwind information (.cfi directives in
+ * kj_arch_*.c), so a raise from the re-entry path walks through it to the
+ * JIT'd caller.
  *
  * Stack overflow: the handler runs on an alternate signal stack (one per
  * thread, set up on the thread's first kjit_run) and recognises a fault just
@@ -56,8 +55,6 @@ static _Thread_local kj_frame *tls_frame;
 static _Thread_local kj_act *tls_acts;      /* innermost T0 activation */
 static _Thread_local kj_raw *tls_raw;       /* the last error's frames: 2 * KJ_RAW_KEEP */
 static _Thread_local size_t tls_nraw, tls_raw_seen;
-static _Thread_local kjit_status tls_pending_st;
-static _Thread_local char tls_pending_msg[KJ_ERRMSG_SIZE];
 static _Thread_local char tls_landed_msg[KJ_ERRMSG_SIZE];
 static _Thread_local uintptr_t tls_stack_lo; /* lowest usable address of this thread's stack */
 static _Thread_local int tls_ready;
@@ -284,26 +281,6 @@ void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg) {
     kj_set_error(st, "%s", msg);
     if (jit->hook) jit->hook(jit->hook_user, st, msg);
     return kj_arch_fail_address();
-}
-
-/* Entered as a call from JIT'd code (the trampoline jumps here in its
- * place): raise the error kj_trap_raise_later stored. */
-static _Thread_local kjit *tls_pending_jit;
-static void __attribute__((noinline, noreturn)) kj_trap_pending(void) {
-    kj_trap_raise(tls_pending_jit, tls_pending_st, tls_pending_msg);
-    abort(); /* (inside a run: it does not return) */
-}
-
-void *kj_trap_raise_later(kjit *jit, kjit_status st, const char *msg) {
-    if (!tls_frame) return kj_trap_raise(jit, st, msg);
-    tls_pending_jit = jit;
-    tls_pending_st = st;
-    snprintf(tls_pending_msg, sizeof tls_pending_msg, "%s", msg);
-    return (void *)kj_trap_pending;
-}
-
-void kj_trap_raise_pending(void *target) {
-    if (target == (void *)kj_trap_pending) kj_trap_pending();
 }
 
 /* ---- where JIT'd code is ------------------------------------------------------ */

@@ -5,6 +5,7 @@
  *     and the top-level run's own frame (function NULL);
  *   - compiled code without debug info: frames named by their symbols,
  *     without positions;
+ *   - compiled code calling T0 code: the walk crosses the trampoline;
  *   - a run that succeeds leaves no frames.
  */
 #include "api_test.h"
@@ -100,8 +101,38 @@ static void compiled_chain(void) {
     kjit_destroy(jit);
 }
 
+/* Compiled code calling a T0 function (through the stub, the lazy entry
+ * and the re-entry trampoline) that fails: the walk goes through the
+ * trampoline to the compiled caller. */
+static void compiled_to_t0(void) {
+    kjit_options o;
+    kjit_options_init(&o);
+    o.mode = KJIT_MODE_TIERED;
+    o.hot_threshold = 1000;
+    CHECK(kjit_create(&o, &jit) == KJIT_OK);
+    static t0_call a = {"nothing", {"a.src", 4, 2}};
+    kjit_def d;
+    kjit_def_init(&d);
+    d.sig = "d()";
+    d.t0 = t0_entry;
+    d.user = &a;
+    CHECK(kjit_define_ex(jit, "a", &d) == KJIT_OK);
+    static t_fn top = {.types = "", .k = 1, .callee = "a"}; /* compiled: no T0 entry */
+    double r;
+    CHECK(kjit_run(jit, t_generate, &top, &r) != KJIT_OK);
+    const kjit_frame *f;
+    int n = kjit_error_frames(&f);
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK(same(f[0].function, "a") && same(f[0].pos.file, "a.src") && f[0].pos.line == 4);
+        CHECK(f[1].function == NULL); /* the compiled thunk */
+    }
+    kjit_destroy(jit);
+}
+
 int main(void) {
     t0_chain();
     compiled_chain();
+    compiled_to_t0();
     return t_done("test_frames");
 }
