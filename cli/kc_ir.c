@@ -11,11 +11,13 @@
 #include "kc_ir.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "kc_trace.h"
@@ -50,6 +52,16 @@ int kc_ir_is_ir(const char *path) {
 
 static kjit *g_jit;
 static int g_stats;
+static double g_timeout;            /* --timeout: the seconds, once they have passed */
+static volatile sig_atomic_t g_timed_out;
+
+/* --timeout: the program stops at its next poll (kjit_interrupt, a store:
+ * safe in a handler); the error hook then ends it. */
+static void on_alarm(int sig) {
+    (void)sig;
+    g_timed_out = 1;
+    kjit_interrupt(g_jit);
+}
 static kc_trace *g_trace;
 
 static void at_exit(void) {
@@ -123,9 +135,12 @@ static void program_exit(int status) {
 /* A run-time error in a C program (a call to a function nothing defines):
  * there is no sensible value to go on with. */
 static void on_error(void *user, kjit_status st, const char *msg) {
-    (void)user, (void)st;
+    (void)user;
     fflush(stdout);
-    fprintf(stderr, "kjit: error: %s\n", msg);
+    if (st == KJIT_EINTR && g_timed_out)
+        fprintf(stderr, "kjit: error: stopped after --timeout=%g seconds\n", g_timeout);
+    else
+        fprintf(stderr, "kjit: error: %s\n", msg);
     program_exit(1);
 }
 
@@ -187,6 +202,10 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     kjit_options o;
     kc_jit_options(cfg, &o);
     if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_LOOPS; /* C's main loops stay at T1 */
+    /* Polls cost a C program a few % and serve only --timeout: the command
+     * does not interrupt C programs otherwise (Ctrl-C ends them, as it
+     * would the native program). */
+    if (cfg->timeout <= 0) o.no_polls = 1;
     kjit *jit;
     if (kjit_create(&o, &jit) != KJIT_OK) {
         fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
@@ -236,6 +255,15 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
         watch = (kc_watch){files, nfiles};
         pthread_create(&watcher, NULL, watch_main, &watch);
         pthread_detach(watcher);
+    }
+    if (cfg->timeout > 0) {
+        g_timeout = cfg->timeout;
+        struct sigaction sa = {.sa_handler = on_alarm};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        struct itimerval it = {.it_value = {(time_t)cfg->timeout,
+                                            (suseconds_t)((cfg->timeout - (time_t)cfg->timeout) * 1e6)}};
+        setitimer(ITIMER_REAL, &it, NULL);
     }
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");

@@ -107,6 +107,10 @@ typedef struct kjit_options {
                                  (KJIT_EINVAL), which then loads LLVM */
     const char *t2_passes;    /* the same for T2 (and OSR entries), e.g.
                                  "default<O3>"; NULL: default<O2> */
+    int no_polls;             /* compiled code gets no interrupt polls: kjit_interrupt
+                                 then stops only T0 code, and a compiled loop runs on;
+                                 saves their cost (up to a few % on tight loops and
+                                 small recursive functions).  Also set by KJIT_NO_POLLS=1 */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000

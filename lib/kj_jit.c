@@ -89,6 +89,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (perf && strcmp(perf, "1") == 0) o.perf_map = 1;
     const char *fp = getenv("KJIT_FRAME_POINTERS");
     if ((fp && strcmp(fp, "1") == 0) || traced()) o.frame_pointers = 1;
+    const char *np = getenv("KJIT_NO_POLLS");
+    if (np && strcmp(np, "1") == 0) o.no_polls = 1;
     jit->opts = o;
     jit->created_us = kj_now_us();
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
