@@ -25,13 +25,6 @@ static kjit_value t0_entry(void *user, const kjit_value *args) {
     return kjit_call_at(kjit_fn_get(jit, c->callee), a, &c->pos);
 }
 
-static kjit_value t0_top(void *user, const kjit_value *args) {
-    (void)args;
-    const t0_call *c = user;
-    kjit_value a[1] = {{.d = 1}};
-    return kjit_call_at(kjit_fn_get(jit, c->callee), a, &c->pos);
-}
-
 static void define_t0(const char *name, t0_call *c) {
     kjit_def d;
     kjit_def_init(&d);
@@ -43,11 +36,23 @@ static void define_t0(const char *name, t0_call *c) {
 
 static int same(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
-static void t0_chain(void) {
+static void make(kjit_mode mode) {
     kjit_options o;
     kjit_options_init(&o);
-    o.mode = KJIT_MODE_INTERP;
+    o.mode = mode;
+    o.opt_level = 0; /* calls stay calls, not tail calls */
     CHECK(kjit_create(&o, &jit) == KJIT_OK);
+}
+
+/* Run a compiled thunk calling top->callee, which must fail: its frames. */
+static int failed_run(t_fn *top, const kjit_frame **f) {
+    double r;
+    CHECK(kjit_run(jit, t_generate, top, &r) != KJIT_OK);
+    return kjit_error_frames(f);
+}
+
+static void t0_chain(void) {
+    make(KJIT_MODE_INTERP);
     static t0_call a = {"b", {"a.src", 3, 7}}, b = {"nothing", {"b.src", 5, 2}},
                    top = {"a", {"top.src", 1, 9}};
     define_t0("a", &a);
@@ -55,7 +60,7 @@ static void t0_chain(void) {
     kjit_def d;
     kjit_def_init(&d);
     d.sig = "d()";
-    d.t0 = t0_top;
+    d.t0 = t0_entry;
     d.user = &top;
     kjit_value r;
     CHECK(kjit_run_ex(jit, &d, &r) != KJIT_OK);
@@ -81,18 +86,12 @@ static void t0_chain(void) {
 
 /* Compiled code whose generator emits no debug info: named, no position. */
 static void compiled_chain(void) {
-    kjit_options o;
-    kjit_options_init(&o);
-    o.mode = KJIT_MODE_LAZY;
-    o.opt_level = 0; /* the call to c stays a call, not a tail call */
-    CHECK(kjit_create(&o, &jit) == KJIT_OK);
+    make(KJIT_MODE_LAZY);
     static t_fn c = {.types = "", .k = 1, .callee = "undefined_here"};
     static t_fn top = {.types = "", .k = 1, .callee = "c"};
     CHECK(kjit_define(jit, "c", "d()", t_generate, &c, NULL) == KJIT_OK);
-    double r;
-    CHECK(kjit_run(jit, t_generate, &top, &r) != KJIT_OK);
     const kjit_frame *f;
-    int n = kjit_error_frames(&f);
+    int n = failed_run(&top, &f);
     CHECK(n == 2);
     if (n == 2) {
         CHECK(same(f[0].function, "c") && f[0].pos.line == 0 && f[0].pos.file == NULL);
@@ -105,11 +104,7 @@ static void compiled_chain(void) {
  * and the re-entry trampoline) that fails: the walk goes through the
  * trampoline to the compiled caller. */
 static void compiled_to_t0(void) {
-    kjit_options o;
-    kjit_options_init(&o);
-    o.mode = KJIT_MODE_TIERED;
-    o.hot_threshold = 1000;
-    CHECK(kjit_create(&o, &jit) == KJIT_OK);
+    make(KJIT_MODE_TIERED);
     static t0_call a = {"nothing", {"a.src", 4, 2}};
     kjit_def d;
     kjit_def_init(&d);
@@ -118,10 +113,8 @@ static void compiled_to_t0(void) {
     d.user = &a;
     CHECK(kjit_define_ex(jit, "a", &d) == KJIT_OK);
     static t_fn top = {.types = "", .k = 1, .callee = "a"}; /* compiled: no T0 entry */
-    double r;
-    CHECK(kjit_run(jit, t_generate, &top, &r) != KJIT_OK);
     const kjit_frame *f;
-    int n = kjit_error_frames(&f);
+    int n = failed_run(&top, &f);
     CHECK(n == 2);
     if (n == 2) {
         CHECK(same(f[0].function, "a") && same(f[0].pos.file, "a.src") && f[0].pos.line == 4);
