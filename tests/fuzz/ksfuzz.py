@@ -276,7 +276,10 @@ TOY_LACKS = {"div", "printlf", "forward", "global", "redefine"}
 def diagnostics(err, path):
     """How many diagnostics err holds, or None if it holds anything else.
     Each is docs/DIAGNOSTICS.md's three lines: `PATH:LINE:COL: error: MSG`,
-    the source line, and a caret line (front-end and run-time errors alike).
+    the source line, and a caret line (front-end and run-time errors alike);
+    a run-time error may be followed by its chain of frames, one a line
+    (`  in F at PATH:L:C`, `  from PATH:L:C`, `  ... the same N more times`,
+    `  ... N more frames`), each position a line of the file.
     LINE must be a line of the file (or the one after its end); where the
     source line is short enough to be shown whole, the line shown and the
     caret's column must be exactly what the file says."""
@@ -287,6 +290,10 @@ def diagnostics(err, path):
         lines.pop()
     head = re.compile(re.escape(path.encode()) + rb":([1-9][0-9]*):([1-9][0-9]*): error: [^ ].*")
     caret = re.compile(rb"[ \t]*\^")
+    where = rb"(?: at " + re.escape(path.encode()) + rb":([1-9][0-9]*)(?::[1-9][0-9]*)?)?"
+    frame = re.compile(rb"  (?:in [^ ]+" + where + rb"|from (?:top-level code|" +
+                       re.escape(path.encode()) + rb":([1-9][0-9]*)(?::[1-9][0-9]*)?))"
+                       rb"|  \.\.\. the same [1-9][0-9]* more times?|  \.\.\. [1-9][0-9]* more frames")
     n, i = 0, 0
     while i < len(lines):
         if i + 2 >= len(lines):
@@ -309,6 +316,11 @@ def diagnostics(err, path):
             if lines[i + 1] != shown or lines[i + 2] != mark:
                 return None
         n, i = n + 1, i + 3
+        while i < len(lines) and frame.fullmatch(lines[i]):
+            for g in frame.fullmatch(lines[i]).groups():
+                if g is not None and int(g) > len(src):
+                    return None
+            i += 1
     return n
 
 
