@@ -137,12 +137,29 @@ static void reverse(kj_raw *r, size_t lo, size_t hi) {
     }
 }
 
+/* Set while the unwinder walks: a fault in it (an unwind table that leads
+ * astray) ends the walk, not the process. */
+static _Thread_local sigjmp_buf *tls_walk_jb;
+
 /* Record the frames of the innermost run, from here up. */
 static void capture(kj_frame *fr) {
     tls_nraw = tls_raw_seen = 0;
     if (!tls_raw) return;
-    walk w = {.top = fr->sp, .act = tls_acts};
-    _Unwind_Backtrace(walk_frame, &w);
+    static _Thread_local walk w; /* (survives the longjmp below) */
+    w = (walk){.top = fr->sp, .act = tls_acts};
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1) == 0) {
+        tls_walk_jb = &jb;
+        /* In the fault handler SIGSEGV is blocked: let a fault of the walk
+         * through (the mask is restored with the jump). */
+        sigset_t faults;
+        sigemptyset(&faults);
+        sigaddset(&faults, SIGSEGV);
+        sigaddset(&faults, SIGBUS);
+        pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
+        _Unwind_Backtrace(walk_frame, &w);
+    }
+    tls_walk_jb = NULL;
     acts_below(&w, UINTPTR_MAX);
     if (tls_raw_seen > 2 * KJ_RAW_KEEP) { /* put the ring in order: rotate it left by its start */
         kj_raw *ring = tls_raw + KJ_RAW_KEEP;
@@ -160,6 +177,7 @@ size_t kj_trap_frames(const kj_raw **raw, size_t *omitted) {
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uc) {
+    if (tls_walk_jb) siglongjmp(*tls_walk_jb, 1); /* the walk faulted: stop it there */
     kj_frame *fr = tls_frame;
     uintptr_t a = (uintptr_t)si->si_addr;
     if (fr && tls_stack_lo && a < tls_stack_lo + KJ_OVERFLOW_WINDOW &&

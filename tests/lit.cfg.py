@@ -36,6 +36,10 @@ if emulator:
     first, _, rest = emulator.partition(" ")
     emulator = (shutil.which(first) or first) + (" " + rest if rest else "")
     kjit = emulator + " " + kjit
+    # (A stack overflow's frames are walked from the signal frame, which
+    # qemu-user's differs from the kernel's in what libgcc's unwinder
+    # reads: there the walk stops early, by design without a crash.)
+    config.available_features.add("emulator")
 if mode:
     kjit_cmd = kjit + " --jit=" + mode + (" " + extra if extra else "")
 else:
