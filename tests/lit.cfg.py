@@ -36,9 +36,9 @@ if emulator:
     first, _, rest = emulator.partition(" ")
     emulator = (shutil.which(first) or first) + (" " + rest if rest else "")
     kjit = emulator + " " + kjit
-    # (A stack overflow's frames are walked from the signal frame, which
-    # qemu-user's differs from the kernel's in what libgcc's unwinder
-    # reads: there the walk stops early, by design without a crash.)
+    # (A stack overflow's frames are walked from the signal frame; under
+    # qemu-user the walk faults two frames past it and stops there, by
+    # design without a crash: docs/DESIGN.md, run-time errors.)
     config.available_features.add("emulator")
 if mode:
     kjit_cmd = kjit + " --jit=" + mode + (" " + extra if extra else "")
