@@ -448,10 +448,12 @@ void kj_reclaim_free(kjit *jit, kj_code *c, int count);
 /* kj_trap.c: protected calls into JIT'd code and run-time errors. */
 /* Run body(ctx) protected.  A run-time error in it returns its status,
  * with its message in kj_trap_message() and its frames in kj_trap_frames();
- * the caller reports it (statistics, trace, error text, hook). */
-kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
-                        kjit_value *result);
+ * the caller names the frames, then reports it with kj_trap_report. */
+kjit_status kj_trap_run(kjit_value (*body)(void *ctx), void *ctx, kjit_value *result);
 const char *kj_trap_message(void);
+/* A run-time error happened: count it, trace it, make it the thread's
+ * error text, call the hook. */
+void kj_trap_report(kjit *jit, kjit_status st, const char *msg);
 /* Report a run-time error on this thread.  Inside kj_trap_run it does not
  * return (the running thunk is abandoned); outside, it calls the hook and
  * returns the address the failing call should continue at. */

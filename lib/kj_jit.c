@@ -694,15 +694,11 @@ static kjit_status run_protected(kjit *jit, kjit_value (*body)(void *), void *ct
     kj_reclaim_enter(jit);
     if (tls_frames) tls_frames->n = 0;
     kj_t0def *current = kj_t0_current(); /* an error may leave T0 frames by longjmp */
-    kjit_status st = kj_trap_run(jit, body, ctx, result);
+    kjit_status st = kj_trap_run(body, ctx, result);
     kj_t0_set_current(current);
     if (st != KJIT_OK) { /* a run-time error: the run was abandoned */
-        const char *msg = kj_trap_message();
         name_frames();
-        atomic_fetch_add(&jit->stats.runtime_errors, 1);
-        kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, msg);
-        kj_set_error(st, "%s", msg);
-        if (jit->hook) jit->hook(jit->hook_user, st, msg);
+        kj_trap_report(jit, st, kj_trap_message());
     }
     kj_reclaim_leave(jit); /* a quiescent point: replaced code may be freed */
     return st;

@@ -259,9 +259,7 @@ int kj_trap_stack_ok(void) {
     return sp > tls_stack_lo && sp - tls_stack_lo > KJ_COMPILE_STACK;
 }
 
-kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
-                        kjit_value *result) {
-    (void)jit;
+kjit_status kj_trap_run(kjit_value (*body)(void *ctx), void *ctx, kjit_value *result) {
     if (!tls_ready) thread_setup();
     kj_frame fr;
     fr.prev = tls_frame;
@@ -286,6 +284,13 @@ kjit_status kj_trap_run(kjit *jit, kjit_value (*body)(void *ctx), void *ctx,
 
 const char *kj_trap_message(void) { return tls_landed_msg; }
 
+void kj_trap_report(kjit *jit, kjit_status st, const char *msg) {
+    atomic_fetch_add(&jit->stats.runtime_errors, 1);
+    kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, msg);
+    kj_set_error(st, "%s", msg);
+    if (jit->hook) jit->hook(jit->hook_user, st, msg);
+}
+
 void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg) {
     kj_frame *fr = tls_frame;
     if (fr) {
@@ -294,10 +299,7 @@ void *kj_trap_raise(kjit *jit, kjit_status st, const char *msg) {
         capture(fr);
         siglongjmp(fr->jb, 1);
     }
-    atomic_fetch_add(&jit->stats.runtime_errors, 1);
-    kj_trace(jit, KJIT_EV_ERROR, NULL, NULL, 0, 0, 0, msg);
-    kj_set_error(st, "%s", msg);
-    if (jit->hook) jit->hook(jit->hook_user, st, msg);
+    kj_trap_report(jit, st, msg);
     return kj_arch_fail_address();
 }
 
