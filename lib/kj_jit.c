@@ -667,10 +667,12 @@ static void name_frames(void) {
             const kjit_frame *last = fs->n ? &fs->f[fs->n - 1] : NULL;
             /* A T0 activation that entered OSR code at a back-edge is the
              * OSR frame just named: not another frame. */
-            if (!raw[i].pos.line && last && i > 0 && !raw[i - 1].act &&
-                (fn ? last->function && strcmp(last->function, fn->name) == 0 : !last->function))
-                continue;
-            frames_add(fs, fn ? fn->name : NULL, raw[i].pos.file, raw[i].pos.line, raw[i].pos.col);
+            int osr = !raw[i].pos.line && last && i > 0 && !raw[i - 1].act &&
+                      (fn ? last->function && strcmp(last->function, fn->name) == 0
+                          : !last->function);
+            if (!osr)
+                frames_add(fs, fn ? fn->name : NULL, raw[i].pos.file, raw[i].pos.line,
+                           raw[i].pos.col);
         } else {
             kj_gdb_where(raw[i].pc, frames_add, fs);
         }
