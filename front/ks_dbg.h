@@ -1,7 +1,7 @@
 /*
  * ks_dbg.h — debug info for the IR of one Kaleidoscope function: the
  * function as a subprogram of its source file, and a source position on its
- * calls (as the tutorial's chapter 9 does, line tables only).  A debugger
+ * calls (as the tutorial's chapter 9 does, without variables).  A debugger
  * then shows JIT'd frames with their source lines, and the JIT names the
  * frames of a run-time error with the position of each call.
  */

@@ -13,8 +13,8 @@
  * unregistered.  Without gdb attached this costs writing the file (a few
  * hundred bytes) and a call of an empty function.
  *
- * Code whose generator emitted debug info (Kaleidoscope's does: line
- * tables) has a second file registered: a copy of the object file itself,
+ * Code whose generator emitted debug info (Kaleidoscope's does: a
+ * subprogram per function, the position of each call) has a second file registered: a copy of the object file itself,
  * its code section's sh_addr set to where the code was linked, as LLVM's
  * own registration for RuntimeDyld does.  gdb relocates the DWARF of such
  * an object by its section addresses, and shows source lines.  The same
@@ -275,10 +275,10 @@ static int symbol_at(const kj_gdb_entry *e, uint64_t pc, kj_wrap_frame_fn fn, vo
         snprintf(name, sizeof name, "%s", str + sym[k].st_name);
         char *tier = strstr(name, " [");
         if (tier) *tier = 0;
-        char *src = name; /* an OSR entry's "osr2.f" is f's */
-        if (strncmp(src, "osr", 3) == 0 && strchr(src, '.')) memmove(src, strchr(src, '.') + 1, strlen(strchr(src, '.')));
+        const char *src = name, *dot = strchr(name, '.');
+        if (strncmp(name, "osr", 3) == 0 && dot) src = dot + 1; /* an OSR entry's "osr2.f" is f's */
         /* libkjit's own thunks are top-level code */
-        fn(ctx, strncmp(name, "__kjit.top", 10) == 0 ? "" : name, "", 0, 0);
+        fn(ctx, strncmp(name, "__kjit.top", 10) == 0 ? "" : src, "", 0, 0);
         return 1;
     }
     return 0;
@@ -290,7 +290,7 @@ int kj_gdb_where(uint64_t pc, kj_wrap_frame_fn fn, void *ctx) {
     for (kj_gdb_entry *e = entries; e; e = e->next) {
         if (pc < e->lo || pc >= e->hi) continue;
         if (e->dbg) n = kj_wrap_where(e->dbg, e->dbg_size, e->dbg_section, pc, fn, ctx);
-            if (n == 0) n = symbol_at(e, pc, fn, ctx);
+        if (n == 0) n = symbol_at(e, pc, fn, ctx);
         break;
     }
     pthread_mutex_unlock(&gdb_lock);

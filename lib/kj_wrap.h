@@ -31,9 +31,8 @@ void kj_wrap_emulated_tls(LLVMTargetMachineRef tm);
 /* The source frames at pc in section number `section` of a relocatable ELF
  * object whose sections' sh_addr are their load addresses (kj_gdb.c
  * patches them; in an object file code addresses mean nothing without
- * their section): innermost
- * first, an inlined call its own frame, each given to fn with its
- * function's name ("" if it has none), file, line and column.  Returns how
+ * their section): innermost first, an inlined call its own frame, each
+ * given to fn with its function's name ("" if it has none), file, line and column.  Returns how
  * many (0: the object has no line for pc). */
 typedef void (*kj_wrap_frame_fn)(void *ctx, const char *function, const char *file,
                                  unsigned line, unsigned col);
