@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "kc_trace.h"
@@ -258,12 +257,7 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     }
     if (cfg->timeout > 0) {
         g_timeout = cfg->timeout;
-        struct sigaction sa = {.sa_handler = on_alarm};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGALRM, &sa, NULL);
-        struct itimerval it = {.it_value = {(time_t)cfg->timeout,
-                                            (suseconds_t)((cfg->timeout - (time_t)cfg->timeout) * 1e6)}};
-        setitimer(ITIMER_REAL, &it, NULL);
+        kc_alarm_after(cfg->timeout, on_alarm);
     }
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");

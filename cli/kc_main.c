@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "kc_ir.h"
@@ -302,13 +301,7 @@ int main(int argc, char **argv) {
     struct sigaction sa = {.sa_handler = on_sigint}; /* no SA_RESTART: reads return */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
-    if (cfg.timeout > 0) {
-        sa.sa_handler = on_alarm;
-        sigaction(SIGALRM, &sa, NULL);
-        struct itimerval it = {.it_value = {(time_t)cfg.timeout,
-                                            (suseconds_t)((cfg.timeout - (time_t)cfg.timeout) * 1e6)}};
-        setitimer(ITIMER_REAL, &it, NULL);
-    }
+    if (cfg.timeout > 0) kc_alarm_after(cfg.timeout, on_alarm);
     int repl = !cfg.emit && !cfg.check && (interactive || (ninputs == 0 && isatty(STDIN_FILENO)));
     {
         if (ninputs == 0 && !repl) inputs[ninputs++] = (kc_input){"-", 0};

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "kc_emit.h"
 #include "kc_runtime.h"
@@ -474,6 +475,15 @@ void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *backgro
 }
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }
+
+void kc_alarm_after(double seconds, void (*handler)(int)) {
+    struct sigaction sa = {.sa_handler = handler};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {.it_value = {(time_t)seconds,
+                                        (suseconds_t)((seconds - (time_t)seconds) * 1e6)}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
 
 void kc_jit_options(const kc_config *cfg, kjit_options *o) {
     kjit_options_init(o);
