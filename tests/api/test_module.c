@@ -11,7 +11,8 @@
 
 #include "api_test.h"
 
-/* Module A: a counter, a function that bumps it, one that returns its own
+/* Module A: a counter, a function that bumps it (atomically: the test calls
+ * it from 4 threads at once), one that returns its own
  * address, a table holding that address, an internal helper, and two
  * constructors (priority 200 runs after 100 although listed first). */
 static const char *mod_a =
@@ -19,9 +20,8 @@ static const char *mod_a =
     "@order = global i64 0\n"
     "@table = global [1 x ptr] [ptr @self]\n"
     "define i64 @bump() {\n"
-    "  %v = load i64, ptr @counter\n"
+    "  %v = atomicrmw add ptr @counter, i64 1 seq_cst\n"
     "  %w = add i64 %v, 1\n"
-    "  store i64 %w, ptr @counter\n"
     "  %h = call i64 @helper(i64 %w)\n"
     "  ret i64 %h\n"
     "}\n"
