@@ -7,7 +7,7 @@
  * Until the function has code, its slot points at the function's *lazy
  * entry*, which loads the slot's address into a scratch register and jumps to
  * the shared *re-entry trampoline*.  The trampoline saves every argument
- * register, calls kj_lazy_resolve(slot) — which returns the address to run —
+ * register, calls kj_stub_resolve(slot) — which returns the address to run —
  * restores the registers and tail-jumps there, so the original call proceeds
  * as if it had gone straight to the body.  For a function running at T0 the
  * resolver runs the call itself and the trampoline returns its result.
@@ -57,10 +57,10 @@ const uint64_t *kj_arch_frame_stack(const kj_arch_frame *f);
  * register (the caller reads the one its signature names). */
 void kj_arch_frame_return(kj_arch_frame *f, uint64_t bits);
 
-/* Implemented by the JIT core: called by the trampoline with the slot of the
- * function being entered and the saved registers; returns the address to
- * jump to, or NULL when it ran the call itself and stored its result with
- * kj_arch_frame_return. */
-void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) __attribute__((visibility("hidden")));
+/* Called by the trampoline with the slot of the function being entered and
+ * the saved registers (kj_stub.c: it calls the resolver the layer above
+ * installed); returns the address to jump to, or NULL when it ran the call
+ * itself and stored its result with kj_arch_frame_return. */
+void *kj_stub_resolve(void **slot, kj_arch_frame *frame) __attribute__((visibility("hidden")));
 
 #endif

@@ -99,7 +99,7 @@ void kj_arch_emit_lazy(uint8_t *at, void *const *slot, void *const *reentry_cell
  *   sp+192: x8, x18
  *   sp+128: x0 .. x7
  *   sp+0:   q0 .. q7
- * kj_lazy_resolve(slot, frame) gets sp as `frame` (struct kj_arch_frame
+ * kj_stub_resolve(slot, frame) gets sp as `frame` (struct kj_arch_frame
  * below, the same bytes seen from C).  It returns where the call goes on, or
  * NULL when it ran the call itself: then the trampoline returns to the
  * caller with the result it stored in the frame's x0 and d0.  The CFA is
@@ -126,7 +126,7 @@ __asm__(
     "  stp q4, q5, [sp, #64]\n  stp q6, q7, [sp, #96]\n"
     "  mov x0, x17\n"
     "  mov x1, sp\n"
-    "  bl kj_lazy_resolve\n"
+    "  bl kj_stub_resolve\n"
     "  cbz x0, 1f\n"
     "  mov x16, x0\n"
     "  ldp q0, q1, [sp, #0]\n  ldp q2, q3, [sp, #32]\n"
@@ -141,7 +141,7 @@ __asm__(
     "  .cfi_restore x29\n"
     "  .cfi_restore x30\n"
     "  br x16\n"
-    /* NULL: the call was run here (T0); return the value kj_lazy_resolve
+    /* NULL: the call was run here (T0); return the value kj_stub_resolve
      * left in the saved x0 and q0. */
     "1:\n"
     "  .cfi_restore_state\n"

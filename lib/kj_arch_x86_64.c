@@ -47,7 +47,7 @@ void kj_arch_emit_lazy(uint8_t *at, void *const *slot, void *const *reentry_cell
  *   rbp-8 .. rbp-64: rdi rsi rdx rcx r8 r9 rax r10
  *   rsp .. rsp+127:  xmm0-7
  * Entry %rsp is 8 mod 16; push rbp + 8 pushes + 128 bytes keep it 0 mod 16.
- * kj_lazy_resolve(slot, frame) gets %rsp as `frame` (struct kj_arch_frame
+ * kj_stub_resolve(slot, frame) gets %rsp as `frame` (struct kj_arch_frame
  * below, the same bytes seen from C).  It returns where the call goes on, or
  * NULL when it ran the call itself: then the trampoline returns to the
  * caller with the result it stored in the frame's rax and xmm0. */
@@ -73,7 +73,7 @@ __asm__(
     "  movdqu %xmm6, 96(%rsp)\n  movdqu %xmm7, 112(%rsp)\n"
     "  movq %r11, %rdi\n"
     "  movq %rsp, %rsi\n"
-    "  call kj_lazy_resolve\n"
+    "  call kj_stub_resolve\n"
     "  testq %rax, %rax\n"
     "  jz 1f\n"
     "  movq %rax, %r11\n"
@@ -87,7 +87,7 @@ __asm__(
     "  popq %rbp\n"
     "  .cfi_def_cfa %rsp, 8\n"
     "  jmpq *%r11\n"
-    /* NULL: the call was run here (T0); return the value kj_lazy_resolve
+    /* NULL: the call was run here (T0); return the value kj_stub_resolve
      * left in the saved rax and xmm0. */
     "1:\n"
     "  .cfi_def_cfa %rbp, 16\n"

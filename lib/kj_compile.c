@@ -115,7 +115,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     if (st != KJIT_OK) goto out;
     /* Interrupt polls on every entry and back-edge, before the optimiser
      * inlines bodies (which keep theirs). */
-    if (!jit->opts.no_polls) kj_safepoint_polls(jit, u->mod);
+    if (!jit->opts.no_polls && jit->polls) jit->polls(jit, u->mod);
     /* Frame pointers, when asked or under a debugger: what lets gdb
      * (kj_gdb.c) and perf's fp unwinder walk through JIT'd frames. */
     if (jit->opts.frame_pointers) {
@@ -161,7 +161,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     }
 
     kj_link_finish(u->mod, &hosts);
-    if (u->instrument) kj_tier_instrument(jit, u->instrument, u->mod, u->symbol);
+    if (u->instrument) u->instrument(u->instrument_ctx, u->mod, u->symbol);
 
     char *msg = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, u->mod, LLVMObjectFile, &msg, &obj)) {

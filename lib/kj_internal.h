@@ -200,6 +200,10 @@ struct kjit {
     kj_code *data;                /* kjit_define_data's code, kept for the JIT's life
                                      (linked through next_retired), under lock */
     struct kj_modules *modules;   /* IR modules (kj_module.c); made at the first */
+    void (*modules_free)(kjit *jit); /* set with modules: frees them (kjit_destroy) */
+    /* The interrupt polls every compile adds (kjit_create sets it to
+     * kj_safepoint_polls): the pipeline takes them from above. */
+    void (*polls)(kjit *jit, LLVMModuleRef mod);
 
     kjit_error_hook hook;
     void *hook_user;
@@ -235,8 +239,6 @@ uint64_t kj_hash_name(const char *s);
  * each, when the program is complete (kjit_run_constructors). */
 extern _Thread_local int kj_defer_compile;
 kjit_status kj_define_now(kjit *jit, const char *name);
-/* kj_module.c: free the IR modules' state (kjit_destroy). */
-void kj_module_free_all(kjit *jit);
 
 /* kj_jit.c */
 kj_fn *kj_fn_find(kjit *jit, const char *name);          /* under lock */
@@ -263,7 +265,10 @@ typedef struct kj_unit {
     const char *symbol;      /* the function to look up once linked */
     int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
     LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
-    kj_fn *instrument;       /* T1: add fn's counters after the passes */
+    /* The caller's instrumentation after the passes (T1's counters), with
+     * its context; NULL: none. */
+    void (*instrument)(void *ctx, LLVMModuleRef mod, const char *symbol);
+    void *instrument_ctx;
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
     const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
@@ -318,9 +323,12 @@ static inline int kj_uses_t0(const kjit *jit) {
  * a host, or raise a run-time error (returning kj_arch_fail_address() when
  * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
 void *kj_resolve(kj_fn *fn);
+/* The trampoline's resolver (kj_stub_set_resolver): the T0 entry, or the
+ * target of kj_resolve. */
+typedef struct kj_arch_frame kj_arch_frame;
+void *kj_lazy_resolve(void **slot, kj_arch_frame *frame);
 
 /* kj_t0.c */
-typedef struct kj_arch_frame kj_arch_frame;
 /* Run a call through fn's lazy entry at T0 if fn has a T0 entry now: the
  * result goes into the trampoline's frame.  Returns 0 if fn has none. */
 int kj_t0_enter(kj_fn *fn, kj_arch_frame *frame);
@@ -425,7 +433,8 @@ void kj_perf_stub(kjit *jit, const kj_fn *fn);
 void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job);
 /* add_inline_bodies for OSR modules (caller holds def_lock). */
 void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
-void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol);
+/* T1's counters in fn's body (a kj_unit's instrument, ctx the kj_fn). */
+void kj_tier_instrument(void *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
 /* kjit_recompile at T2: compile fn on this thread now (waiting for a
  * compiler thread that has it), install it, retire its old T2 body.  0 if

@@ -120,6 +120,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (jit->max_workers > KJ_MAX_WORKERS) jit->max_workers = KJ_MAX_WORKERS;
     jit->stubs = kj_stub_manager_new();
     if (!jit->stubs) goto oom;
+    /* The layers below take what they call from above here: the
+     * trampoline's resolver and the compiles' interrupt polls. */
+    kj_stub_set_resolver(kj_lazy_resolve);
+    jit->polls = kj_safepoint_polls;
 
     /* LLVM is loaded and set up at the first compile (kj_llvm.c). */
     *out = jit;
@@ -138,10 +142,6 @@ static void release_definition(kj_fn *f) {
     f->gen = NULL;
     if (f->pending_mod) LLVMDisposeModule(f->pending_mod);
     f->pending_mod = NULL;
-}
-
-void kj_code_drop(kjit *jit, kj_code *c) {
-    if (c && --c->users == 0) kj_reclaim_retire(jit, c);
 }
 
 void kjit_stop_tiering(kjit *jit) {
@@ -174,7 +174,7 @@ void kjit_destroy(kjit *jit) {
         kj_rt_free(jit, c->rt);
         free(c);
     }
-    kj_module_free_all(jit);
+    if (jit->modules_free) jit->modules_free(jit);
     for (kj_global *g = jit->globals, *next; g; g = next) {
         next = g->next;
         free(g->name);

@@ -206,7 +206,8 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     kj_unit u = {.opt_level = jit->opts.opt_level};
     if (jit->opts.mode == KJIT_MODE_TIERED) {
         u.opt_level = 0; /* T1: as cheap as possible, and counting */
-        u.instrument = fn;
+        u.instrument = kj_tier_instrument;
+        u.instrument_ctx = fn;
         u.tier = "T1";
     }
     kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);

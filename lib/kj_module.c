@@ -100,6 +100,8 @@ struct kj_modules {
 
 /* ---- the source contexts -------------------------------------------------- */
 
+static void modules_free(kjit *jit);
+
 static struct kj_modules *modules_of(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
     struct kj_modules *ms = jit->modules;
@@ -107,6 +109,7 @@ static struct kj_modules *modules_of(kjit *jit) {
         pthread_mutex_init(&ms->lock, NULL);
         pthread_mutex_init(&ms->update, NULL);
         jit->modules = ms;
+        jit->modules_free = modules_free;
     }
     pthread_mutex_unlock(&jit->lock);
     return ms;
@@ -144,7 +147,7 @@ static void fn_release(void *user) {
     module_drop(f->ms, f->m);
 }
 
-void kj_module_free_all(kjit *jit) {
+static void modules_free(kjit *jit) {
     struct kj_modules *ms = jit->modules;
     if (!ms) return;
     for (kj_module *m = ms->list, *next; m; m = next) {

@@ -69,6 +69,10 @@ void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
     free(c);
 }
 
+void kj_code_drop(kjit *jit, kj_code *c) {
+    if (c && --c->users == 0) kj_reclaim_retire(jit, c);
+}
+
 void kj_reclaim_retire(kjit *jit, kj_code *c) {
     c->retired_at = atomic_fetch_add(&jit->epoch, 1) + 1;
     c->next_retired = jit->retired;

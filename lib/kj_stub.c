@@ -126,6 +126,14 @@ int kj_stub_alloc(kj_stubs *m, void *owner, kj_stub *out) {
     return 0;
 }
 
+static _Atomic(kj_stub_resolver) resolver;
+
+void kj_stub_set_resolver(kj_stub_resolver r) { atomic_store(&resolver, r); }
+
+void *kj_stub_resolve(void **slot, kj_arch_frame *frame) {
+    return atomic_load_explicit(&resolver, memory_order_acquire)(slot, frame);
+}
+
 void *kj_stub_owner(void **slot) { return ((kj_cell *)(void *)slot)->owner; }
 
 size_t kj_stub_mapped_bytes(const kj_stubs *m) { return m->mapped; }

@@ -37,6 +37,13 @@ void kj_stub_manager_free(kj_stubs *m);   /* unmaps every block */
  * `owner`.  Returns 0, or -1 when no memory could be mapped. */
 int kj_stub_alloc(kj_stubs *m, void *owner, kj_stub *out);
 
+/* What a call through a lazy entry runs (kj_arch.h): the tiers' resolver,
+ * which the layer above installs once, before any stub is called.  One per
+ * process, as the trampoline is. */
+struct kj_arch_frame;
+typedef void *(*kj_stub_resolver)(void **slot, struct kj_arch_frame *frame);
+void kj_stub_set_resolver(kj_stub_resolver r);
+
 /* The owner recorded for a slot (used by the re-entry path). */
 void *kj_stub_owner(void **slot);
 

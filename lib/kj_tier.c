@@ -56,7 +56,9 @@ static void count_then(void *ctx, LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBl
 }
 
 /* T1's counters: on the entry and every back-edge (kj_safepoint.c). */
-void kj_tier_instrument(kjit *jit, kj_fn *fn, LLVMModuleRef mod, const char *symbol) {
+void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
+    kj_fn *fn = ctx;
+    kjit *jit = fn->jit;
     LLVMValueRef f = LLVMGetNamedFunction(mod, symbol);
     if (!f || LLVMIsDeclaration(f)) return;
     LLVMContextRef c = LLVMGetModuleContext(mod);
