@@ -1,13 +1,15 @@
 /*
- * kj_jit.c — the top of libkjit: the public API (kjit_*) — creating and
- * destroying a JIT, definitions and redefinitions, top-level runs, tiers'
- * requests, statistics.  Every stage of a function's life below it has its
- * own file (docs/DESIGN.md, "The pieces"):
- *   kjit_address / a call from compiled code   → UNDEFINED, with a stub (kj_fn.c)
+ * kj_jit.c — the API layer, at lib/'s top: the public API (kjit_*) —
+ * creating and destroying a JIT, definitions and redefinitions, top-level
+ * runs, tiers' requests, statistics.  Every stage of a function's life below
+ * it has its own file (docs/DESIGN.md, "The pieces"; lib/LAYERS):
+ *   kjit_address / a call from compiled code   → UNDEFINED, with a stub (pipeline/kj_fn.c)
  *   kjit_define_ex                             → STUB or T0 (here)
- *   first call                                 → code (kj_lazy.c) or T0 (kj_t0.c)
- *   hot                                        → T2 (kj_tier.c), loops by OSR (kj_osr.c)
- *   kjit_define again                          → old code retired (kj_reclaim.c)
+ *   first call                                 → code (tiers/kj_lazy.c) or T0 (tiers/kj_t0.c)
+ *   hot                                        → T2 (tiers/kj_tier.c), loops by OSR (tiers/kj_osr.c)
+ *   kjit_define again                          → old code retired (pipeline/kj_reclaim.c)
+ * It wires the layers: kjit_create hands the machine the tiers' resolver and
+ * the pipeline the safepoints' polls.  Only lib/modules is above it.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -21,8 +23,12 @@
 #include <llvm-c/Linker.h>
 #include <llvm-c/Target.h>
 
-#include "kj_arch.h"
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
+#include "kj_api.h"
 
 void kjit_options_init(kjit_options *o) {
     memset(o, 0, sizeof *o);

@@ -6,7 +6,7 @@
  * (failure injection), after which allocation recovers.
  */
 #include "api_test.h"
-#include "kj_stub.h"
+#include "machine/kj_stub.h"
 
 static double seven(void) { return 7; }
 static double eight(void) { return 8; }

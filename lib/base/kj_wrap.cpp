@@ -1,8 +1,10 @@
 /*
  * kj_wrap.cpp — kj_wrap.h in LLVM's C++ API.  Keep it small: every function
  * here is justified in docs/DESIGN.md ("The C++ file").
+ *
+ * Layer base (lib/LAYERS), the bottom: calls nothing of libkjit.
  */
-#include "kj_wrap.h"
+#include "base/kj_wrap.h"
 
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
 #include <llvm/IR/Constants.h>

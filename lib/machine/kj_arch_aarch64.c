@@ -41,6 +41,8 @@
  * which leaves the caller's stack-passed arguments where they were.
  * Variadic calls use the same registers and need nothing more (there is no
  * count register, as %al is on x86-64).
+ *
+ * Layer machine (lib/LAYERS): calls only lib/base.
  */
 #if defined(__aarch64__)
 #if defined(__AARCH64EB__)
@@ -48,7 +50,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
-#include "kj_arch.h"
+#include "machine/kj_arch.h"
 
 #define A64_BTI_C 0xd503245fu
 #define A64_LDAR_X16_X16 0xc8dffe10u /* ldar x16, [x16] */

@@ -21,6 +21,8 @@
  * so no definition it reads can be released under it; jit->lock briefly to
  * read and install.  It never takes compile_lock, so first-call compiles on
  * the program's threads never wait for a T2 compile.
+ *
+ * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,11 @@
 
 #include <llvm-c/Core.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
 
 /* ---- T1 instrumentation ---------------------------------------------------- */
 

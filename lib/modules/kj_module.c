@@ -23,6 +23,10 @@
  *
  * A copied function calls everything, itself included, by name: through
  * stubs, so a pointer to a function is its stub wherever it is taken.
+ *
+ * Layer modules (lib/LAYERS), the top: a front end for IR on the API
+ * (include/kjit.h, and lib/kj_api.h's deferred definitions), calling the
+ * pipeline and base below it for what it compiles itself (kjit_define_data).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,8 +41,13 @@
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Linker.h>
 
-#include "kj_internal.h"
-#include "kj_wrap.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
+#include "kj_api.h"
+#include "base/kj_wrap.h"
 
 /* One function of a module: its generator's user data. */
 typedef struct kj_mfn {

@@ -8,6 +8,10 @@
  * pipeline) and hands LLJIT finished objects: LLJIT links them, resolves
  * symbols and owns the memory.  That keeps the optimisation and codegen level
  * a per-compile choice, and keeps compile time measurable phase by phase.
+ *
+ * Layer pipeline (lib/LAYERS): calls only lib/tools, lib/machine and
+ * lib/base; what it runs of the tiers it is handed (kj_unit.instrument,
+ * kjit.polls, the trampoline's resolver).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +22,10 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
-#include "kj_internal.h"
-
-uint64_t kj_now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
 
 kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx) {
     u->shared_ctx = ctx != NULL;

@@ -1,36 +1,22 @@
 /*
- * kj_fn.c — the bottom of libkjit: the calling thread's error text and the
- * function table (every name the JIT has heard of, with its kj_fn and
- * stub), and the implementation names compiled code is emitted under.
- * Everything above calls down into it; it calls nothing of libkjit but the
- * stub manager.
+ * kj_fn.c — the function table (every name the JIT has heard of, with its
+ * kj_fn and stub), and the implementation names compiled code is emitted
+ * under.
+ *
+ * Layer pipeline (lib/LAYERS): calls only lib/tools, lib/machine and
+ * lib/base; what it runs of the tiers it is handed (kj_unit.instrument,
+ * kjit.polls, the trampoline's resolver).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kj_internal.h"
-
-static _Thread_local char tls_errmsg[KJ_ERRMSG_SIZE];
-
-kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tls_errmsg, sizeof tls_errmsg, fmt, ap);
-    va_end(ap);
-    return st;
-}
-
-const char *kjit_errmsg(void) { return tls_errmsg; }
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
 
 /* ---- the function table -------------------------------------------------- */
-
-uint64_t kj_hash_name(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 static int table_grow(kjit *jit) {
     size_t n = jit->table_size ? jit->table_size * 2 : 256;

@@ -20,6 +20,8 @@
  * an object by its section addresses, and shows source lines.  The same
  * copy answers kj_gdb_where (kj_wrap_where reads its DWARF), which names
  * the frames of run-time errors.
+ *
+ * Layer tools (lib/LAYERS): calls only lib/machine and lib/base.
  */
 #include <elf.h>
 #include <pthread.h>
@@ -27,8 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kj_internal.h"
-#include "kj_wrap.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "base/kj_wrap.h"
 
 /* The interface, as gdb's documentation gives it. */
 typedef enum { JIT_NOACTION = 0, JIT_REGISTER_FN, JIT_UNREGISTER_FN } jit_actions_t;

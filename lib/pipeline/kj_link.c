@@ -23,6 +23,10 @@
  *
  * Resolution is lazy: the JITDylib asks kj_link's definition generator for
  * each name no object defines, once per name.
+ *
+ * Layer pipeline (lib/LAYERS): calls only lib/tools, lib/machine and
+ * lib/base; what it runs of the tiers it is handed (kj_unit.instrument,
+ * kjit.polls, the trampoline's resolver).
  */
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -30,7 +34,10 @@
 
 #include <llvm-c/Core.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
 
 #define KJ_NS "__kjit.f."      /* client functions */
 #define KJ_HOST_NS "__kjit.h." /* host functions */

@@ -19,12 +19,18 @@
  * replaced code (an activation may still be running in it).  A top-level run
  * at T0 (kjit_run_ex) has a record of its own, made for the run and freed
  * when it ends; kjit_backedge(NULL, ...) means the thread's current run.
+ *
+ * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
 
 static _Thread_local kj_fn *tls_run; /* the top-level run at T0 on this thread */
 

@@ -1,7 +1,9 @@
 /*
  * kj_stub.c — allocation of stubs in W^X blocks (see kj_stub.h).
+ *
+ * Layer machine (lib/LAYERS): calls only lib/base.
  */
-#include "kj_stub.h"
+#include "machine/kj_stub.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kj_arch.h"
+#include "machine/kj_arch.h"
 
 /* The data cell of one stub: the slot the stub jumps through, and the owner
  * (the JIT's function record) that the re-entry path looks up from the slot

@@ -11,6 +11,8 @@
  * symbol table, read before LLJIT links it.  A map only grows: perf reads
  * the last line that covers an address, so replaced code is named by what
  * replaced it.
+ *
+ * Layer tools (lib/LAYERS): calls only lib/machine and lib/base.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +21,9 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Object.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
 
 static pthread_mutex_t perf_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *perf_file;

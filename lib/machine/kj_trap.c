@@ -29,6 +29,8 @@
  * handler that was installed before ours (or the default action).  The
  * re-entry path refuses to compile when little stack is left, so an overflow
  * never happens inside LLVM.
+ *
+ * Layer machine (lib/LAYERS): calls only lib/base.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -39,8 +41,8 @@
 #include <unistd.h>
 #include <unwind.h>
 
-#include "kj_arch.h"
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
 
 typedef struct kj_frame {
     sigjmp_buf jb;

@@ -17,10 +17,17 @@
  *     new code; one that left (kjit_run returned, or detached) holds nothing.
  * Threads that call stubs directly without attaching are outside the rule:
  * code may be freed under them (the API says so).
+ *
+ * Layer pipeline (lib/LAYERS): calls only lib/tools, lib/machine and
+ * lib/base; what it runs of the tiers it is handed (kj_unit.instrument,
+ * kjit.polls, the trampoline's resolver).
  */
 #include <stdlib.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
 
 /* This thread's participant record in jit, created on first use (under
  * lock).  A thread keeps one record per JIT. */

@@ -11,10 +11,12 @@
  * rax (the vararg count) and r10 (the static chain), keeps the stack 16-byte
  * aligned for the call into C, and leaves the caller's stack-passed arguments
  * where they were: it restores %rsp exactly before the tail jump.
+ *
+ * Layer machine (lib/LAYERS): calls only lib/base.
  */
 #if defined(__x86_64__)
 #include <string.h>
-#include "kj_arch.h"
+#include "machine/kj_arch.h"
 
 static void put_rel32(uint8_t *at, const uint8_t *next_insn, const void *target) {
     intptr_t d = (intptr_t)target - (intptr_t)next_insn;

@@ -25,11 +25,16 @@
  * 8-byte stack slots in order, which is how both x86-64 SysV and AAPCS64
  * pass scalar arguments, whatever their interleaving; a callee ignores the
  * registers it does not read, and the caller pops what it pushed.
+ *
+ * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
 #include <string.h>
 
-#include "kj_arch.h"
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
 
 /* ---- counting ---------------------------------------------------------------- */
 

@@ -1,13 +1,13 @@
 /*
  * kj_trace.c — events as they happen, for a trace hook (kjit_set_trace):
  * definitions, IR generated, compiles (tier, time, bytes), queueing, T2
- * installed, invalidation, reclamation, run-time errors.  At the bottom of
- * libkjit: every stage reports here, on whatever thread the event happens.
+ * installed, invalidation, reclamation, run-time errors.  In lib/base, at
+ * the bottom: every stage reports here, on whatever thread the event happens.
  * With no hook set it costs one load.
  */
 #include <stdatomic.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
 
 static _Atomic int next_thread = 1;
 static _Thread_local int tls_thread; /* small thread numbers, for timelines */

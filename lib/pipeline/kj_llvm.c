@@ -19,6 +19,10 @@
  * A JIT's backend — the LLJIT, its JITDylib and name resolution (kj_link.c),
  * the target machines, the globals defined so far — is made once, under
  * llvm_lock, by whichever thread first needs it.
+ *
+ * Layer pipeline (lib/LAYERS): calls only lib/tools, lib/machine and
+ * lib/base; what it runs of the tiers it is handed (kj_unit.instrument,
+ * kjit.polls, the trampoline's resolver).
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -30,8 +34,11 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
-#include "kj_internal.h"
-#include "kj_wrap.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "base/kj_wrap.h"
 
 /* Where libLLVM is, as the build found it; then its soname. */
 #ifndef KJIT_LLVM_LIBRARY

@@ -19,13 +19,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-typedef struct kj_stubs kj_stubs;
-
-typedef struct kj_stub {
-    void *entry;              /* the stable address callers use */
-    void *lazy;               /* the lazy entry: the slot's initial target */
-    _Atomic(void *) *slot;    /* where the stub jumps through */
-} kj_stub;
+#include "base/kj_types.h" /* kj_stub, kj_stubs */
 
 /* Stubs per block (a tunable: bigger blocks, fewer mappings). */
 #define KJ_STUB_BLOCK 512

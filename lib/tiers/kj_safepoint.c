@@ -16,6 +16,8 @@
  * KJIT_EINTR like any run-time error: from our own C code, with no lock
  * held, never inside LLVM.  kjit_interrupt only stores the flag, so it may
  * be called from any thread and from a signal handler.
+ *
+ * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
 #include <stdlib.h>
 
@@ -23,7 +25,11 @@
 
 #include <llvm-c/DebugInfo.h>
 
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
 
 /* Phis of `bb` that came from `from` now come from `to`.  The C API cannot
  * change an incoming block, so each such phi is rebuilt. */

@@ -13,6 +13,8 @@
  * call it first: the others wait on compile_lock and then find it COMPILED.
  * `lock` guards the table and the fields of kj_fn that change; it is held
  * only briefly and never across a generator or LLVM call.
+ *
+ * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -22,8 +24,11 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/Linker.h>
 
-#include "kj_arch.h"
-#include "kj_internal.h"
+#include "base/kj_base.h"
+#include "machine/kj_machine.h"
+#include "tools/kj_tools.h"
+#include "pipeline/kj_pipeline.h"
+#include "tiers/kj_tiers.h"
 
 /* The functions one compile produces: the one called, and with
  * --partition=callees the callees linked into its module. */

@@ -1,0 +1,36 @@
+/*
+ * kj_base.c — the bottom of libkjit (lib/base): the calling thread's error
+ * text, the monotonic clock, and the hash of names.  Calls nothing of
+ * libkjit.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "base/kj_base.h"
+
+static _Thread_local char tls_errmsg[KJ_ERRMSG_SIZE];
+
+kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tls_errmsg, sizeof tls_errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *kjit_errmsg(void) { return tls_errmsg; }
+
+/* ---- the clock and names ------------------------------------------------ */
+
+uint64_t kj_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t kj_hash_name(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}

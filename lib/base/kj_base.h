@@ -1,0 +1,24 @@
+/*
+ * kj_base.h — the bottom layer (lib/base): the calling thread's error text,
+ * the clock, name hashing and the trace hook's events.  Calls nothing of
+ * libkjit.  The C++ file's functions are in kj_wrap.h beside it.
+ */
+#ifndef KJ_BASE_H
+#define KJ_BASE_H
+
+#include "base/kj_types.h"
+
+/* kj_base.c */
+/* Put a message in the thread's error text (kjit_errmsg); returns st. */
+kjit_status kj_set_error(kjit_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Microseconds of the monotonic clock. */
+uint64_t kj_now_us(void);
+uint64_t kj_hash_name(const char *s);
+
+/* kj_trace.c: an event for the trace hook, if one is set.  start_us 0:
+ * now. */
+void kj_trace(kjit *jit, kjit_event_kind kind, const char *name, const char *tier,
+              uint64_t start_us, uint64_t dur_us, uint64_t bytes, const char *message);
+
+#endif

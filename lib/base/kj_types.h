@@ -1,0 +1,254 @@
+/*
+ * kj_types.h — the data libkjit's layers share: the JIT (struct kjit), a
+ * function (kj_fn), a body of compiled code (kj_code) and what they hold.
+ * Types and constants only: no function is declared here, and the one
+ * inline function reads a field.  Each layer's functions are declared in its
+ * own header (base/kj_base.h, machine/kj_machine.h, tools/kj_tools.h,
+ * pipeline/kj_pipeline.h, tiers/kj_tiers.h, kj_api.h); see lib/LAYERS.
+ * Never installed; clients see only include/kjit.h.
+ *
+ * Ownership at a glance:
+ *   kjit         owns the LLJIT, the target machines, the stub manager, the
+ *                function table and every kj_fn in it.
+ *   kj_fn        owns its name, its generator's user data (released through
+ *                the client's release callback), the ResourceTracker of its
+ *                current code and, in lazy-ir mode, its not-yet-compiled IR.
+ *   kj_code      is shared by the functions one compile produced, counted
+ *                by them; the last to let go retires it (kj_code_drop).
+ *   kj_compile   takes a module (and its context) and always disposes of both.
+ */
+#ifndef KJ_TYPES_H
+#define KJ_TYPES_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "kjit.h"
+
+/* A function's stable entry (machine/kj_stub.h hands them out). */
+typedef struct kj_stubs kj_stubs;
+typedef struct kj_stub {
+    void *entry;              /* the stable address callers use */
+    void *lazy;               /* the lazy entry: the slot's initial target */
+    _Atomic(void *) *slot;    /* where the stub jumps through */
+} kj_stub;
+
+#define KJ_MAX_PARAMS 64
+#define KJ_ERRMSG_SIZE 512
+
+/* Where a function is in its life. */
+typedef enum kj_state {
+    KJ_UNDEFINED,   /* called or addressed, but nothing defines it (yet) */
+    KJ_STUB,        /* defined; its slot points at the lazy entry */
+    KJ_COMPILING,   /* one thread is generating/compiling it; others wait */
+    KJ_COMPILED,    /* its slot points at compiled code */
+    KJ_HOST         /* its slot points at a host function */
+} kj_state;
+
+/* A function's T0 entry, as published to lock-free readers (kj_t0.c).
+ * Immutable; replaced by a redefinition and then freed at quiescence with
+ * the user data it runs on. */
+typedef struct kj_t0def {
+    kjit_t0_fn fn;
+    void *user;
+    const char *sig;      /* the function's signature (kj_fn.sig) */
+    int nparams;
+    uint64_t version;     /* the definition's (kj_fn.version) */
+} kj_t0def;
+
+/* What a T2 body inlined, with the versions it saw: if any of them is
+ * redefined, the T2 body is invalidated. */
+#define KJ_MAX_DEPS 16
+typedef struct kj_deps {
+    int n;
+    struct kj_fn *fn[KJ_MAX_DEPS];
+    uint64_t ver[KJ_MAX_DEPS];
+} kj_deps;
+
+typedef struct kj_fn {
+    struct kj_fn *hash_next;
+    kjit *jit;
+    char *name;
+    char sig[KJ_MAX_PARAMS + 4];  /* "d(dd)"; "" while undefined */
+    kj_stub stub;
+    int host_ok;                  /* kjit_declare_host: bind to the host symbol if undefined */
+
+    /* Guarded by kjit.lock: */
+    kj_state state;
+    uint64_t version;             /* bumped by every (re)definition */
+    kjit_generator gen;
+    void *user;
+    kjit_release release;
+    struct kj_code *code;         /* code of the current body */
+    LLVMModuleRef pending_mod;    /* lazy-ir: IR generated at definition (in ir_ctx) */
+    /* The T0 entry, while the function has one (tiered and interp modes);
+     * written under lock, read without it. */
+    _Atomic(kj_t0def *) t0;
+    /* On-stack replacement (kj_osr.c): the OSR generator, the loops whose
+     * entry was requested (bit per loop < 64) under lock, and the entries
+     * compiled for the current definition, read without lock. */
+    kjit_osr_generator osr_gen;
+    uint64_t osr_requested;
+    _Atomic(struct kj_osr_entry *) osr;
+
+    /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
+    int tier;                     /* 0: not tiered, 1: T1, 2: T2 */
+    int queued;                   /* in the T2 queue or being compiled */
+    int invalidated;              /* its T2 body was invalidated, not yet replaced */
+    uint64_t queued_at;           /* µs, for the queue latency */
+    struct kj_fn *queue_next;
+    void *t1_addr;                /* where the stub goes back to on invalidation: the T1
+                                     body, or the lazy entry (back to T0) */
+    struct kj_code *t2;           /* T2 body (with what it inlined) */
+    _Atomic int64_t count;        /* T1 entries + back-edges (bumped by T1 code) */
+} kj_fn;
+
+/* Compiled code: one ResourceTracker, shared by the functions one compile
+ * produced (--partition=callees), counted by them.  When no function uses
+ * it any more it is retired (another thread may still run it); retired code
+ * is freed with the JIT. */
+typedef struct kj_code {
+    struct kj_code *next_retired;
+    LLVMOrcResourceTrackerRef rt;
+    int users;
+    uint64_t retired_at;     /* epoch stamp when retired (kj_reclaim.c) */
+    size_t bytes;            /* object size, for statistics */
+    /* A replaced T0 definition retires like code (rt is then NULL): its
+     * entry may still be running on some thread. */
+    kj_t0def *t0;
+    void *user;
+    kjit_release release;
+    struct kj_osr_entry *osr; /* the OSR entry this code is (freed with it) */
+    kj_deps deps;            /* T2 and OSR code: the functions it inlined */
+    struct kj_gdb_entry *gdb; /* unregistered when the code is freed */
+} kj_code;
+
+/* An OSR entry: immutable once published in kj_fn.osr. */
+typedef struct kj_osr_entry {
+    struct kj_osr_entry *next;
+    int loop;
+    uint64_t version;        /* of the definition it was compiled from */
+    void *addr;
+    kj_code *code;           /* code->deps: what it inlined */
+} kj_osr_entry;
+
+/* A request to compile an OSR entry, in the background queue. */
+typedef struct kj_osr_job {
+    struct kj_osr_job *next;
+    kj_fn *fn;
+    int loop;
+    uint64_t version;
+} kj_osr_job;
+
+/* A thread that may run JIT'd code (kj_reclaim.c). */
+typedef struct kj_part {
+    struct kj_part *next;
+    pthread_t thread;
+    int depth;               /* nested kjit_run calls */
+    int attached;            /* kjit_thread_attach */
+    int active;              /* may be running JIT'd code now */
+    uint64_t seen;           /* epoch seen at entry or last quiescent state */
+} kj_part;
+
+/* A global variable (kjit_global). */
+typedef struct kj_global {
+    struct kj_global *next;
+    char *name;
+    size_t size;
+    void *mem;
+} kj_global;
+
+struct kjit {
+    kjit_options opts;
+    LLVMOrcLLJITRef lljit;
+    LLVMOrcJITDylibRef jd;
+    LLVMTargetMachineRef tm;      /* code generation at opts.opt_level; under compile_lock */
+    LLVMTargetMachineRef tm_fast; /* -O0 code generation, for run-once code; under compile_lock */
+    LLVMTargetRef target;         /* for the compiler threads' own target machines */
+    char *cpu, *features;
+    int t2_level;                 /* T2 optimisation level: max(opt_level, 2) */
+    char global_prefix;           /* of mangled symbol names ('\0' on ELF) */
+    char *triple;
+    char *datalayout;
+    LLVMContextRef ir_ctx;        /* lazy-ir: the one context of all pending IR, so
+                                     modules can be linked; under compile_lock */
+
+    /* Lock order: compile_lock, then lock. */
+    pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */
+    /* LLVM's set-up for this JIT (kj_llvm.c): made once, under llvm_lock;
+     * llvm_ready is set (under lock too) when it is complete.  Order:
+     * compile_lock, llvm_lock, lock. */
+    pthread_mutex_t llvm_lock;
+    _Atomic int llvm_ready;
+    char llvm_error[KJ_ERRMSG_SIZE]; /* why the set-up failed, for every later try */
+    pthread_mutex_t lock;         /* function table and function states */
+    /* Held for writing while definitions change, for reading while the T2
+     * thread calls generators (which read definitions).  Order: def_lock,
+     * compile_lock, lock. */
+    pthread_rwlock_t def_lock;
+
+    /* The T2 queue and thread (under lock). */
+    kj_fn *qhead, *qtail;
+    kj_osr_job *osr_head, *osr_tail; /* OSR requests, served first */
+    /* The background compiler threads (kj_tier.c), started as work queues
+     * up to max_workers; all under lock. */
+#define KJ_MAX_WORKERS 8
+    struct kj_worker *workers[KJ_MAX_WORKERS];
+    int nworkers, max_workers, busy, t2_stop;
+    int pending;                  /* jobs in the two queues */
+    pthread_cond_t t2_wake, t2_idle;
+
+    kj_stubs *stubs;
+    kj_fn **table;
+    size_t table_size, nfns;
+    kj_code *retired;             /* waiting for quiescence, under lock */
+    kj_part *parts;               /* participants, under lock */
+    _Atomic uint64_t epoch;       /* bumped by every retirement */
+    _Atomic uint64_t dead_names;  /* trackers freed (kj_rt_free) */
+    kj_global *globals;           /* under lock */
+    kj_code *data;                /* kjit_define_data's code, kept for the JIT's life
+                                     (linked through next_retired), under lock */
+    struct kj_modules *modules;   /* IR modules (kj_module.c); made at the first */
+    void (*modules_free)(kjit *jit); /* set with modules: frees them (kjit_destroy) */
+    /* The interrupt polls every compile adds (kjit_create sets it to
+     * kj_safepoint_polls): the pipeline takes them from above. */
+    void (*polls)(kjit *jit, LLVMModuleRef mod);
+
+    kjit_error_hook hook;
+    void *hook_user;
+    /* kjit_set_transform, per tier (1, 2); read by compiles, set rarely */
+    _Atomic(kjit_transform) transform[3];
+    void *_Atomic transform_user[3];
+    char *passes[3];              /* kjit_options.t1_passes, t2_passes (copies) */
+
+    _Atomic uint64_t toplevel_seq;
+    _Atomic int interrupt;        /* kjit_interrupt: polled at every safepoint */
+    _Atomic(kjit_trace_hook) trace; /* kjit_set_trace (kj_trace.c) */
+    void *trace_user;
+    uint64_t created_us;          /* event times count from here */
+
+    struct {
+        _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
+            compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
+            reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us, osr_compiled, osr_entries, t1_us, hosts,
+            toplevel_us, runtime_errors, compile_errors;
+    } stats;
+    /* The last KJ_LATENCIES function compile times (µs), for the median;
+     * under lock. */
+#define KJ_LATENCIES 1024
+    uint32_t latency[KJ_LATENCIES];
+    uint64_t nlatency;
+};
+
+/* Whether the mode runs T0 entries (tiered, interp). */
+static inline int kj_uses_t0(const kjit *jit) {
+    return jit->opts.mode == KJIT_MODE_TIERED || jit->opts.mode == KJIT_MODE_INTERP;
+}
+
+#endif

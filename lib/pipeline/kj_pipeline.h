@@ -1,0 +1,102 @@
+/*
+ * kj_pipeline.h — the pipeline layer (lib/pipeline): the function table
+ * (kj_fn.c), LLVM's set-up (kj_llvm.c), the names compiled code links
+ * against (kj_link.c), one module to code (kj_compile.c), and the life of
+ * compiled code to its reclamation at quiescence (kj_reclaim.c).  Calls only
+ * lib/tools, lib/machine and lib/base; what it must run of the tiers above
+ * (T1's counters, interrupt polls) it is handed (kj_unit.instrument,
+ * kjit.polls).
+ */
+#ifndef KJ_PIPELINE_H
+#define KJ_PIPELINE_H
+
+#include "base/kj_types.h"
+
+/* kj_fn.c: the function table (every name the JIT has heard of). */
+kj_fn *kj_fn_find(kjit *jit, const char *name);          /* under lock */
+kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name);  /* under lock; NULL on OOM */
+/* A unique implementation name for a compile of name. */
+void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len);
+
+/* kj_compile.c: the pipeline from a generated module to callable code. */
+typedef struct kj_unit {
+    LLVMContextRef ctx;      /* the unit's own (disposed with it), or jit->ir_ctx */
+    int shared_ctx;          /* ctx is jit->ir_ctx: not the unit's to dispose */
+    LLVMModuleRef mod;
+    const char *symbol;      /* the function to look up once linked */
+    int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
+    LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
+    /* The caller's instrumentation after the passes (T1's counters), with
+     * its context; NULL: none. */
+    void (*instrument)(void *ctx, LLVMModuleRef mod, const char *symbol);
+    void *instrument_ctx;
+    void *addr;              /* out: its address */
+    LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
+    const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
+    struct kj_gdb_entry *gdb; /* out: its registration with gdb (the code's owner frees it) */
+    uint64_t us;             /* out: time kj_compile took */
+    size_t bytes;            /* out: size of the object file */
+} kj_unit;
+
+/* Create an empty module ready for a generator: in ctx if not NULL (shared,
+ * not disposed with the unit), else in a context of its own. */
+kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx);
+/* Call gen to fill the unit; counts ir_generated. */
+kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user);
+/* Verify, optimise, emit, link, look up.  Always disposes of u->mod (and
+ * u->ctx unless shared).  Caller holds compile_lock. */
+kjit_status kj_compile(kjit *jit, kj_unit *u);
+/* Put err's message, after `what: `, in the thread's error text; consumes
+ * err and returns st. */
+kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
+/* Free the code a ResourceTracker owns and release the tracker. */
+#define KJ_DEAD_NAMES_CLEAR 256
+void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt);
+/* The code record of a compiled unit (its tracker, size, gdb entry; what it
+ * inlined, if deps), for `users` functions; NULL on OOM. */
+kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users);
+/* Dispose of a unit that will not be compiled. */
+void kj_unit_discard(kj_unit *u);
+
+/* kj_link.c: the namespaces of compiled symbols, and their resolution. */
+typedef struct kj_link_hosts { int n, cap; char **name; } kj_link_hosts;
+/* Before the passes: rename the module's client callees "__kjit.f.NAME";
+ * host callees keep their C names, listed in *hosts (which the caller
+ * passes to kj_link_finish or kj_link_hosts_free).  Gives every callee a
+ * stub.  Takes lock. */
+kjit_status kj_link_bind(kjit *jit, LLVMModuleRef mod, kj_link_hosts *hosts);
+/* After the passes: rename the host callees "__kjit.h.NAME"; frees *hosts. */
+void kj_link_finish(LLVMModuleRef mod, kj_link_hosts *hosts);
+void kj_link_hosts_free(kj_link_hosts *hosts);
+/* Attach the definition generator that resolves names at link time. */
+void kj_link_init(kjit *jit);
+
+/* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
+/* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)
+ * set up; every compile calls it first.  Takes llvm_lock (and lock). */
+kjit_status kj_llvm_ready(kjit *jit);
+/* Define a new global in the JITDylib if the backend is up (else setting it
+ * up will).  Caller holds lock. */
+kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
+void kj_llvm_teardown(kjit *jit);
+/* A new LLVM context whose diagnostics never print (an error's text
+ * becomes the thread's error message). */
+LLVMContextRef kj_llvm_context(void);
+/* Whether LLVM accepts a pass pipeline (loads LLVM). */
+kjit_status kj_llvm_check_passes(const char *passes);
+/* A new T2 target machine (for one compiler thread); NULL on failure. */
+LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit);
+
+/* kj_reclaim.c: freeing code at quiescence (all under lock unless noted) */
+void kj_reclaim_retire(kjit *jit, kj_code *c);
+int kj_reclaim_enter(kjit *jit);   /* takes lock */
+void kj_reclaim_leave(kjit *jit);  /* takes lock */
+void kj_reclaim_free_all(kjit *jit);
+/* Free retired c now; count: free its code and count it as reclaimed (else
+ * the JIT is being destroyed).  Releases a T0 definition's user data. */
+void kj_reclaim_free(kjit *jit, kj_code *c, int count);
+
+/* A function stops using code c; the last user retires it (under lock). */
+void kj_code_drop(kjit *jit, kj_code *c);
+
+#endif

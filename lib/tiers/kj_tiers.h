@@ -1,0 +1,95 @@
+/*
+ * kj_tiers.h — the tiers layer (lib/tiers): a function's first call
+ * (kj_lazy.c), T0 (kj_t0.c), T1's counters and the T2 queue and threads
+ * (kj_tier.c), on-stack replacement (kj_osr.c), and the code on every entry
+ * and back-edge (kj_safepoint.c).  Calls only the layers below.
+ */
+#ifndef KJ_TIERS_H
+#define KJ_TIERS_H
+
+#include "base/kj_types.h"
+#include "machine/kj_arch.h"
+
+/* kj_lazy.c */
+/* Bring fn to a callable state (compile, bind to host, ...) and return the
+ * address its stub should reach.  Caller holds compile_lock, not lock. */
+kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target);
+/* The target of a call through fn's stub that found no code: compile, bind
+ * a host, or raise a run-time error (returning kj_arch_fail_address() when
+ * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
+void *kj_resolve(kj_fn *fn);
+/* The trampoline's resolver (kj_stub_set_resolver): the T0 entry, or the
+ * target of kj_resolve. */
+void *kj_lazy_resolve(void **slot, kj_arch_frame *frame);
+
+/* kj_t0.c */
+/* Run a call through fn's lazy entry at T0 if fn has a T0 entry now: the
+ * result goes into the trampoline's frame.  Returns 0 if fn has none. */
+int kj_t0_enter(kj_fn *fn, kj_arch_frame *frame);
+/* The innermost T0 activation on this thread (its definition), or NULL:
+ * kjit_backedge is always called by it.  kjit_run_ex saves and restores it
+ * around a run, which a run-time error may leave by siglongjmp. */
+kj_t0def *kj_t0_current(void);
+void kj_t0_set_current(kj_t0def *d);
+/* Call machine code at target by signature. */
+kjit_value kj_t0_call_native(void *target, const char *sig, const kjit_value *args);
+
+/* A background compiler thread: its own T2 target machine (they are not
+ * thread-safe), and what it is compiling an OSR entry for. */
+typedef struct kj_worker {
+    pthread_t thread;
+    kjit *jit;
+    LLVMTargetMachineRef tm;
+    kj_fn *current;          /* under lock */
+} kj_worker;
+
+/* kj_osr.c */
+/* Compile the entry job asks for, on compiler thread w; frees job. */
+void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job);
+/* Retire fn's OSR entries (a redefinition, an invalidation): under lock. */
+void kj_osr_drop(kjit *jit, kj_fn *fn);
+/* Drop fn's entries that inlined g (under lock). */
+void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g);
+/* A top-level run at T0 gets a record of its own for its OSR entries, the
+ * thread's current run while it lasts. */
+kj_fn *kj_osr_run_begin(kjit *jit, const kjit_def *def);
+void kj_osr_run_end(kjit *jit, kj_fn *rec);
+
+/* kj_safepoint.c: code on every function entry and loop back-edge. */
+/* Emit, at b's position in fn, code that ends by branching to next. */
+typedef void (*kj_safepoint_emit)(void *ctx, LLVMBuilderRef b, LLVMValueRef fn,
+                                  LLVMBasicBlockRef next);
+void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx);
+/* Whether fn has a loop: a back-edge as kj_safepoint_edges finds them. */
+int kj_safepoint_has_loop(LLVMValueRef fn);
+/* A poll of the interrupt flag in every function defined in mod. */
+void kj_safepoint_polls(kjit *jit, LLVMModuleRef mod);
+/* An interrupt is pending: clear it and raise KJIT_EINTR. */
+void kj_safepoint_poll(kjit *jit);
+/* The poll of T0 code: cheap when nothing is pending. */
+static inline void kj_safepoint_check(kjit *jit) {
+    if (atomic_load_explicit(&jit->interrupt, memory_order_relaxed)) kj_safepoint_poll(jit);
+}
+
+/* kj_tier.c */
+/* Queue an OSR job (under lock); starts the thread on first use. */
+void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job);
+/* add_inline_bodies for OSR modules (caller holds def_lock). */
+void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
+/* T1's counters in fn's body (a kj_unit's instrument, ctx the kj_fn). */
+void kj_tier_instrument(void *fn, LLVMModuleRef mod, const char *symbol);
+void kj_tier_hot(kj_fn *fn);
+/* kjit_recompile at T2: compile fn on this thread now (waiting for a
+ * compiler thread that has it), install it, retire its old T2 body.  0 if
+ * installed; else -1 with the error set, and fn as it was. */
+int kj_tier_compile_now(kjit *jit, kj_fn *fn);
+void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
+void kj_tier_drain(kjit *jit);
+void kj_tier_stop(kjit *jit);
+void kj_tier_invalidate(kjit *jit, kj_fn *g);      /* under lock */
+
+/* Whether every function deps recorded still has the version it saw
+ * (caller holds lock): compiled code that inlined them may be installed. */
+int kj_deps_current(const kj_deps *deps);
+
+#endif
