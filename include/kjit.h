@@ -77,7 +77,11 @@ typedef struct kjit_options {
     size_t size;        /* sizeof(kjit_options), set by kjit_options_init */
     kjit_mode mode;     /* default KJIT_MODE_LAZY */
     int opt_level;      /* 0..3: IR pipeline and code generation level; default 2 */
-    int verify;         /* run LLVM's verifier on every generated module; default 1 */
+    int verify;         /* run LLVM's verifier on every generated module; default 1.
+                           2: also on what kjit hands LLVM's passes and its code
+                           generator after its own changes (polls, T1's counters), so
+                           that invalid IR is an error, not a crash in LLVM; for tests
+                           (the tests' builds set KJIT_VERIFY=2, which sets it too) */
     kjit_partition partition; /* lazy-ir only; default KJIT_PARTITION_FUNCTION */
     int64_t hot_threshold;    /* tiered: T1 entries + loop back-edges before T2; default
                                  KJIT_DEFAULT_HOT */

@@ -97,6 +97,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if ((fp && strcmp(fp, "1") == 0) || traced()) o.frame_pointers = 1;
     const char *np = getenv("KJIT_NO_POLLS");
     if (np && strcmp(np, "1") == 0) o.no_polls = 1;
+    const char *vf = getenv("KJIT_VERIFY");
+    if (vf && strcmp(vf, "2") == 0 && o.verify < 2) o.verify = 2;
     jit->opts = o;
     jit->created_us = kj_now_us();
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};

@@ -1,7 +1,8 @@
 /*
  * kj_compile.c — the pipeline that turns one generated module into code:
  *
- *     open → generate → verify → bind callees → polls → optimise → emit object
+ *     open → generate → verify → bind callees → polls → optimise → counters
+ *          → emit object
  *          → add to the JITDylib (own ResourceTracker) → look up
  *
  * kjit compiles modules itself (its own TargetMachine, its own pass
@@ -93,22 +94,26 @@ kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users) {
     return c;
 }
 
+/* LLVM's verifier on the unit's module; `when` names the step it comes
+ * before ("" for the generated module).  LLVM's passes and code generator
+ * assume valid IR: given invalid IR they may crash or miscompile. */
+static kjit_status verify(const kj_unit *u, const char *when) {
+    char *msg = NULL;
+    kjit_status st = KJIT_OK;
+    if (LLVMVerifyModule(u->mod, LLVMReturnStatusAction, &msg))
+        st = kj_set_error(KJIT_ECOMPILE, "invalid IR for '%s'%s: %s",
+                          u->symbol ? u->symbol : "data", when, msg);
+    LLVMDisposeMessage(msg);
+    return st;
+}
+
 kjit_status kj_compile(kjit *jit, kj_unit *u) {
     uint64_t t0 = kj_now_us();
     kjit_status st = KJIT_OK;
     LLVMMemoryBufferRef obj = NULL;
     kj_link_hosts hosts = {0};
 
-    if (jit->opts.verify) {
-        char *msg = NULL;
-        if (LLVMVerifyModule(u->mod, LLVMReturnStatusAction, &msg)) {
-            st = kj_set_error(KJIT_ECOMPILE, "invalid IR for '%s': %s",
-                              u->symbol ? u->symbol : "data", msg);
-            LLVMDisposeMessage(msg);
-            goto out;
-        }
-        LLVMDisposeMessage(msg);
-    }
+    if (jit->opts.verify && (st = verify(u, "")) != KJIT_OK) goto out;
 
     /* Client callees into their own namespace, before the optimiser sees C
      * names (kj_link.c). */
@@ -144,6 +149,10 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         }
     }
 
+    /* verify 2 (tests): kjit's own changes (polls, frame pointers) and the
+     * client's transformation checked before the passes see them. */
+    if (jit->opts.verify >= 2 && (st = verify(u, " before the IR passes")) != KJIT_OK) goto out;
+
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU; or the client's. */
     char passes[32];
@@ -163,6 +172,10 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
 
     kj_link_finish(u->mod, &hosts);
     if (u->instrument) u->instrument(u->instrument_ctx, u->mod, u->symbol);
+    /* verify 2: and what the code generator gets (T1's counters are added
+     * after the passes). */
+    if (jit->opts.verify >= 2 && (st = verify(u, " before code generation")) != KJIT_OK)
+        goto out;
 
     char *msg = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, u->mod, LLVMObjectFile, &msg, &obj)) {
