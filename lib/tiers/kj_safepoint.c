@@ -154,13 +154,16 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
         }
     }
     /* Entry: a new first block runs the code, then falls into the old entry.
-     * The old entry's allocas move up, so they stay static allocas. */
+     * The old entry's static allocas (of a constant size) move up, so they
+     * stay static allocas.  A dynamic one (a C VLA: `alloca double, i64 %n`)
+     * stays where it is: its size is computed before it in the old entry,
+     * and it comes after the llvm.stacksave that frees it. */
     LLVMBasicBlockRef old = blocks[0];
     LLVMBasicBlockRef entry = LLVMInsertBasicBlockInContext(c, old, "kj.entry");
     LLVMPositionBuilderAtEnd(b, entry);
     for (LLVMValueRef i = LLVMGetFirstInstruction(old), next; i; i = next) {
         next = LLVMGetNextInstruction(i);
-        if (LLVMIsAAllocaInst(i)) {
+        if (LLVMIsAAllocaInst(i) && LLVMIsAConstantInt(LLVMGetOperand(i, 0))) {
             LLVMInstructionRemoveFromParent(i);
             LLVMInsertIntoBuilder(b, i);
         }
