@@ -80,3 +80,6 @@ if shutil.which("gdb") and not emulator:
         config.available_features.add("gdb")
 config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
 config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
+# ctest sets KJIT_VERIFY=2 (tests/CMakeLists.txt): the verifier after kjit's
+# own changes to the IR too.
+config.environment["KJIT_VERIFY"] = os.environ.get("KJIT_VERIFY", "")

@@ -47,7 +47,10 @@ CONFIG = {
     "argv_env": {"args": ["alpha", "", "two words", "--", "-O0", "--jit=eager"], "status": 47},
     "exit_stdio": {"merge": True, "status": 7},
 }
-ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C"}
+# KJIT_VERIFY=2: LLVM's verifier also checks the IR after kjit's own changes
+# (polls, T1's counters), so that invalid IR is an error, not a crash in
+# LLVM or wrong code (issue K1).
+ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C", "KJIT_VERIFY": "2"}
 
 # Runs expected to fail because of a kjit bug: (programs, variants, reason,
 # how).  Programs and variants are shell-style patterns, variants a
