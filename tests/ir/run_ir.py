@@ -39,13 +39,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = ["tiered", "lazy", "lazy-ir", "eager", "interp"]
 LEVELS = ["O0", "O2"]
 
+# Variants some programs run in besides the common ones: (name, kjit
+# options) in the default mode, each on the O0 and the O2 bitcode
+# (NAME-LEVEL).  T1's code generated at -O0 for every function and at the
+# -O level for every one (the default for IR is at the -O level for
+# functions with a loop only), and interrupt polls (which C programs get
+# only with --timeout) on top of T1's counters.
+T1_VARIANTS = [("t1fast", ["--t1=fast"]), ("t1full", ["--t1=full"]),
+               ("timeout", ["--timeout=60"])]
+
 # What a program gets besides its files: arguments after `--`, whether its
 # stderr goes into the same pipe as its stdout (so the interleaving is
-# compared too), and the exit status its native build must have (a check of
-# the oracle itself).  Every program gets the environment of ENV.
+# compared too), the exit status its native build must have (a check of
+# the oracle itself), and variants of its own.  Every program gets the
+# environment of ENV.
 CONFIG = {
     "argv_env": {"args": ["alpha", "", "two words", "--", "-O0", "--jit=eager"], "status": 47},
     "exit_stdio": {"merge": True, "status": 7},
+    "vla": {"variants": T1_VARIANTS},
+    "vla_loop": {"variants": T1_VARIANTS},
+    "alloca_loop": {"variants": T1_VARIANTS},
 }
 # KJIT_VERIFY=2: LLVM's verifier also checks the IR after kjit's own changes
 # (polls, T1's counters), so that invalid IR is an error, not a crash in
@@ -204,6 +217,15 @@ def variants(modes, levels):
     return vs
 
 
+def own_variants(name, modes, levels):
+    """The program's own variants (CONFIG "variants"), as variants() gives them.  They
+    run in the default mode, so only when tiered is one of the modes."""
+    if "tiered" not in modes:
+        return []
+    return [("%s-%s" % (v, l), opts, l) for v, opts in CONFIG.get(name, {}).get("variants", [])
+            for l in levels]
+
+
 def known(name, variant):
     """(reason, how) of the first KNOWN_FAILURES entry for the run, or None."""
     for progs, variants, reason, how in KNOWN_FAILURES:
@@ -312,7 +334,7 @@ def main():
         times, skipped = [], []
         futs = []
         for name in prepared:
-            for v in vs:
+            for v in vs + own_variants(name, modes, levels):
                 kf = known(name, v[0])
                 if kf and kf[1] == "hangs" and not a.run_hanging:
                     skipped.append("%s %s" % (name, v[0]))
@@ -342,7 +364,8 @@ def main():
 
     for t, name, variant in sorted(times, reverse=True)[:a.slowest]:
         print("  %6.2f s  %s %s" % (t, name, variant))
-    print("ir: %d of %d runs passed (%d programs, %d variants each), %d expected failures, "
+    print("ir: %d of %d runs passed (%d programs, %d variants each and their own), "
+          "%d expected failures, "
           "%d unexpected passes, %d skipped (known to hang), %d failures; %.1f s (%.1f s "
           "building and running natively)"
           % (passed, total, len(progs), len(vs), len(xfail), len(xpass), len(skipped),
