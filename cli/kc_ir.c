@@ -210,6 +210,7 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
         fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
         return 1;
     }
+    kc_jit_created();
     if (cfg->trace && !(g_trace = kc_trace_start(jit, cfg->trace_path))) return 1;
     kjit_set_error_hook(jit, on_error, NULL);
     g_jit = jit;

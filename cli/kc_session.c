@@ -381,7 +381,12 @@ kc_session *kc_session_new(const kc_config *cfg) {
     } else if (!cfg->check && cfg->emit == KC_EMIT_NONE) {
         kjit_options o;
         kc_jit_options(cfg, &o);
-        if (kjit_create(&o, &s->jit) != KJIT_OK || kc_runtime_register(s->jit) != KJIT_OK) {
+        if (kjit_create(&o, &s->jit) != KJIT_OK) {
+            fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
+            goto fail;
+        }
+        kc_jit_created();
+        if (kc_runtime_register(s->jit) != KJIT_OK) {
             fprintf(stderr, "kjit: error: cannot start the JIT: %s\n", kjit_errmsg());
             goto fail;
         }
@@ -475,6 +480,10 @@ void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *backgro
 }
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }
+
+void kc_jit_created(void) {
+    if (kjit_errmsg()[0]) fprintf(stderr, "kjit: warning: %s; running without it\n", kjit_errmsg());
+}
 
 void kc_alarm_after(double seconds, void (*handler)(int)) {
     struct sigaction sa = {.sa_handler = handler};

@@ -44,6 +44,9 @@ void kc_jit_options(const kc_config *cfg, kjit_options *o);
 /* --stats: wait for queued compiles, then print the statistics on stderr
  * in form KC_STATS_TABLE or KC_STATS_JSON. */
 void kc_stats_print(kjit *jit, int form);
+/* Right after kjit_create succeeded: report what it could not do (a perf
+ * map refused), as a warning. */
+void kc_jit_created(void);
 /* --timeout: handler runs (SIGALRM, system calls not restarted) once
  * `seconds` have passed. */
 void kc_alarm_after(double seconds, void (*handler)(int));

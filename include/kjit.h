@@ -92,7 +92,12 @@ typedef struct kjit_options {
                                  work queues up, not before */
     int perf_map;             /* write /tmp/perf-PID.map, naming every piece of JIT'd code
                                  for perf ("fib [T2]"); also set by KJIT_PERF=1 in the
-                                 environment */
+                                 environment.  kjit_create opens it, never through a
+                                 symbolic link; a map already there is written only if
+                                 it is a regular file of this user with no other link.
+                                 Otherwise the JIT runs without the map: kjit_create
+                                 returns KJIT_OK and kjit_errmsg() says why (it is ""
+                                 after every kjit_create that succeeded otherwise) */
     int frame_pointers;       /* keep frame pointers in JIT'd code, so that gdb and perf
                                  can walk through JIT'd frames (they cost up to 9 % on
                                  call-bound code); also set by KJIT_FRAME_POINTERS=1, and

@@ -115,6 +115,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     }
     jit->opts.t1_passes = jit->passes[1];
     jit->opts.t2_passes = jit->passes[2];
+    /* A perf map that may not be written: the JIT runs without it, and
+     * kjit_errmsg() says why ("" otherwise). */
+    kj_set_error(KJIT_OK, "%s", "");
+    if (o.perf_map && kj_perf_open() != 0) jit->opts.perf_map = 0;
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);

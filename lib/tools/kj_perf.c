@@ -12,10 +12,20 @@
  * the last line that covers an address, so replaced code is named by what
  * replaced it.
  *
+ * /tmp is everyone's: the map is opened by kjit_create (kj_perf_open), never
+ * through a symbolic link, and created with O_EXCL; a map that is there
+ * already (a JIT of this process made it, or an earlier process with this
+ * pid) is appended to only if it is a regular file of this user with no
+ * other link.  Otherwise the JIT runs without the map and kjit_create says
+ * why in kjit_errmsg().
+ *
  * Layer tools (lib/LAYERS): calls only lib/machine and lib/base.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <llvm-c/Core.h>
@@ -27,17 +37,64 @@
 
 static pthread_mutex_t perf_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *perf_file;
+static pid_t perf_pid; /* the process perf_file is the map of */
+
+/* Open this process's map for appending (under perf_lock); NULL after
+ * setting the error.  perf reads a map owned by its user or root; 0644 (less
+ * the umask) is what fopen would have made, without write for others. */
+static FILE *open_map(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+    const char *why = NULL;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        /* O_NONBLOCK: a FIFO planted there must not block the open. */
+        fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
+        if (fd < 0 && errno == ELOOP)
+            why = "it is a symbolic link";
+        else if (fd < 0 && errno == ENXIO)
+            why = "it is not a regular file"; /* a FIFO */
+        else if (fd >= 0 && fstat(fd, &st) != 0)
+            why = strerror(errno);
+        else if (fd >= 0 && !S_ISREG(st.st_mode))
+            why = "it is not a regular file";
+        else if (fd >= 0 && st.st_uid != geteuid())
+            why = "it belongs to another user";
+        else if (fd >= 0 && st.st_nlink != 1)
+            why = "it has other hard links";
+        if (why && fd >= 0) close(fd), fd = -1;
+    }
+    if (fd < 0 && !why) why = strerror(errno);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (fd >= 0 && !f) why = strerror(errno), close(fd);
+    if (!f) kj_set_error(KJIT_EINVAL, "perf map %s not written: %s", path, why);
+    return f;
+}
+
+/* The map of this process, opened if need be (a forked child has its own;
+ * the parent's stays open in it: its buffer may hold the parent's line). */
+static FILE *map_file(void) {
+    if (!perf_file || perf_pid != getpid()) {
+        perf_file = open_map();
+        perf_pid = getpid();
+    }
+    return perf_file;
+}
+
+int kj_perf_open(void) {
+    pthread_mutex_lock(&perf_lock);
+    FILE *f = map_file();
+    pthread_mutex_unlock(&perf_lock);
+    return f ? 0 : -1;
+}
 
 static void line(uintptr_t start, size_t size, const char *name, const char *tier) {
     pthread_mutex_lock(&perf_lock);
-    if (!perf_file) {
-        char path[64];
-        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
-        perf_file = fopen(path, "a");
-    }
-    if (perf_file) {
-        fprintf(perf_file, "%lx %zx %s [%s]\n", (unsigned long)start, size, name, tier);
-        fflush(perf_file);
+    FILE *f = map_file();
+    if (f) {
+        fprintf(f, "%lx %zx %s [%s]\n", (unsigned long)start, size, name, tier);
+        fflush(f);
     }
     pthread_mutex_unlock(&perf_lock);
 }

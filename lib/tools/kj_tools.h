@@ -42,6 +42,10 @@ void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out);
 kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier, char *dbg,
                              size_t dbg_size);
 void kj_perf_stub(kjit *jit, const kj_fn *fn);
+/* Open the perf map of this process (kjit_create, with perf_map): -1, with
+ * the error set, if it may not be written (a symbolic link, another user's
+ * file...). */
+int kj_perf_open(void);
 
 
 #endif
