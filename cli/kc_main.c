@@ -313,12 +313,14 @@ int main(int argc, char **argv) {
                 src.text = strdup(inputs[i].arg);
             } else {
                 if (kc_session_run_file(s, inputs[i].arg) != 0) io_error = 1;
-                if (kc_session_interrupted(s) || g_sigint || g_timeout) break;
+                if (kc_session_interrupted(s) || kc_session_stopped(s) || g_sigint || g_timeout)
+                    break;
                 continue;
             }
             if (!src.name || !src.text) abort();
             kc_session_run(s, &src, 0);
-            if (kc_session_interrupted(s) || g_sigint || g_timeout) break; /* the run stops */
+            if (kc_session_interrupted(s) || kc_session_stopped(s) || g_sigint || g_timeout)
+                break; /* the run stops */
         }
         if (repl && !g_timeout) {
             g_sigint = 0; /* a Ctrl-C during -i's files is not the REPL's */

@@ -39,6 +39,9 @@ struct kc_session {
     volatile sig_atomic_t interrupted; /* Ctrl-C or --timeout during an item */
     ks_t0_env env;      /* how T0 code reaches the JIT */
     kc_trace *trace;    /* --trace */
+    int repl;           /* the REPL has started: every error is shown from then on */
+    int shown;          /* errors shown (before the REPL) */
+    int stopped;        /* too many of them: the run stops */
 };
 
 /* What the JIT holds for a definition: its T0 form where the mode runs T0
@@ -50,9 +53,23 @@ typedef struct kc_def {
     kjit_fn *self;      /* for counting back-edges */
 } kc_def;
 
+/* Whether one more error may be shown: a run of files and -e code stops at
+ * the one after the KC_ERROR_LIMIT-th, as clang does (a file of garbage must
+ * not print pages); the REPL shows every error. */
+#define KC_ERROR_LIMIT 20
+static int may_show(kc_session *s) {
+    if (s->repl) return 1;
+    if (s->stopped) return 0;
+    if (s->shown < KC_ERROR_LIMIT) return ++s->shown, 1;
+    fflush(stdout);
+    fprintf(stderr, "kjit: error: too many errors (%d shown), stopping now\n", KC_ERROR_LIMIT);
+    s->stopped = 1;
+    return 0;
+}
+
 /* Diagnostics go to stderr, after anything the program printed so far. */
 static void print_diag(void *user, const ks_source *src, ks_pos pos, const char *msg) {
-    (void)user;
+    if (!may_show(user)) return;
     fflush(stdout);
     ks_diag_print(stderr, src, pos, "error", msg);
 }
@@ -137,6 +154,7 @@ static void run_error(kc_session *s, ks_item *item, kjit_status st) {
         s->errors++;
         print_diag(s, src, pos, kjit_errmsg());
     }
+    if (s->stopped) return; /* not shown */
     if (n == 1 && !f[0].function) return; /* only the item itself: the header said it */
     print_frames(f, n);
 }
@@ -343,6 +361,7 @@ size_t kc_session_run(kc_session *s, ks_source *src, int partial) {
     n->src = *src;
     n->next = s->sources;
     s->sources = n;
+    if (partial) s->repl = 1, s->stopped = 0;
 
     ks_parser p;
     ks_parse_init(&p, &n->src, &s->ops, &s->diag, partial);
@@ -353,9 +372,11 @@ size_t kc_session_run(kc_session *s, ks_source *src, int partial) {
         case KS_PARSE_ITEM:
             run_item(s, item);
             /* Interrupted: the rest of this source is not run. */
-            if (s->interrupted) return n->src.len;
+            if (s->interrupted || s->stopped) return n->src.len;
             break;
-        case KS_PARSE_ERROR: break;
+        case KS_PARSE_ERROR:
+            if (s->stopped) return n->src.len;
+            break;
         case KS_PARSE_EOF: return n->src.len;
         case KS_PARSE_INCOMPLETE: return start;
         }
@@ -480,6 +501,8 @@ void kc_session_compile_time(kc_session *s, uint64_t *here_us, uint64_t *backgro
 }
 
 int kc_session_failed(const kc_session *s) { return s->errors > 0 || s->diag.errors > 0; }
+
+int kc_session_stopped(const kc_session *s) { return s->stopped; }
 
 void kc_jit_created(void) {
     if (kjit_errmsg()[0]) fprintf(stderr, "kjit: warning: %s; running without it\n", kjit_errmsg());

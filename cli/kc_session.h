@@ -65,6 +65,9 @@ size_t kc_session_run(kc_session *s, ks_source *src, int partial);
  * that it cannot be read. */
 int kc_session_run_file(kc_session *s, const char *path);
 
+/* Whether the run stopped after too many errors (the REPL clears it). */
+int kc_session_stopped(const kc_session *s);
+
 /* REPL commands: queue a T2 recompile of a function; print a function's
  * tier state and counter. */
 void kc_session_optimize(kc_session *s, const char *name);

@@ -282,11 +282,20 @@ def diagnostics(err, path):
     `  ... N more frames`), each position a line of the file.
     LINE must be a line of the file (or the one after its end); where the
     source line is short enough to be shown whole, the line shown and the
-    caret's column must be exactly what the file says."""
+    caret's column must be exactly what the file says.  A run stopped after
+    20 errors ends with the line that says so, after exactly 20; a file of
+    binary data is the one line that says so."""
     with open(path, "rb") as f:
         src = f.read().split(b"\n")
     lines = err.split(b"\n")
     if lines and lines[-1] == b"":
+        lines.pop()
+    # (A mutant short enough that its junk bytes make it binary data.)
+    if lines == [b"kjit: error: " + path.encode() +
+                 b": not LLVM IR (bitcode or text) nor Kaleidoscope: binary data"]:
+        return 1
+    stopped = bool(lines) and lines[-1] == b"kjit: error: too many errors (20 shown), stopping now"
+    if stopped:
         lines.pop()
     head = re.compile(re.escape(path.encode()) + rb":([1-9][0-9]*):([1-9][0-9]*): error: [^ ].*")
     caret = re.compile(rb"[ \t]*\^")
@@ -321,7 +330,7 @@ def diagnostics(err, path):
                 if g is not None and int(g) > len(src):
                     return None
             i += 1
-    return n
+    return None if stopped and n != 20 else n
 
 
 class CSubject(Subject):
