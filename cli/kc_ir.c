@@ -23,15 +23,64 @@
 
 extern char **environ;
 
-int kc_ir_is_ir(const char *path) {
+static int is_bitcode(const unsigned char *d, size_t n) {
+    return n >= 4 && ((d[0] == 'B' && d[1] == 'C' && d[2] == 0xc0 && d[3] == 0xde) ||
+                      (d[0] == 0xde && d[1] == 0xc0 && d[2] == 0x17 && d[3] == 0x0b));
+}
+
+/* Bytes of text: printable ASCII, white space, and UTF-8 sequences (one cut
+ * by the end of the data counts).  The others: control bytes (NUL among
+ * them), DEL, bytes that are not UTF-8. */
+static size_t non_text_bytes(const unsigned char *d, size_t n) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = d[i];
+        size_t more = c >= 0xc2 && c <= 0xdf   ? 1
+                      : c >= 0xe0 && c <= 0xef ? 2
+                      : c >= 0xf0 && c <= 0xf4 ? 3
+                                               : 0;
+        if (more) {
+            size_t k = 1;
+            while (k <= more && i + k < n && (d[i + k] & 0xc0) == 0x80) k++;
+            if (k > more || i + k == n) { /* whole, or cut by the end */
+                i += k;
+                continue;
+            }
+        } else if ((c >= 0x20 && c < 0x7f) || (c >= '\t' && c <= '\r')) {
+            i++;
+            continue;
+        }
+        bad++, i++;
+    }
+    return bad;
+}
+
+int kc_is_binary(const void *data, size_t len) {
+    const unsigned char *d = data;
+    size_t n = len < KC_SNIFF ? len : KC_SNIFF;
+    /* A stray NUL or a Latin-1 letter in a program is an error of its own
+     * at its place (the lexer's or LLVM's); a tenth of them is not text. */
+    return !is_bitcode(d, n) && non_text_bytes(d, n) * 10 > n;
+}
+
+static size_t sniff(const char *path, unsigned char *buf) {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
-    unsigned char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    size_t n = fread(buf, 1, KC_SNIFF, f);
     fclose(f);
-    if (n >= 4 && ((buf[0] == 'B' && buf[1] == 'C' && buf[2] == 0xc0 && buf[3] == 0xde) ||
-                   (buf[0] == 0xde && buf[1] == 0xc0 && buf[2] == 0x17 && buf[3] == 0x0b)))
-        return 1;
+    return n;
+}
+
+int kc_file_is_binary(const char *path) {
+    unsigned char buf[KC_SNIFF];
+    return kc_is_binary(buf, sniff(path, buf));
+}
+
+int kc_ir_is_ir(const char *path) {
+    unsigned char buf[KC_SNIFF + 1];
+    size_t n = sniff(path, buf);
+    if (is_bitcode(buf, n)) return 1;
+    if (kc_is_binary(buf, n)) return 0;
     /* Text IR: skip blank lines and ';' comments (Kaleidoscope's are '#');
      * the first line left starts as only IR starts. */
     buf[n] = 0;

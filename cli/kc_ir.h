@@ -10,6 +10,14 @@
  * content.  0 if it cannot be read (the caller reports that). */
 int kc_ir_is_ir(const char *path);
 
+/* Whether data (its first KC_SNIFF bytes) is binary: not bitcode, and not
+ * mostly text (more than a tenth of its bytes are control bytes, NUL among
+ * them, or not UTF-8).  Such a file is neither IR nor Kaleidoscope. */
+#define KC_SNIFF 4096
+int kc_is_binary(const void *data, size_t len);
+/* The same for a file's first bytes; 0 if it cannot be read. */
+int kc_file_is_binary(const char *path);
+
 /* Run the program of files[0..nfiles): its constructors, then main(argc,
  * argv, envp) with argv = files[0] and args, then exit() with main's
  * status (destructors and atexit handlers run, stdio is flushed).  Returns

@@ -271,6 +271,19 @@ int main(int argc, char **argv) {
      * harnesses put them in front of every command, whose own --jit wins.) */
     (void)mode_set;
 
+    /* A file of binary data is neither IR nor Kaleidoscope: said once, in a
+     * line, before anything runs (the lexer would report most of its bytes). */
+    int nbin = 0;
+    for (int i = 0; i < ninputs; i++) {
+        if (inputs[i].is_code || strcmp(inputs[i].arg, "-") == 0 ||
+            !kc_file_is_binary(inputs[i].arg))
+            continue;
+        fprintf(stderr, "kjit: error: %s: not LLVM IR (bitcode or text) nor Kaleidoscope: "
+                        "binary data\n", inputs[i].arg);
+        nbin++;
+    }
+    if (nbin) return free(inputs), 1;
+
     /* LLVM IR files: a C or C++ program, run as natively. */
     int nir = 0;
     for (int i = 0; i < ninputs; i++) nir += !inputs[i].is_code && kc_ir_is_ir(inputs[i].arg);

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "kc_emit.h"
+#include "kc_ir.h"
 #include "kc_runtime.h"
 #include "kc_trace.h"
 #include "ks_irgen.h"
@@ -485,6 +486,13 @@ int kc_session_run_file(kc_session *s, const char *path) {
     ks_source src = {.first_line = 1, .text = text, .len = len,
                      .name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path)};
     if (!src.name) abort();
+    if (kc_is_binary(text, len)) { /* (files named on the command line are checked before) */
+        fflush(stdout);
+        fprintf(stderr, "kjit: error: %s: not Kaleidoscope: binary data\n", src.name);
+        free(text);
+        free((char *)src.name);
+        return -1;
+    }
     kc_session_run(s, &src, 0);
     return 0;
 }
