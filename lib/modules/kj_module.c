@@ -869,6 +869,11 @@ static kjit_status parse(const void *data, size_t len, const char *name, LLVMMod
         while (n && msg[n - 1] == '\n') msg[--n] = 0;
         char *e = msg ? strstr(msg, ": error: ") : NULL;
         if (e) memmove(e + 2, e + 9, strlen(e + 9) + 1);
+        /* The line it quotes may hold any byte: never binary on a terminal.
+         * One '?' a byte keeps the caret under its column. */
+        size_t from = msg && strncmp(msg, name, strlen(name)) == 0 ? strlen(name) : 0;
+        for (size_t i = from; msg && msg[i]; i++)
+            if (msg[i] != '\n' && msg[i] != '\t' && !(msg[i] >= 0x20 && msg[i] < 0x7f)) msg[i] = '?';
         st = kj_set_error(KJIT_EINVAL, "%s", msg ? msg : "not LLVM IR");
     }
     LLVMDisposeMessage(msg);
