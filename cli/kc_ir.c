@@ -233,6 +233,11 @@ static void *watch_main(void *arg) {
             changed[i] = 0;
             seen[i] = now;
             kjit_reload r;
+            if (kc_file_is_binary(w->files[i])) { /* (LLVM would quote a line of it) */
+                fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s: not LLVM IR "
+                                "(bitcode or text): binary data\n", w->files[i], w->files[i]);
+                continue;
+            }
             if (kjit_reload_module_file(g_jit, w->files[i], &r) != KJIT_OK) {
                 fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s\n",
                         w->files[i], kjit_errmsg());
