@@ -574,6 +574,7 @@ typedef struct kjit_reload {
     int changed, added, refused, unchanged; /* functions (added: variables too) */
     uint64_t us;                 /* how long the reload took */
     char refused_names[256];     /* "f (its type changed), ..." */
+    char changed_names[256];     /* "f, g": the changed functions (as many as fit) */
 } kjit_reload;
 kjit_status kjit_reload_module_file(kjit *jit, const char *path, kjit_reload *out);
 kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, const char *name,

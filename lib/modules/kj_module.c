@@ -10,7 +10,8 @@
  *      unique names (NAME.mK); a name an earlier module defines is taken from
  *      there if either definition is weak (linkonce, common, ...), and is an
  *      error if both are strong; available_externally bodies are left to
- *      their real definition (usually in a shared library);
+ *      their real definition (usually in a shared library), or are a weak
+ *      definition where the process has none;
  *   3. declares to the JIT the functions no module defines, as host
  *      functions (dlsym);
  *   4. copies every variable it defines into one module, which
@@ -28,6 +29,7 @@
  * (include/kjit.h, and lib/kj_api.h's deferred definitions), calling the
  * pipeline and base below it for what it compiles itself (kjit_define_data).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -679,6 +681,10 @@ static kjit_status plan_reload(struct kj_modules *ms, LLVMModuleRef mod, const c
             char *was = fn_text(s->cur->defs[0]), *now = fn_text(g);
             if (strcmp(was, now) != 0) {
                 p->fns[p->nfns++] = g;
+                size_t len = strlen(out->changed_names);
+                if (len + strlen(name) + 8 < sizeof out->changed_names)
+                    snprintf(out->changed_names + len, sizeof out->changed_names - len, "%s%s",
+                             len ? ", " : "", name);
                 out->changed++;
             } else {
                 out->unchanged++;
@@ -713,6 +719,15 @@ static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname) {
     LLVMSetTarget(mod, jit->triple);
     LLVMSetDataLayout(mod, jit->datalayout);
     LLVMStripModuleDebugInfo(mod);
+    /* An available_externally body stands for a definition elsewhere (a
+     * library's extern template, an inline function): left to the process's
+     * symbol, but where the process has none (a member libstdc++ never
+     * exports, inlined when clang optimises) the body is the definition, as
+     * a weak one (one definition rule: it is the same function). */
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        if (LLVMGetLinkage(f) == LLVMAvailableExternallyLinkage && !LLVMIsDeclaration(f) &&
+            !dlsym(RTLD_DEFAULT, name_of(f)))
+            LLVMSetLinkage(f, LLVMLinkOnceODRLinkage);
     /* What remains (loop metadata) is current: say so, or reading a copy
      * back would strip it again and warn. */
     if (!LLVMGetModuleFlag(mod, "Debug Info Version", 18))
