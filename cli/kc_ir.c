@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "kc_trace.h"
+#include "kc_watch.h"
 
 extern char **environ;
 
@@ -192,66 +193,8 @@ static void on_error(void *user, kjit_status st, const char *msg) {
     program_exit(1);
 }
 
-/* --watch: a thread polls the files; a file that changed and then stayed
- * the same for one more poll (a compiler has finished writing it) is
- * reloaded into the running program.  One line on stderr per reload (the
- * program owns stdout). */
-#define KC_WATCH_POLL_US 100000
-typedef struct kc_watch {
-    const char *const *files;
-    int n;
-} kc_watch;
-
-static int file_sig(const char *path, struct stat *st) {
-    return stat(path, st) == 0 && st->st_size > 0;
-}
-
-static int same_sig(const struct stat *a, const struct stat *b) {
-    return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-           a->st_size == b->st_size && a->st_ino == b->st_ino;
-}
-
-static void *watch_main(void *arg) {
-    kc_watch *w = arg;
-    struct stat *seen = calloc((size_t)w->n, sizeof *seen), *pending = calloc((size_t)w->n, sizeof *pending);
-    int *changed = calloc((size_t)w->n, sizeof *changed);
-    if (!seen || !pending || !changed) return NULL;
-    for (int i = 0; i < w->n; i++) file_sig(w->files[i], &seen[i]);
-    for (;;) {
-        usleep(KC_WATCH_POLL_US);
-        for (int i = 0; i < w->n; i++) {
-            struct stat now;
-            if (!file_sig(w->files[i], &now) || same_sig(&now, &seen[i])) {
-                changed[i] = 0;
-                continue;
-            }
-            if (!changed[i] || !same_sig(&now, &pending[i])) { /* still being written? */
-                changed[i] = 1;
-                pending[i] = now;
-                continue;
-            }
-            changed[i] = 0;
-            seen[i] = now;
-            kjit_reload r;
-            if (kc_file_is_binary(w->files[i])) { /* (LLVM would quote a line of it) */
-                fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s: not LLVM IR "
-                                "(bitcode or text): binary data\n", w->files[i], w->files[i]);
-                continue;
-            }
-            if (kjit_reload_module_file(g_jit, w->files[i], &r) != KJIT_OK) {
-                fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s\n",
-                        w->files[i], kjit_errmsg());
-                continue;
-            }
-            fprintf(stderr, "kjit: reloaded %s: %d changed, %d added, %d refused%s%s (%.1f ms)\n",
-                    w->files[i], r.changed, r.added, r.refused, r.refused ? ": " : "",
-                    r.refused_names, r.us / 1e3);
-        }
-    }
-    return NULL;
-}
-
-int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char **args, int nargs) {
+int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char **args,
+              int nargs) {
     kjit_options o;
     kc_jit_options(cfg, &o);
     if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_LOOPS; /* C's main loops stay at T1 */
@@ -271,8 +214,13 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     kjit_define_host(jit, "exit", KJIT_SIG_ANY, (void *)program_exit);
     kjit_define_host(jit, "atexit", KJIT_SIG_ANY, (void *)program_atexit);
     kjit_define_host(jit, "__cxa_atexit", KJIT_SIG_ANY, (void *)program_cxa_atexit);
-    for (int i = 0; i < nfiles; i++) {
-        if (kjit_add_module_file(jit, files[i]) != KJIT_OK) {
+    for (int i = 0; i < nfiles; i++) { /* named as the command line names them */
+        size_t len;
+        char *data = kc_read_file(units[i].bc, &len);
+        if (!data) return 1;
+        kjit_status st = kjit_add_module_memory(jit, data, len, units[i].name);
+        free(data);
+        if (st != KJIT_OK) {
             fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
             return 1;
         }
@@ -286,13 +234,13 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     kjit_fn_info info;
     if (kjit_fn_info_get(jit, "main", &info) != KJIT_OK || info.state == KJIT_FN_UNDEFINED ||
         info.state == KJIT_FN_HOST) {
-        fprintf(stderr, "kjit: error: %s%s: no function 'main' is defined\n", files[0],
+        fprintf(stderr, "kjit: error: %s%s: no function 'main' is defined\n", units[0].name,
                 nfiles > 1 ? " and the other files" : "");
         return 1;
     }
     char **argv = calloc((size_t)nargs + 2, sizeof *argv);
     if (!argv) return 1;
-    argv[0] = (char *)files[0];
+    argv[0] = (char *)units[0].name;
     for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
     g_stats = cfg->stats;
     atexit(at_exit);
@@ -303,13 +251,7 @@ int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char *
     /* Replaced code is kept while this thread runs the program (it never
      * reaches a quiescent point): attached, it is never freed under it. */
     kjit_thread_attach(jit);
-    static kc_watch watch;
-    pthread_t watcher;
-    if (cfg->watch) {
-        watch = (kc_watch){files, nfiles};
-        pthread_create(&watcher, NULL, watch_main, &watch);
-        pthread_detach(watcher);
-    }
+    if (cfg->watch && kc_watch_start(jit, units, nfiles, cc) != 0) return 1;
     if (cfg->timeout > 0) {
         g_timeout = cfg->timeout;
         kc_alarm_after(cfg->timeout, on_alarm);

@@ -1,10 +1,12 @@
 /*
  * kc_ir.h — the kjit command on LLVM IR files: `kjit prog.bc [-- ARGS]`
- * runs a C or C++ program, its modules linked by libkjit (kjit_add_module).
+ * runs a C or C++ program, its modules linked by libkjit (kjit_add_module);
+ * C and C++ sources come here as the bitcode kc_cc.c made of them.
  */
 #ifndef KC_IR_H
 #define KC_IR_H
 #include "kc_session.h"
+#include "kc_watch.h"
 
 /* Whether the file at path holds LLVM IR (bitcode, or text IR), by its
  * content.  0 if it cannot be read (the caller reports that). */
@@ -18,10 +20,13 @@ int kc_is_binary(const void *data, size_t len);
 /* The same for a file's first bytes; 0 if it cannot be read. */
 int kc_file_is_binary(const char *path);
 
-/* Run the program of files[0..nfiles): its constructors, then main(argc,
- * argv, envp) with argv = files[0] and args, then exit() with main's
- * status (destructors and atexit handlers run, stdio is flushed).  Returns
- * only on an error, already reported: the exit status. */
-int kc_ir_run(const kc_config *cfg, const char *const *files, int nfiles, char **args, int nargs);
+/* Run the program of units[0..nfiles) (each module named as the command
+ * line names it, read from its bc): its constructors, then main(argc, argv,
+ * envp) with argv = the first name and args, then exit() with main's
+ * status (destructors and atexit handlers run, stdio is flushed).  With
+ * cfg->watch, the units are watched and reloaded (cc recompiles sources).
+ * Returns only on an error, already reported: the exit status. */
+int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char **args,
+              int nargs);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kc_cc.h"
 #include "kc_ir.h"
 #include "kc_repl.h"
 #include "kc_session.h"
@@ -44,9 +45,18 @@
       "the IR pass pipeline of the first compile (T1), or of T2, in LLVM's syntax "       \
       "(e.g. \"default<O3>\", \"instcombine,simplifycfg\"); checked at start-up")        \
     X(WATCH, "--watch", NULL,                                                             \
-      "IR programs: when a file changes (rebuilt by clang), reload it into the running "  \
-      "program: changed functions are replaced, new ones added; variables keep their "    \
-      "values; one line on stderr per reload")                                           \
+      "C, C++ and IR programs: when a file changes (a source or a header it includes: "   \
+      "recompiled; bitcode rebuilt by clang), reload it into the running program: "       \
+      "changed functions are replaced, new ones added; variables keep their values; "     \
+      "one line on stderr per reload; a compile error leaves the old code running")      \
+    X(CC, "--cc=", "PATH",                                                                \
+      "the clang that compiles C and C++ sources (default: KJIT_CC, else clang-19 on "    \
+      "PATH)")                                                                            \
+    X(CFLAGS, "-I DIR, -D NAME[=V], -U NAME, -std=STD", NULL,                             \
+      "for C and C++ sources: passed to clang, as clang takes them")                     \
+    X(XCC, "-Xcc ", "ARG", "for C and C++ sources: pass ARG to clang (repeat for more)") \
+    X(CCDB, "-p ", "DIR",                                                                 \
+      "for C and C++ sources: compile each as DIR/compile_commands.json says")           \
     X(TIERSYNC, "--tier-sync", NULL,                                                      \
       "tiered: wait for each T2 compile where it is requested (deterministic, for tests)") \
     X(TRACE, "--trace[=FILE.json]", NULL,                                                 \
@@ -91,6 +101,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: kjit [options] [FILE... | -]\n"
             "       kjit [options] PROGRAM.bc|PROGRAM.ll... [-- ARGS...]\n"
+            "       kjit [options] PROGRAM.c|PROGRAM.cpp... [-- ARGS...]\n"
             "Runs Kaleidoscope programs with a tiered JIT.  Each top-level expression's value\n"
             "is printed on its own line.  With no FILE and standard input a terminal, starts\n"
             "the REPL; '-' or a pipe reads standard input.  Exit status: 0, 1 if any error\n"
@@ -98,6 +109,8 @@ static void usage(FILE *out) {
             "Files of LLVM IR (bitcode or text, told by their content; e.g. from clang -c\n"
             "-emit-llvm) are one C or C++ program: kjit links them, runs main with ARGS and\n"
             "exits with its status, compiling each function when it is first called.\n"
+            "C and C++ sources (.c, .cc, .cpp, .cxx) are compiled to IR by clang-19 first,\n"
+            "with nothing inlined across functions, so that --watch can replace any of them.\n"
             "\noptions:\n");
 #define KC_X_HELP(id, spelling, arg, text) help_line(out, spelling, arg, text);
     KC_OPTIONS(KC_X_HELP)
@@ -163,6 +176,7 @@ int main(int argc, char **argv) {
     static const char *const partitions[] = {"function", "callees", NULL};
     static const char *const stats_forms[] = {"json", "table", NULL};
     static const char *const t1_forms[] = {"fast", "loops", "full", NULL};
+    kc_cc cc = {0};
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0, nprog_args = 0;
     char **prog_args = NULL;
@@ -173,7 +187,8 @@ int main(int argc, char **argv) {
             inputs[ninputs++] = (kc_input){a, 0};
         } else if (strcmp(a, "--") == 0) {
             /* After IR files, the program's arguments; else more files. */
-            if (ninputs > 0 && !inputs[0].is_code && kc_ir_is_ir(inputs[0].arg)) {
+            if (ninputs > 0 && !inputs[0].is_code &&
+                (kc_cc_is_source(inputs[0].arg) || kc_ir_is_ir(inputs[0].arg))) {
                 prog_args = argv + i + 1;
                 nprog_args = argc - i - 1;
                 break;
@@ -182,6 +197,24 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "-e") == 0) {
             if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
             inputs[ninputs++] = (kc_input){argv[++i], 1};
+        } else if ((a[1] == 'I' || a[1] == 'D' || a[1] == 'U') && !a[2]) {
+            /* -I DIR, -D NAME, -U NAME: for clang, as one argument */
+            if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
+            char *f = malloc(strlen(argv[i + 1]) + 3);
+            if (!f) return free(inputs), 1;
+            sprintf(f, "-%c%s", a[1], argv[++i]);
+            if (kc_cc_flag(&cc, f) != 0) return free(inputs), 1;
+        } else if (a[1] == 'I' || a[1] == 'D' || a[1] == 'U' || strncmp(a, "-std=", 5) == 0) {
+            if (kc_cc_flag(&cc, a) != 0) return free(inputs), 1;
+        } else if (strcmp(a, "-Xcc") == 0) {
+            if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
+            if (kc_cc_flag(&cc, argv[++i]) != 0) return free(inputs), 1;
+        } else if (strcmp(a, "-p") == 0) {
+            if (i + 1 >= argc) return free(inputs), usage_error("%s needs a directory", a);
+            cc.ccdb = argv[++i];
+        } else if (strncmp(a, "--cc=", 5) == 0) {
+            if (!a[5]) return free(inputs), usage_error("%s needs a path", "--cc=");
+            cc.cc = a + 5;
         } else if (strcmp(a, "-i") == 0) {
             interactive = 1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -276,7 +309,7 @@ int main(int argc, char **argv) {
     int nbin = 0;
     for (int i = 0; i < ninputs; i++) {
         if (inputs[i].is_code || strcmp(inputs[i].arg, "-") == 0 ||
-            !kc_file_is_binary(inputs[i].arg))
+            kc_cc_is_source(inputs[i].arg) || !kc_file_is_binary(inputs[i].arg))
             continue;
         fprintf(stderr, "kjit: error: %s: not LLVM IR (bitcode or text) nor Kaleidoscope: "
                         "binary data\n", inputs[i].arg);
@@ -284,25 +317,51 @@ int main(int argc, char **argv) {
     }
     if (nbin) return free(inputs), 1;
 
-    /* LLVM IR files: a C or C++ program, run as natively. */
-    int nir = 0;
-    for (int i = 0; i < ninputs; i++) nir += !inputs[i].is_code && kc_ir_is_ir(inputs[i].arg);
+    /* LLVM IR files and C and C++ sources: a C or C++ program, run as
+     * natively. */
+    int nir = 0, nsrc = 0;
+    for (int i = 0; i < ninputs; i++) {
+        int src = !inputs[i].is_code && kc_cc_is_source(inputs[i].arg);
+        nsrc += src;
+        nir += src || (!inputs[i].is_code && kc_ir_is_ir(inputs[i].arg));
+    }
     if (nir > 0) {
-        const char **files = calloc((size_t)ninputs, sizeof *files);
-        if (!files) return free(inputs), 1;
-        for (int i = 0; i < ninputs; i++) files[i] = inputs[i].arg;
+        kc_unit *units = calloc((size_t)ninputs, sizeof *units);
+        if (!units) return free(inputs), 1;
+        for (int i = 0; i < ninputs; i++) units[i].name = units[i].bc = (char *)inputs[i].arg;
         free(inputs);
         if (nir < ninputs)
-            return free(files), usage_error("%s", "LLVM IR files cannot be mixed with "
-                                                  "Kaleidoscope files or -e code");
+            return free(units), usage_error("%s", "C, C++ and LLVM IR files cannot be mixed "
+                                                  "with Kaleidoscope files or -e code");
         if (interactive || cfg.check || cfg.emit == KC_EMIT_AST)
-            return free(files), usage_error("%s", "-i, --check and --emit=ast are for "
-                                                  "Kaleidoscope, not LLVM IR files");
-        int st = kc_ir_run(&cfg, files, ninputs, prog_args, nprog_args);
-        free(files);
+            return free(units), usage_error("%s", "-i, --check and --emit=ast are for "
+                                                  "Kaleidoscope, not C, C++ or LLVM IR files");
+        cc.opt_level = cfg.opt_level;
+        for (int i = 0; i < ninputs; i++) {
+            if (!kc_cc_is_source(units[i].name)) continue;
+            if (access(units[i].name, R_OK) != 0) {
+                fprintf(stderr, "kjit: error: cannot read %s: %s\n", units[i].name,
+                        strerror(errno));
+                return 1;
+            }
+            if (!(units[i].bc = kc_cc_output(&cc, units[i].name, i)) ||
+                kc_cc_compile(&cc, units[i].name, units[i].bc, &units[i].deps) != 0)
+                return 1; /* (clang said why) */
+        }
+        /* clang made the IR at the -O level but ran no pass on it (kc_cc.h):
+         * T1 runs a light pipeline of its own, unless told another. */
+        if (nsrc && cfg.opt_level > 0 && !cfg.t1_passes && cfg.mode == KJIT_MODE_TIERED)
+            cfg.t1_passes = "default<O1>";
+        int st = kc_ir_run(&cfg, units, ninputs, &cc, prog_args, nprog_args);
+        kc_cc_cleanup(&cc);
         return st;
     }
-    if (cfg.watch) return free(inputs), usage_error("%s", "--watch is for LLVM IR programs");
+    if (nsrc == 0 && (cc.nflags || cc.ccdb || cc.cc))
+        fprintf(stderr, "kjit: warning: -I, -D, -U, -std=, -Xcc, -p and --cc are for C and C++ "
+                        "sources\n");
+    free(cc.flags);
+    if (cfg.watch)
+        return free(inputs), usage_error("%s", "--watch is for C, C++ and LLVM IR programs");
 
     kc_session *s = kc_session_new(&cfg);
     if (!s) {

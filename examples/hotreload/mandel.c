@@ -1,7 +1,8 @@
 /*
  * mandel.c — an animated Mandelbrot set in the terminal, for kjit's hot
- * reload (README.md beside this file).  Edit shade() or palette while it
- * runs, rebuild the bitcode, and the next frame is drawn by the new code;
+ * reload (README.md beside this file): `kjit --watch mandel.c`.  Edit
+ * shade() or palette while it runs and save: the next frame is drawn by the
+ * new code;
  * the zoom goes on where it was (frame is a global: it keeps its value).
  */
 #include <stdio.h>
@@ -45,7 +46,7 @@ static void draw(double cx, double cy, double scale) {
         line[W + 1] = 0;
         fputs(line, stdout);
     }
-    printf("frame %d  (kjit --watch: edit shade() in mandel.c and rebuild)\n", frame);
+    printf("frame %d  (kjit --watch: edit shade() in mandel.c and save)\n", frame);
     fflush(stdout);
 }
 

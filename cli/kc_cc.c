@@ -1,0 +1,517 @@
+/*
+ * kc_cc.c — C and C++ sources compiled to bitcode by clang-19 (kc_cc.h).
+ *
+ *   clang -c -emit-llvm -O<n> [-Xclang -disable-llvm-passes] FLAGS
+ *         -MMD -MF OUT.d -o OUT.bc SOURCE
+ *
+ * FLAGS are the command line's -I, -D, -U, -std= and -Xcc arguments, or,
+ * with -p DIR, the source's entry of DIR/compile_commands.json (its
+ * arguments less the compiler, -c, -o and dependency-file options; run in
+ * its directory).  The dependency file names the headers the compile read,
+ * which --watch watches too.
+ */
+#include "kc_cc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int kc_cc_is_source(const char *path) {
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/')) return 0;
+    static const char *const exts[] = {".c", ".cc", ".cpp", ".cxx", ".c++", ".C", NULL};
+    for (int i = 0; exts[i]; i++)
+        if (strcmp(dot, exts[i]) == 0) return 1;
+    return 0;
+}
+
+int kc_cc_flag(kc_cc *cc, const char *flag) {
+    if (cc->nflags == cc->cap) {
+        int cap = cc->cap ? 2 * cc->cap : 16;
+        const char **f = realloc(cc->flags, (size_t)cap * sizeof *f);
+        if (!f) return -1;
+        cc->flags = f, cc->cap = cap;
+    }
+    cc->flags[cc->nflags++] = flag;
+    return 0;
+}
+
+/* ---- growing argument vectors ------------------------------------------- */
+
+typedef struct strv {
+    char **v;
+    int n, cap;
+} strv;
+
+static int strv_add(strv *s, const char *a) {
+    if (s->n + 2 > s->cap) {
+        int cap = s->cap ? 2 * s->cap : 32;
+        char **v = realloc(s->v, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        s->v = v, s->cap = cap;
+    }
+    if (!(s->v[s->n] = strdup(a))) return -1;
+    s->v[++s->n] = NULL;
+    return 0;
+}
+
+static void strv_free(strv *s) {
+    for (int i = 0; i < s->n; i++) free(s->v[i]);
+    free(s->v);
+    *s = (strv){0};
+}
+
+/* ---- finding clang ------------------------------------------------------- */
+
+static char *on_path(const char *name) {
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char buf[PATH_MAX];
+        if (n && (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, name) < sizeof buf &&
+            access(buf, X_OK) == 0)
+            return strdup(buf);
+        if (!end) return NULL;
+        p = end + 1;
+    }
+}
+
+static const char *compiler(kc_cc *cc) {
+    if (cc->found_cc) return cc->found_cc;
+    const char *want = cc->cc ? cc->cc : getenv("KJIT_CC");
+    if (want && *want) {
+        cc->found_cc = strchr(want, '/') ? strdup(want) : on_path(want);
+        if (!cc->found_cc || access(cc->found_cc, X_OK) != 0) {
+            fprintf(stderr, "kjit: error: the C compiler '%s'%s cannot be run; give clang-19's "
+                            "path with --cc=PATH\n", want, cc->cc ? "" : " (KJIT_CC)");
+            free(cc->found_cc);
+            cc->found_cc = NULL;
+        }
+        return cc->found_cc;
+    }
+    if (!(cc->found_cc = on_path("clang-19")))
+        fprintf(stderr, "kjit: error: no clang-19 on PATH to compile C and C++ sources: install "
+                        "it (Debian: apt-get install clang-19) or give its path with --cc=PATH "
+                        "or KJIT_CC\n");
+    return cc->found_cc;
+}
+
+/* ---- the run's directory ------------------------------------------------- */
+
+static kc_cc *g_cleanup;
+
+static void cleanup_at_exit(void) {
+    if (g_cleanup) kc_cc_cleanup(g_cleanup);
+}
+
+static const char *out_dir(kc_cc *cc) {
+    if (cc->dir) return cc->dir;
+    const char *tmp = getenv("TMPDIR");
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s/kjit-cc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(buf)) {
+        fprintf(stderr, "kjit: error: cannot make a directory for the bitcode (%s): %s\n", buf,
+                strerror(errno));
+        return NULL;
+    }
+    cc->dir = strdup(buf);
+    if (!g_cleanup) {
+        g_cleanup = cc;
+        atexit(cleanup_at_exit);
+    }
+    return cc->dir;
+}
+
+char *kc_cc_output(kc_cc *cc, const char *src, int i) {
+    const char *dir = out_dir(cc);
+    if (!dir) return NULL;
+    const char *base = strrchr(src, '/');
+    base = base ? base + 1 : src;
+    char *out = NULL;
+    if (asprintf(&out, "%s/%d-%s.bc", dir, i, base) < 0) return NULL;
+    return out;
+}
+
+void kc_cc_cleanup(kc_cc *cc) {
+    if (cc->dir) { /* only files this run made are in it: *.bc, *.bc.d */
+        DIR *d = opendir(cc->dir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.') continue;
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s", cc->dir, e->d_name);
+            unlink(path);
+        }
+        if (d) closedir(d);
+        rmdir(cc->dir);
+        free(cc->dir);
+        cc->dir = NULL;
+    }
+    free(cc->found_cc);
+    cc->found_cc = NULL;
+    free(cc->flags);
+    cc->flags = NULL;
+    cc->nflags = cc->cap = 0;
+    if (g_cleanup == cc) g_cleanup = NULL;
+}
+
+/* ---- compile_commands.json ------------------------------------------------ */
+
+/* A minimal JSON reader: enough for a compilation database (an array of
+ * objects of strings and arrays of strings). */
+typedef struct json {
+    const char *p, *end;
+    int bad;
+} json;
+
+static void ws(json *j) {
+    while (j->p < j->end && strchr(" \t\r\n", *j->p)) j->p++;
+}
+
+static int eat(json *j, char c) {
+    ws(j);
+    if (j->p < j->end && *j->p == c) return j->p++, 1;
+    return 0;
+}
+
+static char *jstring(json *j) {
+    ws(j);
+    if (j->p >= j->end || *j->p != '"') return j->bad = 1, NULL;
+    j->p++;
+    size_t cap = 64, n = 0;
+    char *s = malloc(cap);
+    while (s && j->p < j->end && *j->p != '"') {
+        char c = *j->p++;
+        if (c == '\\' && j->p < j->end) {
+            c = *j->p++;
+            switch (c) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'u': /* (not in file names and flags in practice) */
+                c = '?';
+                j->p += j->end - j->p >= 4 ? 4 : j->end - j->p;
+                break;
+            default: break; /* " \ / */
+            }
+        }
+        if (n + 2 > cap && !(s = realloc(s, cap *= 2))) break;
+        s[n++] = c;
+    }
+    if (!s || j->p >= j->end) return free(s), j->bad = 1, NULL;
+    j->p++;
+    s[n] = 0;
+    return s;
+}
+
+/* Skip any value. */
+static void jskip(json *j) {
+    ws(j);
+    if (j->p >= j->end) {
+        j->bad = 1;
+        return;
+    }
+    if (*j->p == '"') {
+        free(jstring(j));
+    } else if (*j->p == '[' || *j->p == '{') {
+        char close = *j->p == '[' ? ']' : '}';
+        j->p++;
+        if (eat(j, close)) return;
+        do {
+            if (close == '}') {
+                free(jstring(j));
+                if (!eat(j, ':')) j->bad = 1;
+            }
+            jskip(j);
+        } while (!j->bad && eat(j, ','));
+        if (!eat(j, close)) j->bad = 1;
+    } else {
+        while (j->p < j->end && !strchr(",]} \t\r\n", *j->p)) j->p++;
+    }
+}
+
+/* Split a shell command line as POSIX sh does for words (quotes and
+ * backslashes; no expansions). */
+static int split_command(const char *cmd, strv *out) {
+    size_t len = strlen(cmd);
+    char *w = malloc(len + 1);
+    if (!w) return -1;
+    const char *p = cmd;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+        if (!*p) break;
+        size_t n = 0;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n') {
+            if (*p == '\'') {
+                for (p++; *p && *p != '\''; p++) w[n++] = *p;
+                if (*p) p++;
+            } else if (*p == '"') {
+                for (p++; *p && *p != '"'; p++) {
+                    if (*p == '\\' && p[1] && strchr("\"\\$`", p[1])) p++;
+                    w[n++] = *p;
+                }
+                if (*p) p++;
+            } else if (*p == '\\' && p[1]) {
+                w[n++] = p[1];
+                p += 2;
+            } else {
+                w[n++] = *p++;
+            }
+        }
+        w[n] = 0;
+        if (strv_add(out, w) != 0) return free(w), -1;
+    }
+    free(w);
+    return 0;
+}
+
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* src's entry in DIR/compile_commands.json: its flags (less the compiler,
+ * -c, -o, dependency files and the source) into *flags, its directory into
+ * *dir.  0; 1 if it has none; -1 after saying why. */
+static int ccdb_entry(const char *dbdir, const char *src, strv *flags, char **dir) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/compile_commands.json", dbdir);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "kjit: error: -p %s: cannot read %s: %s\n", dbdir, path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0, k;
+    char *text = malloc(cap);
+    while (text && (k = fread(text + n, 1, cap - n, f)) > 0)
+        if ((n += k) == cap && !(text = realloc(text, cap *= 2))) break;
+    fclose(f);
+    if (!text) return fprintf(stderr, "kjit: error: out of memory\n"), -1;
+    json j = {text, text + n, 0};
+    int found = 1;
+    if (!eat(&j, '[')) j.bad = 1;
+    if (!j.bad && !eat(&j, ']')) {
+        do {
+            char *directory = NULL, *file = NULL, *command = NULL;
+            strv args = {0};
+            if (!eat(&j, '{')) {
+                j.bad = 1;
+                break;
+            }
+            if (!eat(&j, '}')) {
+                do {
+                    char *key = jstring(&j);
+                    if (!key || !eat(&j, ':')) {
+                        free(key);
+                        j.bad = 1;
+                        break;
+                    }
+                    if (strcmp(key, "directory") == 0) free(directory), directory = jstring(&j);
+                    else if (strcmp(key, "file") == 0) free(file), file = jstring(&j);
+                    else if (strcmp(key, "command") == 0) free(command), command = jstring(&j);
+                    else if (strcmp(key, "arguments") == 0) {
+                        if (!eat(&j, '[')) j.bad = 1;
+                        else if (!eat(&j, ']')) {
+                            do {
+                                char *a = jstring(&j);
+                                if (a) strv_add(&args, a);
+                                free(a);
+                            } while (!j.bad && eat(&j, ','));
+                            if (!eat(&j, ']')) j.bad = 1;
+                        }
+                    } else
+                        jskip(&j);
+                    free(key);
+                } while (!j.bad && eat(&j, ','));
+                if (!j.bad && !eat(&j, '}')) j.bad = 1;
+            }
+            if (!j.bad && directory && file && found == 1) {
+                char full[PATH_MAX];
+                if (file[0] == '/')
+                    snprintf(full, sizeof full, "%s", file);
+                else
+                    snprintf(full, sizeof full, "%s/%s", directory, file);
+                if (same_file(full, src)) {
+                    if (!args.n && command) split_command(command, &args);
+                    for (int i = 1; i < args.n; i++) {
+                        const char *a = args.v[i];
+                        if (strcmp(a, "-c") == 0 || strcmp(a, "-MD") == 0 ||
+                            strcmp(a, "-MMD") == 0 || strcmp(a, "-MP") == 0)
+                            continue;
+                        if (strcmp(a, "-o") == 0 || strcmp(a, "-MF") == 0 ||
+                            strcmp(a, "-MT") == 0 || strcmp(a, "-MQ") == 0) {
+                            i++;
+                            continue;
+                        }
+                        if (strncmp(a, "-o", 2) == 0 || strncmp(a, "-MF", 3) == 0) continue;
+                        char af[PATH_MAX];
+                        if (a[0] == '/')
+                            snprintf(af, sizeof af, "%s", a);
+                        else
+                            snprintf(af, sizeof af, "%s/%s", directory, a);
+                        if (a[0] != '-' && same_file(af, src)) continue;
+                        strv_add(flags, a);
+                    }
+                    *dir = strdup(directory);
+                    found = 0;
+                }
+            }
+            free(directory), free(file), free(command);
+            strv_free(&args);
+        } while (!j.bad && eat(&j, ','));
+        if (!j.bad && !eat(&j, ']')) j.bad = 1;
+    }
+    free(text);
+    if (j.bad) {
+        fprintf(stderr, "kjit: error: -p %s: %s is not a compilation database (a JSON array "
+                        "of objects)\n", dbdir, path);
+        return -1;
+    }
+    return found;
+}
+
+/* ---- compiling ----------------------------------------------------------- */
+
+/* The files a dependency file names after its target, made absolute
+ * against dir (NULL: as written). */
+static char **read_deps(const char *dfile, const char *dir) {
+    FILE *f = fopen(dfile, "rb");
+    if (!f) return NULL;
+    strv out = {0};
+    char word[PATH_MAX];
+    size_t n = 0;
+    int c, seen_colon = 0;
+    while ((c = fgetc(f)) != EOF) {
+        if (c == '\\') {
+            int d = fgetc(f);
+            if (d == '\n') c = ' ';
+            else if (d == ' ' || d == '#' || d == ':') c = d, d = -2;
+            else if (d != EOF) ungetc(d, f);
+            if (d == -2) {
+                if (n + 1 < sizeof word) word[n++] = (char)c;
+                continue;
+            }
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            if (n) {
+                word[n] = 0;
+                if (seen_colon) {
+                    char full[PATH_MAX];
+                    if (dir && word[0] != '/')
+                        snprintf(full, sizeof full, "%s/%s", dir, word);
+                    else
+                        snprintf(full, sizeof full, "%s", word);
+                    strv_add(&out, full);
+                }
+                n = 0;
+            }
+            continue;
+        }
+        if (c == ':' && !seen_colon && n) {
+            seen_colon = 1;
+            n = 0;
+            continue;
+        }
+        if (n + 1 < sizeof word) word[n++] = (char)c;
+    }
+    if (n && seen_colon) {
+        word[n] = 0;
+        strv_add(&out, word);
+    }
+    fclose(f);
+    if (!out.v) strv_add(&out, "");
+    return out.v;
+}
+
+void kc_cc_free_deps(char **deps) {
+    if (!deps) return;
+    for (char **d = deps; *d; d++) free(*d);
+    free(deps);
+}
+
+int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
+    *deps = NULL;
+    const char *clang = compiler(cc);
+    if (!clang) return -1;
+    strv av = {0}, db = {0};
+    char *dir = NULL, *dfile = NULL, *abs_src = NULL, *abs_out = NULL;
+    int rc = -1;
+    if (cc->ccdb) {
+        int r = ccdb_entry(cc->ccdb, src, &db, &dir);
+        if (r < 0) goto out;
+        if (r > 0)
+            fprintf(stderr, "kjit: warning: %s has no entry in %s/compile_commands.json: "
+                            "compiled with the command line's flags\n", src, cc->ccdb);
+    }
+    /* In the database's directory, the source and the output by absolute
+     * paths. */
+    abs_src = realpath(src, NULL);
+    if (!abs_src) {
+        fprintf(stderr, "kjit: error: %s: %s\n", src, strerror(errno));
+        goto out;
+    }
+    abs_out = out[0] == '/' ? strdup(out) : NULL;
+    if (!abs_out) {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd) || asprintf(&abs_out, "%s/%s", cwd, out) < 0) goto out;
+    }
+    if (asprintf(&dfile, "%s.d", abs_out) < 0) goto out;
+    char olevel[8];
+    snprintf(olevel, sizeof olevel, "-O%d", cc->opt_level);
+    strv_add(&av, clang);
+    strv_add(&av, "-c");
+    strv_add(&av, "-emit-llvm");
+    for (int i = 0; i < db.n; i++) strv_add(&av, db.v[i]);
+    for (int i = 0; i < cc->nflags; i++) strv_add(&av, cc->flags[i]);
+    strv_add(&av, olevel);
+    if (cc->opt_level > 0) { /* the IR at the level, no pass run on it (kc_cc.h) */
+        strv_add(&av, "-Xclang");
+        strv_add(&av, "-disable-llvm-passes");
+    }
+    strv_add(&av, "-MMD");
+    strv_add(&av, "-MF");
+    strv_add(&av, dfile);
+    strv_add(&av, "-MT");
+    strv_add(&av, "kjit-target");
+    strv_add(&av, "-o");
+    strv_add(&av, abs_out);
+    strv_add(&av, dir ? abs_src : src); /* (clang's diagnostics name it as the user did) */
+    if (!av.v) goto out;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (dir) posix_spawn_file_actions_addchdir_np(&fa, dir);
+    pid_t pid;
+    int e = posix_spawn(&pid, clang, &fa, NULL, av.v, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0) {
+        fprintf(stderr, "kjit: error: cannot run %s: %s\n", clang, strerror(e));
+        goto out;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) goto out; /* clang said why */
+    *deps = read_deps(dfile, dir);
+    if (!*deps) *deps = calloc(1, sizeof **deps);
+    rc = *deps ? 0 : -1;
+out:
+    strv_free(&av);
+    strv_free(&db);
+    free(dir), free(dfile), free(abs_src), free(abs_out);
+    return rc;
+}
