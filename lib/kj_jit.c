@@ -241,12 +241,30 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     return KJIT_OK;
 }
 
+static kjit_status install_locked(kjit *jit, const char *name, const char *sig,
+                                  kjit_generator gen, kjit_t0_fn t0, kjit_osr_generator osr,
+                                  void *user, kjit_release release, void *host, kj_unit *pre);
+
 /* Install a definition of `name`: a generator (gen, user, release) or, when
  * host is set, a host function.  The function keeps its stub; the old
  * definition is released outside the locks. */
 static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_generator gen,
                            kjit_t0_fn t0, kjit_osr_generator osr, void *user,
                            kjit_release release, void *host) {
+    pthread_rwlock_wrlock(&jit->def_lock);
+    pthread_mutex_lock(&jit->compile_lock);
+    kjit_status st = install_locked(jit, name, sig, gen, t0, osr, user, release, host, NULL);
+    pthread_mutex_unlock(&jit->compile_lock);
+    pthread_rwlock_unlock(&jit->def_lock);
+    return st;
+}
+
+/* install(), with def_lock (for writing) and compile_lock held.  pre: the
+ * new body, compiled already (kj_lazy_precompile): the stub goes from the
+ * old code straight to it. */
+static kjit_status install_locked(kjit *jit, const char *name, const char *sig,
+                                  kjit_generator gen, kjit_t0_fn t0, kjit_osr_generator osr,
+                                  void *user, kjit_release release, void *host, kj_unit *pre) {
     kj_t0def *d = NULL;
     if (t0 && (kj_uses_t0(jit) || !gen)) {
         if (!(d = calloc(1, sizeof *d))) return kj_set_error(KJIT_ENOMEM, "out of memory");
@@ -254,19 +272,29 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         d->user = user;
         d->nparams = (int)strlen(sig) - 3;
     }
-    pthread_rwlock_wrlock(&jit->def_lock);
-    pthread_mutex_lock(&jit->compile_lock);
+    kj_code *code = pre ? kj_code_new(pre, NULL, 1) : NULL;
+    if (pre && !code) {
+        kj_rt_free(jit, pre->rt);
+        kj_gdb_unregister(pre->gdb);
+        free(d);
+        return kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_lookup_or_add(jit, name);
     kj_fn old = {0};
     kjit_status st = fn ? redefine(jit, fn, sig, &old)
                         : kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
+    if (st != KJIT_OK && code) { /* (fn was looked up before: cannot fail now) */
+        code->users = 0;
+        kj_reclaim_retire(jit, code);
+        code = NULL;
+    }
     if (st == KJIT_OK) {
         fn->gen = gen;
         fn->osr_gen = d ? osr : NULL;
         fn->user = user;
         fn->release = release;
-        fn->state = host ? KJ_HOST : KJ_STUB;
+        fn->state = host ? KJ_HOST : code ? KJ_COMPILED : KJ_STUB;
         if (d) {
             d->sig = fn->sig;
             d->version = fn->version;
@@ -285,28 +313,64 @@ static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_ge
         } else {
             free(was); /* (no memory: release now, as before T0 existed) */
         }
-        kj_stub_point(fn->stub.slot, host ? host : fn->stub.lazy);
+        if (code) {
+            fn->code = code;
+            if (pre->instrument) {
+                fn->tier = 1;
+                fn->t1_addr = pre->addr;
+                atomic_fetch_add(&jit->stats.compiled_t1, 1);
+                atomic_fetch_add(&jit->stats.t1_us, pre->us);
+            }
+            atomic_fetch_add(&jit->stats.compiled, 1);
+        }
+        kj_stub_point(fn->stub.slot, host ? host : code ? pre->addr : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
         kj_trace(jit, fn->version > 1 ? KJIT_EV_REDEFINED : KJIT_EV_DEFINED, name, NULL, 0, 0, 0,
                  NULL);
+        if (code)
+            kj_trace(jit, KJIT_EV_COMPILED, name, pre->tier ? pre->tier : "compiled",
+                     kj_now_us() - pre->us, pre->us, pre->bytes, NULL);
     }
     pthread_mutex_unlock(&jit->lock);
     /* lazy-ir generates at definition, eager also compiles; lazy and tiered
      * wait for the first call. */
     kjit_mode m = jit->opts.mode;
-    if (st == KJIT_OK && !host && !kj_defer_compile &&
+    if (st == KJIT_OK && !host && !code && !kj_defer_compile &&
         (m == KJIT_MODE_LAZY_IR || m == KJIT_MODE_EAGER)) {
         void *target;
         st = kj_materialize(jit, fn, m == KJIT_MODE_EAGER, &target);
     }
-    pthread_mutex_unlock(&jit->compile_lock);
-    pthread_rwlock_unlock(&jit->def_lock);
     free(d); /* refused */
     release_definition(&old);
     return st;
 }
 
 _Thread_local int kj_defer_compile;
+
+kjit_status kj_redefine_compiled(kjit *jit, const char *name, kjit_generator gen, void *user,
+                                 kjit_release release) {
+    if (!valid_name(name)) return kjit_define(jit, name, KJIT_SIG_ANY, gen, user, release);
+    pthread_rwlock_wrlock(&jit->def_lock);
+    pthread_mutex_lock(&jit->compile_lock);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    /* Only a body that was called (compiled) is worth compiling now; T0
+     * entries and host functions are installed as they are. */
+    int now = fn && fn->state == KJ_COMPILED && !atomic_load(&fn->t0) &&
+              strcmp(fn->sig, KJIT_SIG_ANY) == 0 && jit->opts.mode != KJIT_MODE_INTERP;
+    pthread_mutex_unlock(&jit->lock);
+    kj_unit u = {0};
+    char sym[256];
+    kj_unit *pre = NULL;
+    /* (A failed compile is counted; the definition is installed as it is,
+     * and its first call tries again and says why.) */
+    if (now && kj_lazy_precompile(jit, fn, gen, user, &u, sym) == KJIT_OK) pre = &u;
+    kjit_status st =
+        install_locked(jit, name, KJIT_SIG_ANY, gen, NULL, NULL, user, release, NULL, pre);
+    pthread_mutex_unlock(&jit->compile_lock);
+    pthread_rwlock_unlock(&jit->def_lock);
+    return st;
+}
 
 kjit_status kj_define_now(kjit *jit, const char *name) {
     kjit_mode m = jit->opts.mode;

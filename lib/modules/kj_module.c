@@ -769,8 +769,11 @@ static kj_module *module_new(struct kj_modules *ms, LLVMModuleRef mod, LLVMValue
  * their C names; then the variables (linked later, when first
  * referenced); then m's functions, each the current definition of its name
  * from now on. */
+/* reload: each changed function that had been compiled is compiled here,
+ * before its stub moves to it (kj_redefine_compiled): no thread of the
+ * program compiles or waits for it. */
 static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m, const kj_plan *p,
-                                  LLVMMemoryBufferRef data) {
+                                  LLVMMemoryBufferRef data, int reload) {
     kjit_status st = KJIT_OK;
     for (size_t i = 0; i < p->nhosts && st == KJIT_OK; i++)
         st = kjit_declare_host(jit, p->hosts[i], KJIT_SIG_ANY);
@@ -783,7 +786,8 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
         pthread_mutex_lock(&ms->lock);
         m->refs++;
         pthread_mutex_unlock(&ms->lock);
-        kjit_status r = kjit_define(jit, f->name, KJIT_SIG_ANY, fn_generate, f, fn_release);
+        kjit_status r = reload ? kj_redefine_compiled(jit, f->name, fn_generate, f, fn_release)
+                               : kjit_define(jit, f->name, KJIT_SIG_ANY, fn_generate, f, fn_release);
         if (r != KJIT_OK && r != KJIT_EGEN && r != KJIT_ECOMPILE) {
             fn_release(f); /* refused: the old definition stands */
         } else {
@@ -847,7 +851,7 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
         return st;
     }
     kj_defer_compile = 1; /* compiled by kjit_run_constructors, once all are here */
-    st = define_planned(jit, ms, m, &p, data);
+    st = define_planned(jit, ms, m, &p, data, 0);
     kj_defer_compile = 0;
     if (st == KJIT_OK && (m->nfns || p.ndata)) ms->uncompiled = 1;
     if (data) LLVMDisposeMemoryBuffer(data);
@@ -961,7 +965,7 @@ static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, si
         st = kj_set_error(KJIT_ENOMEM, "out of memory");
     if (m) m->refs++; /* held until its functions are defined */
     pthread_mutex_unlock(&ms->lock);
-    if (st == KJIT_OK) st = define_planned(jit, ms, m, &p, vars);
+    if (st == KJIT_OK) st = define_planned(jit, ms, m, &p, vars, 1);
     if (vars) LLVMDisposeMemoryBuffer(vars);
     plan_free(&p);
     if (m) {

@@ -150,6 +150,51 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
     return KJIT_OK;
 }
 
+/* A first compile: T1 in tiered mode (as cheap as possible, and
+ * counting), else at the -O level. */
+static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
+    *u = (kj_unit){.opt_level = jit->opts.opt_level};
+    if (jit->opts.mode == KJIT_MODE_TIERED) {
+        u->opt_level = 0;
+        u->instrument = kj_tier_instrument;
+        u->instrument_ctx = fn;
+        u->tier = "T1";
+    }
+}
+
+/* T1 code generated at the -O level, if kjit_options.t1_codegen asks
+ * (code optimised already: its IR passes stay minimal). */
+static void first_codegen(kjit *jit, kj_unit *u) {
+    int t1 = jit->opts.t1_codegen;
+    if (u->instrument &&
+        (t1 == KJIT_T1_FULL ||
+         (t1 == KJIT_T1_LOOPS && kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol)))))
+        u->tm = jit->tm;
+}
+
+kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
+                               char *sym) {
+    kjit_status r = kj_llvm_ready(jit);
+    if (r != KJIT_OK) return r;
+    first_compile(jit, fn, u);
+    u->symbol = sym;
+    kj_impl_name(jit, fn->name, sym, 256);
+    if ((r = kj_unit_open(jit, u, fn->name, jit->ir_ctx)) != KJIT_OK) return r;
+    atomic_fetch_add(&jit->stats.ir_generated, 1);
+    if ((r = kj_unit_generate(jit, u, gen, user)) != KJIT_OK) return kj_unit_discard(u), r;
+    first_codegen(jit, u);
+    if ((r = kj_compile(jit, u)) != KJIT_OK) {
+        atomic_fetch_add(&jit->stats.compile_errors, 1);
+        return r;
+    }
+    pthread_mutex_lock(&jit->lock);
+    atomic_fetch_add(&jit->stats.compile_units, 1);
+    atomic_fetch_add(&jit->stats.compile_us, u->us);
+    jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
+    pthread_mutex_unlock(&jit->lock);
+    return KJIT_OK;
+}
+
 kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     pthread_mutex_lock(&jit->lock);
     kj_state st = fn->state;
@@ -208,21 +253,10 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
 
     kj_group g = {.n = 1};
     g.fn[0] = fn;
-    kj_unit u = {.opt_level = jit->opts.opt_level};
-    if (jit->opts.mode == KJIT_MODE_TIERED) {
-        u.opt_level = 0; /* T1: as cheap as possible, and counting */
-        u.instrument = kj_tier_instrument;
-        u.instrument_ctx = fn;
-        u.tier = "T1";
-    }
+    kj_unit u;
+    first_compile(jit, fn, &u);
     kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
-    /* T1 code generated at the -O level, if kjit_options.t1_codegen asks
-     * (code optimised already: its IR passes stay minimal). */
-    int t1 = jit->opts.t1_codegen;
-    if (r == KJIT_OK && u.instrument &&
-        (t1 == KJIT_T1_FULL ||
-         (t1 == KJIT_T1_LOOPS && kj_safepoint_has_loop(LLVMGetNamedFunction(u.mod, u.symbol)))))
-        u.tm = jit->tm;
+    if (r == KJIT_OK) first_codegen(jit, &u);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);

@@ -9,11 +9,18 @@
 
 #include "base/kj_types.h"
 #include "machine/kj_arch.h"
+#include "pipeline/kj_pipeline.h" /* kj_unit */
 
 /* kj_lazy.c */
 /* Bring fn to a callable state (compile, bind to host, ...) and return the
  * address its stub should reach.  Caller holds compile_lock, not lock. */
 kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target);
+/* A redefinition's body made before it is installed (a reload, so that no
+ * program thread compiles it): gen's IR for fn, compiled as fn's first call
+ * would compile it, into u (symbol sym, 256 bytes).  The caller installs
+ * u->addr (kj_code_new) or frees it.  Caller holds compile_lock. */
+kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
+                               char *sym);
 /* The target of a call through fn's stub that found no code: compile, bind
  * a host, or raise a run-time error (returning kj_arch_fail_address() when
  * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
