@@ -214,6 +214,9 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     kjit_define_host(jit, "exit", KJIT_SIG_ANY, (void *)program_exit);
     kjit_define_host(jit, "atexit", KJIT_SIG_ANY, (void *)program_atexit);
     kjit_define_host(jit, "__cxa_atexit", KJIT_SIG_ANY, (void *)program_cxa_atexit);
+    /* Watched from before the files are read: a change after the read is
+     * never missed. */
+    if (cfg->watch && kc_watch_prepare(units, nfiles, cc) != 0) return 1;
     for (int i = 0; i < nfiles; i++) { /* named as the command line names them */
         size_t len;
         char *data = kc_read_file(units[i].bc, &len);
@@ -251,7 +254,7 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     /* Replaced code is kept while this thread runs the program (it never
      * reaches a quiescent point): attached, it is never freed under it. */
     kjit_thread_attach(jit);
-    if (cfg->watch && kc_watch_start(jit, units, nfiles, cc) != 0) return 1;
+    if (cfg->watch && kc_watch_start(jit) != 0) return 1;
     if (cfg->timeout > 0) {
         g_timeout = cfg->timeout;
         kc_alarm_after(cfg->timeout, on_alarm);

@@ -212,16 +212,23 @@ static void *watch_main(void *arg) {
     return NULL;
 }
 
-int kc_watch_start(kjit *jit, kc_unit *units, int n, kc_cc *cc) {
-    static watcher w;
-    w = (watcher){.jit = jit, .units = units, .n = n, .cc = cc};
-    if ((w.fd = inotify_init1(IN_CLOEXEC)) < 0) {
+static watcher g_watcher;
+
+int kc_watch_prepare(kc_unit *units, int n, kc_cc *cc) {
+    watcher *w = &g_watcher;
+    *w = (watcher){.units = units, .n = n, .cc = cc};
+    if ((w->fd = inotify_init1(IN_CLOEXEC)) < 0) {
         fprintf(stderr, "kjit: error: --watch: inotify: %s\n", strerror(errno));
         return -1;
     }
-    for (int i = 0; i < n; i++) watch_unit(&w, &units[i]);
+    for (int i = 0; i < n; i++) watch_unit(w, &units[i]);
+    return 0;
+}
+
+int kc_watch_start(kjit *jit) {
+    g_watcher.jit = jit;
     pthread_t t;
-    if (pthread_create(&t, NULL, watch_main, &w) != 0) {
+    if (pthread_create(&t, NULL, watch_main, &g_watcher) != 0) {
         fprintf(stderr, "kjit: error: --watch: cannot start its thread\n");
         return -1;
     }

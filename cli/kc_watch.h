@@ -15,10 +15,15 @@ typedef struct kc_unit {
     char **deps;        /* a source's files (itself first, then its headers); NULL for IR */
 } kc_unit;
 
-/* Watch units[0..n) (kept, with cc, for the program's life) on a thread of
- * their own.  One line on stderr per reload or failure; a failure leaves
- * the program running its code.  0, or -1 after saying why. */
-int kc_watch_start(kjit *jit, kc_unit *units, int n, kc_cc *cc);
+/* Watch units[0..n) (kept, with cc, for the program's life), from now on:
+ * called before the files are read, so that no change after the read goes
+ * unseen (the events wait in the kernel's queue).  0, or -1 after saying
+ * why. */
+int kc_watch_prepare(kc_unit *units, int n, kc_cc *cc);
+/* Start reloading into jit, on a thread of its own: one line on stderr per
+ * reload or failure; a failure leaves the program running its code.  0, or
+ * -1 after saying why. */
+int kc_watch_start(kjit *jit);
 
 /* A whole file into a malloc'd buffer; NULL after saying why. */
 char *kc_read_file(const char *path, size_t *len);
