@@ -551,6 +551,7 @@ static void print_stats_table(kjit *jit) {
             "%llu failed\n"
             "  compile time %.1f ms on the program's thread, %.1f ms on %llu background "
             "thread(s)\n"
+            "  waited       %.1f ms by the program's threads, in first calls\n"
             "  LLVM         %s\n"
             "  errors       %llu run-time\n",
             (unsigned long long)(t.defined - t.hosts), (unsigned long long)t.redefined,
@@ -560,7 +561,7 @@ static void print_stats_table(kjit *jit) {
             (unsigned long long)t.osr_entries,
             (unsigned long long)(t.compile_errors + t.t2_failed),
             (t.compile_us + t.toplevel_us) / 1e3, t.t2_us / 1e3,
-            (unsigned long long)t.compile_threads,
+            (unsigned long long)t.compile_threads, t.wait_us / 1e3,
             t.llvm_setup_us ? "loaded" : "never loaded (nothing was compiled)",
             (unsigned long long)t.runtime_errors);
 }

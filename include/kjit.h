@@ -640,9 +640,15 @@ typedef struct kjit_stats {
     uint64_t t1_us;          /* time compiling T1 bodies (on the program's threads) */
     uint64_t hosts;          /* of `defined`: kjit_define_host calls */
     uint64_t llvm_setup_us;  /* time setting up LLVM for this JIT (0: never needed) */
+    uint64_t wait_us;        /* time the program's threads waited in first calls through
+                                stubs: for the lock compiles hold, and for the compile */
 } kjit_stats;
 
 void kjit_get_stats(kjit *jit, kjit_stats *out);
+/* The calling thread's share of wait_us, over every JIT of the process: what
+ * a real-time thread checks stays the same (docs/DESIGN.md, "The real-time
+ * contract"). */
+uint64_t kjit_thread_wait_us(void);
 
 /* Write the statistics as one line of JSON (no newline) into buf; returns
  * the length it needed, like snprintf. */

@@ -892,9 +892,12 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->reclaimed_bytes = atomic_load(&jit->stats.reclaimed_bytes);
     s->run_t0 = atomic_load(&jit->stats.run_t0);
     s->llvm_setup_us = atomic_load(&jit->stats.llvm_setup_us);
+    s->wait_us = atomic_load(&jit->stats.wait_us);
     s->osr_compiled = atomic_load(&jit->stats.osr_compiled);
     s->osr_entries = atomic_load(&jit->stats.osr_entries);
 }
+
+uint64_t kjit_thread_wait_us(void) { return kj_lazy_thread_wait_us(); }
 
 int kjit_stats_json(kjit *jit, char *buf, size_t len) {
     kjit_stats s;
@@ -909,7 +912,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
                     "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu,"
-                    "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu}",
+                    "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu,\"wait_us\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -923,5 +926,5 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us,
                     (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries,
                     (unsigned long long)s.compile_threads, (unsigned long long)s.t1_us,
-                    (unsigned long long)s.hosts);
+                    (unsigned long long)s.hosts, (unsigned long long)s.wait_us);
 }

@@ -237,7 +237,7 @@ struct kjit {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
             compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
             reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us, osr_compiled, osr_entries, t1_us, hosts,
-            toplevel_us, runtime_errors, compile_errors;
+            toplevel_us, runtime_errors, compile_errors, wait_us;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
      * under lock. */

@@ -274,13 +274,23 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     return finish_group(jit, &g, &u, r, target);
 }
 
+/* This thread's wait in first calls (kjit_thread_wait_us). */
+static _Thread_local uint64_t tls_wait_us;
+
+uint64_t kj_lazy_thread_wait_us(void) { return tls_wait_us; }
+
 void *kj_resolve(kj_fn *fn) {
     kjit *jit = fn->jit;
     if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     void *target = NULL;
+    uint64_t t0 = kj_now_us();
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_materialize(jit, fn, 1, &target);
     pthread_mutex_unlock(&jit->compile_lock);
+    /* The program's thread waited for the lock and the compile: wait_us. */
+    uint64_t waited = kj_now_us() - t0;
+    tls_wait_us += waited;
+    atomic_fetch_add_explicit(&jit->stats.wait_us, waited, memory_order_relaxed);
     if (st != KJIT_OK) {
         /* Every lock is released; nothing is half-updated. */
         char msg[KJ_ERRMSG_SIZE];

@@ -19,6 +19,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target);
  * program thread compiles it): gen's IR for fn, compiled as fn's first call
  * would compile it, into u (symbol sym, 256 bytes).  The caller installs
  * u->addr (kj_code_new) or frees it.  Caller holds compile_lock. */
+uint64_t kj_lazy_thread_wait_us(void); /* kjit_thread_wait_us */
 kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                                char *sym);
 /* The target of a call through fn's stub that found no code: compile, bind
