@@ -577,6 +577,20 @@ typedef struct kjit_reload {
     char changed_names[256];     /* "f, g": the changed functions (as many as fit) */
 } kjit_reload;
 kjit_status kjit_reload_module_file(kjit *jit, const char *path, kjit_reload *out);
+/*
+ * Struct layouts.  A reload in which a named struct type that the module's
+ * functions use has another layout (its element types: a field added,
+ * removed, reordered or retyped) is refused whole, with an error naming the
+ * struct and the functions that use it: the old code runs on, since objects
+ * it made would be read at the new offsets.  A program that migrates its
+ * objects itself sets a hook: it is called (on the reloading thread) with
+ * the module's name, the type's ("struct.voice"), and its old and new
+ * layouts as LLVM prints them ("{ double, i32 }"); nonzero accepts the
+ * change.
+ */
+typedef int (*kjit_layout_hook)(void *user, const char *module, const char *type,
+                                const char *old_layout, const char *new_layout);
+void kjit_set_layout_hook(kjit *jit, kjit_layout_hook hook, void *user);
 kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, const char *name,
                                       kjit_reload *out);
 

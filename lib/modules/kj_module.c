@@ -107,6 +107,9 @@ struct kj_modules {
     kj_xtors ctors, dtors, dtors_due; /* pending; dtors_due: of modules initialised */
     unsigned xtor_seq;
     int uncompiled;            /* modules added whose eager compiles wait */
+    char **layouts;            /* of module K: its structs' layouts (struct_layouts) */
+    kjit_layout_hook layout_hook;
+    void *layout_user;
 };
 
 /* ---- the source contexts -------------------------------------------------- */
@@ -178,6 +181,8 @@ static void modules_free(kjit *jit) {
     }
     for (unsigned i = 0; i < ms->count; i++) free(ms->names[i]);
     free(ms->names);
+    for (unsigned i = 0; ms->layouts && i < ms->count; i++) free(ms->layouts[i]);
+    free(ms->layouts);
     pthread_mutex_destroy(&ms->lock);
     pthread_mutex_destroy(&ms->update);
     free(ms);
@@ -699,6 +704,167 @@ static kjit_status plan_reload(struct kj_modules *ms, LLVMModuleRef mod, const c
 
 /* Check a parsed module and make it ready to plan: verified, for this
  * machine, no debug info.  Disposes of mod (and its context) on error. */
+/* ---- struct layouts ------------------------------------------------------------ */
+
+/* The named structs a module's functions use, with their layouts, as text:
+ * one line per struct, "NAME\tLAYOUT\tUSER, USER...", LAYOUT its element
+ * types as LLVM prints them ("{ i32, double }", "<{ ... }>" if packed). */
+typedef struct kj_text {
+    char *s;
+    size_t n, cap;
+} kj_text;
+
+static void text_add(kj_text *t, const char *s) {
+    size_t k = strlen(s);
+    if (t->n + k + 1 > t->cap) {
+        size_t cap = (t->n + k + 1) * 2;
+        char *m = realloc(t->s, cap);
+        if (!m) return;
+        t->s = m, t->cap = cap;
+    }
+    memcpy(t->s + t->n, s, k + 1);
+    t->n += k;
+}
+
+typedef struct kj_structs {
+    int n, cap;
+    LLVMTypeRef *type;
+    kj_text *users;
+} kj_structs;
+
+static int struct_index(kj_structs *ss, LLVMTypeRef t) {
+    for (int i = 0; i < ss->n; i++)
+        if (ss->type[i] == t) return i;
+    return -1;
+}
+
+/* Note t (and the named structs inside it) as used by fn. */
+static void note_type(kj_structs *ss, LLVMTypeRef t, const char *fn, int depth) {
+    if (!t || depth > 16) return;
+    LLVMTypeKind k = LLVMGetTypeKind(t);
+    if (k == LLVMArrayTypeKind || k == LLVMVectorTypeKind) {
+        note_type(ss, LLVMGetElementType(t), fn, depth + 1);
+        return;
+    }
+    if (k != LLVMStructTypeKind || LLVMIsOpaqueStruct(t)) return;
+    const char *name = LLVMGetStructName(t);
+    int i = name && name[0] ? struct_index(ss, t) : -2;
+    if (i == -1) {
+        if (ss->n == ss->cap) {
+            int cap = ss->cap ? 2 * ss->cap : 16;
+            LLVMTypeRef *ty = realloc(ss->type, cap * sizeof *ty);
+            if (ty) ss->type = ty;
+            kj_text *u = realloc(ss->users, cap * sizeof *u);
+            if (u) ss->users = u;
+            if (!ty || !u) return;
+            ss->cap = cap;
+        }
+        i = ss->n++;
+        ss->type[i] = t;
+        ss->users[i] = (kj_text){0};
+    }
+    if (i >= 0) { /* its users, each once */
+        kj_text *u = &ss->users[i];
+        size_t k = strlen(fn);
+        int seen = 0;
+        for (const char *p = u->s; p && (p = strstr(p, fn)); p += k)
+            if ((p == u->s || p[-1] == ' ') && (p[k] == ',' || !p[k])) seen = 1;
+        if (!seen) {
+            if (u->n) text_add(u, ", ");
+            text_add(u, fn);
+        }
+    }
+    unsigned n = LLVMCountStructElementTypes(t);
+    for (unsigned e = 0; e < n; e++)
+        note_type(ss, LLVMStructGetTypeAtIndex(t, e), fn, depth + 1);
+}
+
+static char *struct_layouts(LLVMModuleRef mod) {
+    kj_structs ss = {0};
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f)) continue;
+        const char *fn = name_of(f);
+        for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
+            for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i)) {
+                note_type(&ss, LLVMTypeOf(i), fn, 0);
+                if (LLVMIsAAllocaInst(i)) note_type(&ss, LLVMGetAllocatedType(i), fn, 0);
+                if (LLVMIsAGetElementPtrInst(i))
+                    note_type(&ss, LLVMGetGEPSourceElementType(i), fn, 0);
+                int nops = LLVMGetNumOperands(i);
+                for (int o = 0; o < nops; o++) note_type(&ss, LLVMTypeOf(LLVMGetOperand(i, o)), fn, 0);
+            }
+    }
+    kj_text out = {0};
+    text_add(&out, "");
+    for (int i = 0; i < ss.n; i++) {
+        LLVMTypeRef t = ss.type[i];
+        text_add(&out, LLVMGetStructName(t));
+        text_add(&out, LLVMIsPackedStruct(t) ? "\t<{ " : "\t{ ");
+        unsigned n = LLVMCountStructElementTypes(t);
+        for (unsigned e = 0; e < n; e++) {
+            char *et = LLVMPrintTypeToString(LLVMStructGetTypeAtIndex(t, e));
+            if (e) text_add(&out, ", ");
+            text_add(&out, et);
+            LLVMDisposeMessage(et);
+        }
+        text_add(&out, LLVMIsPackedStruct(t) ? " }>\t" : " }\t");
+        text_add(&out, ss.users[i].s ? ss.users[i].s : "");
+        text_add(&out, "\n");
+        free(ss.users[i].s);
+    }
+    free(ss.type);
+    free(ss.users);
+    return out.s;
+}
+
+/* Field f (0: name, 1: layout, 2: users) of the line of `layouts` for
+ * struct `name`, into buf; 0 if it has none. */
+static int layout_field(const char *layouts, const char *name, int f, char *buf, size_t len) {
+    size_t k = strlen(name);
+    for (const char *l = layouts; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, name, k) != 0 || l[k] != '\t') continue;
+        for (int i = 0; i < f; i++) l = strchr(l, '\t') + 1;
+        size_t n = strcspn(l, "\t\n");
+        snprintf(buf, len, "%.*s", (int)n, l);
+        return 1;
+    }
+    return 0;
+}
+
+/* A reload's structs against the module's: a struct its functions use
+ * whose layout changed is refused, unless the layout hook accepts it.
+ * Caller holds ms->lock. */
+static kjit_status check_layouts(struct kj_modules *ms, unsigned index, const char *mname,
+                                 const char *now) {
+    const char *was = ms->layouts ? ms->layouts[index] : NULL;
+    for (const char *l = now; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        char name[256], old[1024], new[1024], users[512];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(l, "\t"), l);
+        if (!layout_field(was, name, 1, old, sizeof old)) continue; /* new to this module */
+        layout_field(now, name, 1, new, sizeof new);
+        if (strcmp(old, new) == 0) continue;
+        if (ms->layout_hook && ms->layout_hook(ms->layout_user, mname, name, old, new)) continue;
+        layout_field(now, name, 2, users, sizeof users);
+        const char *shown = strncmp(name, "struct.", 7) == 0 ? name + 7 : name;
+        return kj_set_error(KJIT_EINVAL,
+                            "the layout of struct %s changed (%s, was %s), and %s use%s it: "
+                            "objects made by the old code would be read at the new offsets; "
+                            "nothing is reloaded (a program can accept it with "
+                            "kjit_set_layout_hook and migrate its objects)",
+                            shown, new, old, users, strchr(users, ',') ? "" : "s");
+    }
+    return KJIT_OK;
+}
+
+void kjit_set_layout_hook(kjit *jit, kjit_layout_hook hook, void *user) {
+    struct kj_modules *ms = jit ? modules_of(jit) : NULL;
+    if (!ms) return;
+    pthread_mutex_lock(&ms->lock);
+    ms->layout_hook = hook;
+    ms->layout_user = user;
+    pthread_mutex_unlock(&ms->lock);
+}
+
 static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname) {
     char *msg = NULL;
     kjit_status st = KJIT_OK;
@@ -819,6 +985,9 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
     unsigned index = ms->count;
     char **names = realloc(ms->names, (index + 1) * sizeof *names);
     if (names) ms->names = names;
+    char **layouts = realloc(ms->layouts, (index + 1) * sizeof *layouts);
+    if (layouts) ms->layouts = layouts, layouts[index] = NULL;
+    if (!layouts) names = NULL; /* (out of memory, below) */
     kj_xref *ctors = take_xtors(mod, "llvm.global_ctors", &nctors);
     kj_xref *dtors = take_xtors(mod, "llvm.global_dtors", &ndtors);
     st = names ? plan_module(ms, mod, mname, index, &p)
@@ -832,6 +1001,7 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
                           !(m = module_new(ms, mod, p.fns, p.nfns, &p))))
         st = kj_set_error(KJIT_ENOMEM, "out of memory");
     if (st == KJIT_OK) {
+        ms->layouts[index] = struct_layouts(mod);
         ms->count++;
         for (int i = 0; i < nctors; i++)
             xtors_add(&ms->ctors, ctors[i].prio, ms->xtor_seq++, name_of(ctors[i].fn));
@@ -958,7 +1128,15 @@ static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, si
     /* Constructors ran at the first load; a reload runs none. */
     free(take_xtors(mod, "llvm.global_ctors", &nx));
     free(take_xtors(mod, "llvm.global_dtors", &nx));
-    st = plan_reload(ms, mod, name, index, &p, out);
+    char *layouts = struct_layouts(mod);
+    st = check_layouts(ms, index, name, layouts);
+    if (st == KJIT_OK) st = plan_reload(ms, mod, name, index, &p, out);
+    if (st == KJIT_OK && ms->layouts) { /* what the next reload compares with */
+        free(ms->layouts[index]);
+        ms->layouts[index] = layouts;
+        layouts = NULL;
+    }
+    free(layouts);
     if (st == KJIT_OK && p.ndata && !(vars = copy_out(mod, p.data, p.ndata, "data", 0)))
         st = kj_set_error(KJIT_ENOMEM, "out of memory");
     if (st == KJIT_OK && !(m = module_new(ms, mod, p.fns, p.nfns, &p)))

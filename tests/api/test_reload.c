@@ -194,8 +194,56 @@ static void in_mode(kjit_mode mode) {
     kjit_destroy(jit);
 }
 
+/* Struct layouts: a reload that reorders the fields of a struct a function
+ * uses is refused, naming both, and the old code runs on; a layout hook
+ * sees the old and new layouts and may accept. */
+static const char *layout_v1 = "%struct.S = type { i64, double }\n"
+                               "define i64 @first(ptr %p) {\n"
+                               "  %a = getelementptr %struct.S, ptr %p, i32 0, i32 0\n"
+                               "  %v = load i64, ptr %a\n"
+                               "  ret i64 %v\n"
+                               "}\n";
+static const char *layout_v2 = "%struct.S = type { double, i64 }\n"
+                               "define i64 @first(ptr %p) {\n"
+                               "  %a = getelementptr %struct.S, ptr %p, i32 0, i32 1\n"
+                               "  %v = load i64, ptr %a\n"
+                               "  ret i64 %v\n"
+                               "}\n";
+static char hook_seen[256];
+
+static int accept_layout(void *user, const char *module, const char *type, const char *old_layout,
+                         const char *new_layout) {
+    snprintf(hook_seen, sizeof hook_seen, "%s|%s|%s|%s", module, type, old_layout, new_layout);
+    return *(int *)user;
+}
+
+static void layouts(void) {
+    kjit *jit;
+    CHECK(kjit_create(NULL, &jit) == KJIT_OK);
+    CHECK(kjit_add_module_memory(jit, layout_v1, strlen(layout_v1), "s.ll") == KJIT_OK);
+    int64_t (*first)(void *) = (int64_t (*)(void *))kjit_address(jit, "first");
+    struct { int64_t a; double b; } obj = {7, 2.5};
+    CHECK(first(&obj) == 7);
+    kjit_reload r;
+    CHECK(kjit_reload_module_memory(jit, layout_v2, strlen(layout_v2), "s.ll", &r) == KJIT_EINVAL);
+    CHECK(strstr(kjit_errmsg(), "the layout of struct S changed ({ double, i64 }, was "
+                                "{ i64, double }), and first uses it") != NULL);
+    CHECK(first(&obj) == 7); /* the old code runs on */
+    int verdict = 0;         /* a hook that refuses: the same */
+    kjit_set_layout_hook(jit, accept_layout, &verdict);
+    CHECK(kjit_reload_module_memory(jit, layout_v2, strlen(layout_v2), "s.ll", &r) == KJIT_EINVAL);
+    CHECK(strcmp(hook_seen, "s.ll|struct.S|{ i64, double }|{ double, i64 }") == 0);
+    verdict = 1; /* accepted: reloaded */
+    CHECK(kjit_reload_module_memory(jit, layout_v2, strlen(layout_v2), "s.ll", &r) == KJIT_OK);
+    CHECK(r.changed == 1);
+    struct { double b; int64_t a; } obj2 = {2.5, 9};
+    CHECK(first(&obj2) == 9);
+    kjit_destroy(jit);
+}
+
 int main(void) {
     kjit_mode modes[] = {KJIT_MODE_LAZY, KJIT_MODE_EAGER, KJIT_MODE_TIERED};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) in_mode(modes[i]);
+    layouts();
     return t_done("test_reload");
 }
