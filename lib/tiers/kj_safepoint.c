@@ -19,6 +19,7 @@
  *
  * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <llvm-c/Core.h>
@@ -84,14 +85,6 @@ static void code_before(LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBlockRef bb,
     emit(ctx, b, fn, tail);
 }
 
-/* A back-edge, the one definition of a loop here: an edge from blocks[i]
- * to a block at or before it in layout order, not an unwind edge. */
-static int back_edge(LLVMBasicBlockRef *blocks, int nblocks, int i, LLVMBasicBlockRef dst) {
-    int j = 0;
-    while (j < nblocks && blocks[j] != dst) j++;
-    return j <= i && !eh_pad(dst);
-}
-
 /* fn's blocks in layout order, malloc'd (aborts on OOM, like the builder). */
 static LLVMBasicBlockRef *blocks_of(LLVMValueRef fn, int *n) {
     *n = (int)LLVMCountBasicBlocks(fn);
@@ -101,29 +94,110 @@ static LLVMBasicBlockRef *blocks_of(LLVMValueRef fn, int *n) {
     return blocks;
 }
 
+typedef struct block_at {
+    LLVMBasicBlockRef bb;
+    int i;
+} block_at;
+
+/* A depth-first walk of fn's blocks from the entry: when each block was
+ * reached and when it was left (0: never, unreachable). */
+typedef struct walk {
+    LLVMBasicBlockRef *blocks;
+    int n;
+    int *in, *out;
+    block_at *by_ref; /* the blocks sorted by reference: index_of in log n */
+} walk;
+
+static int by_ref(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const block_at *)a)->bb, y = (uintptr_t)((const block_at *)b)->bb;
+    return (x > y) - (x < y);
+}
+
+/* bb's index in layout order, or w->n if it is none of w's blocks. */
+static int index_of(const walk *w, LLVMBasicBlockRef bb) {
+    block_at key = {bb, 0};
+    const block_at *at = bsearch(&key, w->by_ref, (size_t)w->n, sizeof key, by_ref);
+    return at ? at->i : w->n;
+}
+
+static void walk_blocks(walk *w, LLVMValueRef fn) {
+    w->blocks = blocks_of(fn, &w->n);
+    size_t n = (size_t)(w->n > 0 ? w->n : 1);
+    w->in = calloc(n, sizeof *w->in);
+    w->out = calloc(n, sizeof *w->out);
+    w->by_ref = malloc(n * sizeof *w->by_ref);
+    int *stack = malloc(n * sizeof *stack);
+    unsigned *next = calloc(n, sizeof *next);
+    if (!w->in || !w->out || !w->by_ref || !stack || !next) abort();
+    for (int i = 0; i < w->n; i++) w->by_ref[i] = (block_at){w->blocks[i], i};
+    qsort(w->by_ref, (size_t)w->n, sizeof *w->by_ref, by_ref);
+    int sp = 0, clock = 0;
+    if (w->n > 0) {
+        stack[sp++] = 0;
+        w->in[0] = ++clock;
+    }
+    while (sp > 0) {
+        int i = stack[sp - 1];
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(w->blocks[i]);
+        if (!term || next[i] == LLVMGetNumSuccessors(term)) {
+            w->out[i] = ++clock;
+            sp--;
+            continue;
+        }
+        int j = index_of(w, LLVMGetSuccessor(term, next[i]++));
+        if (j < w->n && !w->in[j]) {
+            w->in[j] = ++clock;
+            stack[sp++] = j;
+        }
+    }
+    free(stack);
+    free(next);
+}
+
+static void walk_free(walk *w) {
+    free(w->blocks);
+    free(w->in);
+    free(w->out);
+    free(w->by_ref);
+}
+
+/* A back-edge, the one definition of a loop here: an edge from blocks[i]
+ * to a block on the walk's path to it (blocks[i] itself included), not an
+ * unwind edge.  Every cycle has one in any walk: the edge into the cycle's
+ * first-reached block from the rest of the cycle, which the walk reaches
+ * from it.  Layout order does not matter (a generator may place a join
+ * block before the arms that reach it: such an edge is no loop). */
+static int back_edge(const walk *w, int i, LLVMBasicBlockRef dst) {
+    int j = index_of(w, dst);
+    return j < w->n && w->in[i] && w->in[j] <= w->in[i] && w->out[j] >= w->out[i] &&
+           !eh_pad(dst);
+}
+
 int kj_safepoint_has_loop(LLVMValueRef fn) {
     if (!fn) return 0;
-    int nblocks, loop = 0;
-    LLVMBasicBlockRef *blocks = blocks_of(fn, &nblocks);
-    for (int i = 0; i < nblocks && !loop; i++) {
-        LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
+    int loop = 0;
+    walk w;
+    walk_blocks(&w, fn);
+    for (int i = 0; i < w.n && !loop; i++) {
+        LLVMValueRef term = LLVMGetBasicBlockTerminator(w.blocks[i]);
         for (unsigned s = 0; term && s < LLVMGetNumSuccessors(term) && !loop; s++)
-            loop = back_edge(blocks, nblocks, i, LLVMGetSuccessor(term, s));
+            loop = back_edge(&w, i, LLVMGetSuccessor(term, s));
     }
-    free(blocks);
+    walk_free(&w);
     return loop;
 }
 
 void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
     LLVMContextRef c = LLVMGetTypeContext(LLVMTypeOf(fn));
     LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
-    /* Back-edges first (on the original blocks): an edge to a block at or
-     * before its source in layout order.  Each goes through a new block
-     * that runs the code, then on to a join block that jumps to the loop
-     * header (whose phis now name the join block). */
-    int nblocks;
-    LLVMBasicBlockRef *blocks = blocks_of(fn, &nblocks);
-    for (int i = 0; i < nblocks; i++) {
+    /* Back-edges first (on the original blocks, walked before any is
+     * changed).  Each goes through a new block that runs the code, then on
+     * to a join block that jumps to the loop header (whose phis now name
+     * the join block). */
+    walk w;
+    walk_blocks(&w, fn);
+    LLVMBasicBlockRef *blocks = w.blocks;
+    for (int i = 0; i < w.n; i++) {
         LLVMValueRef term = LLVMGetBasicBlockTerminator(blocks[i]);
         if (!term) continue;
         LLVMOpcode op = LLVMGetInstructionOpcode(term);
@@ -134,7 +208,7 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
              * back. */
             int back = 0;
             for (unsigned s = 0; s < LLVMGetNumSuccessors(term) && !back; s++)
-                back = back_edge(blocks, nblocks, i, LLVMGetSuccessor(term, s));
+                back = back_edge(&w, i, LLVMGetSuccessor(term, s));
             if (back) code_before(b, fn, blocks[i], term, emit, ctx);
             continue;
         }
@@ -142,7 +216,7 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
             LLVMBasicBlockRef dst = LLVMGetSuccessor(term, s);
             /* (An exception edge, to a landing pad, is no loop and cannot
              * go through another block.) */
-            if (!back_edge(blocks, nblocks, i, dst)) continue;
+            if (!back_edge(&w, i, dst)) continue;
             LLVMBasicBlockRef edge = LLVMAppendBasicBlockInContext(c, fn, "kj.backedge");
             LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c, fn, "kj.loop");
             LLVMPositionBuilderAtEnd(b, edge);
@@ -169,7 +243,7 @@ void kj_safepoint_edges(LLVMValueRef fn, kj_safepoint_emit emit, void *ctx) {
         }
     }
     emit(ctx, b, fn, old);
-    free(blocks);
+    walk_free(&w);
     LLVMDisposeBuilder(b);
 }
 
