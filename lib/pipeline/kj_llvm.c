@@ -147,12 +147,16 @@ static kjit_status setup(kjit *jit) {
     static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
                                                  LLVMCodeGenLevelDefault,
                                                  LLVMCodeGenLevelAggressive};
+    /* The small code model, as LLJIT's own with JITLink: a JIT's default
+     * is the large one, where every call loads a 64-bit address (fib's T2
+     * body called itself through the GOT).  What lies outside the object
+     * is reached through the GOT and JITLink's stubs (DESIGN.md). */
     jit->tm = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
                                       levels[jit->opts.opt_level], LLVMRelocPIC,
-                                      LLVMCodeModelJITDefault);
+                                      LLVMCodeModelSmall);
     jit->tm_fast = LLVMCreateTargetMachine(target, jit->triple, cpu, features,
                                            LLVMCodeGenLevelNone, LLVMRelocPIC,
-                                           LLVMCodeModelJITDefault);
+                                           LLVMCodeModelSmall);
     jit->target = target;
     jit->cpu = cpu;
     jit->features = features;
@@ -202,7 +206,7 @@ LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit) {
                                                  LLVMCodeGenLevelAggressive};
     LLVMTargetMachineRef tm =
         LLVMCreateTargetMachine(jit->target, jit->triple, jit->cpu, jit->features,
-                                levels[jit->t2_level], LLVMRelocPIC, LLVMCodeModelJITDefault);
+                                levels[jit->t2_level], LLVMRelocPIC, LLVMCodeModelSmall);
     if (tm) kj_wrap_emulated_tls(tm);
     return tm;
 }
