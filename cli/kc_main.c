@@ -198,12 +198,10 @@ int main(int argc, char **argv) {
             if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
             inputs[ninputs++] = (kc_input){argv[++i], 1};
         } else if ((a[1] == 'I' || a[1] == 'D' || a[1] == 'U') && !a[2]) {
-            /* -I DIR, -D NAME, -U NAME: for clang, as one argument */
+            /* -I DIR, -D NAME, -U NAME: for clang, as clang takes them */
             if (i + 1 >= argc) return free(inputs), usage_error("%s needs an argument", a);
-            char *f = malloc(strlen(argv[i + 1]) + 3);
-            if (!f) return free(inputs), 1;
-            sprintf(f, "-%c%s", a[1], argv[++i]);
-            if (kc_cc_flag(&cc, f) != 0) return free(inputs), 1;
+            if (kc_cc_flag(&cc, a) != 0 || kc_cc_flag(&cc, argv[++i]) != 0)
+                return free(inputs), 1;
         } else if (a[1] == 'I' || a[1] == 'D' || a[1] == 'U' || strncmp(a, "-std=", 5) == 0) {
             if (kc_cc_flag(&cc, a) != 0) return free(inputs), 1;
         } else if (strcmp(a, "-Xcc") == 0) {
