@@ -19,14 +19,13 @@ The subject is pluggable.  Everything that knows Kaleidoscope is in
 KaleidoscopeSubject: how to generate a program, the table of configurations
 (a new mode or tier is one MODES entry), which configuration is the
 reference, the extra comparisons (lli, oracle), how to mutate, which
-divergences are known bugs.  Fuzz() only drives a Subject.  A future
-C-program subject (`kjit prog.bc`, programs from csmith or a generator of
-our own, compiled by clang-19 to bitcode, compared with a native clang-19
--O2 build as the reference) is another Subject subclass: generate() writes
-the .c and .bc files, reference() runs the native binary, configs are the
-same kjit modes, and SUBJECTS gets one more entry.  See CSubject below.
+divergences are known bugs.  Fuzz() only drives a Subject.  The C-program
+subject (--subject c: csmith and cgen.py programs, clang-19 bitcode run by
+kjit against a native clang-19 build, and the --watch reload fuzzer) is
+CSubject in cfuzz.py, which also has its own command line (see
+tests/fuzz/README.md).
 
-Usage: ksfuzz.py --kjit build/kjit [--seconds N | --programs N] [--seed S]
+Usage: ksfuzz.py --kjit build/kjit [--subject ks|c] [--seconds N | --programs N] [--seed S]
                  [--out DIR] [--mutants M] [--jobs J] [--quick]
 Exit status: 0 if nothing but known bugs was found, 1 otherwise, 2 for usage.
 """
@@ -130,6 +129,41 @@ class Subject:
     def configs(self):
         """[(name, argv)] — every configuration to compare."""
         raise NotImplementedError
+
+    def configs_for(self, case):
+        """The configurations of one case (by default all of configs())."""
+        return self.configs()
+
+    def run(self, argv, path):
+        """The Result of one configuration's argv on the program at path."""
+        raise NotImplementedError
+
+    def skip(self, case, ref):
+        """A reason not to compare this case (e.g. the reference timed
+        out: a program too slow, not a failure), or None."""
+        return None
+
+    def extra_of(self, where):
+        """The `only` of divergences() that repeats the extra comparison
+        that failed at where, or None if where is a configuration."""
+        return {"lli": "emit", "emit": "emit", "toy7": "oracle"}.get(where)
+
+    def generator(self, case):
+        """The name of the generator of a case (for the summary)."""
+        return self.name
+
+    # Is a divergence at where planted by a self-check (expected, counted
+    # apart, never a failure)?
+    def planted(self, where):
+        return False
+
+    # Whether mutate() makes bad programs to run (--mutants).
+    mutants = True
+
+    def finish(self, fuzz):
+        """Called at the end with the Fuzz: True if the round failed for a
+        reason of the subject's own (a self-check not met)."""
+        return False
 
     def generate(self, seed):
         """(bytes, features) of the program of seed."""
@@ -333,18 +367,12 @@ def diagnostics(err, path):
     return None if stopped and n != 20 else n
 
 
-class CSubject(Subject):
-    """The seam for C programs (not implemented yet): csmith (Debian's
-    csmith 2.3.0) or our own generator writes prog.c; clang-19 -O2 builds
-    the native reference and clang-19 -emit-llvm -c the prog.bc that every
-    `kjit --jit=MODE -ON prog.bc` configuration runs; stdout (csmith prints
-    a checksum) and exit status are compared, stderr is not (it is not
-    part of a C program's contract)."""
-    name = "c"
-    suffix = ".bc"
+def _c_subject(args):
+    import cfuzz  # tests/fuzz/cfuzz.py: C programs (csmith, cgen.py, reload)
+    return cfuzz.CSubject(args)
 
 
-SUBJECTS = {"ks": KaleidoscopeSubject}
+SUBJECTS = {"ks": KaleidoscopeSubject, "c": _c_subject}
 
 
 # --- the driver -----------------------------------------------------------
@@ -363,21 +391,29 @@ class Fuzz:
         self.known = {}        # signature -> [count, first seed]
         self.inconclusive = {}
         self.saved = 0
+        self.skipped = {}      # reason -> count
+        self.per_config = {}   # configuration -> runs
+        self.per_gen = {}      # generator -> [programs, failing programs]
+        self.planted = {}      # where -> planted divergences detected
 
     # Compare every configuration of a case with the reference.
     def divergences(self, case, only=None):
         ref = self.s.reference(case.path)
         self.execs += 1
         divs = []
+        why = self.s.skip(case, ref)
+        if why:
+            return [Divergence("skip", why, ref, ref)]
         if ref.status != 0 or ref.err or b"Sanitizer" in ref.err:
             # Generated programs are valid and terminate: the reference must
             # run them cleanly.
             divs.append(Divergence("reference-failed", self.s.REF, Result(0, b"", b""), ref))
             return divs
-        configs = [c for c in self.s.configs() if only is None or c[0] == only]
+        configs = [c for c in self.s.configs_for(case) if only is None or c[0] == only]
         results = list(self.pool.map(lambda c: (c[0], self.s.run(c[1], case.path)), configs))
         self.execs += len(results)
         for name, res in results:
+            self.per_config[name] = self.per_config.get(name, 0) + 1
             if res.status is None:
                 divs.append(Divergence("timeout", name, ref, res))
             elif res.status < 0 or res.status > 1:
@@ -388,8 +424,8 @@ class Fuzz:
                 divs.append(Divergence("diverge-stdout", name, ref, res))
             elif res.err != ref.err:
                 divs.append(Divergence("diverge-stderr", name, ref, res))
-        if only is None or only in ("emit", "oracle"):
-            extra, n = self.s.extra(case, ref, only if only in ("emit", "oracle") else None)
+        if only is None or not any(c[0] == only for c in self.s.configs_for(case)):
+            extra, n = self.s.extra(case, ref, only)
             self.execs += n
             divs += extra
         return divs
@@ -412,8 +448,20 @@ class Fuzz:
         data, features = self.s.generate(seed)
         case = Case(data, features, seed, self.write(data))
         self.programs += 1
+        gen = self.per_gen.setdefault(self.s.generator(case), [0, 0])
+        gen[0] += 1
         minimised = set()
-        for d in self.divergences(case):
+        divs = self.divergences(case)
+        if divs and divs[0].kind == "skip":
+            self.skipped[divs[0].where] = self.skipped.get(divs[0].where, 0) + 1
+            print("skip seed %d: %s" % (seed, divs[0].where), flush=True)
+            return
+        if any(not self.s.planted(d.where) for d in divs):
+            gen[1] += 1
+        for d in divs:
+            if self.s.planted(d.where):
+                self.planted[d.where] = self.planted.get(d.where, 0) + 1
+                continue
             sig = self.known_bug(case, d)
             if sig:
                 k = self.known.setdefault(sig, [0, seed])
@@ -428,7 +476,7 @@ class Fuzz:
             minimised.add(d.kind)
             self.fail(case, d, lambda c, d=d: self.same_divergence(c, d))
         r = random.Random(seed * 7919 + 1)
-        for m in range(self.args.mutants):
+        for m in range(self.args.mutants if self.s.mutants else 0):
             bad = self.s.mutate(data, r)
             path = self.write(bad, "mutant")
             mcase = Case(bad, features, seed, path)
@@ -450,7 +498,7 @@ class Fuzz:
                               self.s.check_mutant(c.path, execute(a + [c.path], self.args.mutant_timeout), cm) == cat)
 
     def same_divergence(self, case, d):
-        only = {"lli": "emit", "emit": "emit", "toy7": "oracle"}.get(d.where, d.where)
+        only = self.s.extra_of(d.where) or d.where
         if d.kind == "reference-failed":
             ref = self.s.reference(case.path)
             return ref.status != 0 or bool(ref.err)
@@ -516,11 +564,21 @@ class Fuzz:
             print("  known   %-40s %d (first seed %d; not a failure until main's fix is merged)" % (k, v, s))
         for k, v in sorted(self.inconclusive.items()):
             print("  inconclusive %-27s %d (a mutant may legitimately loop for ever)" % (k, v))
+        for k, v in sorted(self.skipped.items()):
+            print("  skipped %-32s %d" % (k, v))
+        if len(self.per_gen) > 1 or self.s.name != "ks":
+            for k, (v, f) in sorted(self.per_gen.items()):
+                print("  generator %-30s %d programs, %d with a failure" % (k, v, f))
+            for k, v in sorted(self.per_config.items()):
+                print("  config %-33s %d runs" % (k, v))
+        for k, v in sorted(self.planted.items()):
+            print("  planted %-32s %d detected (self-check)" % (k, v))
         if not self.failures:
             print("  no divergence")
+        bad = self.s.finish(self)
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.pool.shutdown()
-        return 1 if self.failures else 0
+        return 1 if self.failures or bad else 0
 
 
 def ddmin(chunks, test, budget):
