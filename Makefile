@@ -7,7 +7,8 @@ BUILD      ?= build
 SAN_BUILD  ?= build-san
 AARCH64_BUILD ?= build-aarch64
 JOBS       ?= $(shell nproc)
-APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 pkg-config libedit-dev libffi-dev cmake ninja-build python3
+APT_PKGS   := llvm-19-dev llvm-19-tools llvm-19-runtime clang-19 lld-19 pkg-config libedit-dev libffi-dev cmake ninja-build python3 \
+              csmith libcsmith-dev
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps demo test test-normal test-san test-aarch64 clean bench install fuzz
@@ -60,17 +61,26 @@ test-san: $(SAN_BUILD)/build.ninja
 test-aarch64:
 	sh tests/aarch64/run.sh $(AARCH64_BUILD) $(JOBS)
 
-# The differential fuzzer (tests/fuzz/README.md): SECONDS of programs from
-# SEED on; failures, minimised, go to FUZZ_OUT.  FUZZ_JOBS configurations
-# run at once (the machine is shared: keep it small).
+# The differential fuzzers (tests/fuzz/README.md): SECONDS of Kaleidoscope
+# programs, then CFUZZ_SECONDS of C programs (csmith, cgen.py, the --watch
+# reload fuzzer; CFUZZ_SECONDS=0 leaves them out), from SEED on; failures,
+# minimised, go to FUZZ_OUT (C ones to FUZZ_OUT/c).  FUZZ_JOBS
+# configurations run at once (the machine is shared: keep it small).  Both
+# run even if the first fails; the target fails if either did.
 SECONDS   ?= 60
+CFUZZ_SECONDS ?= 60
 SEED      ?= 1
 FUZZ_OUT  ?= fuzz-out
 FUZZ_JOBS ?= 1
 fuzz: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	@st=0; \
 	python3 tests/fuzz/ksfuzz.py --kjit $(BUILD)/kjit --seconds $(SECONDS) --seed $(SEED) \
-	  --out $(FUZZ_OUT) --jobs $(FUZZ_JOBS)
+	  --out $(FUZZ_OUT) --jobs $(FUZZ_JOBS) || st=1; \
+	if [ "$(CFUZZ_SECONDS)" != 0 ]; then \
+	  python3 tests/fuzz/cfuzz.py --kjit $(BUILD)/kjit --seconds $(CFUZZ_SECONDS) --seed $(SEED) \
+	    --out $(FUZZ_OUT)/c --jobs $(FUZZ_JOBS) || st=1; fi; \
+	exit $$st
 
 # Install the kjit command, libkjit (.so and .a), kjit.h, kjit.pc, the CMake
 # package and the man page under PREFIX.
