@@ -266,7 +266,7 @@ class CSubject(ksfuzz.Subject):
         for name, (argv, lvl, _) in self.configs():
             out.append(("reload-" + name, (argv, lvl)))
         if self.self_check:
-            out.append(("reload-tiered-O2-planted", (MODES[0][1], "O2")))
+            out.append(("reload-tiered-O0-planted", (MODES[0][1], "O0")))
         return out
 
     def extra(self, case, ref, only=None):
@@ -430,7 +430,7 @@ class CSubject(ksfuzz.Subject):
         print("self-check: planted divergence detected in %d of %d programs compared" % (got, want))
         reloads = fuzz.per_gen.get("reload", [0, 0])[0]
         if reloads:
-            rgot = fuzz.planted.get("reload-tiered-O2-planted", 0)
+            rgot = fuzz.planted.get("reload-tiered-O0-planted", 0)
             print("self-check: planted reload divergence detected in %d reload programs" % rgot)
             bad = bad or rgot == 0
         if want == 0:

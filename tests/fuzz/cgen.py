@@ -401,7 +401,11 @@ def reload_program(seed, variant):
     body = "    u32 y = %s;\n" % g.expr(["x"] + helpers)
     if loop:
         body += "    for (u32 i = 0; i < (x & 15u); i++) y = %s;\n" % g.expr(["x", "y", "i"])
-    parts.append("__attribute__((noinline)) u32 f(u32 x) {\n%s    return y;\n}\n" % body)
+    # f reads a volatile zero (and uses x with it): clang -O2 can then neither fold its result
+    # into main (a constant return, `returned`, a dead argument) nor treat it as pure, so
+    # main's IR stays the same in every variant (cfuzz checks it).
+    parts.append("volatile u32 vzero;\n")
+    parts.append("__attribute__((noinline)) u32 f(u32 x) {\n%s    return y ^ (vzero & x);\n}\n" % body)
     parts.append("""int main(void) {
     char line[32];
 #ifdef FUZZ_PLANT
