@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
     static const char *const partitions[] = {"function", "callees", NULL};
     static const char *const stats_forms[] = {"json", "table", NULL};
     static const char *const t1_forms[] = {"fast", "loops", "full", NULL};
-    kc_cc cc = {0};
+    static kc_cc cc; /* (static: its flags are reachable whatever path main leaves by) */
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0, nprog_args = 0;
     char **prog_args = NULL;
@@ -335,22 +335,29 @@ int main(int argc, char **argv) {
             return free(units), usage_error("%s", "-i, --check and --emit=ast are for "
                                                   "Kaleidoscope, not C, C++ or LLVM IR files");
         cc.opt_level = cfg.opt_level;
-        for (int i = 0; i < ninputs; i++) {
+        int st = 0;
+        for (int i = 0; i < ninputs && !st; i++) {
             if (!kc_cc_is_source(units[i].name)) continue;
             if (access(units[i].name, R_OK) != 0) {
                 fprintf(stderr, "kjit: error: cannot read %s: %s\n", units[i].name,
                         strerror(errno));
-                return 1;
+                st = 1;
+            } else if (!(units[i].bc = kc_cc_output(&cc, units[i].name, i)) ||
+                       kc_cc_compile(&cc, units[i].name, units[i].bc, &units[i].deps) != 0) {
+                st = 1; /* (clang said why) */
             }
-            if (!(units[i].bc = kc_cc_output(&cc, units[i].name, i)) ||
-                kc_cc_compile(&cc, units[i].name, units[i].bc, &units[i].deps) != 0)
-                return 1; /* (clang said why) */
         }
         /* clang made the IR at the -O level but ran no pass on it (kc_cc.h):
          * T1 runs a light pipeline of its own, unless told another. */
         if (nsrc && cfg.opt_level > 0 && !cfg.t1_passes && cfg.mode == KJIT_MODE_TIERED)
             cfg.t1_passes = "default<O1>";
-        int st = kc_ir_run(&cfg, units, ninputs, &cc, prog_args, nprog_args);
+        /* (kc_ir_run returns only on an error, or after --emit=llvm.) */
+        if (!st) st = kc_ir_run(&cfg, units, ninputs, &cc, prog_args, nprog_args);
+        for (int i = 0; i < ninputs; i++) {
+            if (units[i].bc != units[i].name) free(units[i].bc);
+            kc_cc_free_deps(units[i].deps);
+        }
+        free(units);
         kc_cc_cleanup(&cc);
         return st;
     }
