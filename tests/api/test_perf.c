@@ -59,6 +59,9 @@ static int child_run(void (*plant)(const char *path), char *path, size_t plen, c
     close(go[0]);
     close(res[1]);
     snprintf(path, plen, "/tmp/perf-%d.map", (int)pid);
+    /* An earlier process with this pid may have left its map (kjit --perf
+     * keeps it, for perf report): the case starts from none. */
+    unlink(path);
     if (plant) plant(path);
     if (write(go[1], "g", 1) != 1) return -1;
     close(go[1]);
@@ -192,6 +195,7 @@ int main(void) {
      * opened writes its own. */
     char own[64];
     snprintf(own, sizeof own, "/tmp/perf-%d.map", (int)getpid());
+    unlink(own); /* (an earlier process's, as above) */
     CHECK(jit_with_map("first", 1, msg, sizeof msg) == 0 && msg[0] == 0);
     CHECK(jit_with_map("second", 2, msg, sizeof msg) == 0 && msg[0] == 0);
     CHECK(child_run(NULL, path, sizeof path, msg, sizeof msg) == 0 && msg[0] == 0);
