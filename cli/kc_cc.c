@@ -11,6 +11,7 @@
  * which --watch watches too.
  */
 #include "kc_cc.h"
+#include "kc_session.h" /* kc_read_file */
 
 #include <dirent.h>
 #include <errno.h>
@@ -290,17 +291,12 @@ static int same_file(const char *a, const char *b) {
 static int ccdb_entry(const char *dbdir, const char *src, strv *flags, char **dir) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/compile_commands.json", dbdir);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t n;
+    char *text = kc_read_file(path, &n);
+    if (!text) {
         fprintf(stderr, "kjit: error: -p %s: cannot read %s: %s\n", dbdir, path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 16, n = 0, k;
-    char *text = malloc(cap);
-    while (text && (k = fread(text + n, 1, cap - n, f)) > 0)
-        if ((n += k) == cap && !(text = realloc(text, cap *= 2))) break;
-    fclose(f);
-    if (!text) return fprintf(stderr, "kjit: error: out of memory\n"), -1;
     json j = {text, text + n, 0};
     int found = 1;
     if (!eat(&j, '[')) j.bad = 1;

@@ -10,6 +10,7 @@
  */
 #include "kc_ir.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -220,7 +221,10 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     for (int i = 0; i < nfiles; i++) { /* named as the command line names them */
         size_t len;
         char *data = kc_read_file(units[i].bc, &len);
-        if (!data) return 1;
+        if (!data) {
+            fprintf(stderr, "kjit: error: cannot read %s: %s\n", units[i].bc, strerror(errno));
+            return 1;
+        }
         kjit_status st = kjit_add_module_memory(jit, data, len, units[i].name);
         free(data);
         if (st != KJIT_OK) {

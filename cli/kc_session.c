@@ -452,8 +452,7 @@ void kc_session_tier(kc_session *s, const char *name) {
     fflush(stdout);
 }
 
-/* The whole of a file, or of standard input for "-"; NULL on error. */
-static char *slurp(const char *path, size_t *len) {
+char *kc_read_file(const char *path, size_t *len) {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
@@ -477,7 +476,7 @@ static char *slurp(const char *path, size_t *len) {
 
 int kc_session_run_file(kc_session *s, const char *path) {
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = kc_read_file(path, &len);
     if (!text) {
         fflush(stdout);
         fprintf(stderr, "kjit: error: cannot read '%s': %s\n", path, strerror(errno ? errno : EIO));

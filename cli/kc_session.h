@@ -51,6 +51,10 @@ void kc_jit_created(void);
  * `seconds` have passed. */
 void kc_alarm_after(double seconds, void (*handler)(int));
 
+/* The whole of a file, or of standard input for "-", in a malloc'd buffer;
+ * NULL on error (errno says which). */
+char *kc_read_file(const char *path, size_t *len);
+
 /* NULL after printing why on stderr. */
 kc_session *kc_session_new(const kc_config *cfg);
 

@@ -28,31 +28,6 @@
 
 #define KC_WATCH_QUIET_MS 30
 
-char *kc_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "kjit: error: cannot read %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0, k;
-    char *d = malloc(cap);
-    while (d && (k = fread(d + n, 1, cap - n, f)) > 0)
-        if ((n += k) == cap) {
-            char *m = realloc(d, cap *= 2);
-            if (!m) free(d);
-            d = m;
-        }
-    int err = ferror(f);
-    fclose(f);
-    if (!d || err) {
-        free(d);
-        fprintf(stderr, "kjit: error: cannot read %s\n", path);
-        return NULL;
-    }
-    *len = n;
-    return d;
-}
-
 typedef struct wdir {
     int wd;
     char *path;              /* as realpath gives it */
@@ -150,7 +125,11 @@ static void reload(watcher *w, kc_unit *u) {
     }
     size_t len;
     char *data = kc_read_file(u->bc, &len);
-    if (!data) return;
+    if (!data) {
+        fprintf(stderr, "kjit: reload of %s failed, the program goes on: cannot read %s: %s\n",
+                u->name, u->bc, strerror(errno));
+        return;
+    }
     kjit_reload r;
     kjit_status st = kjit_reload_module_memory(w->jit, data, len, u->name, &r);
     free(data);

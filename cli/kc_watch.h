@@ -25,7 +25,4 @@ int kc_watch_prepare(kc_unit *units, int n, kc_cc *cc);
  * -1 after saying why. */
 int kc_watch_start(kjit *jit);
 
-/* A whole file into a malloc'd buffer; NULL after saying why. */
-char *kc_read_file(const char *path, size_t *len);
-
 #endif
