@@ -47,22 +47,34 @@ static void defined_name(LLVMModuleRef mod, char *buf, size_t len) {
     snprintf(buf, len, "%s", f ? LLVMGetValueName2(f, &n) : "");
 }
 
-/* Fill u with fn's IR: its pending lazy-ir module, or a fresh generation
- * (in lazy-ir mode into the shared IR context, so modules can be linked). */
-static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit *u, char *sym) {
+/* Fill u with the IR gen(user) makes for fn, under a new implementation
+ * name (in the shared IR context, so lazy-ir modules can be linked). */
+static kjit_status generate(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
+                            char *sym) {
     u->symbol = sym;
-    if (pending) {
-        u->ctx = jit->ir_ctx;
-        u->shared_ctx = 1;
-        u->mod = pending;
-        defined_name(pending, sym, 256);
-        return KJIT_OK;
-    }
     kj_impl_name(jit, fn->name, sym, 256);
     kjit_status r = kj_unit_open(jit, u, fn->name, jit->ir_ctx);
     if (r != KJIT_OK) return r;
     atomic_fetch_add(&jit->stats.ir_generated, 1);
-    return kj_unit_generate(jit, u, fn->gen, fn->user);
+    return kj_unit_generate(jit, u, gen, user);
+}
+
+/* Fill u with fn's IR: its pending lazy-ir module, or a fresh generation. */
+static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit *u, char *sym) {
+    if (!pending) return generate(jit, fn, fn->gen, fn->user, u, sym);
+    u->symbol = sym;
+    u->ctx = jit->ir_ctx;
+    u->shared_ctx = 1;
+    u->mod = pending;
+    defined_name(pending, sym, 256);
+    return KJIT_OK;
+}
+
+/* A compile's time in the statistics (caller holds lock). */
+static void count_compile(kjit *jit, const kj_unit *u) {
+    atomic_fetch_add(&jit->stats.compile_units, 1);
+    atomic_fetch_add(&jit->stats.compile_us, u->us);
+    jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
 }
 
 /* --partition=callees: link into u's module the pending IR of every function
@@ -114,11 +126,7 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
         addr[k] = (void *)(uintptr_t)a; /* NULL: that callee stays STUB */
     }
     pthread_mutex_lock(&jit->lock);
-    if (u->us) {
-        atomic_fetch_add(&jit->stats.compile_units, 1);
-        atomic_fetch_add(&jit->stats.compile_us, u->us);
-        jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
-    }
+    if (u->us) count_compile(jit, u);
     for (int k = 0; k < g->n; k++) {
         kj_fn *fn = g->fn[k];
         if (r == KJIT_OK && addr[k]) {
@@ -177,20 +185,14 @@ kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     kjit_status r = kj_llvm_ready(jit);
     if (r != KJIT_OK) return r;
     first_compile(jit, fn, u);
-    u->symbol = sym;
-    kj_impl_name(jit, fn->name, sym, 256);
-    if ((r = kj_unit_open(jit, u, fn->name, jit->ir_ctx)) != KJIT_OK) return r;
-    atomic_fetch_add(&jit->stats.ir_generated, 1);
-    if ((r = kj_unit_generate(jit, u, gen, user)) != KJIT_OK) return kj_unit_discard(u), r;
+    if ((r = generate(jit, fn, gen, user, u, sym)) != KJIT_OK) return kj_unit_discard(u), r;
     first_codegen(jit, u);
     if ((r = kj_compile(jit, u)) != KJIT_OK) {
         atomic_fetch_add(&jit->stats.compile_errors, 1);
         return r;
     }
     pthread_mutex_lock(&jit->lock);
-    atomic_fetch_add(&jit->stats.compile_units, 1);
-    atomic_fetch_add(&jit->stats.compile_us, u->us);
-    jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
+    count_compile(jit, u);
     pthread_mutex_unlock(&jit->lock);
     return KJIT_OK;
 }
