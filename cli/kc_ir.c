@@ -198,7 +198,10 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
               int nargs) {
     kjit_options o;
     kc_jit_options(cfg, &o);
-    if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_LOOPS; /* C's main loops stay at T1 */
+    /* C's main loops stay in main's T1 code for the whole run: at the -O
+     * level; every other function starts at -O0 and T2 takes it once hot
+     * (bench/README.md, "First runs of C programs", has the measurements). */
+    if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_MAIN;
     /* Polls cost a C program a few % and serve only --timeout: the command
      * does not interrupt C programs otherwise (Ctrl-C ends them, as it
      * would the native program). */

@@ -37,10 +37,13 @@
     X(PARTITION, "--partition=", "function|callees",                                       \
       "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
       "with the uncompiled functions it calls unconditionally, as one module")            \
-    X(T1, "--t1=", "fast|loops|full",                                                    \
-      "tiered: T1 code generated at -O0 (fast to make), at the -O level for functions "   \
-      "with loops, or all at the -O level (default: fast for Kaleidoscope, loops for "    \
-      "IR files, whose optimised IR then runs about as fast as native)")                 \
+    X(T1, "--t1=", "fast|main|loops|full",                                               \
+      "tiered: T1 code generated at -O0 (fast to make), at the -O level for main only "   \
+      "(entered once, so never T2) or for every function with a loop, or all at the -O "  \
+      "level (default: fast for Kaleidoscope, main for C, C++ and IR programs)")         \
+    X(AHEAD, "--ahead=", "on|off",                                                       \
+      "lazy and tiered: compile, on a background thread, the functions that compiled "  \
+      "code calls before their first call (default on; also KJIT_AHEAD=0 or 1)")         \
     X(PASSES, "--t1-passes=, --t2-passes=", "PIPELINE",                                 \
       "the IR pass pipeline of the first compile (T1), or of T2, in LLVM's syntax "       \
       "(e.g. \"default<O3>\", \"instcombine,simplifycfg\"); checked at start-up")        \
@@ -163,7 +166,7 @@ typedef struct kc_input {
 } kc_input;
 
 int main(int argc, char **argv) {
-    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED, .t1_codegen = -1};
+    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED, .t1_codegen = -1, .ahead = -1};
     int interactive = 0; /* -i */
     int r, v, mode_set = 0, partition_set = 0;
     const char *env_trace = getenv("KJIT_TRACE");
@@ -175,7 +178,8 @@ int main(int argc, char **argv) {
     static const char *const emits[] = {"ast", "llvm", NULL};
     static const char *const partitions[] = {"function", "callees", NULL};
     static const char *const stats_forms[] = {"json", "table", NULL};
-    static const char *const t1_forms[] = {"fast", "loops", "full", NULL};
+    static const char *const t1_forms[] = {"fast", "main", "loops", "full", NULL};
+    static const char *const on_off[] = {"on", "off", NULL};
     static kc_cc cc; /* (static: its flags are reachable whatever path main leaves by) */
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int ninputs = 0, only_files = 0, nprog_args = 0;
@@ -252,8 +256,11 @@ int main(int argc, char **argv) {
             partition_set = 1;
         } else if ((r = choice(a, "--t1=", t1_forms, &v)) != 1) {
             if (r == 2) return free(inputs), 2;
-            static const int t1_of[] = {KJIT_T1_FAST, KJIT_T1_LOOPS, KJIT_T1_FULL};
+            static const int t1_of[] = {KJIT_T1_FAST, KJIT_T1_MAIN, KJIT_T1_LOOPS, KJIT_T1_FULL};
             cfg.t1_codegen = t1_of[v];
+        } else if ((r = choice(a, "--ahead=", on_off, &v)) != 1) {
+            if (r == 2) return free(inputs), 2;
+            cfg.ahead = v == 0 ? 1 : 0;
         } else if (strncmp(a, "--t1-passes=", 12) == 0 || strncmp(a, "--t2-passes=", 12) == 0) {
             if (!a[12]) return free(inputs), usage_error("%.11s needs a pipeline", a);
             *(a[3] == '1' ? &cfg.t1_passes : &cfg.t2_passes) = a + 12;

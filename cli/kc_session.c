@@ -533,6 +533,7 @@ void kc_jit_options(const kc_config *cfg, kjit_options *o) {
     o->t2_sync = cfg->tier_sync;
     o->perf_map = cfg->perf;
     if (cfg->t1_codegen >= 0) o->t1_codegen = cfg->t1_codegen;
+    if (cfg->ahead >= 0) o->ahead = cfg->ahead;
     o->t1_passes = cfg->t1_passes;
     o->t2_passes = cfg->t2_passes;
 }
@@ -550,6 +551,7 @@ static void print_stats_table(kjit *jit) {
             "%llu failed\n"
             "  compile time %.1f ms on the program's thread, %.1f ms on %llu background "
             "thread(s)\n"
+            "  ahead        %llu bodies compiled before their first call, %llu failed\n"
             "  waited       %.1f ms by the program's threads, in first calls\n"
             "  LLVM         %s\n"
             "  errors       %llu run-time\n",
@@ -559,8 +561,10 @@ static void print_stats_table(kjit *jit) {
             (unsigned long long)t.compiled_t2, (unsigned long long)t.osr_compiled,
             (unsigned long long)t.osr_entries,
             (unsigned long long)(t.compile_errors + t.t2_failed),
-            (t.compile_us + t.toplevel_us) / 1e3, t.t2_us / 1e3,
-            (unsigned long long)t.compile_threads, t.wait_us / 1e3,
+            (t.compile_us + t.toplevel_us) / 1e3, (t.t2_us + t.ahead_us) / 1e3,
+            (unsigned long long)(t.compile_threads + (t.compiled_ahead || t.ahead_failed)),
+            (unsigned long long)t.compiled_ahead, (unsigned long long)t.ahead_failed,
+            t.wait_us / 1e3,
             t.llvm_setup_us ? "loaded" : "never loaded (nothing was compiled)",
             (unsigned long long)t.runtime_errors);
 }

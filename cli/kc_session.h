@@ -33,6 +33,7 @@ typedef struct kc_config {
     const char *trace_path; /* --trace=FILE.json */
     double timeout;      /* --timeout=SECONDS, 0: none */
     int t1_codegen;      /* --t1=: KJIT_T1_*, -1: the input's default */
+    int ahead;           /* --ahead=on|off: 1, 0; -1: the library's default */
     const char *t1_passes, *t2_passes; /* --t1-passes=, --t2-passes= */
     int watch;           /* --watch: reload IR files when they change */
 } kc_config;

@@ -107,7 +107,10 @@ typedef struct kjit_options {
                                  minimal): KJIT_T1_FAST (default) at -O0, the cheapest;
                                  KJIT_T1_LOOPS at opt_level for functions with a loop, which
                                  may never be entered again (a C main) and so never reach
-                                 T2, at -O0 for the others; KJIT_T1_FULL all at opt_level.
+                                 T2, at -O0 for the others; KJIT_T1_MAIN at opt_level for
+                                 a function named "main" only (a C program's, entered once
+                                 for the whole run), at -O0 for the others, which T2 takes
+                                 over once hot; KJIT_T1_FULL all at opt_level.
                                  For IR optimised already (C built with -O2) code generated
                                  at opt_level is about as fast as native */
     const char *t1_passes;    /* the IR pass pipeline of the first compile (T1 in tiered
@@ -116,6 +119,15 @@ typedef struct kjit_options {
                                  (KJIT_EINVAL), which then loads LLVM */
     const char *t2_passes;    /* the same for T2 (and OSR entries), e.g.
                                  "default<O3>"; NULL: default<O2> */
+    int ahead;                /* compile ahead of the program (default 1): when a function
+                                 is compiled for its first call, the functions it calls
+                                 that have no code yet and no T0 entry are queued, and one
+                                 background thread compiles them as their first calls
+                                 would (nearest callees first, breadth-first), so that
+                                 most first calls find their code ready.  A call that
+                                 finds its function being compiled there waits for it
+                                 (wait_us).  Lazy and tiered modes; 0: off.  Also
+                                 KJIT_AHEAD=0 (off) or =1 in the environment */
     int no_polls;             /* compiled code gets no interrupt polls: kjit_interrupt
                                  then stops only T0 code, and a compiled loop runs on;
                                  saves their cost (up to a few % on tight loops and
@@ -123,7 +135,7 @@ typedef struct kjit_options {
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
-enum { KJIT_T1_FAST = 0, KJIT_T1_LOOPS = 2, KJIT_T1_FULL = 1 };
+enum { KJIT_T1_FAST = 0, KJIT_T1_LOOPS = 2, KJIT_T1_FULL = 1, KJIT_T1_MAIN = 3 };
 
 void kjit_options_init(kjit_options *opts);
 
@@ -656,6 +668,11 @@ typedef struct kjit_stats {
     uint64_t llvm_setup_us;  /* time setting up LLVM for this JIT (0: never needed) */
     uint64_t wait_us;        /* time the program's threads waited in first calls through
                                 stubs: for the lock compiles hold, and for the compile */
+    uint64_t compiled_ahead; /* of `compiled`: bodies compiled ahead of their first call
+                                (kjit_options.ahead), on the background thread */
+    uint64_t ahead_us;       /* time compiling them there (not in compile_us) */
+    uint64_t ahead_failed;   /* compiles ahead that failed: the function stays as it
+                                was, and its first call compiles it (and reports why) */
 } kjit_stats;
 
 void kjit_get_stats(kjit *jit, kjit_stats *out);

@@ -37,6 +37,7 @@ void kjit_options_init(kjit_options *o) {
     o->opt_level = 2;
     o->verify = 1;
     o->hot_threshold = KJIT_DEFAULT_HOT;
+    o->ahead = 1;
 }
 
 /* ---- names and signatures ---------------------------------------------- */
@@ -86,7 +87,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     }
     if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_INTERP ||
         o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1 || o.compile_threads < 0 ||
-        o.t1_codegen < 0 || o.t1_codegen > KJIT_T1_LOOPS)
+        o.t1_codegen < 0 || o.t1_codegen > KJIT_T1_MAIN)
         return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode, partition, "
                                          "hot_threshold, compile_threads or t1_codegen");
 
@@ -99,6 +100,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (np && strcmp(np, "1") == 0) o.no_polls = 1;
     const char *vf = getenv("KJIT_VERIFY");
     if (vf && strcmp(vf, "2") == 0 && o.verify < 2) o.verify = 2;
+    const char *ah = getenv("KJIT_AHEAD");
+    if (ah && (strcmp(ah, "0") == 0 || strcmp(ah, "1") == 0)) o.ahead = ah[0] == '1';
     jit->opts = o;
     jit->created_us = kj_now_us();
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
@@ -125,6 +128,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     pthread_rwlock_init(&jit->def_lock, NULL);
     pthread_cond_init(&jit->t2_wake, NULL);
     pthread_cond_init(&jit->t2_idle, NULL);
+    pthread_cond_init(&jit->ahead_wake, NULL);
+    pthread_cond_init(&jit->ahead_done, NULL);
     jit->t2_level = o.opt_level > 2 ? o.opt_level : 2;
     /* Compiler threads: one per core beyond the program's own, at least one. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -157,12 +162,15 @@ static void release_definition(kj_fn *f) {
 }
 
 void kjit_stop_tiering(kjit *jit) {
-    if (jit) kj_tier_stop(jit);
+    if (!jit) return;
+    kj_ahead_stop(jit);
+    kj_tier_stop(jit);
 }
 
 void kjit_destroy(kjit *jit) {
     if (!jit) return;
-    kj_tier_stop(jit); /* no T2 compile runs past this point */
+    kj_ahead_stop(jit);
+    kj_tier_stop(jit); /* no background compile runs past this point */
     /* Trackers must be released while the session still exists. */
     for (size_t i = 0; i < jit->table_size; i++) {
         for (kj_fn *f = jit->table[i], *next; f; f = next) {
@@ -197,6 +205,8 @@ void kjit_destroy(kjit *jit) {
     pthread_rwlock_destroy(&jit->def_lock);
     pthread_cond_destroy(&jit->t2_wake);
     pthread_cond_destroy(&jit->t2_idle);
+    pthread_cond_destroy(&jit->ahead_wake);
+    pthread_cond_destroy(&jit->ahead_done);
     kj_stub_manager_free(jit->stubs);
     pthread_mutex_destroy(&jit->llvm_lock);
     pthread_mutex_destroy(&jit->compile_lock);
@@ -354,6 +364,7 @@ kjit_status kj_redefine_compiled(kjit *jit, const char *name, kjit_generator gen
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
+    if (fn) kj_ahead_wait(jit, fn); /* (past def_lock already: it ends) */
     /* Only a body that was called (compiled) is worth compiling now; T0
      * entries and host functions are installed as they are. */
     int now = fn && fn->state == KJ_COMPILED && !atomic_load(&fn->t0) &&
@@ -486,6 +497,7 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
+    if (fn) kj_ahead_wait(jit, fn);
     kj_state st = fn ? fn->state : KJ_UNDEFINED;
     pthread_mutex_unlock(&jit->lock);
     kjit_status r = KJIT_OK;
@@ -522,6 +534,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
+    if (fn) kj_ahead_wait(jit, fn);
     kj_state st = fn ? fn->state : KJ_UNDEFINED;
     if (st == KJ_UNDEFINED || st == KJ_HOST || !fn->gen) {
         pthread_mutex_unlock(&jit->lock);
@@ -893,6 +906,9 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->run_t0 = atomic_load(&jit->stats.run_t0);
     s->llvm_setup_us = atomic_load(&jit->stats.llvm_setup_us);
     s->wait_us = atomic_load(&jit->stats.wait_us);
+    s->compiled_ahead = atomic_load(&jit->stats.compiled_ahead);
+    s->ahead_us = atomic_load(&jit->stats.ahead_us);
+    s->ahead_failed = atomic_load(&jit->stats.ahead_failed);
     s->osr_compiled = atomic_load(&jit->stats.osr_compiled);
     s->osr_entries = atomic_load(&jit->stats.osr_entries);
 }
@@ -912,7 +928,8 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"t2_queue_us\":%llu,\"t2_failed\":%llu,\"invalidated\":%llu,"
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
                     "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu,"
-                    "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu,\"wait_us\":%llu}",
+                    "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu,\"wait_us\":%llu,"
+                    "\"compiled_ahead\":%llu,\"ahead_us\":%llu,\"ahead_failed\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -926,5 +943,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.run_t0, (unsigned long long)s.llvm_setup_us,
                     (unsigned long long)s.osr_compiled, (unsigned long long)s.osr_entries,
                     (unsigned long long)s.compile_threads, (unsigned long long)s.t1_us,
-                    (unsigned long long)s.hosts, (unsigned long long)s.wait_us);
+                    (unsigned long long)s.hosts, (unsigned long long)s.wait_us,
+                    (unsigned long long)s.compiled_ahead, (unsigned long long)s.ahead_us,
+                    (unsigned long long)s.ahead_failed);
 }

@@ -107,6 +107,11 @@ typedef struct kj_fn {
                                      body, or the lazy entry (back to T0) */
     struct kj_code *t2;           /* T2 body (with what it inlined) */
     _Atomic int64_t count;        /* T1 entries + back-edges (bumped by T1 code) */
+
+    /* Compiling ahead (kj_ahead.c), under lock: 1 while in the queue, 2
+     * while the ahead thread compiles it (state KJ_COMPILING). */
+    int ahead;
+    struct kj_fn *ahead_next;
 } kj_fn;
 
 /* Compiled code: one ResourceTracker, shared by the functions one compile
@@ -201,8 +206,21 @@ struct kjit {
 #define KJ_MAX_WORKERS 8
     struct kj_worker *workers[KJ_MAX_WORKERS];
     int nworkers, max_workers, busy, t2_stop;
+    /* When the last first-call compile ended (µs, kj_now_us): whole-function
+     * T2 compiles wait until the program's first calls have settled for
+     * KJ_T2_DELAY_US (kj_tier.c). */
+#define KJ_T2_DELAY_US 100000
+    _Atomic uint64_t first_compiled_at;
     int pending;                  /* jobs in the two queues */
     pthread_cond_t t2_wake, t2_idle;
+
+    /* Compiling ahead (kj_ahead.c): the queue of functions whose callers
+     * were compiled, and its thread, all under lock.  ahead_done is
+     * signalled after each of its compiles (a first call may wait for it). */
+    kj_fn *ahead_head, *ahead_tail;
+    pthread_t ahead_thread;
+    int ahead_started, ahead_stop;
+    pthread_cond_t ahead_wake, ahead_done;
 
     kj_stubs *stubs;
     kj_fn **table;
@@ -237,7 +255,8 @@ struct kjit {
         _Atomic uint64_t defined, ir_generated, compiled, compile_units, compile_us, stubs,
             compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
             reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us, osr_compiled, osr_entries, t1_us, hosts,
-            toplevel_us, runtime_errors, compile_errors, wait_us;
+            toplevel_us, runtime_errors, compile_errors, wait_us, compiled_ahead, ahead_us,
+            ahead_failed;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
      * under lock. */

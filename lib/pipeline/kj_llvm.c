@@ -200,13 +200,13 @@ kjit_status kj_llvm_ready(kjit *jit) {
     return st;
 }
 
-LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit) {
+LLVMTargetMachineRef kj_llvm_machine(kjit *jit, int level) {
     static const LLVMCodeGenOptLevel levels[] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
                                                  LLVMCodeGenLevelDefault,
                                                  LLVMCodeGenLevelAggressive};
     LLVMTargetMachineRef tm =
         LLVMCreateTargetMachine(jit->target, jit->triple, jit->cpu, jit->features,
-                                levels[jit->t2_level], LLVMRelocPIC, LLVMCodeModelSmall);
+                                levels[level], LLVMRelocPIC, LLVMCodeModelSmall);
     if (tm) kj_wrap_emulated_tls(tm);
     return tm;
 }

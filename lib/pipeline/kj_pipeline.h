@@ -84,8 +84,9 @@ void kj_llvm_teardown(kjit *jit);
 LLVMContextRef kj_llvm_context(void);
 /* Whether LLVM accepts a pass pipeline (loads LLVM). */
 kjit_status kj_llvm_check_passes(const char *passes);
-/* A new T2 target machine (for one compiler thread); NULL on failure. */
-LLVMTargetMachineRef kj_llvm_t2_machine(kjit *jit);
+/* A new target machine at code generation level 0..3, for one compiler
+ * thread (they are not thread-safe); NULL on failure. */
+LLVMTargetMachineRef kj_llvm_machine(kjit *jit, int level);
 
 /* kj_reclaim.c: freeing code at quiescence (all under lock unless noted) */
 void kj_reclaim_retire(kjit *jit, kj_code *c);

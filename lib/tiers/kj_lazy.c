@@ -8,9 +8,13 @@
  *   every stub of the group at its code; a host function is bound, an
  *   undefined one is a run-time error.
  *
- * Locking: every generator call and every compile happens under
- * compile_lock, so a function is compiled exactly once however many threads
- * call it first: the others wait on compile_lock and then find it COMPILED.
+ * Locking: every generator call and every compile of a first call happens
+ * under compile_lock, so a function is compiled exactly once however many
+ * threads call it first: the others wait on compile_lock and then find it
+ * COMPILED.  The one exception is the ahead thread (kj_ahead.c), which
+ * compiles without it: a first call that finds its function KJ_COMPILING
+ * there waits for that compile.  Before each compile here, the callees of
+ * the function are queued for the ahead thread.
  * `lock` guards the table and the fields of kj_fn that change; it is held
  * only briefly and never across a generator or LLVM call.
  *
@@ -72,6 +76,7 @@ static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit
 
 /* A compile's time in the statistics (caller holds lock). */
 static void count_compile(kjit *jit, const kj_unit *u) {
+    atomic_store(&jit->first_compiled_at, kj_now_us());
     atomic_fetch_add(&jit->stats.compile_units, 1);
     atomic_fetch_add(&jit->stats.compile_us, u->us);
     jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
@@ -131,18 +136,8 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
         kj_fn *fn = g->fn[k];
         if (r == KJIT_OK && addr[k]) {
             code->users++;
-            fn->code = code;
-            fn->state = KJ_COMPILED;
-            if (u->instrument) {
-                fn->tier = 1;
-                fn->t1_addr = addr[k];
-                atomic_fetch_add(&jit->stats.compiled_t1, 1);
-                if (k == 0) atomic_fetch_add(&jit->stats.t1_us, u->us);
-            }
-            kj_stub_point(fn->stub.slot, addr[k]);
-            atomic_fetch_add(&jit->stats.compiled, 1);
-            kj_trace(jit, KJIT_EV_COMPILED, fn->name, u->tier ? u->tier : "compiled",
-                     kj_now_us() - u->us, u->us, k == 0 ? u->bytes : 0, NULL);
+            kj_lazy_installed(jit, fn, code, u, addr[k], k == 0);
+            if (k == 0 && u->instrument) atomic_fetch_add(&jit->stats.t1_us, u->us);
         } else {
             fn->state = KJ_STUB;
         }
@@ -158,6 +153,21 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
     return KJIT_OK;
 }
 
+void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, void *addr,
+                       int first) {
+    fn->code = code;
+    fn->state = KJ_COMPILED;
+    if (u->instrument) {
+        fn->tier = 1;
+        fn->t1_addr = addr;
+        atomic_fetch_add(&jit->stats.compiled_t1, 1);
+    }
+    kj_stub_point(fn->stub.slot, addr);
+    atomic_fetch_add(&jit->stats.compiled, 1);
+    kj_trace(jit, KJIT_EV_COMPILED, fn->name, u->tier ? u->tier : "compiled",
+             kj_now_us() - u->us, u->us, first ? u->bytes : 0, NULL);
+}
+
 /* A first compile: T1 in tiered mode (as cheap as possible, and
  * counting), else at the -O level. */
 static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
@@ -171,22 +181,37 @@ static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
 }
 
 /* T1 code generated at the -O level, if kjit_options.t1_codegen asks
- * (code optimised already: its IR passes stay minimal). */
-static void first_codegen(kjit *jit, kj_unit *u) {
+ * (code optimised already: its IR passes stay minimal).  tms: the target
+ * machines to use (a background thread's own); NULL: the JIT's, which
+ * compile_lock guards. */
+static void first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
     int t1 = jit->opts.t1_codegen;
-    if (u->instrument &&
-        (t1 == KJIT_T1_FULL ||
-         (t1 == KJIT_T1_LOOPS && kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol)))))
-        u->tm = jit->tm;
+    size_t n;
+    const char *source = LLVMGetModuleIdentifier(u->mod, &n); /* the function's name */
+    int full = t1 == KJIT_T1_FULL ||
+               (t1 == KJIT_T1_LOOPS &&
+                kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol))) ||
+               (t1 == KJIT_T1_MAIN && n == 4 && memcmp(source, "main", 4) == 0);
+    if (u->instrument && full)
+        u->tm = tms ? tms->full : jit->tm;
+    else if (tms)
+        u->tm = u->opt_level <= 0 ? tms->fast : tms->full;
+}
+
+kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
+                               char *sym, const kj_machines *tms) {
+    first_compile(jit, fn, u);
+    kjit_status r = generate(jit, fn, gen, user, u, sym);
+    if (r != KJIT_OK) return kj_unit_discard(u), r;
+    first_codegen(jit, u, tms);
+    return KJIT_OK;
 }
 
 kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                                char *sym) {
     kjit_status r = kj_llvm_ready(jit);
     if (r != KJIT_OK) return r;
-    first_compile(jit, fn, u);
-    if ((r = generate(jit, fn, gen, user, u, sym)) != KJIT_OK) return kj_unit_discard(u), r;
-    first_codegen(jit, u);
+    if ((r = kj_lazy_first_unit(jit, fn, gen, user, u, sym, NULL)) != KJIT_OK) return r;
     if ((r = kj_compile(jit, u)) != KJIT_OK) {
         atomic_fetch_add(&jit->stats.compile_errors, 1);
         return r;
@@ -199,6 +224,7 @@ kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
 
 kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     pthread_mutex_lock(&jit->lock);
+    kj_ahead_wait(jit, fn); /* the ahead thread is compiling it: its code */
     kj_state st = fn->state;
     if (st == KJ_COMPILED || st == KJ_HOST) {
         *target = kj_stub_target(fn->stub.slot);
@@ -258,7 +284,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     kj_unit u;
     first_compile(jit, fn, &u);
     kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
-    if (r == KJIT_OK) first_codegen(jit, &u);
+    if (r == KJIT_OK) first_codegen(jit, &u, NULL);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);
@@ -269,10 +295,12 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     }
     if (r == KJIT_OK && jit->opts.partition == KJIT_PARTITION_CALLEES && u.shared_ctx)
         link_callees(jit, &u, &g);
-    if (r == KJIT_OK)
+    if (r == KJIT_OK) {
+        kj_ahead_callees(jit, u.mod, 1); /* compiled meanwhile on the ahead thread */
         r = kj_compile(jit, &u);
-    else
+    } else {
         kj_unit_discard(&u);
+    }
     return finish_group(jit, &g, &u, r, target);
 }
 

@@ -17,6 +17,13 @@
  * store.  T2 code carries no counters.  A failed T2 compile leaves the
  * function at T1; it is counted, never fatal.
  *
+ * While the program is busy with first calls (a first-call compile ended
+ * less than KJ_T2_DELAY_US ago), whole-function T2 compiles wait: they
+ * would take a core from those compiles, which the program is waiting for,
+ * and a program that is still starting up may end before T2 code pays for
+ * itself (.NET's tiered compilation delays its tier-1 call counting the
+ * same way, by 100 ms).  OSR entries and --tier-sync do not wait.
+ *
  * Locks: the T2 thread holds def_lock (read) only while it calls generators,
  * so no definition it reads can be released under it; jit->lock briefly to
  * read and install.  It never takes compile_lock, so first-call compiles on
@@ -27,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <llvm-c/Core.h>
 
@@ -285,7 +293,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
 }
 
 int kj_tier_compile_now(kjit *jit, kj_fn *fn) {
-    kj_worker w = {.jit = jit, .tm = kj_llvm_t2_machine(jit)};
+    kj_worker w = {.jit = jit, .tm = kj_llvm_machine(jit, jit->t2_level)};
     pthread_mutex_lock(&jit->lock);
     while (fn->queued) { /* a compiler thread has it: let it finish */
         pthread_mutex_unlock(&jit->lock);
@@ -300,18 +308,41 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn) {
     return r;
 }
 
+/* How long whole-function T2 compiles must still wait for the program's
+ * first calls to settle (µs; 0: not at all).  Caller holds lock. */
+static uint64_t startup_wait(kjit *jit) {
+    if (jit->opts.t2_sync || jit->osr_head) return 0;
+    uint64_t last = atomic_load(&jit->first_compiled_at), now = kj_now_us();
+    return last && now < last + KJ_T2_DELAY_US ? last + KJ_T2_DELAY_US - now : 0;
+}
+
+/* Sleep on t2_wake for at most us microseconds (caller holds lock). */
+static void wait_us(kjit *jit, uint64_t us) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + us * 1000;
+    ts.tv_sec += (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    pthread_cond_timedwait(&jit->t2_wake, &jit->lock, &ts);
+}
+
 /* A background compiler thread: OSR entries first (a loop is running at T0
  * and waiting for one), then whole functions in the order they became hot.
  * The first thread's first job loads LLVM: here, off the program's threads. */
 static void *t2_main(void *arg) {
     kj_worker *w = arg;
     kjit *jit = w->jit;
-    if (kj_llvm_ready(jit) == KJIT_OK) w->tm = kj_llvm_t2_machine(jit);
+    if (kj_llvm_ready(jit) == KJIT_OK) w->tm = kj_llvm_machine(jit, jit->t2_level);
     pthread_mutex_lock(&jit->lock);
     for (;;) {
         while (!jit->qhead && !jit->osr_head && !jit->t2_stop)
             pthread_cond_wait(&jit->t2_wake, &jit->lock);
         if (jit->t2_stop) break;
+        uint64_t later = startup_wait(jit);
+        if (later) {
+            wait_us(jit, later);
+            continue;
+        }
         jit->busy++;
         jit->pending--;
         if (jit->osr_head) {

@@ -11,6 +11,12 @@
 #include "machine/kj_arch.h"
 #include "pipeline/kj_pipeline.h" /* kj_unit */
 
+/* A compiler thread's own target machines for first compiles: -O0 and the
+ * -O level (NULL where the JIT's, under compile_lock, are meant). */
+typedef struct kj_machines {
+    LLVMTargetMachineRef fast, full;
+} kj_machines;
+
 /* kj_lazy.c */
 /* Bring fn to a callable state (compile, bind to host, ...) and return the
  * address its stub should reach.  Caller holds compile_lock, not lock. */
@@ -19,9 +25,18 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target);
  * program thread compiles it): gen's IR for fn, compiled as fn's first call
  * would compile it, into u (symbol sym, 256 bytes).  The caller installs
  * u->addr (kj_code_new) or frees it.  Caller holds compile_lock. */
-uint64_t kj_lazy_thread_wait_us(void); /* kjit_thread_wait_us */
 kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                                char *sym);
+/* The unit of fn's first compile, generated (gen's IR) and set up as its
+ * first call compiles it, with the target machines tms (NULL: the JIT's);
+ * not compiled.  u is discarded on error. */
+kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
+                               char *sym, const kj_machines *tms);
+/* Point fn at its first code (a unit compiled as by kj_lazy_first_unit) at
+ * addr; first: the unit's own function, whose size is traced.  Under lock. */
+void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, void *addr,
+                       int first);
+uint64_t kj_lazy_thread_wait_us(void); /* kjit_thread_wait_us */
 /* The target of a call through fn's stub that found no code: compile, bind
  * a host, or raise a run-time error (returning kj_arch_fail_address() when
  * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */
@@ -29,6 +44,16 @@ void *kj_resolve(kj_fn *fn);
 /* The trampoline's resolver (kj_stub_set_resolver): the T0 entry, or the
  * target of kj_resolve. */
 void *kj_lazy_resolve(void **slot, kj_arch_frame *frame);
+
+/* kj_ahead.c: compiling ahead of the program (kjit_options.ahead). */
+/* Queue the functions mod calls (declared in it) that wait for a first
+ * compile, in the order of the calls; urgent (a first call's compile): at
+ * the front of the queue.  Starts the thread at the first.  Takes lock. */
+void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent);
+/* While the ahead thread compiles fn, wait for it (caller holds lock). */
+void kj_ahead_wait(kjit *jit, kj_fn *fn);
+/* Drop the queue and end the thread (after the compile it is in). */
+void kj_ahead_stop(kjit *jit);
 
 /* kj_t0.c */
 /* Run a call through fn's lazy entry at T0 if fn has a T0 entry now: the
