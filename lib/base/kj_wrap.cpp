@@ -16,6 +16,9 @@
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 #include <llvm/Object/ObjectFile.h>
+#include <llvm-c/Error.h>
+
+#include <cstdio>
 
 using namespace llvm;
 
@@ -125,6 +128,27 @@ extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *de
         make_external(d, false);
     }
     return wrap(m);
+}
+
+/* An Error's message into err (the C API's LLVMGetErrorMessage consumes
+ * it: no data reference to LLVM's error handlers here); 0 if none. */
+static int error_text(Error e, char *err, size_t len) {
+    LLVMErrorRef c = wrap(std::move(e));
+    if (!c) return 0;
+    char *m = LLVMGetErrorMessage(c);
+    snprintf(err, len, "%s", m ? m : "unreadable bitcode");
+    LLVMDisposeErrorMessage(m);
+    return -1;
+}
+
+extern "C" int kj_wrap_materialize(LLVMValueRef g, char *err, size_t len) {
+    auto *gv = cast<GlobalValue>(unwrap(g));
+    if (!gv->isMaterializable()) return 0;
+    return error_text(gv->materialize(), err, len);
+}
+
+extern "C" int kj_wrap_materialize_all(LLVMModuleRef m, char *err, size_t len) {
+    return error_text(unwrap(m)->materializeAll(), err, len);
 }
 
 extern "C" void kj_wrap_emulated_tls(LLVMTargetMachineRef tm) {

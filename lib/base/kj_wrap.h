@@ -23,6 +23,12 @@ extern "C" {
 LLVMModuleRef kj_wrap_extract(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
                               const char *name);
 
+/* Read the body of g (a function of a module read lazily from bitcode,
+ * LLVMGetBitcodeModuleInContext2) if it has not been read yet; or every
+ * body of module m.  0, or -1 with the bitcode reader's message in err. */
+int kj_wrap_materialize(LLVMValueRef g, char *err, size_t len);
+int kj_wrap_materialize_all(LLVMModuleRef m, char *err, size_t len);
+
 /* Make tm generate thread-local variables the emulated way (calls to
  * __emutls_get_address, which libgcc provides): JITLink links no native
  * TLS sections without ORC's runtime. */

@@ -71,6 +71,10 @@ typedef struct kj_module {
     kj_mfn *fns;
     size_t nfns;
     int refs;
+    unsigned index;            /* which module it is (a reload's has its original's) */
+    int lazy;                  /* read lazily from bitcode: bodies read when copied */
+    char *damaged;             /* the reader's first error reading a body: after it
+                                  the reader is not touched again */
 } kj_module;
 
 /* A name some module defines (functions and variables share one
@@ -136,6 +140,7 @@ static void module_free(kj_module *m) {
         if (m->fns[i].bc) LLVMDisposeMemoryBuffer(m->fns[i].bc);
     }
     free(m->fns);
+    free(m->damaged);
     if (m->mod) LLVMDisposeModule(m->mod);
     if (m->ctx) LLVMContextDispose(m->ctx);
     free(m);
@@ -395,9 +400,27 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     kj_mfn *f = user;
     struct kj_modules *ms = f->ms;
     pthread_mutex_lock(&ms->lock);
-    if (!f->bc) f->bc = copy_out(LLVMGetGlobalParent(f->defs[0]), f->defs, f->ndefs, f->name, 0);
+    /* A lazily read module's body is read now, the first time it is needed,
+     * and verified (what the whole module's verifier would have done at
+     * load); a reader's error, from a damaged file, is this generator's. */
+    int bad = 0;
+    if (f->m->lazy && !f->bc && f->m->damaged) {
+        bad = 1;
+        snprintf(err, errlen, "%s", f->m->damaged);
+    } else if (f->m->lazy && !f->bc) {
+        bad = kj_wrap_materialize(f->defs[0], err, errlen) != 0;
+        if (bad) f->m->damaged = strdup(err[0] ? err : "unreadable bitcode");
+        if (!bad && LLVMVerifyFunction(f->defs[0], LLVMReturnStatusAction)) {
+            bad = 1;
+            snprintf(err, errlen, "invalid IR: LLVM's verifier rejects the body of '%s'",
+                     f->name);
+        }
+    }
+    if (!f->bc && !bad)
+        f->bc = copy_out(LLVMGetGlobalParent(f->defs[0]), f->defs, f->ndefs, f->name, 0);
     LLVMMemoryBufferRef bc = f->bc;
     pthread_mutex_unlock(&ms->lock);
+    if (bad) return 1;
     LLVMModuleRef part;
     if (!bc || link_in(mod, bc, &part) != 0) {
         snprintf(err, errlen, "cannot copy out the IR of '%s'", f->name);
@@ -856,6 +879,25 @@ static kjit_status check_layouts(struct kj_modules *ms, unsigned index, const ch
     return KJIT_OK;
 }
 
+/* Before a reload of module `index` compares against it: the bodies of its
+ * lazily read first load, and its layouts from them (caller holds
+ * ms->lock). */
+static kjit_status read_whole(struct kj_modules *ms, unsigned index) {
+    for (kj_module *m = ms->list; m; m = m->next) {
+        if (!m->lazy || m->index != index) continue;
+        char err[KJ_ERRMSG_SIZE];
+        if (m->damaged)
+            return kj_set_error(KJIT_EINVAL, "%s: %s", ms->names[index], m->damaged);
+        if (kj_wrap_materialize_all(m->mod, err, sizeof err) != 0) {
+            m->damaged = strdup(err);
+            return kj_set_error(KJIT_EINVAL, "%s: %s", ms->names[index], err);
+        }
+        m->lazy = 0;
+        if (ms->layouts && !ms->layouts[index]) ms->layouts[index] = struct_layouts(m->mod);
+    }
+    return KJIT_OK;
+}
+
 void kjit_set_layout_hook(kjit *jit, kjit_layout_hook hook, void *user) {
     struct kj_modules *ms = jit ? modules_of(jit) : NULL;
     if (!ms) return;
@@ -865,12 +907,14 @@ void kjit_set_layout_hook(kjit *jit, kjit_layout_hook hook, void *user) {
     pthread_mutex_unlock(&ms->lock);
 }
 
-static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname) {
+/* lazy: mod was read lazily; its bodies are verified one by one, as each
+ * is compiled (kjit_options.verify), not here, which would read them all. */
+static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname, int lazy) {
     char *msg = NULL;
     kjit_status st = KJIT_OK;
     const char *triple = LLVMGetTarget(mod);
     size_t arch = strcspn(jit->triple, "-");
-    if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg))
+    if (!lazy && LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg))
         st = kj_set_error(KJIT_EINVAL, "%s: invalid IR: %s", mname, msg);
     else if (triple[0] && (strncmp(triple, jit->triple, arch) != 0 || triple[arch] != '-'))
         st = kj_set_error(KJIT_EINVAL, "%s: the module is for %s; this machine is %s", mname,
@@ -974,8 +1018,8 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
 
 /* Check mod, then define what it defines.  Takes mod and its context. */
 static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
-                              const char *mname) {
-    kjit_status st = prepare(jit, mod, mname);
+                              const char *mname, int lazy) {
+    kjit_status st = prepare(jit, mod, mname, lazy);
     if (st != KJIT_OK) return st;
     kj_plan p = {0};
     int nctors = 0, ndtors = 0;
@@ -1001,7 +1045,11 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
                           !(m = module_new(ms, mod, p.fns, p.nfns, &p))))
         st = kj_set_error(KJIT_ENOMEM, "out of memory");
     if (st == KJIT_OK) {
-        ms->layouts[index] = struct_layouts(mod);
+        /* A lazy module's layouts are taken at its first reload, if any
+         * (they need every body). */
+        ms->layouts[index] = lazy ? NULL : struct_layouts(mod);
+        m->index = index;
+        m->lazy = lazy;
         ms->count++;
         for (int i = 0; i < nctors; i++)
             xtors_add(&ms->ctors, ctors[i].prio, ms->xtor_seq++, name_of(ctors[i].fn));
@@ -1037,21 +1085,31 @@ static int is_bitcode(const unsigned char *d, size_t len) {
 }
 
 /* Read a module (bitcode or text) into a context of its own, which nothing
- * else uses yet (no lock needed). */
-static kjit_status parse(const void *data, size_t len, const char *name, LLVMModuleRef *out) {
+ * else uses yet (no lock needed).  lazy: bitcode's function bodies are read
+ * when first needed (*lazy says whether they were: text is read whole). */
+static kjit_status parse(const void *data, size_t len, const char *name, LLVMModuleRef *out,
+                         int *lazy) {
     LLVMContextRef ctx = kj_llvm_context(); /* an error's text: the thread's message */
     LLVMMemoryBufferRef buf =
         LLVMCreateMemoryBufferWithMemoryRangeCopy(data ? data : "", len, name);
     char *msg = NULL;
     kjit_status st = KJIT_OK;
     kj_set_error(KJIT_OK, "%s", "");
+    int want_lazy = lazy && *lazy;
+    if (lazy) *lazy = 0;
     if (is_bitcode(data, len)) {
-        if (LLVMParseBitcodeInContext2(ctx, buf, out)) {
+        /* Lazily, the module owns buf once it is read. */
+        if (want_lazy ? LLVMGetBitcodeModuleInContext2(ctx, buf, out)
+                      : LLVMParseBitcodeInContext2(ctx, buf, out)) {
             char diag[KJ_ERRMSG_SIZE];
             snprintf(diag, sizeof diag, "%s", kjit_errmsg()[0] ? kjit_errmsg() : "unreadable");
             st = kj_set_error(KJIT_EINVAL, "%s: bad bitcode: %s", name, diag);
+            LLVMDisposeMemoryBuffer(buf);
+        } else if (want_lazy) {
+            *lazy = 1;
+        } else {
+            LLVMDisposeMemoryBuffer(buf);
         }
-        LLVMDisposeMemoryBuffer(buf);
     } else if (LLVMParseIRInContext(ctx, buf, out, &msg)) { /* takes buf */
         /* "NAME:LINE:COL: error: ..." and the line; ours says it is one */
         size_t n = msg ? strlen(msg) : 0;
@@ -1079,8 +1137,9 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     if (!ms) return kj_set_error(KJIT_ENOMEM, "out of memory");
     LLVMModuleRef mod;
     pthread_mutex_lock(&ms->update);
-    st = parse(data, len, name, &mod);
-    if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name);
+    int lazy = 1;
+    st = parse(data, len, name, &mod, &lazy);
+    if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name, lazy);
     pthread_mutex_unlock(&ms->update);
     return st;
 }
@@ -1117,8 +1176,8 @@ kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, c
 static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
                           const char *name, unsigned index, kjit_reload *out) {
     LLVMModuleRef mod;
-    kjit_status st = parse(data, len, name, &mod);
-    if (st == KJIT_OK) st = prepare(jit, mod, name);
+    kjit_status st = parse(data, len, name, &mod, NULL);
+    if (st == KJIT_OK) st = prepare(jit, mod, name, 0);
     if (st != KJIT_OK) return st;
     kj_plan p = {0};
     kj_module *m = NULL;
@@ -1128,8 +1187,9 @@ static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, si
     /* Constructors ran at the first load; a reload runs none. */
     free(take_xtors(mod, "llvm.global_ctors", &nx));
     free(take_xtors(mod, "llvm.global_dtors", &nx));
-    char *layouts = struct_layouts(mod);
-    st = check_layouts(ms, index, name, layouts);
+    st = read_whole(ms, index);
+    char *layouts = st == KJIT_OK ? struct_layouts(mod) : NULL;
+    if (st == KJIT_OK) st = check_layouts(ms, index, name, layouts);
     if (st == KJIT_OK) st = plan_reload(ms, mod, name, index, &p, out);
     if (st == KJIT_OK && ms->layouts) { /* what the next reload compares with */
         free(ms->layouts[index]);
@@ -1233,6 +1293,13 @@ char *kjit_modules_print(kjit *jit) {
     char *out = NULL;
     size_t len = 0;
     for (size_t i = 0; order && i < n; i++) {
+        char err[KJ_ERRMSG_SIZE];
+        if (order[i]->lazy && !order[i]->damaged) {
+            if (kj_wrap_materialize_all(order[i]->mod, err, sizeof err) == 0)
+                order[i]->lazy = 0;
+            else /* (its damaged bodies print as declarations) */
+                order[i]->damaged = strdup(err);
+        }
         char *t = LLVMPrintModuleToString(order[i]->mod);
         size_t tl = strlen(t);
         char *o = realloc(out, len + tl + 1);
