@@ -20,7 +20,8 @@ is the fastest valid one of the three for each program, as the issue
 defines it); and each kjit variant, by default one, "kjit", with no extra
 arguments.  `--variant fast="--t1=fast"` adds one: its words (shlex) go before
 the program file, except NAME=VALUE words with an upper-case NAME, which go
-to its environment (`--variant noahead="KJIT_AHEAD=0"`).  Every kjit run has
+to its environment (`--variant noahead="KJIT_AHEAD=0"`); KJIT_BINARY=PATH
+runs another build instead (`--variant before="KJIT_BINARY=old/kjit"`).  Every kjit run has
 KJIT_CACHE=off and --stats=json: the median of wait_us as a share of the
 run's wall time, and of compiled and compiled_ahead where the binary
 reports them.
@@ -323,8 +324,10 @@ def runners(kjit, variants):
         rs.append(("lli " + k, "lli",
                    lambda p, k=k: ["lli-19", "--jit-kind=" + k, p["bc"]] + p["args"], base))
     for name, args, env in variants:
+        env = dict(env)
+        exe = env.pop("KJIT_BINARY", kjit)  # another build: --variant before="KJIT_BINARY=..."
         rs.append((name, "kjit",
-                   lambda p, a=args: [kjit] + a + ["--stats=json", p["bc"]] +
+                   lambda p, a=args, x=exe: [x] + a + ["--stats=json", p["bc"]] +
                    (["--"] + p["args"] if p["args"] else []),
                    dict(base, KJIT_CACHE="off", **env)))
     return rs

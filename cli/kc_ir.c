@@ -198,10 +198,11 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
               int nargs) {
     kjit_options o;
     kc_jit_options(cfg, &o);
-    /* C's main loops stay in main's T1 code for the whole run: at the -O
-     * level; every other function starts at -O0 and T2 takes it once hot
-     * (bench/README.md, "First runs of C programs", has the measurements). */
-    if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_MAIN;
+    /* C's main loops stay in main's T1 code for the whole run, and so may a
+     * kernel main calls a few times: the first functions with loops get T1
+     * code at the -O level, every other function starts at -O0 and T2 takes
+     * it once hot (bench/README.md, "First runs of C programs"). */
+    if (cfg->t1_codegen < 0) o.t1_codegen = KJIT_T1_EARLY;
     /* Polls cost a C program a few % and serve only --timeout: the command
      * does not interrupt C programs otherwise (Ctrl-C ends them, as it
      * would the native program). */

@@ -37,10 +37,11 @@
     X(PARTITION, "--partition=", "function|callees",                                       \
       "with --jit=lazy-ir: a first call compiles the function alone (default), or "       \
       "with the uncompiled functions it calls unconditionally, as one module")            \
-    X(T1, "--t1=", "fast|main|loops|full",                                               \
-      "tiered: T1 code generated at -O0 (fast to make), at the -O level for main only "   \
-      "(entered once, so never T2) or for every function with a loop, or all at the -O "  \
-      "level (default: fast for Kaleidoscope, main for C, C++ and IR programs)")         \
+    X(T1, "--t1=", "fast|early|loops|full",                                              \
+      "tiered: T1 code generated at -O0 (fast to make); at the -O level for main and "    \
+      "the first 8 other functions with a loop (what runs long in one call, never "       \
+      "reaching T2), or for every function with a loop, or for all (default: fast for "   \
+      "Kaleidoscope, early for C, C++ and IR programs)")                                 \
     X(AHEAD, "--ahead=", "on|off",                                                       \
       "lazy and tiered: compile, on a background thread, the functions that compiled "  \
       "code calls before their first call (default on; also KJIT_AHEAD=0 or 1)")         \
@@ -178,7 +179,7 @@ int main(int argc, char **argv) {
     static const char *const emits[] = {"ast", "llvm", NULL};
     static const char *const partitions[] = {"function", "callees", NULL};
     static const char *const stats_forms[] = {"json", "table", NULL};
-    static const char *const t1_forms[] = {"fast", "main", "loops", "full", NULL};
+    static const char *const t1_forms[] = {"fast", "early", "loops", "full", NULL};
     static const char *const on_off[] = {"on", "off", NULL};
     static kc_cc cc; /* (static: its flags are reachable whatever path main leaves by) */
     kc_input *inputs = calloc((size_t)argc + 1, sizeof *inputs);
@@ -256,7 +257,7 @@ int main(int argc, char **argv) {
             partition_set = 1;
         } else if ((r = choice(a, "--t1=", t1_forms, &v)) != 1) {
             if (r == 2) return free(inputs), 2;
-            static const int t1_of[] = {KJIT_T1_FAST, KJIT_T1_MAIN, KJIT_T1_LOOPS, KJIT_T1_FULL};
+            static const int t1_of[] = {KJIT_T1_FAST, KJIT_T1_EARLY, KJIT_T1_LOOPS, KJIT_T1_FULL};
             cfg.t1_codegen = t1_of[v];
         } else if ((r = choice(a, "--ahead=", on_off, &v)) != 1) {
             if (r == 2) return free(inputs), 2;

@@ -107,10 +107,12 @@ typedef struct kjit_options {
                                  minimal): KJIT_T1_FAST (default) at -O0, the cheapest;
                                  KJIT_T1_LOOPS at opt_level for functions with a loop, which
                                  may never be entered again (a C main) and so never reach
-                                 T2, at -O0 for the others; KJIT_T1_MAIN at opt_level for
-                                 a function named "main" only (a C program's, entered once
-                                 for the whole run), at -O0 for the others, which T2 takes
-                                 over once hot; KJIT_T1_FULL all at opt_level.
+                                 T2, at -O0 for the others; KJIT_T1_EARLY the same for
+                                 "main" and the first 8 other functions with a loop that are
+                                 compiled (a C program's main loop and the kernels it calls
+                                 run long in one call; a large program's later loops do
+                                 not pay for their compile), at -O0 for the rest, which T2
+                                 takes over once hot; KJIT_T1_FULL all at opt_level.
                                  For IR optimised already (C built with -O2) code generated
                                  at opt_level is about as fast as native */
     const char *t1_passes;    /* the IR pass pipeline of the first compile (T1 in tiered
@@ -135,7 +137,7 @@ typedef struct kjit_options {
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
-enum { KJIT_T1_FAST = 0, KJIT_T1_LOOPS = 2, KJIT_T1_FULL = 1, KJIT_T1_MAIN = 3 };
+enum { KJIT_T1_FAST = 0, KJIT_T1_LOOPS = 2, KJIT_T1_FULL = 1, KJIT_T1_EARLY = 3 };
 
 void kjit_options_init(kjit_options *opts);
 

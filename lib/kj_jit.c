@@ -87,7 +87,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     }
     if (o.opt_level < 0 || o.opt_level > 3 || o.mode > KJIT_MODE_INTERP ||
         o.partition > KJIT_PARTITION_CALLEES || o.hot_threshold < 1 || o.compile_threads < 0 ||
-        o.t1_codegen < 0 || o.t1_codegen > KJIT_T1_MAIN)
+        o.t1_codegen < 0 || o.t1_codegen > KJIT_T1_EARLY)
         return kj_set_error(KJIT_EINVAL, "kjit_options: bad opt_level, mode, partition, "
                                          "hot_threshold, compile_threads or t1_codegen");
 
@@ -104,6 +104,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (ah && (strcmp(ah, "0") == 0 || strcmp(ah, "1") == 0)) o.ahead = ah[0] == '1';
     jit->opts = o;
     jit->created_us = kj_now_us();
+    atomic_store(&jit->t1_early_left, KJ_T1_EARLY);
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
     for (int t = 1; t <= 2; t++) {
         if (!passes[t]) continue;

@@ -206,6 +206,10 @@ struct kjit {
 #define KJ_MAX_WORKERS 8
     struct kj_worker *workers[KJ_MAX_WORKERS];
     int nworkers, max_workers, busy, t2_stop;
+    /* KJIT_T1_EARLY: how many more functions with a loop get T1 code at
+     * the -O level (kj_lazy.c). */
+#define KJ_T1_EARLY 8
+    _Atomic int t1_early_left;
     /* When the last first-call compile ended (µs, kj_now_us): whole-function
      * T2 compiles wait until the program's first calls have settled for
      * KJ_T2_DELAY_US (kj_tier.c). */

@@ -185,13 +185,14 @@ static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
  * machines to use (a background thread's own); NULL: the JIT's, which
  * compile_lock guards. */
 static void first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
-    int t1 = jit->opts.t1_codegen;
-    size_t n;
-    const char *source = LLVMGetModuleIdentifier(u->mod, &n); /* the function's name */
-    int full = t1 == KJIT_T1_FULL ||
-               (t1 == KJIT_T1_LOOPS &&
-                kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol))) ||
-               (t1 == KJIT_T1_MAIN && n == 4 && memcmp(source, "main", 4) == 0);
+    int t1 = jit->opts.t1_codegen, full = t1 == KJIT_T1_FULL;
+    if (!full && (t1 == KJIT_T1_LOOPS || t1 == KJIT_T1_EARLY) &&
+        kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol))) {
+        size_t n;
+        const char *source = LLVMGetModuleIdentifier(u->mod, &n); /* the function's name */
+        full = t1 == KJIT_T1_LOOPS || (n == 4 && memcmp(source, "main", 4) == 0) ||
+               atomic_fetch_sub(&jit->t1_early_left, 1) > 0;
+    }
     if (u->instrument && full)
         u->tm = tms ? tms->full : jit->tm;
     else if (tms)

@@ -125,7 +125,7 @@ static void run(kjit_mode mode, int reps) {
     kjit_options o;
     kjit_options_init(&o);
     o.mode = mode;
-    o.t1_codegen = KJIT_T1_MAIN; /* as the command runs IR */
+    o.t1_codegen = KJIT_T1_EARLY; /* as the command runs IR */
     CHECK(kjit_create(&o, &g.jit) == KJIT_OK);
     kjit_set_trace(g.jit, on_trace, NULL);
     char *text = module_text(1);
