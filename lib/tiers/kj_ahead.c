@@ -77,7 +77,7 @@ static int callees(LLVMModuleRef mod, LLVMValueRef *out, int max) {
 }
 
 void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
-    if (!enabled(jit) || jit->ahead_stop) return;
+    if (!enabled(jit)) return;
     LLVMValueRef called[KJ_AHEAD_CALLEES];
     int n = callees(mod, called, KJ_AHEAD_CALLEES);
     pthread_mutex_lock(&jit->lock);
@@ -177,7 +177,8 @@ static void *ahead_main(void *arg) {
     }
     pthread_mutex_lock(&jit->lock);
     for (;;) {
-        while (!jit->ahead_head && !jit->ahead_stop) pthread_cond_wait(&jit->ahead_wake, &jit->lock);
+        while (!jit->ahead_head && !jit->ahead_stop)
+            pthread_cond_wait(&jit->ahead_wake, &jit->lock);
         if (jit->ahead_stop) break;
         kj_fn *fn = jit->ahead_head;
         jit->ahead_head = fn->ahead_next;
