@@ -2,18 +2,18 @@
  * kj_ahead.c — compiling ahead of the program (kjit_options.ahead).
  *
  * When a function is compiled for its first call, the functions it calls
- * that still wait for theirs (no code, no T0 entry) are queued.  One
- * background thread compiles the queue in order, exactly as each first call
- * would (kj_lazy_precompile: T1 with its counters in tiered mode, else at
- * the -O level), and queues what those call in turn: the static call graph,
- * breadth-first from what ran first.  What the program's own first calls
- * compile goes to the front of the queue, in the order of the calls in the
- * body: the function the program has just entered is the best guess of
- * where it goes next.  So by the time the program calls a
- * function, its code is usually there; a call that finds its function in
- * the middle of such a compile waits for it (wait_us), and a call that gets
- * there before the thread compiles it itself, as without this.
- *
+ * that still wait for theirs (no code, no T0 entry) are queued, at the front
+ * of the queue, in the order of the calls in its body.  One background
+ * thread compiles the queue exactly as each first call would
+ * (kj_lazy_first_unit: T1 with its counters in tiered mode, else at the -O
+ * level), and queues what those call the same way: the static call graph,
+ * depth-first from where the program is now (the function it has just
+ * entered is the best guess of where it goes next; breadth-first from main
+ * compiled what the program needed long after it needed it).  A call that
+ * finds its function in the middle of such a compile waits for it
+ * (wait_us); a call that gets there first compiles it itself, as without
+ * this.  On two cores the thread can at best halve the program's waits.
+
  * ORC's speculation layer compiles the likely callees of a function when
  * it is entered, on the program's thread pool; here the queue is filled at
  * compile time instead (the callees are in the IR just generated), so the
