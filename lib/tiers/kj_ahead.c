@@ -13,7 +13,7 @@
  * finds its function in the middle of such a compile waits for it
  * (wait_us); a call that gets there first compiles it itself, as without
  * this.  On two cores the thread can at best halve the program's waits.
-
+ *
  * ORC's speculation layer compiles the likely callees of a function when
  * it is entered, on the program's thread pool; here the queue is filled at
  * compile time instead (the callees are in the IR just generated), so the
