@@ -44,7 +44,7 @@
       "Kaleidoscope, early for C, C++ and IR programs)")                                 \
     X(AHEAD, "--ahead=", "on|off",                                                       \
       "lazy and tiered: compile, on a background thread, the functions that compiled "  \
-      "code calls before their first call (default on; also KJIT_AHEAD=0 or 1)")         \
+      "code calls before their first call (default off; also KJIT_AHEAD=1 or 0)")        \
     X(PASSES, "--t1-passes=, --t2-passes=", "PIPELINE",                                 \
       "the IR pass pipeline of the first compile (T1), or of T2, in LLVM's syntax "       \
       "(e.g. \"default<O3>\", \"instcombine,simplifycfg\"); checked at start-up")        \

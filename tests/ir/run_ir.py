@@ -43,10 +43,11 @@ LEVELS = ["O0", "O2"]
 # options) in the default mode, each on the O0 and the O2 bitcode
 # (NAME-LEVEL).  T1's code generated at -O0 for every function, at the -O
 # level for functions with a loop, and for every one (the default for IR is
-# at the -O level for main only), with compiling ahead off, and interrupt
+# at the -O level for main and the first 8 with a loop), with compiling
+# ahead on (off by default), and interrupt
 # polls (which C programs get only with --timeout) on top of T1's counters.
 T1_VARIANTS = [("t1fast", ["--t1=fast"]), ("t1loops", ["--t1=loops"]),
-               ("t1full", ["--t1=full"]), ("noahead", ["--ahead=off"]),
+               ("t1full", ["--t1=full"]), ("ahead", ["--ahead=on"]),
                ("timeout", ["--timeout=60"])]
 
 # What a program gets besides its files: arguments after `--`, whether its
