@@ -394,6 +394,24 @@ static void uses_to(LLVMValueRef def, LLVMValueRef self) {
     }
 }
 
+/* Read the body of g (NULL: every body) of m, if m was read lazily and the
+ * reader has not failed on it before (caller holds ms->lock).  0; or -1
+ * with the reader's first error on m in err: after it, m's reader is not
+ * touched again. */
+static int read_bodies(kj_module *m, LLVMValueRef g, char *err, size_t len) {
+    if (!m->lazy) return 0;
+    if (!m->damaged) {
+        int r = g ? kj_wrap_materialize(g, err, len) : kj_wrap_materialize_all(m->mod, err, len);
+        if (r == 0) {
+            if (!g) m->lazy = 0;
+            return 0;
+        }
+        m->damaged = strdup(err[0] ? err : "unreadable bitcode");
+    }
+    snprintf(err, len, "%s", m->damaged ? m->damaged : "unreadable bitcode");
+    return -1;
+}
+
 /* The generator of a module's function. */
 static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
                        size_t errlen) {
@@ -404,12 +422,8 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
      * and verified (what the whole module's verifier would have done at
      * load); a reader's error, from a damaged file, is this generator's. */
     int bad = 0;
-    if (f->m->lazy && !f->bc && f->m->damaged) {
-        bad = 1;
-        snprintf(err, errlen, "%s", f->m->damaged);
-    } else if (f->m->lazy && !f->bc) {
-        bad = kj_wrap_materialize(f->defs[0], err, errlen) != 0;
-        if (bad) f->m->damaged = strdup(err[0] ? err : "unreadable bitcode");
+    if (f->m->lazy && !f->bc) {
+        bad = read_bodies(f->m, f->defs[0], err, errlen) != 0;
         if (!bad && LLVMVerifyFunction(f->defs[0], LLVMReturnStatusAction)) {
             bad = 1;
             snprintf(err, errlen, "invalid IR: LLVM's verifier rejects the body of '%s'",
@@ -885,14 +899,9 @@ static kjit_status check_layouts(struct kj_modules *ms, unsigned index, const ch
 static kjit_status read_whole(struct kj_modules *ms, unsigned index) {
     for (kj_module *m = ms->list; m; m = m->next) {
         if (!m->lazy || m->index != index) continue;
-        char err[KJ_ERRMSG_SIZE];
-        if (m->damaged)
-            return kj_set_error(KJIT_EINVAL, "%s: %s", ms->names[index], m->damaged);
-        if (kj_wrap_materialize_all(m->mod, err, sizeof err) != 0) {
-            m->damaged = strdup(err);
+        char err[KJ_ERRMSG_SIZE] = "";
+        if (read_bodies(m, NULL, err, sizeof err) != 0)
             return kj_set_error(KJIT_EINVAL, "%s: %s", ms->names[index], err);
-        }
-        m->lazy = 0;
         if (ms->layouts && !ms->layouts[index]) ms->layouts[index] = struct_layouts(m->mod);
     }
     return KJIT_OK;
@@ -1293,13 +1302,8 @@ char *kjit_modules_print(kjit *jit) {
     char *out = NULL;
     size_t len = 0;
     for (size_t i = 0; order && i < n; i++) {
-        char err[KJ_ERRMSG_SIZE];
-        if (order[i]->lazy && !order[i]->damaged) {
-            if (kj_wrap_materialize_all(order[i]->mod, err, sizeof err) == 0)
-                order[i]->lazy = 0;
-            else /* (its damaged bodies print as declarations) */
-                order[i]->damaged = strdup(err);
-        }
+        char err[KJ_ERRMSG_SIZE] = "";
+        read_bodies(order[i], NULL, err, sizeof err); /* (damaged ones print as declarations) */
         char *t = LLVMPrintModuleToString(order[i]->mod);
         size_t tl = strlen(t);
         char *o = realloc(out, len + tl + 1);
