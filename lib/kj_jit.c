@@ -142,6 +142,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
      * trampoline's resolver and the compiles' interrupt polls. */
     kj_stub_set_resolver(kj_lazy_resolve);
     jit->polls = kj_safepoint_polls;
+    jit->poll_fn = kj_safepoint_poll;
+    jit->hot_fn = kj_tier_hot;
 
     /* LLVM is loaded and set up at the first compile (kj_llvm.c). */
     *out = jit;

@@ -241,6 +241,12 @@ struct kjit {
     /* The interrupt polls every compile adds (kjit_create sets it to
      * kj_safepoint_polls): the pipeline takes them from above. */
     void (*polls)(kjit *jit, LLVMModuleRef mod);
+    /* What the polls and T1's counters call (kj_safepoint_poll,
+     * kj_tier_hot): compiled code names them "__kjit.x.poll" and
+     * "__kjit.x.hot", and kj_link.c resolves those names here, so that an
+     * object holds no address of this process (it may be cached, kj_cache). */
+    void (*poll_fn)(kjit *jit);
+    void (*hot_fn)(kj_fn *fn);
 
     kjit_error_hook hook;
     void *hook_user;

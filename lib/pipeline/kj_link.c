@@ -114,11 +114,55 @@ void kj_link_finish(LLVMModuleRef mod, kj_link_hosts *hosts) {
     kj_link_hosts_free(hosts);
 }
 
+LLVMValueRef kj_link_extern(LLVMModuleRef mod, const char *name, LLVMTypeRef ty) {
+    if (LLVMGetTypeKind(ty) == LLVMFunctionTypeKind) {
+        LLVMValueRef f = LLVMGetNamedFunction(mod, name);
+        return f ? f : LLVMAddFunction(mod, name, ty);
+    }
+    LLVMValueRef g = LLVMGetNamedGlobal(mod, name);
+    return g ? g : LLVMAddGlobal(mod, ty, name);
+}
+
+LLVMValueRef kj_link_extern_of(LLVMModuleRef mod, const char *prefix, const char *name,
+                               LLVMTypeRef ty) {
+    size_t p = strlen(prefix), n = strlen(name);
+    char buf[256], *s = p + n < sizeof buf ? buf : malloc(p + n + 1);
+    if (!s) return NULL;
+    memcpy(s, prefix, p);
+    memcpy(s + p, name, n + 1);
+    LLVMValueRef v = kj_link_extern(mod, s, ty);
+    if (s != buf) free(s);
+    return v;
+}
+
+/* The names of KJ_LINK_*: what the polls and counters reach.  *callable
+ * says whether it is code. */
+static void *resolve_runtime(kjit *jit, const char *name, int *callable) {
+    *callable = 0;
+    if (strcmp(name, KJ_LINK_INTERRUPT) == 0) return (void *)&jit->interrupt;
+    if (strcmp(name, KJ_LINK_JIT) == 0) return jit;
+    *callable = 1;
+    if (strcmp(name, KJ_LINK_POLL) == 0) return (void *)(uintptr_t)jit->poll_fn;
+    if (strcmp(name, KJ_LINK_HOT) == 0) return (void *)(uintptr_t)jit->hot_fn;
+    *callable = 0;
+    int count = strncmp(name, KJ_LINK_COUNT, sizeof KJ_LINK_COUNT - 1) == 0;
+    if (!count && strncmp(name, KJ_LINK_FN, sizeof KJ_LINK_FN - 1) != 0) return NULL;
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name + sizeof KJ_LINK_COUNT - 1);
+    pthread_mutex_unlock(&jit->lock);
+    return !fn ? NULL : count ? (void *)&fn->count : (void *)fn;
+}
+
 /* Where a name the JITDylib does not define resolves: a stub, a process
- * symbol, or nothing (NULL: the link fails, naming it). */
-static void *resolve(kjit *jit, const char *name) {
-    size_t plen = sizeof KJ_NS - 1; /* == sizeof KJ_HOST_NS - 1 */
+ * symbol, what compiled code reaches of kjit, or nothing (NULL: the link
+ * fails, naming it). */
+static void *resolve(kjit *jit, const char *name, int *callable) {
+    size_t plen = sizeof KJ_NS - 1; /* == sizeof KJ_HOST_NS - 1, KJ_LINK_COUNT... */
+    *callable = 1;
     if (strncmp(name, "__kjit", 6) != 0) return dlsym(RTLD_DEFAULT, name);
+    if (strncmp(name, "__kjit.x.", 9) == 0 || strncmp(name, KJ_LINK_COUNT, plen) == 0 ||
+        strncmp(name, KJ_LINK_FN, plen) == 0)
+        return resolve_runtime(jit, name, callable);
     if (strncmp(name, KJ_NS, plen) != 0 && strncmp(name, KJ_HOST_NS, plen) != 0) return NULL;
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_lookup_or_add(jit, name + plen);
@@ -136,14 +180,16 @@ static LLVMErrorRef generate(LLVMOrcDefinitionGeneratorRef g, void *ctx,
     for (size_t i = 0; i < n; i++) {
         const char *mangled = LLVMOrcSymbolStringPoolEntryStr(set[i].Name);
         const char *name = mangled + (jit->global_prefix && mangled[0] == jit->global_prefix);
-        void *addr = resolve(jit, name);
+        int callable;
+        void *addr = resolve(jit, name, &callable);
         if (!addr) continue; /* the lookup reports it missing */
         LLVMOrcRetainSymbolStringPoolEntry(set[i].Name); /* AbsoluteSymbols takes it */
         LLVMOrcCSymbolMapPair sym = {
             .Name = set[i].Name,
             .Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)addr,
                     .Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported |
-                                              LLVMJITSymbolGenericFlagsCallable}}};
+                                              (callable ? LLVMJITSymbolGenericFlagsCallable
+                                                        : 0)}}};
         /* Two lookups may ask for one name at once: a duplicate definition
          * means the other one won, which is as good. */
         LLVMErrorRef e = LLVMOrcJITDylibDefine(jd, LLVMOrcAbsoluteSymbols(&sym, 1));

@@ -68,6 +68,22 @@ kjit_status kj_link_bind(kjit *jit, LLVMModuleRef mod, kj_link_hosts *hosts);
 /* After the passes: rename the host callees "__kjit.h.NAME"; frees *hosts. */
 void kj_link_finish(LLVMModuleRef mod, kj_link_hosts *hosts);
 void kj_link_hosts_free(kj_link_hosts *hosts);
+/* The names by which compiled code reaches the process, resolved at link
+ * time (never addresses in the code, so an object may be cached):
+ * jit->interrupt, jit->poll_fn, the jit, jit->hot_fn, and per function
+ * (prefix + its name) its kj_fn's count and the kj_fn itself. */
+#define KJ_LINK_INTERRUPT "__kjit.x.intr"
+#define KJ_LINK_POLL "__kjit.x.poll"
+#define KJ_LINK_JIT "__kjit.x.jit"
+#define KJ_LINK_HOT "__kjit.x.hot"
+#define KJ_LINK_COUNT "__kjit.c."
+#define KJ_LINK_FN "__kjit.n."
+/* The module's declaration of one of those names (a function if ty is a
+ * function type, else a global of type ty), added if absent. */
+LLVMValueRef kj_link_extern(LLVMModuleRef mod, const char *name, LLVMTypeRef ty);
+/* Same, for prefix + name; NULL on OOM. */
+LLVMValueRef kj_link_extern_of(LLVMModuleRef mod, const char *prefix, const char *name,
+                               LLVMTypeRef ty);
 /* Attach the definition generator that resolves names at link time. */
 void kj_link_init(kjit *jit);
 
