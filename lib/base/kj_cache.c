@@ -1,0 +1,384 @@
+/*
+ * kj_cache.c — the on-disk store of the persistent code cache: bytes under
+ * 32-byte keys, one file per entry, shared by every process of the user.
+ *
+ * Layout: DIR/ab/<62 hex>.kjc for a key whose hex is ab<62 hex> (256
+ * subdirectories, made on demand).  An entry is an 80-byte header — "KJITC001",
+ * the key, the data's length (8 bytes, little-endian), SHA-256 of key||data —
+ * then the data.  A reader trusts nothing: an entry that fails a check is
+ * removed and counted, never returned, so a torn or damaged file costs a
+ * compile, not a wrong program.
+ *
+ * Concurrency: a writer writes DIR/ab/tmp.XXXXXX and renames it into place,
+ * so a reader sees a whole entry, old or new; it reads through the fd it
+ * opened, so a rename under it is harmless.  Eviction is least recently used
+ * by mtime, which a hit sets.  The directory is refused unless it is the
+ * user's own, not a symbolic link, not writable by others (anyone who can
+ * write it could plant code), and it is opened once: every later name is
+ * relative to that fd, so renaming the directory afterwards changes nothing.
+ *
+ * Layer base (lib/LAYERS): calls nothing of libkjit but kj_sha256.c, no LLVM.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/kj_cache.h"
+
+#define MAGIC "KJITC001"
+#define HEAD 80                  /* magic 8, key 32, length 8, checksum 32 */
+#define MAX_DEFAULT (1ull << 30) /* 1 GiB */
+#define STALE_S 3600             /* a temporary file this old is a dead writer's */
+#define NAME 70                  /* "ab/" 62 hex ".kjc" NUL */
+
+struct kj_cache {
+    int fd;     /* the directory: all names below are relative to it */
+    char *path; /* for messages */
+    uint64_t max_bytes;
+    _Atomic uint64_t hits, misses, puts, corrupt;
+};
+
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t len, const char *fmt, ...) {
+    if (!why || !len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+}
+
+/* kj_cache_dir, and whether the path is the XDG/HOME default (whose parents
+ * kj_cache_open may make).  -1: no HOME; -2: too long. */
+static int resolve(const char *dir, char *out, size_t len, int *deflt) {
+    const char *e;
+    int n;
+    *deflt = 0;
+    if (dir && *dir)
+        n = snprintf(out, len, "%s", dir);
+    else if ((e = getenv("KJIT_CACHE_DIR")) && *e)
+        n = snprintf(out, len, "%s", e);
+    else if ((e = getenv("XDG_CACHE_HOME")) && *e == '/') /* relative: ignored (XDG) */
+        *deflt = 1, n = snprintf(out, len, "%s/kjit", e);
+    else if ((e = getenv("HOME")) && *e)
+        *deflt = 1, n = snprintf(out, len, "%s/.cache/kjit", e);
+    else
+        return -1;
+    if (n < 0 || (size_t)n >= len) return -2;
+    while (n > 1 && out[n - 1] == '/') out[--n] = 0; /* "d/" would follow a link */
+    return 0;
+}
+
+int kj_cache_dir(const char *dir, char *out, size_t len) {
+    int deflt;
+    return resolve(dir, out, len, &deflt) == 0 ? 0 : -1;
+}
+
+kj_cache *kj_cache_open(const char *dir, uint64_t max_bytes, char *why, size_t len) {
+    char path[4096];
+    int deflt, r = resolve(dir, path, sizeof path, &deflt);
+    if (r != 0) {
+        say(why, len, r == -1 ? "no cache directory: HOME is not set"
+                              : "cache directory path too long");
+        return NULL;
+    }
+    if (deflt) /* ~/.cache and the like: their failures show at the last mkdir */
+        for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+            *s = 0;
+            mkdir(path, 0700);
+            *s = '/';
+        }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        say(why, len, "cannot create cache directory %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st, fst;
+    if (lstat(path, &st) != 0) {
+        say(why, len, "cannot use cache directory %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    const char *bad = S_ISLNK(st.st_mode)     ? "is a symbolic link"
+                      : !S_ISDIR(st.st_mode)  ? "is not a directory"
+                      : st.st_uid != geteuid() ? "is not owned by you"
+                      : st.st_mode & 022       ? "is writable by group or others"
+                                               : NULL;
+    if (bad) {
+        say(why, len, "cache directory %s %s: not used", path, bad);
+        return NULL;
+    }
+    /* The directory checked must be the one opened. */
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        say(why, len, "cannot open cache directory %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+        say(why, len, "cache directory %s changed while being opened: not used", path);
+        close(fd);
+        return NULL;
+    }
+    kj_cache *c = calloc(1, sizeof *c);
+    if (!c || !(c->path = strdup(path))) {
+        say(why, len, "cannot use cache directory %s: out of memory", path);
+        free(c);
+        close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    c->max_bytes = max_bytes ? max_bytes : MAX_DEFAULT;
+    return c;
+}
+
+/* ---- entries ------------------------------------------------------------ */
+
+/* "ab/<62 hex>.kjc", relative to the directory. */
+static void entry_name(const uint8_t key[32], char name[NAME]) {
+    static const char hex[] = "0123456789abcdef";
+    char h[65];
+    for (int i = 0; i < 32; i++) h[2 * i] = hex[key[i] >> 4], h[2 * i + 1] = hex[key[i] & 15];
+    h[64] = 0;
+    snprintf(name, NAME, "%.2s/%s.kjc", h, h + 2);
+}
+
+static void checksum(const uint8_t key[32], const void *data, size_t size, uint8_t out[32]) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, key, 32);
+    kj_sha256_add(&s, data, size);
+    kj_sha256_done(&s, out);
+}
+
+static int read_all(int fd, void *p, size_t n) {
+    for (uint8_t *q = p; n;) {
+        ssize_t r = read(fd, q, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        q += r, n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n) {
+    for (const uint8_t *q = p; n;) {
+        ssize_t r = write(fd, q, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        q += r, n -= (size_t)r;
+    }
+    return 0;
+}
+
+void *kj_cache_get(kj_cache *c, const uint8_t key[32], size_t *size) {
+    char name[NAME];
+    entry_name(key, name);
+    int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st, now;
+    uint8_t h[HEAD], sum[32], *data = NULL;
+    uint64_t n = 0;
+    int ok;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) goto miss;
+    /* The header, against the key asked and the file's length. */
+    ok = st.st_size >= HEAD && read_all(fd, h, HEAD) == 0 && !memcmp(h, MAGIC, 8) &&
+         !memcmp(h + 8, key, 32);
+    for (int i = 0; ok && i < 8; i++) n |= (uint64_t)h[40 + i] << 8 * i;
+    if (ok && (n != (uint64_t)st.st_size - HEAD || n >= SIZE_MAX)) ok = 0;
+    if (ok && !(data = malloc(n ? n : 1))) goto miss;
+    /* Then the data, against the checksum. */
+    if (ok) ok = read_all(fd, data, n) == 0;
+    if (ok) checksum(key, data, n, sum), ok = !memcmp(sum, h + 48, 32);
+    if (!ok) {
+        /* Remove the file read, not one a writer has renamed over it since. */
+        if (fstatat(c->fd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
+            now.st_ino == st.st_ino)
+            unlinkat(c->fd, name, 0);
+        atomic_fetch_add(&c->corrupt, 1);
+        goto miss;
+    }
+    futimens(fd, NULL); /* most recently used (fails harmlessly when read-only) */
+    close(fd);
+    atomic_fetch_add(&c->hits, 1);
+    *size = (size_t)n;
+    return data;
+miss:
+    free(data);
+    if (fd >= 0) close(fd);
+    atomic_fetch_add(&c->misses, 1);
+    return NULL;
+}
+
+/* A name for a temporary file, "ab/tmp.XXXXXX": O_EXCL decides, so it need
+ * only be unlikely to be taken. */
+static void temp_name(const char *name, char out[16]) {
+    static _Atomic uint64_t seq;
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = atomic_fetch_add(&seq, 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 40 ^
+                 (uint64_t)ts.tv_sec << 30 ^ (uint64_t)ts.tv_nsec;
+    x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull; /* splitmix64's mixing */
+    x ^= x >> 27, x *= 0x94d049bb133111ebull, x ^= x >> 31;
+    memcpy(out, name, 3);
+    memcpy(out + 3, "tmp.", 4);
+    for (int i = 0; i < 6; i++, x /= 62) out[7 + i] = set[x % 62];
+    out[13] = 0;
+}
+
+int kj_cache_put(kj_cache *c, const uint8_t key[32], const void *data, size_t size, char *why,
+                 size_t len) {
+    char name[NAME], sub[3], tmp[16];
+    uint8_t h[HEAD];
+    entry_name(key, name);
+    memcpy(sub, name, 2), sub[2] = 0;
+    memcpy(h, MAGIC, 8);
+    memcpy(h + 8, key, 32);
+    for (int i = 0; i < 8; i++) h[40 + i] = (uint8_t)((uint64_t)size >> 8 * i);
+    checksum(key, data, size, h + 48);
+
+    int fd = -1, err;
+    if (mkdirat(c->fd, sub, 0700) != 0 && errno != EEXIST) goto fail;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+        temp_name(name, tmp);
+        fd = openat(c->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) goto fail;
+    if (write_all(fd, h, HEAD) != 0 || write_all(fd, data, size) != 0) goto fail_tmp;
+    err = close(fd); /* (where some file systems report a failed write) */
+    fd = -1;
+    if (err != 0 || renameat(c->fd, tmp, c->fd, name) != 0) goto fail_tmp;
+    atomic_fetch_add(&c->puts, 1);
+    return 0;
+fail_tmp:
+    err = errno;
+    if (fd >= 0) close(fd);
+    unlinkat(c->fd, tmp, 0);
+    errno = err;
+fail:
+    say(why, len, "cannot write to cache directory %s: %s", c->path, strerror(errno));
+    return -1;
+}
+
+void kj_cache_counters(const kj_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *puts,
+                       uint64_t *corrupt) {
+    if (hits) *hits = atomic_load(&c->hits);
+    if (misses) *misses = atomic_load(&c->misses);
+    if (puts) *puts = atomic_load(&c->puts);
+    if (corrupt) *corrupt = atomic_load(&c->corrupt);
+}
+
+/* ---- the directory as a whole: scan, clear, evict ------------------------ */
+
+typedef struct {
+    char name[NAME];
+    struct timespec mtime;
+    uint64_t size;
+} entry;
+
+/* "<62 lowercase hex>.kjc" */
+static int is_entry(const char *s) {
+    if (strlen(s) != 66 || strcmp(s + 62, ".kjc") != 0) return 0;
+    for (int i = 0; i < 62; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* The entries (files of entries' names, in the 256 subdirectories) in *out,
+ * malloc'd, their number returned, or -1.  stale: remove temporary files
+ * older than STALE_S on the way.  Files of other names are not seen. */
+static long list(kj_cache *c, int stale, entry **out) {
+    entry *v = NULL;
+    long n = 0, cap = 0;
+    time_t old = time(NULL) - STALE_S;
+    for (int i = 0; i < 256; i++) {
+        char sub[3];
+        snprintf(sub, sizeof sub, "%02x", i);
+        int dfd = openat(c->fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 && errno == ENOENT) continue;
+        DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+        if (!d) {
+            if (dfd >= 0) close(dfd);
+            free(v);
+            return -1;
+        }
+        for (struct dirent *e; (e = readdir(d));) {
+            struct stat st;
+            int temp = strncmp(e->d_name, "tmp.", 4) == 0 && strlen(e->d_name) == 10;
+            if (!(temp || is_entry(e->d_name)) ||
+                fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (temp) {
+                if (stale && st.st_mtime < old) unlinkat(dfd, e->d_name, 0);
+                continue;
+            }
+            if (n == cap) {
+                entry *w = realloc(v, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *v);
+                if (!w) {
+                    closedir(d);
+                    free(v);
+                    return -1;
+                }
+                v = w;
+            }
+            snprintf(v[n].name, NAME, "%s/%s", sub, e->d_name);
+            v[n].mtime = st.st_mtim;
+            v[n++].size = (uint64_t)st.st_size;
+        }
+        closedir(d);
+    }
+    *out = v;
+    return n;
+}
+
+int kj_cache_scan(kj_cache *c, kj_cache_stats *out) {
+    entry *v;
+    long n = list(c, 1, &v);
+    if (n < 0) return -1;
+    out->entries = (uint64_t)n, out->bytes = 0, out->max_bytes = c->max_bytes;
+    for (long i = 0; i < n; i++) out->bytes += v[i].size;
+    free(v);
+    return 0;
+}
+
+int kj_cache_clear(kj_cache *c) {
+    entry *v;
+    long n = list(c, 1, &v);
+    int removed = 0;
+    for (long i = 0; i < n; i++) removed += unlinkat(c->fd, v[i].name, 0) == 0;
+    if (n >= 0) free(v);
+    return n < 0 ? -1 : removed;
+}
+
+static int older(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec) return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec) return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+void kj_cache_evict(kj_cache *c) {
+    entry *v;
+    long n = list(c, 0, &v);
+    if (n < 0) return;
+    uint64_t total = 0, goal = c->max_bytes - c->max_bytes / 10;
+    for (long i = 0; i < n; i++) total += v[i].size;
+    if (total > c->max_bytes) {
+        qsort(v, (size_t)n, sizeof *v, older);
+        for (long i = 0; i < n && total > goal; i++)
+            if (unlinkat(c->fd, v[i].name, 0) == 0 || errno == ENOENT) total -= v[i].size;
+    }
+    free(v);
+}
+
+void kj_cache_close(kj_cache *c) {
+    if (!c) return;
+    if (atomic_load(&c->puts)) kj_cache_evict(c);
+    close(c->fd);
+    free(c->path);
+    free(c);
+}
