@@ -116,6 +116,7 @@ static kc_trace *g_trace;
 
 static void at_exit(void) {
     fflush(stdout);
+    kc_cache_warn(g_jit);
     if (g_stats) kc_stats_print(g_jit, g_stats);
     /* The JIT stays: code of it may still run (other threads, handlers
      * registered by libraries).  The trace file is finished. */

@@ -45,6 +45,14 @@
     X(AHEAD, "--ahead=", "on|off",                                                       \
       "lazy and tiered: compile, on a background thread, the functions that compiled "  \
       "code calls before their first call (default off; also KJIT_AHEAD=1 or 0)")        \
+    X(CACHEDIR, "--cache-dir=", "DIR",                                                  \
+      "keep compiled code between runs in DIR (default: KJIT_CACHE_DIR, else "           \
+      "$XDG_CACHE_HOME/kjit, else ~/.cache/kjit): a second run links what the first "    \
+      "compiled, and starts what got hot at T2")                                         \
+    X(NOCACHE, "--no-cache", NULL, "compile everything again (also KJIT_CACHE=off)")      \
+    X(CACHESTATS, "--cache-stats", NULL, "print the cache's directory, entries and size, " \
+      "and exit")                                                                         \
+    X(CACHECLEAR, "--cache-clear", NULL, "remove every entry of the cache, and exit")     \
     X(PASSES, "--t1-passes=, --t2-passes=", "PIPELINE",                                 \
       "the IR pass pipeline of the first compile (T1), or of T2, in LLVM's syntax "       \
       "(e.g. \"default<O3>\", \"instcombine,simplifycfg\"); checked at start-up")        \
@@ -160,6 +168,29 @@ static int choice(const char *a, const char *opt, const char *const *names, int 
     return 2;
 }
 
+/* --cache-stats (1) and --cache-clear (2). */
+static int cache_command(int action, const char *dir) {
+    kjit_cache_info info;
+    if (action == 1) {
+        if (kjit_cache_info_get(dir, &info) != KJIT_OK) {
+            fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
+            return 1;
+        }
+        printf("cache directory  %s\nentries          %llu\nsize             %.1f MiB of "
+               "%.0f MiB\n",
+               info.dir, (unsigned long long)info.entries, info.bytes / 1048576.0,
+               info.max_bytes / 1048576.0);
+        return 0;
+    }
+    uint64_t n = 0;
+    if (kjit_cache_clear(dir, &n) != KJIT_OK) {
+        fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
+        return 1;
+    }
+    printf("removed %llu entries\n", (unsigned long long)n);
+    return 0;
+}
+
 /* An input in command-line order: a file name, or -e code. */
 typedef struct kc_input {
     const char *arg;
@@ -167,7 +198,9 @@ typedef struct kc_input {
 } kc_input;
 
 int main(int argc, char **argv) {
-    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED, .t1_codegen = -1, .ahead = -1};
+    kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED, .t1_codegen = -1, .ahead = -1,
+                     .cache = -1};
+    int cache_action = 0; /* --cache-stats 1, --cache-clear 2 */
     int interactive = 0; /* -i */
     int r, v, mode_set = 0, partition_set = 0;
     const char *env_trace = getenv("KJIT_TRACE");
@@ -262,6 +295,13 @@ int main(int argc, char **argv) {
         } else if ((r = choice(a, "--ahead=", on_off, &v)) != 1) {
             if (r == 2) return free(inputs), 2;
             cfg.ahead = v == 0 ? 1 : 0;
+        } else if (strncmp(a, "--cache-dir=", 12) == 0) {
+            if (!a[12]) return free(inputs), usage_error("%s needs a directory", "--cache-dir=");
+            cfg.cache_dir = a + 12;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            cfg.cache = 0;
+        } else if (strcmp(a, "--cache-stats") == 0 || strcmp(a, "--cache-clear") == 0) {
+            cache_action = a[8] == 's' ? 1 : 2;
         } else if (strncmp(a, "--t1-passes=", 12) == 0 || strncmp(a, "--t2-passes=", 12) == 0) {
             if (!a[12]) return free(inputs), usage_error("%.11s needs a pipeline", a);
             *(a[3] == '1' ? &cfg.t1_passes : &cfg.t2_passes) = a + 12;
@@ -301,6 +341,11 @@ int main(int argc, char **argv) {
             free(inputs);
             return usage_error("unknown option '%s'", a);
         }
+    }
+
+    if (cache_action) {
+        free(inputs);
+        return cache_command(cache_action, cfg.cache_dir);
     }
 
     /* An option that does nothing in the mode chosen is worth a word. */

@@ -534,6 +534,8 @@ void kc_jit_options(const kc_config *cfg, kjit_options *o) {
     o->perf_map = cfg->perf;
     if (cfg->t1_codegen >= 0) o->t1_codegen = cfg->t1_codegen;
     if (cfg->ahead >= 0) o->ahead = cfg->ahead;
+    if (cfg->cache >= 0) o->cache = cfg->cache;
+    o->cache_dir = cfg->cache_dir;
     o->t1_passes = cfg->t1_passes;
     o->t2_passes = cfg->t2_passes;
 }
@@ -553,6 +555,8 @@ static void print_stats_table(kjit *jit) {
             "thread(s)\n"
             "  ahead        %llu bodies compiled before their first call, %llu failed\n"
             "  waited       %.1f ms by the program's threads, in first calls\n"
+            "  cache        %llu objects linked from it, %llu compiled, %llu stored, %llu "
+            "rejected; %llu started at T2\n"
             "  LLVM         %s\n"
             "  errors       %llu run-time\n",
             (unsigned long long)(t.defined - t.hosts), (unsigned long long)t.redefined,
@@ -564,9 +568,16 @@ static void print_stats_table(kjit *jit) {
             (t.compile_us + t.toplevel_us) / 1e3, (t.t2_us + t.ahead_us) / 1e3,
             (unsigned long long)(t.compile_threads + (t.compiled_ahead || t.ahead_failed)),
             (unsigned long long)t.compiled_ahead, (unsigned long long)t.ahead_failed,
-            t.wait_us / 1e3,
+            t.wait_us / 1e3, (unsigned long long)t.cache_hits,
+            (unsigned long long)t.cache_misses, (unsigned long long)t.cache_stored,
+            (unsigned long long)t.cache_rejected, (unsigned long long)t.cache_hot,
             t.llvm_setup_us ? "loaded" : "never loaded (nothing was compiled)",
             (unsigned long long)t.runtime_errors);
+}
+
+void kc_cache_warn(kjit *jit) {
+    const char *w = kjit_cache_warning(jit);
+    if (w) fprintf(stderr, "kjit: warning: %s; running without the cache\n", w);
 }
 
 void kc_stats_print(kjit *jit, int form) {
@@ -596,6 +607,7 @@ int kc_session_end(kc_session *s) {
         fprintf(stderr, "kjit: error: cannot write standard output\n");
         s->errors++;
     }
+    if (s->jit) kc_cache_warn(s->jit);
     if (s->jit && s->cfg.stats) {
         /* Let queued T2 compiles finish, so the counts are complete. */
         kc_stats_print(s->jit, s->cfg.stats);

@@ -34,6 +34,8 @@ typedef struct kc_config {
     double timeout;      /* --timeout=SECONDS, 0: none */
     int t1_codegen;      /* --t1=: KJIT_T1_*, -1: the input's default */
     int ahead;           /* --ahead=on|off: 1, 0; -1: the library's default */
+    int cache;           /* --no-cache: 0; -1: the library's default (on) */
+    const char *cache_dir; /* --cache-dir=DIR */
     const char *t1_passes, *t2_passes; /* --t1-passes=, --t2-passes= */
     int watch;           /* --watch: reload IR files when they change */
 } kc_config;
@@ -48,6 +50,8 @@ void kc_stats_print(kjit *jit, int form);
 /* Right after kjit_create succeeded: report what it could not do (a perf
  * map refused), as a warning. */
 void kc_jit_created(void);
+/* At the end: if the code cache stopped during the run, say why, once. */
+void kc_cache_warn(kjit *jit);
 /* --timeout: handler runs (SIGALRM, system calls not restarted) once
  * `seconds` have passed. */
 void kc_alarm_after(double seconds, void (*handler)(int));

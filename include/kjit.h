@@ -135,6 +135,23 @@ typedef struct kjit_options {
                                  then stops only T0 code, and a compiled loop runs on;
                                  saves their cost (up to a few % on tight loops and
                                  small recursive functions).  Also set by KJIT_NO_POLLS=1 */
+    int cache;                /* keep compiled code between runs in the code cache
+                                 (docs/DESIGN.md, "The code cache"): a compile whose key
+                                 (its IR, kjit's build, LLVM's version, the target, the
+                                 tier and levels, the passes) is there links the stored
+                                 object instead of generating code, and what got hot
+                                 starts at T2 in the next run.  Default 1 (on);
+                                 KJIT_CACHE=off (or 0) in the environment turns it off,
+                                 KJIT_CACHE=on on.  A cache that cannot be used (a
+                                 directory of another user or writable by others, a full
+                                 or read-only disk) means running without it:
+                                 kjit_create still succeeds, and kjit_errmsg() or
+                                 kjit_cache_warning() says why */
+    const char *cache_dir;    /* its directory; NULL: $KJIT_CACHE_DIR, else
+                                 $XDG_CACHE_HOME/kjit, else ~/.cache/kjit */
+    uint64_t cache_max_bytes; /* its bound: least recently used entries are removed
+                                 beyond it when a JIT that stored code is destroyed;
+                                 0: 1 GiB */
 } kjit_options;
 
 #define KJIT_DEFAULT_HOT 1000
@@ -394,6 +411,29 @@ kjit_status kjit_optimize(kjit *jit, const char *name);
 typedef int (*kjit_transform)(void *user, LLVMModuleRef module, const char *name, char *err,
                               size_t errlen);
 kjit_status kjit_set_transform(kjit *jit, int tier, kjit_transform fn, void *user);
+/* The code cache (kjit_options.cache) keeps no code a transformation made
+ * unless its client names the transformation with a key: a string that
+ * changes whenever what the transformation does changes (its version and
+ * parameters).  NULL removes the key.  The key is copied. */
+kjit_status kjit_set_transform_key(kjit *jit, int tier, const char *key);
+/* Why the code cache stopped during this run (a full or read-only disk),
+ * or NULL while it works or is off.  Say it once; the run goes on without
+ * it. */
+const char *kjit_cache_warning(kjit *jit);
+
+/* The code cache's directory, outside any JIT (kjit --cache-stats and
+ * --cache-clear).  dir NULL: the default (kjit_options.cache_dir).  The same
+ * checks as kjit_create's: a directory that may not be used is KJIT_EINVAL,
+ * and kjit_errmsg() says why. */
+typedef struct kjit_cache_info {
+    char dir[4096];     /* the directory */
+    uint64_t entries;   /* compiled objects and hot marks in it */
+    uint64_t bytes;     /* their size */
+    uint64_t max_bytes; /* its bound */
+} kjit_cache_info;
+kjit_status kjit_cache_info_get(const char *dir, kjit_cache_info *out);
+/* Remove every entry; *removed (if not NULL) gets their number. */
+kjit_status kjit_cache_clear(const char *dir, uint64_t *removed);
 
 /*
  * Recompile `name` now, on the calling thread, with the transformations of
@@ -676,6 +716,12 @@ typedef struct kjit_stats {
     uint64_t ahead_us;       /* time compiling them there (not in compile_us) */
     uint64_t ahead_failed;   /* compiles ahead that failed: the function stays as it
                                 was, and its first call compiles it (and reports why) */
+    uint64_t cache_hits;     /* compiles whose object came from the code cache */
+    uint64_t cache_misses;   /* compiles that could be cached and were not there */
+    uint64_t cache_stored;   /* objects this run added to the code cache */
+    uint64_t cache_rejected; /* cache entries that failed their check (removed, rebuilt) */
+    uint64_t cache_hot;      /* functions started at T2 because they got hot in an
+                                earlier run (the code cache's hot marks) */
 } kjit_stats;
 
 void kjit_get_stats(kjit *jit, kjit_stats *out);

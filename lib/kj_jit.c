@@ -24,6 +24,7 @@
 #include <llvm-c/Target.h>
 
 #include "base/kj_base.h"
+#include "base/kj_cache.h"
 #include "machine/kj_machine.h"
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
@@ -38,6 +39,7 @@ void kjit_options_init(kjit_options *o) {
     o->verify = 1;
     o->hot_threshold = KJIT_DEFAULT_HOT;
     o->ahead = 0; /* (off until a race is found: docs/DESIGN.md) */
+    o->cache = 1;
 }
 
 /* ---- names and signatures ---------------------------------------------- */
@@ -123,6 +125,12 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
      * kjit_errmsg() says why ("" otherwise). */
     kj_set_error(KJIT_OK, "%s", "");
     if (o.perf_map && kj_perf_open() != 0) jit->opts.perf_map = 0;
+    /* The code cache: likewise (kj_objcache.c). */
+    const char *cache = getenv("KJIT_CACHE");
+    if (cache && (strcmp(cache, "off") == 0 || strcmp(cache, "0") == 0)) jit->opts.cache = 0;
+    if (cache && (strcmp(cache, "on") == 0 || strcmp(cache, "1") == 0)) jit->opts.cache = 1;
+    kj_objcache_open(jit);
+    jit->opts.cache_dir = NULL; /* the caller's string: used by the open only */
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
@@ -168,6 +176,11 @@ void kjit_stop_tiering(kjit *jit) {
     if (!jit) return;
     kj_ahead_stop(jit);
     kj_tier_stop(jit);
+    /* A process that ends without kjit_destroy (a C program's exit) keeps
+     * the cache within its bound here. */
+    uint64_t hits, misses, puts = 0, corrupt;
+    if (jit->cache) kj_cache_counters(jit->cache, &hits, &misses, &puts, &corrupt);
+    if (puts) kj_cache_evict(jit->cache);
 }
 
 void kjit_destroy(kjit *jit) {
@@ -216,6 +229,8 @@ void kjit_destroy(kjit *jit) {
     pthread_mutex_destroy(&jit->lock);
     free(jit->passes[1]);
     free(jit->passes[2]);
+    kj_objcache_close(jit);
+    for (int t = 0; t < 3; t++) free(jit->transform_key[t]);
     free(jit);
 }
 
@@ -524,9 +539,67 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
 kjit_status kjit_set_transform(kjit *jit, int tier, kjit_transform fn, void *user) {
     if (!jit || tier < 1 || tier > 2)
         return kj_set_error(KJIT_EINVAL, "kjit_set_transform: the tier must be 1 or 2");
+    /* A new transformation is not the one the key named. */
+    pthread_mutex_lock(&jit->lock);
+    free(jit->transform_key[tier]);
+    jit->transform_key[tier] = NULL;
+    pthread_mutex_unlock(&jit->lock);
     atomic_store(&jit->transform_user[tier], user);
     atomic_store(&jit->transform[tier], fn);
     return KJIT_OK;
+}
+
+kjit_status kjit_set_transform_key(kjit *jit, int tier, const char *key) {
+    if (!jit || tier < 1 || tier > 2)
+        return kj_set_error(KJIT_EINVAL, "kjit_set_transform_key: the tier must be 1 or 2");
+    char *k = key ? strdup(key) : NULL;
+    if (key && !k) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    pthread_mutex_lock(&jit->lock);
+    free(jit->transform_key[tier]);
+    jit->transform_key[tier] = k;
+    pthread_mutex_unlock(&jit->lock);
+    return KJIT_OK;
+}
+
+static kj_cache *open_cache(const char *dir, kjit_cache_info *info) {
+    char why[512] = "";
+    if (kj_cache_dir(dir, info->dir, sizeof info->dir) != 0) {
+        kj_set_error(KJIT_EINVAL, "no cache directory: HOME is not set");
+        return NULL;
+    }
+    kj_cache *c = kj_cache_open(dir, 0, why, sizeof why);
+    if (!c) kj_set_error(KJIT_EINVAL, "%s", why);
+    return c;
+}
+
+kjit_status kjit_cache_info_get(const char *dir, kjit_cache_info *out) {
+    if (!out) return kj_set_error(KJIT_EINVAL, "kjit_cache_info_get: no output");
+    memset(out, 0, sizeof *out);
+    kj_cache *c = open_cache(dir, out);
+    if (!c) return KJIT_EINVAL;
+    kj_cache_stats st;
+    int r = kj_cache_scan(c, &st);
+    kj_cache_close(c);
+    if (r != 0) return kj_set_error(KJIT_EINVAL, "cannot read the cache directory %s", out->dir);
+    out->entries = st.entries;
+    out->bytes = st.bytes;
+    out->max_bytes = st.max_bytes;
+    return KJIT_OK;
+}
+
+kjit_status kjit_cache_clear(const char *dir, uint64_t *removed) {
+    kjit_cache_info info;
+    kj_cache *c = open_cache(dir, &info);
+    if (!c) return KJIT_EINVAL;
+    int n = kj_cache_clear(c);
+    kj_cache_close(c);
+    if (n < 0) return kj_set_error(KJIT_EINVAL, "cannot clear the cache directory %s", info.dir);
+    if (removed) *removed = (uint64_t)n;
+    return KJIT_OK;
+}
+
+const char *kjit_cache_warning(kjit *jit) {
+    return jit && atomic_load(&jit->cache_failed) ? jit->cache_why : NULL;
 }
 
 kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
@@ -823,7 +896,7 @@ static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     }
     char sym[64];
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
-    snprintf(sym, sizeof sym, "__kjit.top%llu", (unsigned long long)n);
+    snprintf(sym, sizeof sym, "__kjit.top%0*llx", KJ_IMPL_DIGITS, (unsigned long long)n);
     /* Run-once code: the cheapest compile (mem2reg, -O0 code generation). */
     kj_unit u = {.symbol = sym, .opt_level = 0, .tier = "thunk"};
 
@@ -912,6 +985,15 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->compiled_ahead = atomic_load(&jit->stats.compiled_ahead);
     s->ahead_us = atomic_load(&jit->stats.ahead_us);
     s->ahead_failed = atomic_load(&jit->stats.ahead_failed);
+    s->cache_hits = atomic_load(&jit->stats.cache_hits);
+    s->cache_misses = atomic_load(&jit->stats.cache_misses);
+    s->cache_stored = atomic_load(&jit->stats.cache_stored);
+    s->cache_hot = atomic_load(&jit->stats.cache_hot);
+    if (jit->cache) {
+        uint64_t h, m, p, corrupt;
+        kj_cache_counters(jit->cache, &h, &m, &p, &corrupt);
+        s->cache_rejected = corrupt;
+    }
     s->osr_compiled = atomic_load(&jit->stats.osr_compiled);
     s->osr_entries = atomic_load(&jit->stats.osr_entries);
 }
@@ -932,7 +1014,9 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"redefined\":%llu,\"reclaimed_bytes\":%llu,\"run_t0\":%llu,"
                     "\"llvm_setup_us\":%llu,\"osr_compiled\":%llu,\"osr_entries\":%llu,"
                     "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu,\"wait_us\":%llu,"
-                    "\"compiled_ahead\":%llu,\"ahead_us\":%llu,\"ahead_failed\":%llu}",
+                    "\"compiled_ahead\":%llu,\"ahead_us\":%llu,\"ahead_failed\":%llu,"
+                    "\"cache_hits\":%llu,\"cache_misses\":%llu,\"cache_stored\":%llu,"
+                    "\"cache_rejected\":%llu,\"cache_hot\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -948,5 +1032,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.compile_threads, (unsigned long long)s.t1_us,
                     (unsigned long long)s.hosts, (unsigned long long)s.wait_us,
                     (unsigned long long)s.compiled_ahead, (unsigned long long)s.ahead_us,
-                    (unsigned long long)s.ahead_failed);
+                    (unsigned long long)s.ahead_failed, (unsigned long long)s.cache_hits,
+                    (unsigned long long)s.cache_misses, (unsigned long long)s.cache_stored,
+                    (unsigned long long)s.cache_rejected, (unsigned long long)s.cache_hot);
 }

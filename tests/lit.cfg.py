@@ -83,3 +83,8 @@ config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "")
 # ctest sets KJIT_VERIFY=2 (tests/CMakeLists.txt): the verifier after kjit's
 # own changes to the IR too.
 config.environment["KJIT_VERIFY"] = os.environ.get("KJIT_VERIFY", "")
+# The code cache is off unless the run asks for it (KJIT_CACHE=on and a
+# KJIT_CACHE_DIR: tests/README.md); tests of the cache set their own.
+config.environment["KJIT_CACHE"] = os.environ.get("KJIT_CACHE", "off")
+if os.environ.get("KJIT_CACHE_DIR"):
+    config.environment["KJIT_CACHE_DIR"] = os.environ["KJIT_CACHE_DIR"]

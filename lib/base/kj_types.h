@@ -41,6 +41,10 @@ typedef struct kj_stub {
 
 #define KJ_MAX_PARAMS 64
 #define KJ_ERRMSG_SIZE 512
+/* Implementation names are "__kjit.<n>.NAME" and "__kjit.top<n>" with n in
+ * this many hex digits: fixed, so a cached object's name can be rewritten in
+ * place (kj_objcache.c). */
+#define KJ_IMPL_DIGITS 12
 
 /* Where a function is in its life. */
 typedef enum kj_state {
@@ -112,6 +116,12 @@ typedef struct kj_fn {
      * while the ahead thread compiles it (state KJ_COMPILING). */
     int ahead;
     struct kj_fn *ahead_next;
+
+    /* The code cache's hot marks (kj_objcache.c), under lock: the key of
+     * its T1 compile; whether a T2 install marked it hot; whether the first
+     * call found it hot in an earlier run and is to go to T2 at once. */
+    uint8_t t1_key[32];
+    unsigned t1_keyed : 1, hot_marked : 1, hot_start : 1;
 } kj_fn;
 
 /* Compiled code: one ResourceTracker, shared by the functions one compile
@@ -246,6 +256,13 @@ struct kjit {
      * "__kjit.x.hot", and kj_link.c resolves those names here, so that an
      * object holds no address of this process (it may be cached, kj_cache). */
     void (*poll_fn)(kjit *jit);
+    /* The code cache (kj_objcache.c): NULL when off; what names kjit's
+     * build in its keys; set once when it fails in a run, and why. */
+    struct kj_cache *cache;
+    uint8_t build_id[32];
+    _Atomic int cache_failed;
+    char cache_why[512];
+    char *transform_key[3]; /* kjit_set_transform_key, per tier; under lock */
     void (*hot_fn)(kj_fn *fn);
 
     kjit_error_hook hook;
@@ -255,7 +272,7 @@ struct kjit {
     void *_Atomic transform_user[3];
     char *passes[3];              /* kjit_options.t1_passes, t2_passes (copies) */
 
-    _Atomic uint64_t toplevel_seq;
+    _Atomic uint64_t toplevel_seq; /* implementation names' numbers (KJ_IMPL_DIGITS) */
     _Atomic int interrupt;        /* kjit_interrupt: polled at every safepoint */
     _Atomic(kjit_trace_hook) trace; /* kjit_set_trace (kj_trace.c) */
     void *trace_user;
@@ -266,7 +283,7 @@ struct kjit {
             compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
             reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us, osr_compiled, osr_entries, t1_us, hosts,
             toplevel_us, runtime_errors, compile_errors, wait_us, compiled_ahead, ahead_us,
-            ahead_failed;
+            ahead_failed, cache_hits, cache_misses, cache_stored, cache_hot;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
      * under lock. */

@@ -1,8 +1,8 @@
 /*
  * kj_compile.c — the pipeline that turns one generated module into code:
  *
- *     open → generate → verify → bind callees → polls → optimise → counters
- *          → emit object
+ *     open → generate → verify → bind callees → polls → [cached? →]
+ *          optimise → counters → emit object [→ cache it]
  *          → add to the JITDylib (own ResourceTracker) → look up
  *
  * kjit compiles modules itself (its own TargetMachine, its own pass
@@ -161,9 +161,19 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         snprintf(passes, sizeof passes, "mem2reg");
     else
         snprintf(passes, sizeof passes, "default<O%d>", u->opt_level);
-    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
     const char *custom = tier == 1 ? jit->opts.t1_passes : tier == 2 ? jit->opts.t2_passes : NULL;
-    LLVMErrorRef e = LLVMRunPasses(u->mod, custom ? custom : passes, tm, pbo);
+    /* The code cache (kj_objcache.c): an object made from this same module
+     * the same way, in this run or an earlier one. */
+    LLVMErrorRef e;
+    u->keyed = kj_objcache_key(jit, u, tier, custom ? custom : passes, xf != NULL, u->key);
+    if (u->keyed && (obj = kj_objcache_get(jit, u, u->key)) != NULL) {
+        u->cached = 1;
+        atomic_fetch_add(&jit->stats.cache_hits, 1);
+        goto emitted;
+    }
+    if (u->keyed) atomic_fetch_add(&jit->stats.cache_misses, 1);
+    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+    e = LLVMRunPasses(u->mod, custom ? custom : passes, tm, pbo);
     LLVMDisposePassBuilderOptions(pbo);
     if (e) {
         st = kj_llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
@@ -185,6 +195,9 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         LLVMDisposeMessage(msg);
         goto out;
     }
+    if (u->keyed && kj_objcache_put(jit, u, u->key, obj) == 0)
+        atomic_fetch_add(&jit->stats.cache_stored, 1);
+emitted:
     kj_unit_discard(u);
 
     u->bytes = LLVMGetBufferSize(obj);

@@ -67,9 +67,10 @@ kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
 }
 
 /* Implementation names are "__kjit.<n>.<name>": no registered name can take
- * them (valid_name), and n makes every compile's symbol unique. */
+ * them (valid_name), and n (KJ_IMPL_DIGITS hex digits) makes every compile's
+ * symbol unique. */
 void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len) {
     uint64_t n = atomic_fetch_add(&jit->toplevel_seq, 1);
-    snprintf(buf, len, "__kjit.%llu.%s", (unsigned long long)n, name);
+    snprintf(buf, len, "__kjit.%0*llx.%s", KJ_IMPL_DIGITS, (unsigned long long)n, name);
 }
 

@@ -26,6 +26,7 @@ typedef struct kj_unit {
     const char *symbol;      /* the function to look up once linked */
     int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
     LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
+    int t1_full;             /* T1 (opt_level 0) with code generation at the -O level */
     /* The caller's instrumentation after the passes (T1's counters), with
      * its context; NULL: none. */
     void (*instrument)(void *ctx, LLVMModuleRef mod, const char *symbol);
@@ -36,6 +37,9 @@ typedef struct kj_unit {
     struct kj_gdb_entry *gdb; /* out: its registration with gdb (the code's owner frees it) */
     uint64_t us;             /* out: time kj_compile took */
     size_t bytes;            /* out: size of the object file */
+    uint8_t key[32];         /* out: its code cache key, if keyed */
+    int keyed;               /* out: it had one (kj_objcache_key) */
+    int cached;              /* out: its object came from the code cache */
 } kj_unit;
 
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,
@@ -86,6 +90,30 @@ LLVMValueRef kj_link_extern_of(LLVMModuleRef mod, const char *prefix, const char
                                LLVMTypeRef ty);
 /* Attach the definition generator that resolves names at link time. */
 void kj_link_init(kjit *jit);
+
+/* kj_objcache.c: compiled objects kept between runs (kjit_options.cache). */
+/* Open the cache if the options ask for it; on failure the JIT runs without
+ * it and the error text says why (not an error: returns KJIT_EINVAL only for
+ * the caller to report). */
+kjit_status kj_objcache_open(kjit *jit);
+void kj_objcache_close(kjit *jit);
+/* The key of u's compile at `tier` (0 none, 1 T1, 2 T2) with pass pipeline
+ * `passes`, after the client's transformation if `transformed`, taken on
+ * the module as it is now: 1, or 0 when it is not to be cached (cache off or
+ * failed, an OSR entry, a transformation without a key). */
+int kj_objcache_key(kjit *jit, kj_unit *u, int tier, const char *passes, int transformed,
+                    uint8_t key[32]);
+/* The object stored under key, made ready for u->symbol; NULL on a miss. */
+LLVMMemoryBufferRef kj_objcache_get(kjit *jit, const kj_unit *u, const uint8_t key[32]);
+/* Store u's object (not taken) under key: 0, or -1 (a failure stops the
+ * cache). */
+int kj_objcache_put(kjit *jit, const kj_unit *u, const uint8_t key[32], LLVMMemoryBufferRef obj);
+/* Stop the cache for the rest of the run, keeping why (the first time). */
+void kj_objcache_failed(kjit *jit, const char *why);
+/* Remember that the function first compiled with T1 key `key` got hot;
+ * whether it did in an earlier run. */
+void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32]);
+int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]);
 
 /* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
 /* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)

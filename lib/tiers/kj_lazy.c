@@ -161,6 +161,9 @@ void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, vo
         fn->tier = 1;
         fn->t1_addr = addr;
         atomic_fetch_add(&jit->stats.compiled_t1, 1);
+        /* Its key names it in the cache's hot marks (kj_tier.c marks it). */
+        fn->t1_keyed = first && u->keyed;
+        if (fn->t1_keyed) memcpy(fn->t1_key, u->key, sizeof fn->t1_key);
     }
     kj_stub_point(fn->stub.slot, addr);
     atomic_fetch_add(&jit->stats.compiled, 1);
@@ -193,10 +196,12 @@ static void first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
         full = t1 == KJIT_T1_LOOPS || (n == 4 && memcmp(source, "main", 4) == 0) ||
                atomic_fetch_sub(&jit->t1_early_left, 1) > 0;
     }
-    if (u->instrument && full)
+    if (u->instrument && full) {
         u->tm = tms ? tms->full : jit->tm;
-    else if (tms)
+        u->t1_full = 1;
+    } else if (tms) {
         u->tm = u->opt_level <= 0 ? tms->fast : tms->full;
+    }
 }
 
 kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
@@ -302,7 +307,16 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     } else {
         kj_unit_discard(&u);
     }
-    return finish_group(jit, &g, &u, r, target);
+    /* Hot in an earlier run (the code cache's marks): kj_resolve takes it to
+     * T2 before the call goes on. */
+    int hot = r == KJIT_OK && u.keyed && u.instrument && kj_objcache_was_hot(jit, u.key);
+    r = finish_group(jit, &g, &u, r, target);
+    if (hot && r == KJIT_OK) {
+        pthread_mutex_lock(&jit->lock);
+        fn->hot_start = 1;
+        pthread_mutex_unlock(&jit->lock);
+    }
+    return r;
 }
 
 /* This thread's wait in first calls (kjit_thread_wait_us). */
@@ -318,6 +332,18 @@ void *kj_resolve(kj_fn *fn) {
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_materialize(jit, fn, 1, &target);
     pthread_mutex_unlock(&jit->compile_lock);
+    /* Hot in an earlier run: T2 now, on this thread (a cache hit, most
+     * likely), so the call runs T2 code from the start. */
+    pthread_mutex_lock(&jit->lock);
+    int hot = fn->hot_start;
+    fn->hot_start = 0;
+    pthread_mutex_unlock(&jit->lock);
+    if (st == KJIT_OK && hot && kj_tier_compile_now(jit, fn) == 0) {
+        atomic_fetch_add(&jit->stats.cache_hot, 1);
+        pthread_mutex_lock(&jit->lock);
+        target = kj_stub_target(fn->stub.slot);
+        pthread_mutex_unlock(&jit->lock);
+    }
     /* The program's thread waited for the lock and the compile: wait_us. */
     uint64_t waited = kj_now_us() - t0;
     tls_wait_us += waited;

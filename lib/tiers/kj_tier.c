@@ -285,7 +285,15 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
         atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
     if (code && again) kj_tier_invalidate(jit, fn); /* what inlined the old body */
+    /* The code cache remembers it got hot, for the next run (kj_lazy.c). */
+    uint8_t key[32];
+    int mark = code && fn->t1_keyed && !fn->hot_marked;
+    if (mark) {
+        memcpy(key, fn->t1_key, sizeof key);
+        fn->hot_marked = 1;
+    }
     pthread_mutex_unlock(&jit->lock);
+    if (mark) kj_objcache_mark_hot(jit, key);
     if (!code && u.rt) { /* never reachable from a stub: free at once */
         kj_rt_free(jit, u.rt);
         kj_gdb_unregister(u.gdb);

@@ -31,6 +31,7 @@ import fnmatch
 import hashlib
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -65,7 +66,10 @@ CONFIG = {
 # KJIT_VERIFY=2: LLVM's verifier also checks the IR after kjit's own changes
 # (polls, T1's counters), so that invalid IR is an error, not a crash in
 # LLVM or wrong code (issue K1).
-ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C", "KJIT_VERIFY": "2"}
+# The code cache is off in every run but the cache variant's, which gives
+# it a directory of its own.
+ENV = {"KJIT_IR_TEST": "value with spaces=and=equals", "LC_ALL": "C", "KJIT_VERIFY": "2",
+       "KJIT_CACHE": "off"}
 
 # Runs expected to fail because of a kjit bug: (programs, variants, reason,
 # how).  Programs and variants are shell-style patterns, variants a
@@ -184,21 +188,25 @@ def build(work, name, srcs):
     return files
 
 
-def environment():
+def environment(extra=None):
     env = dict(os.environ)
     for k in list(env):
         if k.startswith("KJIT_"):
             del env[k]  # KJIT_TRACE, KJIT_PERF: not in these runs
     env.update(ENV)
+    if os.environ.get("KJIT_CACHE") == "on" and os.environ.get("KJIT_CACHE_DIR"):
+        # The whole suite with the cache (tests/CMakeLists.txt, KJIT_TEST_CACHE).
+        env.update({k: os.environ[k] for k in ("KJIT_CACHE", "KJIT_CACHE_DIR")})
+    env.update(extra or {})
     return env
 
 
-def run(cmd, cwd, merge, timeout):
+def run(cmd, cwd, merge, timeout, extra=None):
     """(stdout, stderr, status, seconds); status is "timeout" or "signal N"
     where there is no exit status."""
     t = time.monotonic()
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=environment(), stdin=subprocess.DEVNULL,
+        p = subprocess.run(cmd, cwd=cwd, env=environment(extra), stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT if merge else subprocess.PIPE,
                            timeout=timeout)
@@ -216,6 +224,9 @@ def variants(modes, levels):
     vs.append(("ll", [], "ll"))
     if "O2" in levels:
         vs.append(("hot1-O2", ["--jit=tiered", "--hot=1", "--tier-sync"], "O2"))
+        # The code cache: a run that fills an empty cache, then one served
+        # from it (issue K2); both must match the native build.
+        vs.append(("cache-O2", [], "O2"))
     return vs
 
 
@@ -329,7 +340,20 @@ def main():
             cmd = [kjit] + opts + files[which]
             cmd += ["--"] + cfg["args"] if cfg.get("args") else []
             timeout = min(a.timeout, KNOWN_TIMEOUT) if known(name, variant) else a.timeout
-            got = run(cmd, os.path.join(work, name), cfg.get("merge", False), timeout)
+            cwd, merge = os.path.join(work, name), cfg.get("merge", False)
+            if variant.startswith("cache"):
+                cache = os.path.join(cwd, variant + ".cache")
+                shutil.rmtree(cache, ignore_errors=True)
+                extra = {"KJIT_CACHE": "on", "KJIT_CACHE_DIR": cache}
+                got = run(cmd, cwd, merge, timeout, extra)  # cold: fills the cache
+                if native[:3] == got[:3]:
+                    if not os.listdir(cache):
+                        got = (got[0], got[1] + "\n(the cold run left the cache empty)",
+                               got[2], got[3])
+                    else:  # warm: from the cache
+                        got = run(cmd, cwd, merge, timeout, extra)
+                return name, variant, cmd, native, got
+            got = run(cmd, cwd, merge, timeout)
             return name, variant, cmd, native, got
 
         built = time.monotonic()
