@@ -319,6 +319,8 @@ static kjit_status install_locked(kjit *jit, const char *name, const char *sig,
     }
     if (st == KJIT_OK) {
         fn->gen = gen;
+        fn->src_keyed = 0; /* (kj_fn_set_source_key, for this one) */
+        fn->t1_keyed = fn->hot_marked = 0;
         fn->osr_gen = d ? osr : NULL;
         fn->user = user;
         fn->release = release;
@@ -989,6 +991,7 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->cache_misses = atomic_load(&jit->stats.cache_misses);
     s->cache_stored = atomic_load(&jit->stats.cache_stored);
     s->cache_hot = atomic_load(&jit->stats.cache_hot);
+    s->cache_rejected = 0;
     if (jit->cache) {
         uint64_t h, m, p, corrupt;
         kj_cache_counters(jit->cache, &h, &m, &p, &corrupt);

@@ -44,6 +44,7 @@
 #include <llvm-c/Linker.h>
 
 #include "base/kj_base.h"
+#include "base/kj_cache.h"
 #include "machine/kj_machine.h"
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
@@ -75,6 +76,9 @@ typedef struct kj_module {
     int lazy;                  /* read lazily from bitcode: bodies read when copied */
     char *damaged;             /* the reader's first error reading a body: after it
                                   the reader is not touched again */
+    uint8_t src[32];           /* its source key (src_keyed): what its functions' IR is
+                                  made from (kj_modules.chain when it was added) */
+    int src_keyed;
 } kj_module;
 
 /* A name some module defines (functions and variables share one
@@ -114,6 +118,11 @@ struct kj_modules {
     char **layouts;            /* of module K: its structs' layouts (struct_layouts) */
     kjit_layout_hook layout_hook;
     void *layout_user;
+    /* With the code cache on: SHA-256 over every module added and reloaded
+     * so far, their names and bytes, in order.  A function's IR depends
+     * only on it and the function's name, except for how its callees are
+     * bound, which the cache checks itself (kj_objcache.c). */
+    uint8_t chain[32];
 };
 
 /* ---- the source contexts -------------------------------------------------- */
@@ -1007,6 +1016,17 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
         pthread_mutex_unlock(&ms->lock);
         kjit_status r = reload ? kj_redefine_compiled(jit, f->name, fn_generate, f, fn_release)
                                : kjit_define(jit, f->name, KJIT_SIG_ANY, fn_generate, f, fn_release);
+        if (r == KJIT_OK && !reload && m->src_keyed) {
+            /* Its IR is made from the module's bytes (fn_generate): the
+             * cache may skip making it (kj_lazy.c). */
+            kj_sha256 s;
+            uint8_t key[32];
+            kj_sha256_init(&s);
+            kj_sha256_add(&s, m->src, sizeof m->src);
+            kj_sha256_add(&s, f->name, strlen(f->name) + 1);
+            kj_sha256_done(&s, key);
+            kj_fn_set_source_key(jit, f->name, f, key);
+        }
         if (r != KJIT_OK && r != KJIT_EGEN && r != KJIT_ECOMPILE) {
             fn_release(f); /* refused: the old definition stands */
         } else {
@@ -1027,7 +1047,7 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
 
 /* Check mod, then define what it defines.  Takes mod and its context. */
 static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
-                              const char *mname, int lazy) {
+                              const char *mname, int lazy, const uint8_t *src) {
     kjit_status st = prepare(jit, mod, mname, lazy);
     if (st != KJIT_OK) return st;
     kj_plan p = {0};
@@ -1059,6 +1079,8 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
         ms->layouts[index] = lazy ? NULL : struct_layouts(mod);
         m->index = index;
         m->lazy = lazy;
+        if (src) memcpy(m->src, src, sizeof m->src);
+        m->src_keyed = src != NULL;
         ms->count++;
         for (int i = 0; i < nctors; i++)
             xtors_add(&ms->ctors, ctors[i].prio, ms->xtor_seq++, name_of(ctors[i].fn));
@@ -1137,6 +1159,22 @@ static kjit_status parse(const void *data, size_t len, const char *name, LLVMMod
     return st;
 }
 
+/* The next link of ms->chain (under update): `what` of module `name`, with
+ * bytes data; the new chain in out too. */
+static void chain(struct kj_modules *ms, const char *what, const char *name, const void *data,
+                  size_t len, uint8_t out[32]) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, ms->chain, sizeof ms->chain);
+    kj_sha256_add(&s, what, strlen(what) + 1);
+    kj_sha256_add(&s, name, strlen(name) + 1);
+    uint64_t n = len;
+    kj_sha256_add(&s, &n, sizeof n);
+    kj_sha256_add(&s, data, len);
+    kj_sha256_done(&s, ms->chain);
+    memcpy(out, ms->chain, 32);
+}
+
 kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name) {
     if (!jit || (!data && len)) return kj_set_error(KJIT_EINVAL, "kjit_add_module: bad argument");
     if (!name) name = "module";
@@ -1148,7 +1186,9 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     pthread_mutex_lock(&ms->update);
     int lazy = 1;
     st = parse(data, len, name, &mod, &lazy);
-    if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name, lazy);
+    uint8_t src[32];
+    if (st == KJIT_OK && jit->cache) chain(ms, "add", name, data, len, src);
+    if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name, lazy, jit->cache ? src : NULL);
     pthread_mutex_unlock(&ms->update);
     return st;
 }
@@ -1176,6 +1216,8 @@ kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, c
     if (!found)
         return kj_set_error(KJIT_EINVAL, "kjit_reload_module: no module '%s' was added", name);
     pthread_mutex_lock(&ms->update);
+    uint8_t src[32]; /* (what modules added later are made from includes it) */
+    if (jit->cache) chain(ms, "reload", name, data, len, src);
     kjit_status st = reload(jit, ms, data, len, name, index, out);
     pthread_mutex_unlock(&ms->update);
     out->us = kj_now_us() - t0;

@@ -83,6 +83,23 @@ void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
             LLVMOrcLLJITGetExecutionSession(jit->lljit)));
 }
 
+int kj_unit_tier(const kj_unit *u) {
+    return !u->tier || strcmp(u->tier, "T1") == 0                        ? 1
+           : strcmp(u->tier, "T2") == 0 || strcmp(u->tier, "osr") == 0 ? 2
+                                                                       : 0;
+}
+
+const char *kj_unit_passes(const kjit *jit, const kj_unit *u, char buf[32]) {
+    int tier = kj_unit_tier(u);
+    const char *custom = tier == 1 ? jit->opts.t1_passes : tier == 2 ? jit->opts.t2_passes : NULL;
+    if (custom) return custom;
+    if (u->opt_level <= 0)
+        snprintf(buf, 32, "mem2reg");
+    else
+        snprintf(buf, 32, "default<O%d>", u->opt_level);
+    return buf;
+}
+
 kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users) {
     kj_code *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -105,6 +122,35 @@ static kjit_status verify(const kj_unit *u, const char *when) {
                           u->symbol ? u->symbol : "data", when, msg);
     LLVMDisposeMessage(msg);
     return st;
+}
+
+/* Link obj (taken) into the JITDylib under its own tracker, look up
+ * u->symbol, tell perf and gdb; on failure nothing of it stays. */
+static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
+    kjit_status st = KJIT_OK;
+    u->bytes = LLVMGetBufferSize(obj);
+    kj_perf_syms perf;
+    kj_perf_object(jit, obj, &perf);
+    size_t dbg_size = LLVMGetBufferSize(obj);
+    char *dbg = kj_gdb_debug_copy(LLVMGetBufferStart(obj), dbg_size);
+    u->rt = LLVMOrcJITDylibCreateResourceTracker(jit->jd);
+    LLVMErrorRef e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
+    LLVMOrcExecutorAddress addr = 0;
+    if (e)
+        st = kj_llvm_error(KJIT_ECOMPILE, "cannot add object", e);
+    else if (u->symbol && (e = LLVMOrcLLJITLookup(jit->lljit, &addr, u->symbol)))
+        st = kj_llvm_error(KJIT_ECOMPILE, "cannot link", e);
+    if (st != KJIT_OK || !u->symbol) { /* (data: linked when first referenced) */
+        free(dbg);
+        if (st != KJIT_OK) {
+            kj_rt_free(jit, u->rt);
+            u->rt = NULL;
+        }
+        return st;
+    }
+    u->addr = (void *)(uintptr_t)addr;
+    u->gdb = kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled", dbg, dbg_size);
+    return KJIT_OK;
 }
 
 kjit_status kj_compile(kjit *jit, kj_unit *u) {
@@ -132,9 +178,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     }
 
     /* The client's transformation of this tier, if any (kjit_set_transform). */
-    int tier = !u->tier || strcmp(u->tier, "T1") == 0                        ? 1
-               : strcmp(u->tier, "T2") == 0 || strcmp(u->tier, "osr") == 0 ? 2
-                                                                           : 0;
+    int tier = kj_unit_tier(u);
     kjit_transform xf = tier ? atomic_load(&jit->transform[tier]) : NULL;
     if (xf) {
         char err[KJ_ERRMSG_SIZE] = "";
@@ -155,17 +199,13 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
 
     /* -O0: registers for the allocas and nothing else; -On: LLVM's default
      * pipeline at that level, tuned for the host CPU; or the client's. */
-    char passes[32];
+    char buf[32];
     LLVMTargetMachineRef tm = u->tm ? u->tm : u->opt_level <= 0 ? jit->tm_fast : jit->tm;
-    if (u->opt_level <= 0)
-        snprintf(passes, sizeof passes, "mem2reg");
-    else
-        snprintf(passes, sizeof passes, "default<O%d>", u->opt_level);
-    const char *custom = tier == 1 ? jit->opts.t1_passes : tier == 2 ? jit->opts.t2_passes : NULL;
+    const char *passes = kj_unit_passes(jit, u, buf);
     /* The code cache (kj_objcache.c): an object made from this same module
      * the same way, in this run or an earlier one. */
     LLVMErrorRef e;
-    u->keyed = kj_objcache_key(jit, u, tier, custom ? custom : passes, xf != NULL, u->key);
+    u->keyed = kj_objcache_key(jit, u, passes, xf != NULL, u->key);
     if (u->keyed && (obj = kj_objcache_get(jit, u, u->key)) != NULL) {
         u->cached = 1;
         atomic_fetch_add(&jit->stats.cache_hits, 1);
@@ -173,7 +213,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     }
     if (u->keyed) atomic_fetch_add(&jit->stats.cache_misses, 1);
     LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
-    e = LLVMRunPasses(u->mod, custom ? custom : passes, tm, pbo);
+    e = LLVMRunPasses(u->mod, passes, tm, pbo);
     LLVMDisposePassBuilderOptions(pbo);
     if (e) {
         st = kj_llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
@@ -199,44 +239,22 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         atomic_fetch_add(&jit->stats.cache_stored, 1);
 emitted:
     kj_unit_discard(u);
-
-    u->bytes = LLVMGetBufferSize(obj);
-    kj_perf_syms perf;
-    kj_perf_object(jit, obj, &perf);
-    size_t dbg_size = LLVMGetBufferSize(obj);
-    char *dbg = kj_gdb_debug_copy(LLVMGetBufferStart(obj), dbg_size);
-    u->rt = LLVMOrcJITDylibCreateResourceTracker(jit->jd);
-    e = LLVMOrcLLJITAddObjectFileWithRT(jit->lljit, u->rt, obj); /* takes obj */
+    st = add_object(jit, u, obj); /* takes obj */
     obj = NULL;
-    if (e) {
-        free(dbg);
-        st = kj_llvm_error(KJIT_ECOMPILE, "cannot add object", e);
-        goto out;
-    }
-    if (!u->symbol) { /* data: linked when first referenced */
-        free(dbg);
-        goto out;
-    }
-    LLVMOrcExecutorAddress addr = 0;
-    e = LLVMOrcLLJITLookup(jit->lljit, &addr, u->symbol);
-    if (e) {
-        free(dbg);
-        st = kj_llvm_error(KJIT_ECOMPILE, "cannot link", e);
-        goto out;
-    }
-    u->addr = (void *)(uintptr_t)addr;
-    u->gdb = kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled", dbg, dbg_size);
 
 out:
     kj_link_hosts_free(&hosts);
     if (obj) LLVMDisposeMemoryBuffer(obj);
     kj_unit_discard(u);
-    if (st != KJIT_OK && u->rt) {
-        kj_rt_free(jit, u->rt);
-        u->rt = NULL;
-        kj_gdb_unregister(u->gdb);
-        u->gdb = NULL;
-    }
+    u->us = kj_now_us() - t0;
+    return st;
+}
+
+kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
+    uint64_t t0 = kj_now_us();
+    kj_unit_discard(u);
+    u->cached = 1;
+    kjit_status st = add_object(jit, u, obj);
     u->us = kj_now_us() - t0;
     return st;
 }

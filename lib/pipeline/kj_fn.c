@@ -74,3 +74,13 @@ void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len) {
     snprintf(buf, len, "__kjit.%0*llx.%s", KJ_IMPL_DIGITS, (unsigned long long)n, name);
 }
 
+
+void kj_fn_set_source_key(kjit *jit, const char *name, const void *user, const uint8_t key[32]) {
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    if (fn && fn->user == user) { /* (still that definition) */
+        memcpy(fn->src_key, key, sizeof fn->src_key);
+        fn->src_keyed = 1;
+    }
+    pthread_mutex_unlock(&jit->lock);
+}

@@ -171,6 +171,45 @@ static void *resolve(kjit *jit, const char *name, int *callable) {
     return addr;
 }
 
+char *kj_link_binding(LLVMModuleRef mod, size_t *len) {
+    size_t cap = 256, n = 0;
+    char *b = malloc(cap);
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f && b; f = LLVMGetNextFunction(f)) {
+        if (LLVMGetIntrinsicID(f) != 0 ||
+            !(LLVMIsDeclaration(f) || LLVMGetLinkage(f) == LLVMAvailableExternallyLinkage))
+            continue;
+        size_t l;
+        const char *name = LLVMGetValueName2(f, &l);
+        int client = strncmp(name, KJ_NS, sizeof KJ_NS - 1) == 0;
+        if (client) name += sizeof KJ_NS - 1, l -= sizeof KJ_NS - 1;
+        else if (strncmp(name, "__kjit", 6) == 0) continue; /* kjit's own */
+        if (n + l + 2 > cap) {
+            while (n + l + 2 > cap) cap *= 2;
+            char *p = realloc(b, cap);
+            if (!p) free(b);
+            b = p;
+            if (!b) break;
+        }
+        b[n++] = client ? 'c' : 'h';
+        memcpy(b + n, name, l);
+        n += l;
+        b[n++] = 0;
+    }
+    *len = b ? n : 0;
+    return b;
+}
+
+int kj_link_binding_holds(kjit *jit, const char *b, size_t len) {
+    int ok = 1;
+    pthread_mutex_lock(&jit->lock);
+    for (size_t i = 0; i < len && ok; i += strlen(b + i) + 1) {
+        kj_fn *fn = kj_fn_lookup_or_add(jit, b + i + 1);
+        ok = fn && (b[i] == 'h') == (host_named(fn) != 0);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    return ok;
+}
+
 static LLVMErrorRef generate(LLVMOrcDefinitionGeneratorRef g, void *ctx,
                              LLVMOrcLookupStateRef *state, LLVMOrcLookupKind kind,
                              LLVMOrcJITDylibRef jd, LLVMOrcJITDylibLookupFlags flags,

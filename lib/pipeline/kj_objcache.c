@@ -88,14 +88,39 @@ static void add_str(kj_sha256 *s, const char *x) {
 
 static void add_int(kj_sha256 *s, int64_t v) { kj_sha256_add(s, &v, sizeof v); }
 
-int kj_objcache_key(kjit *jit, kj_unit *u, int tier, const char *passes, int transformed,
+/* What decides a compile besides its IR (and T1's code generation level,
+ * which the callers add). */
+static void add_config(kj_sha256 *s, kjit *jit, const kj_unit *u, const char *passes,
+                       const char *xkey) {
+    add_str(s, KEY_VERSION);
+    kj_sha256_add(s, jit->build_id, sizeof jit->build_id);
+    unsigned v[3];
+    LLVMGetVersion(&v[0], &v[1], &v[2]);
+    kj_sha256_add(s, v, sizeof v);
+    add_str(s, jit->triple);
+    add_str(s, jit->cpu);
+    add_str(s, jit->features);
+    add_str(s, jit->datalayout);
+    add_str(s, u->tier);
+    add_int(s, u->opt_level);
+    add_int(s, jit->opts.opt_level);
+    add_int(s, jit->t2_level);
+    add_str(s, passes);
+    add_int(s, u->instrument != NULL);
+    add_int(s, u->instrument ? jit->opts.hot_threshold : 0);
+    add_str(s, xkey);
+    add_int(s, jit->opts.no_polls);
+    add_int(s, jit->opts.frame_pointers);
+}
+
+int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
                     uint8_t key[32]) {
     if (!jit->cache || atomic_load(&jit->cache_failed)) return 0;
     if (u->tier && strcmp(u->tier, "osr") == 0) return 0; /* names of their own */
     const char *xkey = NULL;
     if (transformed) {
         pthread_mutex_lock(&jit->lock);
-        xkey = jit->transform_key[tier] ? strdup(jit->transform_key[tier]) : NULL;
+        xkey = jit->transform_key[kj_unit_tier(u)] ? strdup(jit->transform_key[kj_unit_tier(u)]) : NULL;
         pthread_mutex_unlock(&jit->lock);
         if (!xkey) return 0; /* a transformation without a key: not cached */
     }
@@ -117,6 +142,7 @@ int kj_objcache_key(kjit *jit, kj_unit *u, int tier, const char *passes, int tra
         LLVMSetValueName2(f, canon, len);
     }
     LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(u->mod);
+    if (u->want_binding) u->binding = kj_link_binding(u->mod, &u->binding_len);
     if (f) LLVMSetValueName2(f, u->symbol, len);
     if (canon != buf) free(canon);
     if (!bc) {
@@ -126,24 +152,8 @@ int kj_objcache_key(kjit *jit, kj_unit *u, int tier, const char *passes, int tra
 
     kj_sha256 s;
     kj_sha256_init(&s);
-    add_str(&s, KEY_VERSION);
-    kj_sha256_add(&s, jit->build_id, sizeof jit->build_id);
-    unsigned v[3];
-    LLVMGetVersion(&v[0], &v[1], &v[2]);
-    kj_sha256_add(&s, v, sizeof v);
-    add_str(&s, jit->triple);
-    add_str(&s, jit->cpu);
-    add_str(&s, jit->features);
-    add_str(&s, jit->datalayout);
-    add_str(&s, u->tier);
-    add_int(&s, u->opt_level);
+    add_config(&s, jit, u, passes, xkey);
     add_int(&s, u->t1_full);
-    add_int(&s, jit->opts.opt_level);
-    add_int(&s, jit->t2_level);
-    add_str(&s, passes);
-    add_int(&s, u->instrument != NULL);
-    add_int(&s, u->instrument ? jit->opts.hot_threshold : 0);
-    add_str(&s, xkey);
     uint64_t n = LLVMGetBufferSize(bc);
     kj_sha256_add(&s, &n, sizeof n);
     kj_sha256_add(&s, LLVMGetBufferStart(bc), n);
@@ -239,4 +249,72 @@ int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]) {
     int hot = data && n == 1;
     free(data);
     return hot;
+}
+
+/* ---- first compiles without IR ------------------------------------------- */
+
+void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], uint8_t out[32]) {
+    char buf[32];
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    add_str(&s, "pre");
+    add_config(&s, jit, u, kj_unit_passes(jit, u, buf), NULL);
+    add_int(&s, jit->opts.mode);
+    add_int(&s, jit->opts.t1_codegen);
+    kj_sha256_add(&s, src_key, 32);
+    kj_sha256_done(&s, out);
+}
+
+/* An index entry: "KJIX", has_loop, known, key[0], key[1], the binding. */
+#define IX_HEAD (4 + 2 + 64)
+
+int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *out) {
+    memset(out, 0, sizeof *out);
+    if (!jit->cache || atomic_load(&jit->cache_failed)) return 0;
+    size_t n;
+    unsigned char *d = kj_cache_get(jit->cache, pre, &n);
+    if (!d) return 0;
+    if (n < IX_HEAD || memcmp(d, "KJIX", 4) != 0 || (n > IX_HEAD && d[n - 1] != 0)) {
+        free(d);
+        return 0;
+    }
+    out->has_loop = d[4];
+    out->known = d[5] & 3;
+    memcpy(out->key, d + 6, 64);
+    out->binding_len = n - IX_HEAD;
+    out->binding = malloc(out->binding_len + 1);
+    if (out->binding) memcpy(out->binding, d + IX_HEAD, out->binding_len);
+    free(d);
+    return out->binding != NULL;
+}
+
+void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, int has_loop) {
+    if (!u->keyed || !u->binding || !jit->cache || atomic_load(&jit->cache_failed)) return;
+    kj_objcache_index was;
+    int full = u->t1_full != 0;
+    int have = kj_objcache_index_get(jit, pre, &was);
+    if (have && (was.binding_len != u->binding_len ||
+                 memcmp(was.binding, u->binding, u->binding_len) != 0))
+        have = 0, was.known = 0; /* bound otherwise now: start again */
+    if (have && (was.known & (1 << full)) && memcmp(was.key[full], u->key, 32) == 0) {
+        free(was.binding);
+        return; /* (known already) */
+    }
+    unsigned char *d = malloc(IX_HEAD + u->binding_len);
+    if (!d) {
+        free(was.binding);
+        return;
+    }
+    memcpy(d, "KJIX", 4);
+    d[4] = (unsigned char)(has_loop != 0);
+    d[5] = (unsigned char)(((have ? was.known : 0) | (1 << full)) & 3);
+    memcpy(d + 6, was.key, 64);
+    if (!have) memset(d + 6, 0, 64);
+    memcpy(d + 6 + 32 * full, u->key, 32);
+    memcpy(d + IX_HEAD, u->binding, u->binding_len);
+    char why[512] = "";
+    if (kj_cache_put(jit->cache, pre, d, IX_HEAD + u->binding_len, why, sizeof why) != 0)
+        kj_objcache_failed(jit, why);
+    free(d);
+    free(was.binding);
 }

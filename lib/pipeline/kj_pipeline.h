@@ -17,6 +17,10 @@ kj_fn *kj_fn_find(kjit *jit, const char *name);          /* under lock */
 kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name);  /* under lock; NULL on OOM */
 /* A unique implementation name for a compile of name. */
 void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len);
+/* The source key of name's definition whose generator's data is user (if
+ * that is still its definition): its IR is made from those bytes alone
+ * (kj_fn.src_key).  Takes lock. */
+void kj_fn_set_source_key(kjit *jit, const char *name, const void *user, const uint8_t key[32]);
 
 /* kj_compile.c: the pipeline from a generated module to callable code. */
 typedef struct kj_unit {
@@ -40,6 +44,9 @@ typedef struct kj_unit {
     uint8_t key[32];         /* out: its code cache key, if keyed */
     int keyed;               /* out: it had one (kj_objcache_key) */
     int cached;              /* out: its object came from the code cache */
+    int want_binding;        /* record how its callees were bound (in binding) */
+    char *binding;           /* out: kj_link_binding's, if wanted (the caller frees) */
+    size_t binding_len;
 } kj_unit;
 
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,
@@ -50,6 +57,14 @@ kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *us
 /* Verify, optimise, emit, link, look up.  Always disposes of u->mod (and
  * u->ctx unless shared).  Caller holds compile_lock. */
 kjit_status kj_compile(kjit *jit, kj_unit *u);
+/* The unit's tier for transformations and pass pipelines: 1 (T1 and
+ * untiered first compiles), 2 (T2, OSR), 0 (thunks). */
+int kj_unit_tier(const kj_unit *u);
+/* The IR pass pipeline kj_compile runs on u (in buf, or the options'). */
+const char *kj_unit_passes(const kjit *jit, const kj_unit *u, char buf[32]);
+/* What kj_compile does after code generation, for an object from the code
+ * cache (taken): dispose of u's module, link, look up. */
+kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj);
 /* Put err's message, after `what: `, in the thread's error text; consumes
  * err and returns st. */
 kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
@@ -88,6 +103,11 @@ LLVMValueRef kj_link_extern(LLVMModuleRef mod, const char *name, LLVMTypeRef ty)
 /* Same, for prefix + name; NULL on OOM. */
 LLVMValueRef kj_link_extern_of(LLVMModuleRef mod, const char *prefix, const char *name,
                                LLVMTypeRef ty);
+/* How mod's callees were bound (after kj_link_bind): "h" or "c" and the
+ * name, NUL-terminated, one after another; malloc'd, NULL on OOM. */
+char *kj_link_binding(LLVMModuleRef mod, size_t *len);
+/* Whether they would be bound the same way now.  Takes lock. */
+int kj_link_binding_holds(kjit *jit, const char *binding, size_t len);
 /* Attach the definition generator that resolves names at link time. */
 void kj_link_init(kjit *jit);
 
@@ -101,8 +121,26 @@ void kj_objcache_close(kjit *jit);
  * `passes`, after the client's transformation if `transformed`, taken on
  * the module as it is now: 1, or 0 when it is not to be cached (cache off or
  * failed, an OSR entry, a transformation without a key). */
-int kj_objcache_key(kjit *jit, kj_unit *u, int tier, const char *passes, int transformed,
+int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
                     uint8_t key[32]);
+/* First compiles without IR (kj_lazy.c): when a function's IR is a function
+ * of its source key (kj_fn.src_key: a module's bytes and the name), an
+ * index entry under the pre-key (the source key and everything else the
+ * key covers but T1's code generation level) records what the IR became:
+ * whether it has a loop, the key of its object at each T1 code generation
+ * level (0 -O0, 1 the -O level; known: a bit each), and how its callees
+ * were bound (kj_link_binding). */
+typedef struct kj_objcache_index {
+    int has_loop, known;
+    uint8_t key[2][32];
+    char *binding; /* malloc'd */
+    size_t binding_len;
+} kj_objcache_index;
+void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], uint8_t out[32]);
+int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *out);
+/* Record in the index that u (compiled, keyed, with u->binding) came from
+ * the pre-key's IR. */
+void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, int has_loop);
 /* The object stored under key, made ready for u->symbol; NULL on a miss. */
 LLVMMemoryBufferRef kj_objcache_get(kjit *jit, const kj_unit *u, const uint8_t key[32]);
 /* Store u's object (not taken) under key: 0, or -1 (a failure stops the

@@ -171,6 +171,18 @@ void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, vo
              kj_now_us() - u->us, u->us, first ? u->bytes : 0, NULL);
 }
 
+/* Whether T1 code is generated at the -O level (kjit_options.t1_codegen):
+ * for a function with a loop, as the policy says; `take` uses up one of
+ * KJIT_T1_EARLY's places, as a compile does. */
+static int t1_full(kjit *jit, const char *name, int has_loop, int take) {
+    int t1 = jit->opts.t1_codegen;
+    if (t1 == KJIT_T1_FULL) return 1;
+    if (!has_loop || (t1 != KJIT_T1_LOOPS && t1 != KJIT_T1_EARLY)) return 0;
+    if (t1 == KJIT_T1_LOOPS || strcmp(name, "main") == 0) return 1;
+    return take ? atomic_fetch_sub(&jit->t1_early_left, 1) > 0
+                : atomic_load(&jit->t1_early_left) > 0;
+}
+
 /* A first compile: T1 in tiered mode (as cheap as possible, and
  * counting), else at the -O level. */
 static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
@@ -187,21 +199,55 @@ static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
  * (code optimised already: its IR passes stay minimal).  tms: the target
  * machines to use (a background thread's own); NULL: the JIT's, which
  * compile_lock guards. */
-static void first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
-    int t1 = jit->opts.t1_codegen, full = t1 == KJIT_T1_FULL;
-    if (!full && (t1 == KJIT_T1_LOOPS || t1 == KJIT_T1_EARLY) &&
-        kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol))) {
-        size_t n;
-        const char *source = LLVMGetModuleIdentifier(u->mod, &n); /* the function's name */
-        full = t1 == KJIT_T1_LOOPS || (n == 4 && memcmp(source, "main", 4) == 0) ||
-               atomic_fetch_sub(&jit->t1_early_left, 1) > 0;
-    }
+static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
+    int has_loop = kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol));
+    size_t n;
+    const char *source = LLVMGetModuleIdentifier(u->mod, &n); /* the function's name */
+    char name[8];
+    snprintf(name, sizeof name, "%.*s", (int)(n < 7 ? n : 7), source);
+    int full = t1_full(jit, n == 4 ? name : "", has_loop, 1);
     if (u->instrument && full) {
         u->tm = tms ? tms->full : jit->tm;
         u->t1_full = 1;
     } else if (tms) {
         u->tm = u->opt_level <= 0 ? tms->fast : tms->full;
     }
+    return has_loop;
+}
+
+/* A first compile from the code cache without making IR (kj_objcache.h,
+ * "First compiles without IR"): u as first_compile made it.  KJIT_OK after
+ * installing the object; KJIT_EUNDEF if it cannot (u is as it was). */
+static kjit_status first_from_cache(kjit *jit, kj_fn *fn, kj_unit *u, char *sym, uint8_t pre[32]) {
+    pthread_mutex_lock(&jit->lock);
+    int keyed = fn->src_keyed;
+    uint8_t src[32];
+    memcpy(src, fn->src_key, sizeof src);
+    pthread_mutex_unlock(&jit->lock);
+    if (!keyed || !jit->cache || jit->opts.partition != KJIT_PARTITION_FUNCTION ||
+        atomic_load(&jit->transform[kj_unit_tier(u)]))
+        return KJIT_EUNDEF;
+    kj_objcache_prekey(jit, u, src, pre);
+    kj_objcache_index ix;
+    if (!kj_objcache_index_get(jit, pre, &ix)) return KJIT_EUNDEF;
+    int full = u->instrument && t1_full(jit, fn->name, ix.has_loop, 0);
+    LLVMMemoryBufferRef obj = NULL;
+    if ((ix.known & (1 << full)) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
+        kj_impl_name(jit, fn->name, sym, 256);
+        u->symbol = sym;
+        memcpy(u->key, ix.key[full], sizeof u->key);
+        obj = kj_objcache_get(jit, u, u->key);
+    }
+    free(ix.binding);
+    if (!obj) return KJIT_EUNDEF;
+    if (u->instrument) u->t1_full = t1_full(jit, fn->name, ix.has_loop, 1); /* (as a compile) */
+    u->keyed = 1;
+    if (kj_compile_cached(jit, u, obj) != KJIT_OK) { /* then compile it after all */
+        first_compile(jit, fn, u);
+        return KJIT_EUNDEF;
+    }
+    atomic_fetch_add(&jit->stats.cache_hits, 1);
+    return KJIT_OK;
 }
 
 kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
@@ -209,7 +255,7 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     first_compile(jit, fn, u);
     kjit_status r = generate(jit, fn, gen, user, u, sym);
     if (r != KJIT_OK) return kj_unit_discard(u), r;
-    first_codegen(jit, u, tms);
+    (void)first_codegen(jit, u, tms);
     return KJIT_OK;
 }
 
@@ -226,6 +272,20 @@ kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     count_compile(jit, u);
     pthread_mutex_unlock(&jit->lock);
     return KJIT_OK;
+}
+
+/* After first_from_cache: install as finish_group does, and go to T2 at
+ * once if it got hot in an earlier run. */
+static kjit_status cached_done(kjit *jit, kj_fn *fn, kj_group *g, kj_unit *u, kjit_status r,
+                               void **target) {
+    int hot = r == KJIT_OK && u->instrument && kj_objcache_was_hot(jit, u->key);
+    r = finish_group(jit, g, u, r, target);
+    if (hot && r == KJIT_OK) {
+        pthread_mutex_lock(&jit->lock);
+        fn->hot_start = 1;
+        pthread_mutex_unlock(&jit->lock);
+    }
+    return r;
 }
 
 kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
@@ -289,8 +349,15 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     g.fn[0] = fn;
     kj_unit u;
     first_compile(jit, fn, &u);
-    kjit_status r = unit_for(jit, fn, pending, &u, g.sym[0]);
-    if (r == KJIT_OK) first_codegen(jit, &u, NULL);
+    /* From the code cache, without IR, if an earlier run left what it
+     * needs. */
+    uint8_t pre[32];
+    kjit_status r = pending || !compile ? KJIT_EUNDEF : first_from_cache(jit, fn, &u, g.sym[0], pre);
+    if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target);
+    u.want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
+    r = unit_for(jit, fn, pending, &u, g.sym[0]);
+    int has_loop = 0;
+    if (r == KJIT_OK) has_loop = first_codegen(jit, &u, NULL);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);
@@ -310,6 +377,11 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     /* Hot in an earlier run (the code cache's marks): kj_resolve takes it to
      * T2 before the call goes on. */
     int hot = r == KJIT_OK && u.keyed && u.instrument && kj_objcache_was_hot(jit, u.key);
+    if (r == KJIT_OK && u.binding && g.n == 1) { /* for first_from_cache next time */
+        kj_objcache_prekey(jit, &u, fn->src_key, pre);
+        kj_objcache_index_put(jit, pre, &u, has_loop);
+    }
+    free(u.binding);
     r = finish_group(jit, &g, &u, r, target);
     if (hot && r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);

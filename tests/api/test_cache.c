@@ -284,6 +284,61 @@ static void threads(void) {
         for (int k = 0; k < 10; k++) CHECK(r[i][k] == 100 + k);
 }
 
+/* IR modules: a warm JIT makes no IR at all for functions whose object it
+ * has (the module's bytes decide their IR); another module text, or a
+ * callee bound otherwise (a host function in one run, the client's in the
+ * next), is compiled again. */
+static const char *module_text(int k) {
+    static char buf[512];
+    snprintf(buf, sizeof buf,
+             "declare double @foo(double)\n"
+             "define double @twice(double %%x) {\n"
+             "  %%y = fmul double %%x, %d.0\n  ret double %%y\n}\n"
+             "define double @use(double %%x) {\n"
+             "  %%a = call double @twice(double %%x)\n"
+             "  %%b = call double @foo(double %%a)\n  ret double %%b\n}\n",
+             k);
+    return buf;
+}
+
+static double host_foo(double x) { return x + 1; }
+
+static double run_module(int k, int client_foo, kjit_stats *out) {
+    kjit *jit = make(KJIT_MODE_LAZY, 2, dir);
+    static t_fn foo = {.types = "d", .k = 100}; /* 100 + x */
+    if (client_foo)
+        CHECK(kjit_define(jit, "foo", KJIT_SIG_ANY, t_generate, &foo, NULL) == KJIT_OK);
+    else
+        CHECK(kjit_define_host(jit, "foo", KJIT_SIG_ANY, (void *)host_foo) == KJIT_OK);
+    const char *text = module_text(k);
+    CHECK(kjit_add_module_memory(jit, text, strlen(text), "m.ll") == KJIT_OK);
+    double (*use)(double) = (double (*)(double))kjit_address(jit, "use");
+    double r = use ? use(3) : -1;
+    *out = stats(jit);
+    kjit_destroy(jit);
+    return r;
+}
+
+static void modules(void) {
+    kjit_stats s;
+    CHECK(run_module(2, 0, &s) == 7); /* cold */
+    CHECK(s.cache_misses == 2 && s.ir_generated == 2);
+    CHECK(run_module(2, 0, &s) == 7); /* warm: no IR made */
+    CHECK(s.cache_hits == 2 && s.ir_generated == 0);
+    CHECK(run_module(3, 0, &s) == 10); /* another text: twice's IR changed, use's not */
+    CHECK(s.ir_generated == 2 && s.cache_misses == 1 && s.cache_hits == 1);
+    CHECK(run_module(2, 1, &s) == 106); /* foo is the client's now: use again */
+    CHECK(s.ir_generated == 2 && s.cache_misses >= 1); /* foo, and use bound anew */
+    CHECK(run_module(2, 1, &s) == 106);
+    /* (foo's IR is made: the client's generator has no source key) */
+    CHECK(s.ir_generated == 1 && s.cache_hits == 3);
+    if (s.ir_generated != 1 || s.cache_hits != 3)
+        fprintf(stderr, "ir_generated %llu hits %llu misses %llu\n",
+                (unsigned long long)s.ir_generated, (unsigned long long)s.cache_hits,
+                (unsigned long long)s.cache_misses);
+    CHECK(run_module(2, 0, &s) == 7); /* and back */
+}
+
 static void env_off(void) {
     setenv("KJIT_CACHE", "off", 1);
     kjit *a = make(KJIT_MODE_LAZY, 2, dir);
@@ -307,6 +362,7 @@ int main(void) {
     transforms();
     hot_marks();
     threads();
+    modules();
     env_off();
     kjit_cache_info info;
     CHECK(kjit_cache_info_get(dir, &info) == KJIT_OK && info.entries > 0);
