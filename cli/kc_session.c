@@ -35,6 +35,11 @@ struct kc_session {
     kjit *jit;          /* NULL with --check and --emit */
     kc_emit *emit;      /* --emit=llvm */
     kc_src_node *sources;
+    /* Every source run so far, and a mark per definition: what decides each
+     * definition's IR, for the code cache (kjit_def.source). */
+    char *history;
+    size_t history_len, history_cap;
+    unsigned ndefs;
     int errors;         /* run-time and JIT errors (front-end ones are in diag) */
     int t0;             /* the mode runs T0 entries: lower items for the interpreter */
     volatile sig_atomic_t interrupted; /* Ctrl-C or --timeout during an item */
@@ -261,6 +266,20 @@ static int signature(int n, char *buf, size_t len) {
     return 0;
 }
 
+static void history_add(kc_session *s, const char *p, size_t n) {
+    if (s->history_len + n + 1 > s->history_cap) {
+        size_t cap = s->history_cap ? s->history_cap : 4096;
+        while (s->history_len + n + 1 > cap) cap *= 2;
+        char *h = realloc(s->history, cap);
+        if (!h) abort();
+        s->history = h;
+        s->history_cap = cap;
+    }
+    memcpy(s->history + s->history_len, p, n);
+    s->history_len += n;
+    s->history[s->history_len++] = 0;
+}
+
 static void define(kc_session *s, ks_item *item) {
     char sig[80];
     if (signature(item->proto->nparams, sig, sizeof sig) != 0) {
@@ -289,6 +308,12 @@ static void define(kc_session *s, ks_item *item) {
     def.osr = d->code ? generate_osr : NULL;
     def.user = d;
     def.release = release;
+    /* The same sources, up to this same definition: the same IR. */
+    char mark[64];
+    snprintf(mark, sizeof mark, "def %u", ++s->ndefs);
+    history_add(s, mark, strlen(mark));
+    def.source = s->history;
+    def.source_len = s->history_len;
     kjit_status st = kjit_define_ex(s->jit, name, &def);
     free(name);
     if (st == KJIT_OK) return; /* the JIT owns d */
@@ -359,6 +384,7 @@ static void run_item(kc_session *s, ks_item *item) {
 size_t kc_session_run(kc_session *s, ks_source *src, int partial) {
     kc_src_node *n = malloc(sizeof *n);
     if (!n) abort();
+    history_add(s, src->text ? src->text : "", src->text ? src->len : 0);
     n->src = *src;
     n->next = s->sources;
     s->sources = n;
@@ -616,6 +642,7 @@ int kc_session_end(kc_session *s) {
     kjit_destroy(s->jit);
     if (kc_trace_end(s->trace)) status = 1; /* after the last event */
     ks_sema_free(s->sema);
+    free(s->history);
     for (kc_src_node *n = s->sources, *next; n; n = next) {
         next = n->next;
         free((char *)n->src.name);

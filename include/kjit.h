@@ -331,6 +331,15 @@ typedef struct kjit_def {
                              once no thread can still be running it (see
                              kjit_thread_attach), not at once */
     kjit_osr_generator osr; /* NULL: a loop running at T0 stays there until it ends */
+    const void *source;   /* optional, for the code cache (kjit_options.cache): bytes
+                             that decide, with the name, every IR gen will make for this
+                             definition (the front end's source text so far, say).
+                             With them a first compile may link an earlier run's object
+                             without calling gen, and a function that got hot in an
+                             earlier run with the same bytes is compiled at T2 (tiered
+                             mode) by kjit_define_ex itself, so that it runs at T2 from
+                             its first call.  Copied (hashed) at once */
+    size_t source_len;
 } kjit_def;
 
 void kjit_def_init(kjit_def *def);

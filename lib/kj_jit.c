@@ -461,7 +461,16 @@ kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
     if (d->t0 && strcmp(d->sig, KJIT_SIG_ANY) == 0)
         return kj_set_error(KJIT_EINVAL, "kjit_define_ex: '%s' has a T0 entry, which needs a "
                                          "signature to unpack its arguments, not \"*\"", name);
-    return install(jit, name, d->sig, d->gen, d->t0, d->osr, d->user, d->release, NULL);
+    st = install(jit, name, d->sig, d->gen, d->t0, d->osr, d->user, d->release, NULL);
+    if (st == KJIT_OK && d->source && jit->cache) {
+        uint8_t key[32];
+        kj_objcache_source_key(d->source, d->source_len, name, key);
+        kj_fn_set_source_key(jit, name, d->user, key);
+        /* Hot in an earlier run: T2 now, before its first call. */
+        if (jit->opts.mode == KJIT_MODE_TIERED && d->gen && kj_objcache_was_hot(jit, key))
+            kj_tier_start_hot(jit, name);
+    }
+    return st;
 }
 
 kjit_fn *kjit_fn_get(kjit *jit, const char *name) {

@@ -318,3 +318,14 @@ void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, i
     free(d);
     free(was.binding);
 }
+
+void kj_objcache_source_key(const void *src, size_t len, const char *name, uint8_t out[32]) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    add_str(&s, "source");
+    uint64_t n = len;
+    kj_sha256_add(&s, &n, sizeof n);
+    kj_sha256_add(&s, src, len);
+    add_str(&s, name);
+    kj_sha256_done(&s, out);
+}

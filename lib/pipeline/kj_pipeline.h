@@ -136,6 +136,8 @@ typedef struct kj_objcache_index {
     char *binding; /* malloc'd */
     size_t binding_len;
 } kj_objcache_index;
+/* A definition's source key (kj_fn.src_key): of src and the name. */
+void kj_objcache_source_key(const void *src, size_t len, const char *name, uint8_t out[32]);
 void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], uint8_t out[32]);
 int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *out);
 /* Record in the index that u (compiled, keyed, with u->binding) came from

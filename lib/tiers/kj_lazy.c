@@ -274,11 +274,21 @@ kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     return KJIT_OK;
 }
 
+/* Whether fn got hot in an earlier run: the code cache's mark, under its
+ * source key if it has one, else under its T1 key (kj_tier.c marks). */
+static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u) {
+    uint8_t key[32];
+    pthread_mutex_lock(&jit->lock);
+    memcpy(key, fn->src_keyed ? fn->src_key : u->key, sizeof key);
+    pthread_mutex_unlock(&jit->lock);
+    return kj_objcache_was_hot(jit, key);
+}
+
 /* After first_from_cache: install as finish_group does, and go to T2 at
  * once if it got hot in an earlier run. */
 static kjit_status cached_done(kjit *jit, kj_fn *fn, kj_group *g, kj_unit *u, kjit_status r,
                                void **target) {
-    int hot = r == KJIT_OK && u->instrument && kj_objcache_was_hot(jit, u->key);
+    int hot = r == KJIT_OK && u->instrument && hot_before(jit, fn, u);
     r = finish_group(jit, g, u, r, target);
     if (hot && r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
@@ -376,7 +386,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     }
     /* Hot in an earlier run (the code cache's marks): kj_resolve takes it to
      * T2 before the call goes on. */
-    int hot = r == KJIT_OK && u.keyed && u.instrument && kj_objcache_was_hot(jit, u.key);
+    int hot = r == KJIT_OK && u.keyed && u.instrument && hot_before(jit, fn, &u);
     if (r == KJIT_OK && u.binding && g.n == 1) { /* for first_from_cache next time */
         kj_objcache_prekey(jit, &u, fn->src_key, pre);
         kj_objcache_index_put(jit, pre, &u, has_loop);

@@ -287,9 +287,9 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     if (code && again) kj_tier_invalidate(jit, fn); /* what inlined the old body */
     /* The code cache remembers it got hot, for the next run (kj_lazy.c). */
     uint8_t key[32];
-    int mark = code && fn->t1_keyed && !fn->hot_marked;
+    int mark = code && (fn->src_keyed || fn->t1_keyed) && !fn->hot_marked;
     if (mark) {
-        memcpy(key, fn->t1_key, sizeof key);
+        memcpy(key, fn->src_keyed ? fn->src_key : fn->t1_key, sizeof key);
         fn->hot_marked = 1;
     }
     pthread_mutex_unlock(&jit->lock);
@@ -300,6 +300,22 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     }
     if (!code && r == KJIT_OK) kj_set_error(KJIT_ECOMPILE, "'%s' changed while it was compiled", fn->name);
     return code ? 0 : -1;
+}
+
+void kj_tier_start_hot(kjit *jit, const char *name) {
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_find(jit, name);
+    int from_t0 = fn && at_t1_or_t0(fn) && !fn->queued;
+    if (from_t0) {
+        fn->queued = 1; /* (keeps the compiler threads off it) */
+        fn->queued_at = kj_now_us();
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (!from_t0) return;
+    kj_worker w = {.jit = jit};
+    if (kj_llvm_ready(jit) == KJIT_OK) w.tm = kj_llvm_machine(jit, jit->t2_level);
+    if (t2_compile(jit, &w, fn, 0) == 0) atomic_fetch_add(&jit->stats.cache_hot, 1);
+    if (w.tm) LLVMDisposeTargetMachine(w.tm);
 }
 
 int kj_tier_compile_now(kjit *jit, kj_fn *fn) {

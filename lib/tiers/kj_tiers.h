@@ -116,6 +116,10 @@ void kj_tier_hot(kj_fn *fn);
  * compiler thread that has it), install it, retire its old T2 body.  0 if
  * installed; else -1 with the error set, and fn as it was. */
 int kj_tier_compile_now(kjit *jit, kj_fn *fn);
+/* A function defined with a source key that got hot in an earlier run (the
+ * code cache's mark): compile it at T2 now, on this thread, from T0 or its
+ * stub.  Counts cache_hot. */
+void kj_tier_start_hot(kjit *jit, const char *name);
 void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
 void kj_tier_drain(kjit *jit);
 void kj_tier_stop(kjit *jit);

@@ -256,6 +256,51 @@ static void hot_marks(void) {
     }
 }
 
+/* A definition with a T0 entry and a source key (kjit_def.source, as the
+ * Kaleidoscope front end gives): hot in the first run, at T2 in the second
+ * as soon as it is defined, before any call; other source bytes, not. */
+static kjit_value t0_entry(void *user, const kjit_value *args) {
+    t_fn *d = user;
+    return (kjit_value){.d = d->k + args[0].d};
+}
+
+static int t0_state(const char *source) {
+    kjit_options o;
+    kjit_options_init(&o);
+    o.mode = KJIT_MODE_TIERED;
+    o.cache_dir = dir;
+    o.hot_threshold = 50;
+    o.t2_sync = 1;
+    kjit *jit = NULL;
+    CHECK(kjit_create(&o, &jit) == KJIT_OK);
+    static t_fn k;
+    k = (t_fn){.types = "d", .k = 4};
+    kjit_def def;
+    kjit_def_init(&def);
+    def.sig = "d(d)";
+    def.gen = t_generate;
+    def.t0 = t0_entry;
+    def.user = &k;
+    def.source = source;
+    def.source_len = strlen(source);
+    CHECK(kjit_define_ex(jit, "k", &def) == KJIT_OK);
+    kjit_fn_info info;
+    CHECK(kjit_fn_info_get(jit, "k", &info) == KJIT_OK);
+    int was = (int)info.state;
+    double (*p)(double) = (double (*)(double))kjit_address(jit, "k");
+    for (int i = 0; i < 200 && p; i++) CHECK(p(i) == 4 + i);
+    CHECK(kjit_fn_info_get(jit, "k", &info) == KJIT_OK && info.state == KJIT_FN_T2);
+    CHECK(stats(jit).cache_hot == (was == KJIT_FN_T2));
+    kjit_destroy(jit);
+    return was;
+}
+
+static void t0_hot(void) {
+    CHECK(t0_state("def k(x) 4 + x") == KJIT_FN_T0);
+    CHECK(t0_state("def k(x) 4 + x") == KJIT_FN_T2);
+    CHECK(t0_state("def k(x) 4 + x;") == KJIT_FN_T0);
+}
+
 /* Two JITs on two threads fill and read one directory at once. */
 static void *twin(void *arg) {
     double *out = arg;
@@ -361,6 +406,7 @@ int main(void) {
     write_fails();
     transforms();
     hot_marks();
+    t0_hot();
     threads();
     modules();
     env_off();
