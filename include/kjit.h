@@ -141,8 +141,8 @@ typedef struct kjit_options {
                                  tier and levels, the passes) is there links the stored
                                  object instead of generating code, and what got hot
                                  starts at T2 in the next run.  Default 1 (on);
-                                 KJIT_CACHE=off (or 0) in the environment turns it off,
-                                 KJIT_CACHE=on on.  A cache that cannot be used (a
+                                 KJIT_CACHE=off (or 0) in the environment turns it off
+                                 whatever this says.  A cache that cannot be used (a
                                  directory of another user or writable by others, a full
                                  or read-only disk) means running without it:
                                  kjit_create still succeeds, and kjit_errmsg() or

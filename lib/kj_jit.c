@@ -128,7 +128,6 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     /* The code cache: likewise (kj_objcache.c). */
     const char *cache = getenv("KJIT_CACHE");
     if (cache && (strcmp(cache, "off") == 0 || strcmp(cache, "0") == 0)) jit->opts.cache = 0;
-    if (cache && (strcmp(cache, "on") == 0 || strcmp(cache, "1") == 0)) jit->opts.cache = 1;
     kj_objcache_open(jit);
     jit->opts.cache_dir = NULL; /* the caller's string: used by the open only */
     pthread_mutex_init(&jit->compile_lock, NULL);

@@ -14,8 +14,8 @@
 // RUN: %kjit --ahead=off --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,OFF
 // RUN: env KJIT_AHEAD=0 %kjit --ahead=on --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,OFF
 // OUT: 2
-// ON: "compiled":3,{{.*}}"compiled_ahead":{{[12]}},"ahead_us":{{[1-9][0-9]*}},"ahead_failed":0}
-// OFF: "compiled":2,{{.*}}"compiled_ahead":0,"ahead_us":0,"ahead_failed":0}
+// ON: "compiled":3,{{.*}}"compiled_ahead":{{[12]}},"ahead_us":{{[1-9][0-9]*}},"ahead_failed":0,
+// OFF: "compiled":2,{{.*}}"compiled_ahead":0,"ahead_us":0,"ahead_failed":0,
 #include <stdio.h>
 #include <unistd.h>
 
