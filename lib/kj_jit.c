@@ -177,6 +177,7 @@ void kjit_stop_tiering(kjit *jit) {
     kj_tier_stop(jit);
     /* A process that ends without kjit_destroy (a C program's exit) keeps
      * the cache within its bound here. */
+    kj_objcache_flush(jit);
     uint64_t hits, misses, puts = 0, corrupt;
     if (jit->cache) kj_cache_counters(jit->cache, &hits, &misses, &puts, &corrupt);
     if (puts) kj_cache_evict(jit->cache);

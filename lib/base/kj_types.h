@@ -264,6 +264,7 @@ struct kjit {
     /* The code cache (kj_objcache.c): NULL when off; what names kjit's
      * build in its keys; set once when it fails in a run, and why. */
     struct kj_cache *cache;
+    struct kj_writer *writer; /* its writer thread and queue */
     uint8_t build_id[32];
     _Atomic int cache_failed;
     char cache_why[512];

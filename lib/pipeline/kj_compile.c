@@ -206,7 +206,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
      * the same way, in this run or an earlier one. */
     LLVMErrorRef e;
     u->keyed = kj_objcache_key(jit, u, passes, xf != NULL, u->key);
-    if (u->keyed && (obj = kj_objcache_get(jit, u, u->key)) != NULL) {
+    if (u->keyed && !u->pre_missed && (obj = kj_objcache_get(jit, u, u->key)) != NULL) {
         u->cached = 1;
         atomic_fetch_add(&jit->stats.cache_hits, 1);
         goto emitted;

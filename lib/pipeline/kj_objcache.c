@@ -19,8 +19,10 @@
  * digits written over it (same length, every occurrence in the object).
  *
  * An entry's data: the symbol's length (4 bytes, little-endian), the
- * symbol, then the object.  Hot marks (what reached T2, issue K2's item 4)
- * are entries of one byte under a key derived from the T1 key.
+ * symbol, then the object.  Two other kinds of entries, under keys of their
+ * own: hot marks (what reached T2, issue K2's item 4), one byte under a key
+ * derived from the function's source key or T1 key; and index entries
+ * (first compiles without IR, below), under a pre-key.
  *
  * Layer pipeline (lib/LAYERS): calls lib/base.
  */
@@ -49,11 +51,120 @@ static int digits_at(const char *sym) {
     return at;
 }
 
+/* ---- the writer ------------------------------------------------------------
+ * Writing an entry takes half a millisecond here (a temporary file, a
+ * rename): a first run of the SQL engine paid 0.35 s of it on the program's
+ * thread.  Entries are written by a thread of their own, in order;
+ * kj_objcache_flush waits for the queue (kjit_stop_tiering, destroy), and
+ * after it writes happen where they are asked for.  Past KJ_WRITER_MAX bytes
+ * queued, too. */
+#define KJ_WRITER_MAX (64u << 20)
+enum { JOB_PUT, JOB_INDEX };
+typedef struct cjob {
+    struct cjob *next;
+    int kind, full, has_loop;
+    uint8_t key[32], obj_key[32];
+    size_t len;
+    unsigned char data[]; /* PUT: the entry's data; INDEX: the binding */
+} cjob;
+
+struct kj_writer {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    cjob *head, *tail;
+    size_t bytes;
+    pthread_t thread;
+    int started, stopped;
+};
+
+static cjob *job_new(int kind, const uint8_t key[32], size_t len) {
+    cjob *j = malloc(sizeof *j + len);
+    if (!j) return NULL;
+    memset(j, 0, sizeof *j);
+    j->kind = kind;
+    memcpy(j->key, key, 32);
+    j->len = len;
+    return j;
+}
+
+static void do_index(kjit *jit, const cjob *j);
+
+static void run_job(kjit *jit, cjob *j) {
+    if (!atomic_load(&jit->cache_failed)) {
+        char why[512] = "";
+        if (j->kind == JOB_INDEX)
+            do_index(jit, j);
+        else if (kj_cache_put(jit->cache, j->key, j->data, j->len, why, sizeof why) != 0)
+            kj_objcache_failed(jit, why);
+    }
+    free(j);
+}
+
+static void *writer_main(void *arg) {
+    kjit *jit = arg;
+    struct kj_writer *w = jit->writer;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->stopped) pthread_cond_wait(&w->wake, &w->lock);
+        cjob *j = w->head;
+        if (!j) break; /* stopped, and nothing left */
+        w->head = j->next;
+        if (!w->head) w->tail = NULL;
+        w->bytes -= j->len;
+        pthread_mutex_unlock(&w->lock);
+        run_job(jit, j);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* Queue j for the writer (which takes it), or write it now. */
+static void enqueue(kjit *jit, cjob *j) {
+    struct kj_writer *w = jit->writer;
+    pthread_mutex_lock(&w->lock);
+    int now = w->stopped || w->bytes + j->len > KJ_WRITER_MAX;
+    if (!now && !w->started) {
+        now = pthread_create(&w->thread, NULL, writer_main, jit) != 0;
+        w->started = !now;
+    }
+    if (!now) {
+        j->next = NULL;
+        if (w->tail)
+            w->tail->next = j;
+        else
+            w->head = j;
+        w->tail = j;
+        w->bytes += j->len;
+        pthread_cond_signal(&w->wake);
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (now) run_job(jit, j);
+}
+
+void kj_objcache_flush(kjit *jit) {
+    struct kj_writer *w = jit->writer;
+    if (!w) return;
+    pthread_mutex_lock(&w->lock);
+    int join = w->started && !w->stopped;
+    w->stopped = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    if (join) pthread_join(w->thread, NULL);
+}
+
 kjit_status kj_objcache_open(kjit *jit) {
     if (!jit->opts.cache) return KJIT_OK;
     char why[512] = "";
     jit->cache = kj_cache_open(jit->opts.cache_dir, jit->opts.cache_max_bytes, why, sizeof why);
     if (!jit->cache) return kj_set_error(KJIT_EINVAL, "%s", why);
+    if (!(jit->writer = calloc(1, sizeof *jit->writer))) {
+        kj_cache_close(jit->cache);
+        jit->cache = NULL;
+        return kj_set_error(KJIT_ENOMEM, "the code cache is not used: out of memory");
+    }
+    pthread_mutex_init(&jit->writer->lock, NULL);
+    pthread_cond_init(&jit->writer->wake, NULL);
     /* kjit's build: the file this code was loaded from. */
     kj_sha256 s;
     kj_sha256_init(&s);
@@ -66,8 +177,7 @@ kjit_status kj_objcache_open(kjit *jit) {
         kj_sha256_add(&s, id, sizeof id);
     } else {
         /* Without a build to name, nothing may be shared between runs. */
-        kj_cache_close(jit->cache);
-        jit->cache = NULL;
+        kj_objcache_close(jit);
         return kj_set_error(KJIT_EINVAL, "the code cache is not used: cannot identify "
                                          "kjit's own build");
     }
@@ -76,6 +186,13 @@ kjit_status kj_objcache_open(kjit *jit) {
 }
 
 void kj_objcache_close(kjit *jit) {
+    kj_objcache_flush(jit);
+    if (jit->writer) {
+        pthread_mutex_destroy(&jit->writer->lock);
+        pthread_cond_destroy(&jit->writer->wake);
+        free(jit->writer);
+        jit->writer = NULL;
+    }
     kj_cache_close(jit->cache);
     jit->cache = NULL;
 }
@@ -123,6 +240,19 @@ int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
         xkey = jit->transform_key[kj_unit_tier(u)] ? strdup(jit->transform_key[kj_unit_tier(u)]) : NULL;
         pthread_mutex_unlock(&jit->lock);
         if (!xkey) return 0; /* a transformation without a key: not cached */
+    }
+    if (u->pre && !transformed) { /* of the pre-key: no bitcode to write */
+        u->binding = kj_link_binding(u->mod, &u->binding_len);
+        if (!u->binding) return 0;
+        kj_sha256 s;
+        kj_sha256_init(&s);
+        add_str(&s, "object of");
+        kj_sha256_add(&s, u->pre, 32);
+        add_int(&s, u->t1_full);
+        kj_sha256_add(&s, u->binding, u->binding_len);
+        kj_sha256_done(&s, key);
+        free((void *)xkey);
+        return 1;
     }
     int at = digits_at(u->symbol);
     LLVMValueRef f = u->symbol ? LLVMGetNamedFunction(u->mod, u->symbol) : NULL;
@@ -199,16 +329,13 @@ int kj_objcache_put(kjit *jit, const kj_unit *u, const uint8_t key[32],
                     LLVMMemoryBufferRef obj) {
     uint32_t len = u->symbol ? (uint32_t)strlen(u->symbol) : 0;
     size_t n = LLVMGetBufferSize(obj);
-    char *data = malloc(4 + len + n);
-    if (!data) return -1;
-    memcpy(data, &len, 4);
-    if (len) memcpy(data + 4, u->symbol, len);
-    memcpy(data + 4 + len, LLVMGetBufferStart(obj), n);
-    char why[512] = "";
-    int r = kj_cache_put(jit->cache, key, data, 4 + len + n, why, sizeof why);
-    if (r != 0) kj_objcache_failed(jit, why);
-    free(data);
-    return r;
+    cjob *j = job_new(JOB_PUT, key, 4 + len + n);
+    if (!j) return -1;
+    memcpy(j->data, &len, 4);
+    if (len) memcpy(j->data + 4, u->symbol, len);
+    memcpy(j->data + 4 + len, LLVMGetBufferStart(obj), n);
+    enqueue(jit, j);
+    return 0;
 }
 
 void kj_objcache_failed(kjit *jit, const char *why) {
@@ -232,12 +359,10 @@ void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32]) {
     if (!jit->cache || atomic_load(&jit->cache_failed)) return;
     uint8_t k[32];
     hot_key(key, k);
-    size_t n;
-    void *was = kj_cache_get(jit->cache, k, &n);
-    free(was);
-    if (was) return;
-    char why[512] = "";
-    if (kj_cache_put(jit->cache, k, "h", 1, why, sizeof why) != 0) kj_objcache_failed(jit, why);
+    cjob *j = job_new(JOB_PUT, k, 1);
+    if (!j) return;
+    j->data[0] = 'h';
+    enqueue(jit, j);
 }
 
 int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]) {
@@ -290,30 +415,42 @@ int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *o
 
 void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, int has_loop) {
     if (!u->keyed || !u->binding || !jit->cache || atomic_load(&jit->cache_failed)) return;
+    cjob *j = job_new(JOB_INDEX, pre, u->binding_len);
+    if (!j) return;
+    memcpy(j->obj_key, u->key, 32);
+    j->full = u->t1_full != 0;
+    j->has_loop = has_loop;
+    memcpy(j->data, u->binding, u->binding_len);
+    enqueue(jit, j);
+}
+
+/* The writer's side of kj_objcache_index_put: merge with the entry there. */
+static void do_index(kjit *jit, const cjob *j) {
     kj_objcache_index was;
-    int full = u->t1_full != 0;
-    int have = kj_objcache_index_get(jit, pre, &was);
-    if (have && (was.binding_len != u->binding_len ||
-                 memcmp(was.binding, u->binding, u->binding_len) != 0))
+    int full = j->full;
+    int have = kj_objcache_index_get(jit, j->key, &was);
+    if (have && (was.binding_len != j->len || memcmp(was.binding, j->data, j->len) != 0))
         have = 0, was.known = 0; /* bound otherwise now: start again */
-    if (have && (was.known & (1 << full)) && memcmp(was.key[full], u->key, 32) == 0) {
+    if (have && (was.known & (1 << full)) && memcmp(was.key[full], j->obj_key, 32) == 0) {
         free(was.binding);
         return; /* (known already) */
     }
-    unsigned char *d = malloc(IX_HEAD + u->binding_len);
+    unsigned char *d = malloc(IX_HEAD + j->len);
     if (!d) {
         free(was.binding);
         return;
     }
     memcpy(d, "KJIX", 4);
-    d[4] = (unsigned char)(has_loop != 0);
+    d[4] = (unsigned char)(j->has_loop != 0);
     d[5] = (unsigned char)(((have ? was.known : 0) | (1 << full)) & 3);
-    memcpy(d + 6, was.key, 64);
-    if (!have) memset(d + 6, 0, 64);
-    memcpy(d + 6 + 32 * full, u->key, 32);
-    memcpy(d + IX_HEAD, u->binding, u->binding_len);
+    if (have)
+        memcpy(d + 6, was.key, 64);
+    else
+        memset(d + 6, 0, 64);
+    memcpy(d + 6 + 32 * full, j->obj_key, 32);
+    memcpy(d + IX_HEAD, j->data, j->len);
     char why[512] = "";
-    if (kj_cache_put(jit->cache, pre, d, IX_HEAD + u->binding_len, why, sizeof why) != 0)
+    if (kj_cache_put(jit->cache, j->key, d, IX_HEAD + j->len, why, sizeof why) != 0)
         kj_objcache_failed(jit, why);
     free(d);
     free(was.binding);

@@ -45,6 +45,11 @@ typedef struct kj_unit {
     int keyed;               /* out: it had one (kj_objcache_key) */
     int cached;              /* out: its object came from the code cache */
     int want_binding;        /* record how its callees were bound (in binding) */
+    const uint8_t *pre;      /* its pre-key (kj_objcache_prekey), if it has one: then
+                                its key is of that, T1's level and the binding, not of
+                                its IR (no bitcode to write) */
+    int pre_missed;          /* the pre-key's index entry was not there: nor is the
+                                object, nor a hot mark (no lookups) */
     char *binding;           /* out: kj_link_binding's, if wanted (the caller frees) */
     size_t binding_len;
 } kj_unit;
@@ -117,6 +122,9 @@ void kj_link_init(kjit *jit);
  * the caller to report). */
 kjit_status kj_objcache_open(kjit *jit);
 void kj_objcache_close(kjit *jit);
+/* Wait for the entries queued for writing; later ones are written where
+ * they are asked for (kjit_stop_tiering). */
+void kj_objcache_flush(kjit *jit);
 /* The key of u's compile at `tier` (0 none, 1 T1, 2 T2) with pass pipeline
  * `passes`, after the client's transformation if `transformed`, taken on
  * the module as it is now: 1, or 0 when it is not to be cached (cache off or

@@ -229,7 +229,11 @@ static kjit_status first_from_cache(kjit *jit, kj_fn *fn, kj_unit *u, char *sym,
         return KJIT_EUNDEF;
     kj_objcache_prekey(jit, u, src, pre);
     kj_objcache_index ix;
-    if (!kj_objcache_index_get(jit, pre, &ix)) return KJIT_EUNDEF;
+    u->pre = pre; /* (for the compile's key, if it comes to that) */
+    if (!kj_objcache_index_get(jit, pre, &ix)) {
+        u->pre_missed = 1;
+        return KJIT_EUNDEF;
+    }
     int full = u->instrument && t1_full(jit, fn->name, ix.has_loop, 0);
     LLVMMemoryBufferRef obj = NULL;
     if ((ix.known & (1 << full)) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
@@ -386,7 +390,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     }
     /* Hot in an earlier run (the code cache's marks): kj_resolve takes it to
      * T2 before the call goes on. */
-    int hot = r == KJIT_OK && u.keyed && u.instrument && hot_before(jit, fn, &u);
+    int hot = r == KJIT_OK && u.keyed && u.instrument && !u.pre_missed && hot_before(jit, fn, &u);
     if (r == KJIT_OK && u.binding && g.n == 1) { /* for first_from_cache next time */
         kj_objcache_prekey(jit, &u, fn->src_key, pre);
         kj_objcache_index_put(jit, pre, &u, has_loop);
