@@ -420,10 +420,13 @@ void *kj_resolve(kj_fn *fn) {
     pthread_mutex_unlock(&jit->compile_lock);
     /* Hot in an earlier run: T2 now, on this thread (a cache hit, most
      * likely), so the call runs T2 code from the start. */
-    pthread_mutex_lock(&jit->lock);
-    int hot = fn->hot_start;
-    fn->hot_start = 0;
-    pthread_mutex_unlock(&jit->lock);
+    int hot = 0;
+    if (jit->cache) { /* (hot_start is set only with the cache) */
+        pthread_mutex_lock(&jit->lock);
+        hot = fn->hot_start;
+        fn->hot_start = 0;
+        pthread_mutex_unlock(&jit->lock);
+    }
     if (st == KJIT_OK && hot && kj_tier_compile_now(jit, fn) == 0) {
         atomic_fetch_add(&jit->stats.cache_hot, 1);
         pthread_mutex_lock(&jit->lock);
