@@ -154,7 +154,7 @@ void kj_objcache_flush(kjit *jit) {
 }
 
 kjit_status kj_objcache_open(kjit *jit) {
-    if (!jit->opts.cache) return KJIT_OK;
+    if (!jit->opts.cache || !KJ_LINK_BY_NAME) return KJIT_OK; /* (kj_pipeline.h) */
     char why[512] = "";
     jit->cache = kj_cache_open(jit->opts.cache_dir, jit->opts.cache_max_bytes, why, sizeof why);
     if (!jit->cache) return kj_set_error(KJIT_EINVAL, "%s", why);
@@ -342,8 +342,10 @@ void kj_objcache_failed(kjit *jit, const char *why) {
     /* The first failure stops the cache for this run, and is kept to say
      * once (kjit_cache_warning). */
     int no = 0;
-    if (atomic_compare_exchange_strong(&jit->cache_failed, &no, 1))
+    if (atomic_compare_exchange_strong(&jit->cache_failing, &no, 1)) {
         snprintf(jit->cache_why, sizeof jit->cache_why, "%s", why);
+        atomic_store(&jit->cache_failed, 1); /* (after why: kjit_cache_warning reads it) */
+    }
 }
 
 /* Hot marks: under SHA-256(T1 key, "hot"). */

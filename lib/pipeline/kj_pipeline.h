@@ -96,6 +96,15 @@ void kj_link_hosts_free(kj_link_hosts *hosts);
  * time (never addresses in the code, so an object may be cached):
  * jit->interrupt, jit->poll_fn, the jit, jit->hot_fn, and per function
  * (prefix + its name) its kj_fn's count and the kj_fn itself. */
+/* Only on x86-64 for now: on aarch64 (under qemu-user) code that reaches
+ * them by name crashed after run-time errors, depending on the process's
+ * layout (found at the end of a session, cause not known): there the polls
+ * and counters keep absolute addresses, and the code cache is off. */
+#if defined(__x86_64__)
+#define KJ_LINK_BY_NAME 1
+#else
+#define KJ_LINK_BY_NAME 0
+#endif
 #define KJ_LINK_INTERRUPT "__kjit.x.intr"
 #define KJ_LINK_POLL "__kjit.x.poll"
 #define KJ_LINK_JIT "__kjit.x.jit"
