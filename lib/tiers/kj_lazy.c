@@ -392,7 +392,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
      * T2 before the call goes on. */
     int hot = r == KJIT_OK && u.keyed && u.instrument && !u.pre_missed && hot_before(jit, fn, &u);
     if (r == KJIT_OK && u.binding && g.n == 1) { /* for first_from_cache next time */
-        kj_objcache_prekey(jit, &u, fn->src_key, pre);
+        if (!u.pre) kj_objcache_prekey(jit, &u, fn->src_key, pre); /* (else taken already) */
         kj_objcache_index_put(jit, pre, &u, has_loop);
     }
     free(u.binding);

@@ -223,18 +223,24 @@ static void transforms(void) {
     CHECK(system(cmd) == 0);
 }
 
+/* Tiered, hot after 50 calls, T2 compiled where it is asked for. */
+static kjit *make_hot50(void) {
+    kjit_options o;
+    kjit_options_init(&o);
+    o.mode = KJIT_MODE_TIERED;
+    o.cache_dir = dir;
+    o.hot_threshold = 50;
+    o.t2_sync = 1;
+    kjit *jit = NULL;
+    CHECK(kjit_create(&o, &jit) == KJIT_OK);
+    return jit;
+}
+
 /* Tiered: h gets hot in the first run (T2); the second run's first call
  * of h runs T2 code. */
 static void hot_marks(void) {
     for (int round = 0; round < 2; round++) {
-        kjit_options o;
-        kjit_options_init(&o);
-        o.mode = KJIT_MODE_TIERED;
-        o.cache_dir = dir;
-        o.hot_threshold = 50;
-        o.t2_sync = 1;
-        kjit *jit = NULL;
-        CHECK(kjit_create(&o, &jit) == KJIT_OK);
+        kjit *jit = make_hot50();
         static t_fn h;
         h = (t_fn){.types = "d", .k = 3};
         CHECK(kjit_define(jit, "h", "d(d)", t_generate, &h, NULL) == KJIT_OK);
@@ -265,14 +271,7 @@ static kjit_value t0_entry(void *user, const kjit_value *args) {
 }
 
 static int t0_state(const char *source) {
-    kjit_options o;
-    kjit_options_init(&o);
-    o.mode = KJIT_MODE_TIERED;
-    o.cache_dir = dir;
-    o.hot_threshold = 50;
-    o.t2_sync = 1;
-    kjit *jit = NULL;
-    CHECK(kjit_create(&o, &jit) == KJIT_OK);
+    kjit *jit = make_hot50();
     static t_fn k;
     k = (t_fn){.types = "d", .k = 4};
     kjit_def def;
