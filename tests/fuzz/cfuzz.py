@@ -58,9 +58,15 @@ MODES = [
     ("lazy-ir", ["--jit=lazy-ir"]),
     ("eager", ["--jit=eager"]),
     ("interp", ["--jit=interp"]),
+    # Run twice with the build's own code cache: the first run fills it,
+    # the second (the one compared) links its objects and starts what got
+    # hot at T2 (issue K2: cached code behaves exactly like fresh code).
+    ("warm-hot1", ["--jit=tiered", "--hot=1", "--tier-sync"]),
 ]
+WARM = {"warm-hot1"}
 LEVELS = ["O0", "O2"]
-QUICK = {"tiered": "O2", "tiered-hot1": "O2", "lazy": "O0", "lazy-ir": "O2", "eager": "O0", "interp": "O2"}
+QUICK = {"tiered": "O2", "tiered-hot1": "O2", "lazy": "O0", "lazy-ir": "O2", "eager": "O0", "interp": "O2",
+         "warm-hot1": "O0"}
 
 # Seed % 10 -> generator: csmith 4 in 10, cgen 4, reload 2.
 GENERATORS = ["csmith", "cgen", "reload", "csmith", "cgen", "csmith", "cgen", "reload", "csmith", "cgen"]
@@ -102,7 +108,10 @@ class CSubject(ksfuzz.Subject):
         os.makedirs(self.tmp, exist_ok=True)
         self.builds = {}       # sha1 -> Build (the last few)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("KJIT_")}
-        self.env.update(KJIT_VERIFY="2", LC_ALL="C")
+        # The other modes run with the cache on, as users do, in a directory
+        # of the fuzzer's own (removed at the end): cold runs, but stored.
+        self.env.update(KJIT_VERIFY="2", LC_ALL="C", KJIT_CACHE_DIR=os.path.join(self.tmp, "cache"))
+        self.warm = {"runs": 0, "empty": 0}   # warm runs; of them, with nothing cached
         self.reload_runs = {}  # reload configuration -> runs
         self.mains = {}        # (bitcode, mutant's) -> main's IR the same
 
@@ -205,7 +214,7 @@ class CSubject(ksfuzz.Subject):
         for mode, argv in MODES:
             for lvl in LEVELS:
                 if not self.quick or QUICK[mode] == lvl:
-                    out.append(("%s-%s" % (mode, lvl), (argv, lvl, "linked")))
+                    out.append(("%s-%s" % (mode, lvl), (argv, lvl, "warm" if mode in WARM else "linked")))
         return out
 
     def configs_for(self, case):
@@ -223,7 +232,15 @@ class CSubject(ksfuzz.Subject):
         if b.error is not None:
             return Result(125, b"", b.error.encode())
         files = {"linked": lambda: [b.bitcode[lvl]], "modules": lambda: b.modules[lvl],
-                 "planted": lambda: [b.planted[lvl]]}[layout]()
+                 "planted": lambda: [b.planted[lvl]], "warm": lambda: [b.bitcode[lvl]]}[layout]()
+        if layout == "warm":
+            cache = os.path.join(b.dir, "cache-" + lvl)   # this build's, removed with it
+            shutil.rmtree(cache, ignore_errors=True)
+            argv = argv + ["--cache-dir=" + cache]
+            self.execute([self.kjit] + argv + files)
+            self.warm["runs"] += 1
+            if not any(f.endswith(".kjc") for _, _, fs in os.walk(cache) for f in fs):
+                self.warm["empty"] += 1
         return self.execute([self.kjit] + argv + files)
 
     def execute(self, argv, timeout=None):
@@ -263,8 +280,9 @@ class CSubject(ksfuzz.Subject):
 
     def reload_configs(self):
         out = []
-        for name, (argv, lvl, _) in self.configs():
-            out.append(("reload-" + name, (argv, lvl)))
+        for name, (argv, lvl, layout) in self.configs():
+            if layout != "warm":   # the same arguments as tiered-hot1
+                out.append(("reload-" + name, (argv, lvl)))
         if self.self_check:
             out.append(("reload-tiered-O0-planted", (MODES[0][1], "O0")))
         return out
@@ -420,6 +438,7 @@ class CSubject(ksfuzz.Subject):
     def finish(self, fuzz):
         for k, v in sorted(self.reload_runs.items()):
             print("  config %-33s %d runs" % (k, v))
+        print("  warm runs %d (%d found nothing cached)" % (self.warm["runs"], self.warm["empty"]))
         shutil.rmtree(self.tmp, ignore_errors=True)
         if not self.self_check:
             return False
