@@ -151,8 +151,15 @@ extern "C" int kj_wrap_materialize_all(LLVMModuleRef m, char *err, size_t len) {
     return error_text(unwrap(m)->materializeAll(), err, len);
 }
 
-extern "C" void kj_wrap_emulated_tls(LLVMTargetMachineRef tm) {
-    reinterpret_cast<TargetMachine *>(tm)->Options.EmulatedTLS = true;
+extern "C" void kj_wrap_machine(LLVMTargetMachineRef tm) {
+    TargetMachine *t = reinterpret_cast<TargetMachine *>(tm);
+    t->Options.EmulatedTLS = true;
+    /* No GlobalISel (AArch64's choice at -O0): its instruction selector
+     * belongs to the machine's subtarget and keeps the DebugLoc of the last
+     * instruction it selected, so the next compile with this machine reads
+     * a DILocation of a context kjit has since disposed (a crash, depending
+     * on what reused the memory).  FastISel, as on x86-64, keeps nothing. */
+    t->setGlobalISel(false);
 }
 
 extern "C" int kj_wrap_where(const char *obj, size_t size, unsigned section, uint64_t pc,

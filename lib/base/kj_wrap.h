@@ -29,10 +29,12 @@ LLVMModuleRef kj_wrap_extract(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
 int kj_wrap_materialize(LLVMValueRef g, char *err, size_t len);
 int kj_wrap_materialize_all(LLVMModuleRef m, char *err, size_t len);
 
-/* Make tm generate thread-local variables the emulated way (calls to
- * __emutls_get_address, which libgcc provides): JITLink links no native
- * TLS sections without ORC's runtime. */
-void kj_wrap_emulated_tls(LLVMTargetMachineRef tm);
+/* Set what kjit needs of a target machine that the C API cannot:
+ * thread-local variables the emulated way (calls to __emutls_get_address,
+ * which libgcc provides: JITLink links no native TLS sections without ORC's
+ * runtime), and no GlobalISel (its selector keeps a DebugLoc from one
+ * compile to the next, across contexts kjit disposes: kj_wrap.cpp). */
+void kj_wrap_machine(LLVMTargetMachineRef tm);
 
 /* The source frames at pc in section number `section` of a relocatable ELF
  * object whose sections' sh_addr are their load addresses (kj_gdb.c

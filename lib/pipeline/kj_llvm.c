@@ -162,8 +162,8 @@ static kjit_status setup(kjit *jit) {
     jit->features = features;
     if (!jit->tm || !jit->tm_fast)
         return kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
-    kj_wrap_emulated_tls(jit->tm);
-    kj_wrap_emulated_tls(jit->tm_fast);
+    kj_wrap_machine(jit->tm);
+    kj_wrap_machine(jit->tm_fast);
     LLVMTargetDataRef td = LLVMCreateTargetDataLayout(jit->tm);
     char *dl = LLVMCopyStringRepOfTargetData(td);
     jit->datalayout = strdup(dl);
@@ -207,7 +207,7 @@ LLVMTargetMachineRef kj_llvm_machine(kjit *jit, int level) {
     LLVMTargetMachineRef tm =
         LLVMCreateTargetMachine(jit->target, jit->triple, jit->cpu, jit->features,
                                 levels[level], LLVMRelocPIC, LLVMCodeModelSmall);
-    if (tm) kj_wrap_emulated_tls(tm);
+    if (tm) kj_wrap_machine(tm);
     return tm;
 }
 
