@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODES = ["tiered", "lazy", "lazy-ir", "eager", "interp"]
@@ -283,6 +284,9 @@ def main():
                     help="run the known failures that hang too (with their short timeout)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print the diff of expected failures too")
+    ap.add_argument("--shard", default="1/1", metavar="K/N",
+                    help="run the K-th of N shares of the (program, variant) runs, "
+                         "chosen by a hash of the pair (the sanitizer build runs half)")
     ap.add_argument("--list", action="store_true", help="list the programs and exit")
     ap.add_argument("--slowest", type=int, default=0, metavar="N",
                     help="print the N slowest runs")
@@ -307,6 +311,13 @@ def main():
     os.makedirs(work, exist_ok=True)
     modes, levels = a.modes.split(","), a.levels.split(",")
     vs = variants(modes, levels)
+    try:
+        shard_k, shard_n = (int(x) for x in a.shard.split("/"))
+        if not 1 <= shard_k <= shard_n:
+            raise ValueError
+    except ValueError:
+        print("run_ir: --shard wants K/N with 1 <= K <= N, not %r" % a.shard)
+        return 2
 
     failed, xfail, xpass, total, passed = [], [], [], 0, 0
     with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as ex:
@@ -361,6 +372,8 @@ def main():
         futs = []
         for name in prepared:
             for v in vs + own_variants(name, modes, levels):
+                if zlib.crc32(("%s %s" % (name, v[0])).encode()) % shard_n != shard_k - 1:
+                    continue
                 kf = known(name, v[0])
                 if kf and kf[1] == "hangs" and not a.run_hanging:
                     skipped.append("%s %s" % (name, v[0]))
