@@ -467,6 +467,22 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     return 0;
 }
 
+/* The name of a variable mod defines and exports, or NULL (none, or out of
+ * memory); the caller frees it. */
+static char *first_variable(LLVMModuleRef mod) {
+    for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) {
+        LLVMLinkage l = LLVMGetLinkage(g);
+        if (LLVMIsDeclaration(g) || l == LLVMInternalLinkage || l == LLVMPrivateLinkage ||
+            l == LLVMAppendingLinkage)
+            continue;
+        size_t n;
+        const char *name = LLVMGetValueName2(g, &n);
+        if (n == 0) continue;
+        return strndup(name, n);
+    }
+    return NULL;
+}
+
 static int data_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
                          size_t errlen) {
     (void)symbol;
@@ -485,10 +501,23 @@ kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
     char err[KJ_ERRMSG_SIZE] = "";
     if (st == KJIT_OK && gen(user, u.mod, "", err, sizeof err) != 0)
         st = kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "the generator reported failure");
+    /* Linked now, not at the first reference: a first reference made by
+     * two compiles at once (the ahead thread's and a first call's) let
+     * code run before the variables were written (a std::thread's vtable
+     * read as zeros, 3 runs in 40 of tests/ir/cxx_static_local.cpp with
+     * --ahead=on under ASan).  A lookup of one of them links the object. */
+    char *first = NULL;
+    if (st == KJIT_OK) first = first_variable(u.mod);
     if (st == KJIT_OK)
-        st = kj_compile(jit, &u); /* u.symbol NULL: linked at the first reference */
+        st = kj_compile(jit, &u); /* u.symbol NULL: no entry */
     else
         kj_unit_discard(&u);
+    if (st == KJIT_OK && first) {
+        LLVMOrcExecutorAddress a = 0;
+        LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, first);
+        if (e) st = kj_llvm_error(KJIT_ECOMPILE, "cannot link the module's variables", e);
+    }
+    free(first);
     kj_code *c = st == KJIT_OK ? kj_code_new(&u, NULL, 1) : NULL;
     if (st == KJIT_OK && !c) {
         kj_rt_free(jit, u.rt);
