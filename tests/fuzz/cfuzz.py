@@ -221,7 +221,8 @@ class CSubject(ksfuzz.Subject):
         out = self.configs()
         b = self.build(case.path)
         if b.error is None and b.modules:
-            out += [(n + "-mods", (a, lvl, "modules")) for n, (a, lvl, _) in self.configs()]
+            out += [(n + "-mods", (a, lvl, "modules")) for n, (a, lvl, layout) in self.configs()
+                    if layout != "warm"]   # (the same arguments as tiered-hot1's)
         if self.self_check:
             out.append(("planted-O2", (MODES[0][1], "O2", "planted")))
         return out
