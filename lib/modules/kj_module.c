@@ -473,7 +473,7 @@ static char *first_variable(LLVMModuleRef mod) {
     for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) {
         LLVMLinkage l = LLVMGetLinkage(g);
         if (LLVMIsDeclaration(g) || l == LLVMInternalLinkage || l == LLVMPrivateLinkage ||
-            l == LLVMAppendingLinkage)
+            l == LLVMAppendingLinkage || LLVMIsThreadLocal(g)) /* (emulated: other names) */
             continue;
         size_t n;
         const char *name = LLVMGetValueName2(g, &n);
