@@ -140,12 +140,15 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
 
     kj_unit u;
     char sym[256];
-    kjit_status r = kj_lazy_first_unit(jit, fn, gen, user, &u, sym, tms);
+    uint8_t pre[32];
+    int has_loop, hot = 0;
+    kjit_status r = kj_lazy_ahead_unit(jit, fn, gen, user, &u, sym, tms, pre, &has_loop);
     pthread_rwlock_unlock(&jit->def_lock);
-    if (r == KJIT_OK) {
+    if (r == KJIT_OK && !u.cached) {
         kj_ahead_callees(jit, u.mod, 1); /* the next ring of the call graph */
         r = kj_compile(jit, &u);
     }
+    if (r == KJIT_OK) hot = kj_lazy_ahead_done(jit, fn, &u, pre, has_loop);
 
     pthread_mutex_lock(&jit->lock);
     fn->ahead = 0;
@@ -166,6 +169,10 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
         kj_rt_free(jit, u.rt);
         kj_gdb_unregister(u.gdb);
     }
+    /* Hot in an earlier run (the code cache's marks): T2 now, here, so that
+     * its first call (which finds this code: kj_resolve never sees it)
+     * runs T2 code, as a first call's compile would have made it. */
+    if (code && hot) kj_tier_start_hot(jit, fn->name);
 }
 
 static void *ahead_main(void *arg) {

@@ -263,6 +263,31 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     return KJIT_OK;
 }
 
+static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u);
+
+kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
+                               char *sym, const kj_machines *tms, uint8_t pre[32],
+                               int *has_loop) {
+    first_compile(jit, fn, u);
+    *has_loop = 0;
+    if (first_from_cache(jit, fn, u, sym, pre) == KJIT_OK) return KJIT_OK; /* u->cached */
+    u->want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
+    kjit_status r = generate(jit, fn, gen, user, u, sym);
+    if (r != KJIT_OK) return kj_unit_discard(u), r;
+    *has_loop = first_codegen(jit, u, tms);
+    return KJIT_OK;
+}
+
+int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop) {
+    if (!u->cached && u->binding) { /* for first_from_cache next time */
+        if (!u->pre) kj_objcache_prekey(jit, u, fn->src_key, pre);
+        kj_objcache_index_put(jit, pre, u, has_loop);
+    }
+    free(u->binding);
+    u->binding = NULL;
+    return u->instrument && u->keyed && !u->pre_missed && hot_before(jit, fn, u);
+}
+
 kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                                char *sym) {
     kjit_status r = kj_llvm_ready(jit);
