@@ -44,7 +44,7 @@
       "Kaleidoscope, early for C, C++ and IR programs)")                                 \
     X(AHEAD, "--ahead=", "on|off",                                                       \
       "lazy and tiered: compile, on a background thread, the functions that compiled "  \
-      "code calls before their first call (default off; also KJIT_AHEAD=1 or 0)")        \
+      "code calls before their first call (default on; also KJIT_AHEAD=1 or 0)")        \
     X(CACHEDIR, "--cache-dir=", "DIR",                                                  \
       "keep compiled code between runs in DIR (default: KJIT_CACHE_DIR, else "           \
       "$XDG_CACHE_HOME/kjit, else ~/.cache/kjit): a second run links what the first "    \

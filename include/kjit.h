@@ -121,15 +121,15 @@ typedef struct kjit_options {
                                  (KJIT_EINVAL), which then loads LLVM */
     const char *t2_passes;    /* the same for T2 (and OSR entries), e.g.
                                  "default<O3>"; NULL: default<O2> */
-    int ahead;                /* compile ahead of the program (default 0, off: a crash
-                                 under load is not found yet, docs/DESIGN.md): when a function
+    int ahead;                /* compile ahead of the program (default 1, on): when a function
                                  is compiled for its first call, the functions it calls
                                  that have no code yet and no T0 entry are queued, and one
                                  background thread compiles them as their first calls
-                                 would (nearest callees first, breadth-first), so that
+                                 would (the callees of the latest compile first:
+                                 depth-first from where the program is), so that
                                  most first calls find their code ready.  A call that
                                  finds its function being compiled there waits for it
-                                 (wait_us).  Lazy and tiered modes; 1: on.  Also
+                                 (wait_us).  Lazy and tiered modes; 0: off.  Also
                                  KJIT_AHEAD=1 (on) or =0 in the environment */
     int no_polls;             /* compiled code gets no interrupt polls: kjit_interrupt
                                  then stops only T0 code, and a compiled loop runs on;

@@ -38,7 +38,7 @@ void kjit_options_init(kjit_options *o) {
     o->opt_level = 2;
     o->verify = 1;
     o->hot_threshold = KJIT_DEFAULT_HOT;
-    o->ahead = 0; /* (off until a race is found: docs/DESIGN.md) */
+    o->ahead = 1;
     o->cache = 1;
 }
 

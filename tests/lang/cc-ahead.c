@@ -2,7 +2,7 @@
 // x > 100, is compiled on the background thread although nothing calls it
 // (the program then sleeps long enough for that compile); rarely() itself
 // is queued when main is compiled, and is compiled there too unless main
-// calls it first.  By default (off for now), with --ahead=off and with
+// calls it first.  That is the default too.  With --ahead=off and with
 // KJIT_AHEAD=0 (which wins over the option), nothing is compiled before its
 // first call.
 // Values by hand: rarely(1) = 2.
@@ -10,7 +10,7 @@
 // REQUIRES: default-mode
 // RUN: %kjit --ahead=on --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,ON
 // RUN: env KJIT_AHEAD=1 %kjit --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,ON
-// RUN: %kjit --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,OFF
+// RUN: %kjit --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,ON
 // RUN: %kjit --ahead=off --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,OFF
 // RUN: env KJIT_AHEAD=0 %kjit --ahead=on --stats=json %s 2>&1 | FileCheck %s --check-prefixes=OUT,OFF
 // OUT: 2
