@@ -135,8 +135,7 @@ typedef struct kjit_options {
                                  then stops only T0 code, and a compiled loop runs on;
                                  saves their cost (up to a few % on tight loops and
                                  small recursive functions).  Also set by KJIT_NO_POLLS=1 */
-    int cache;                /* (x86-64 only for now: elsewhere it is off)
-                                 keep compiled code between runs in the code cache
+    int cache;                /* keep compiled code between runs in the code cache
                                  (docs/DESIGN.md, "The code cache"): a compile whose key
                                  (its IR, kjit's build, LLVM's version, the target, the
                                  tier and levels, the passes) is there links the stored

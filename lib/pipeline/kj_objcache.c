@@ -154,7 +154,7 @@ void kj_objcache_flush(kjit *jit) {
 }
 
 kjit_status kj_objcache_open(kjit *jit) {
-    if (!jit->opts.cache || !KJ_LINK_BY_NAME) return KJIT_OK; /* (kj_pipeline.h) */
+    if (!jit->opts.cache) return KJIT_OK;
     char why[512] = "";
     jit->cache = kj_cache_open(jit->opts.cache_dir, jit->opts.cache_max_bytes, why, sizeof why);
     if (!jit->cache) return kj_set_error(KJIT_EINVAL, "%s", why);

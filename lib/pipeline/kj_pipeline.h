@@ -96,13 +96,6 @@ void kj_link_hosts_free(kj_link_hosts *hosts);
  * time (never addresses in the code, so an object may be cached):
  * jit->interrupt, jit->poll_fn, the jit, jit->hot_fn, and per function
  * (prefix + its name) its kj_fn's count and the kj_fn itself. */
-/* 1 on every platform; 0 (constant addresses, no code cache) can still be
- * built with -DKJ_LINK_BY_NAME=0, to compare.  (On aarch64 it was 0 for a
- * while: code generation crashed after some run-time errors, which was
- * GlobalISel's selector keeping a DebugLoc across contexts: kj_wrap.cpp.) */
-#ifndef KJ_LINK_BY_NAME
-#define KJ_LINK_BY_NAME 1
-#endif
 #define KJ_LINK_INTERRUPT "__kjit.x.intr"
 #define KJ_LINK_POLL "__kjit.x.poll"
 #define KJ_LINK_JIT "__kjit.x.jit"

@@ -299,16 +299,10 @@ void kj_safepoint_polls(kjit *jit, LLVMModuleRef mod) {
     p.poll_ty = LLVMFunctionType(LLVMVoidTypeInContext(c), &p.ptr, 1, 0);
     /* Names, not addresses, so the object can be cached (kj_link.c resolves
      * them to jit->interrupt, jit->poll_fn and jit). */
-    if (KJ_LINK_BY_NAME) {
-        p.flag = kj_link_extern(mod, KJ_LINK_INTERRUPT, p.i32);
-        p.poll = kj_link_extern(mod, KJ_LINK_POLL, p.poll_ty);
-        p.arg = kj_link_extern(mod, KJ_LINK_JIT, p.i32);
-    } else { /* addresses as constants */
-        LLVMTypeRef i64 = LLVMInt64TypeInContext(c);
-        p.flag = LLVMConstIntToPtr(LLVMConstInt(i64, (uintptr_t)&jit->interrupt, 0), p.ptr);
-        p.poll = LLVMConstIntToPtr(LLVMConstInt(i64, (uintptr_t)kj_safepoint_poll, 0), p.ptr);
-        p.arg = LLVMConstIntToPtr(LLVMConstInt(i64, (uintptr_t)jit, 0), p.ptr);
-    }
+    (void)jit;
+    p.flag = kj_link_extern(mod, KJ_LINK_INTERRUPT, p.i32);
+    p.poll = kj_link_extern(mod, KJ_LINK_POLL, p.poll_ty);
+    p.arg = kj_link_extern(mod, KJ_LINK_JIT, p.i32);
     p.cold = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("cold", 4), 0);
     LLVMMetadataRef w[3] = {LLVMMDStringInContext2(c, "branch_weights", 14),
                             LLVMValueAsMetadata(LLVMConstInt(p.i32, 1, 0)),

@@ -82,15 +82,9 @@ void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
     in.hot_ty = LLVMFunctionType(LLVMVoidTypeInContext(c), &in.ptr, 1, 0);
     /* Names, not addresses, so the object can be cached (kj_link.c resolves
      * them to fn->count, jit->hot_fn and fn). */
-    if (KJ_LINK_BY_NAME) {
-        in.counter = kj_link_extern_of(mod, KJ_LINK_COUNT, fn->name, in.i64);
-        in.hot = kj_link_extern(mod, KJ_LINK_HOT, in.hot_ty);
-        in.arg = kj_link_extern_of(mod, KJ_LINK_FN, fn->name, in.i64);
-    } else { /* addresses as constants (kj_pipeline.h) */
-        in.counter = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)&fn->count, 0), in.ptr);
-        in.hot = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)kj_tier_hot, 0), in.ptr);
-        in.arg = LLVMConstIntToPtr(LLVMConstInt(in.i64, (uintptr_t)fn, 0), in.ptr);
-    }
+    in.counter = kj_link_extern_of(mod, KJ_LINK_COUNT, fn->name, in.i64);
+    in.hot = kj_link_extern(mod, KJ_LINK_HOT, in.hot_ty);
+    in.arg = kj_link_extern_of(mod, KJ_LINK_FN, fn->name, in.i64);
     if (!in.counter || !in.arg) return; /* out of memory: no counter */
     kj_safepoint_edges(f, count_then, &in);
 }
