@@ -22,6 +22,9 @@ typedef struct kc_cc {
     int opt_level;       /* -O0..3 */
     char *dir;           /* the run's own directory of bitcode (made at the first compile) */
     char *found_cc;      /* the compiler found (cc resolved) */
+    int warm_pid;        /* kc_cc_warm's compiler, waiting for its arguments; 0: none */
+    char *warm_dir;      /* the directory it runs in (NULL: kjit's) */
+    char *last_dir;      /* the directory the last compile ran in (NULL: kjit's) */
 } kc_cc;
 
 /* Whether path names a C or C++ source, by its extension (.c, .cc, .cpp,
@@ -37,6 +40,12 @@ char *kc_cc_output(kc_cc *cc, const char *src, int i);
  * kc_cc_free_deps).  0, or -1 after saying why. */
 int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps);
 void kc_cc_free_deps(char **deps);
+/* Start the next compile's clang now (--watch), in the directory of the
+ * last compile, so that kc_cc_compile finds it loaded and only hands it its arguments
+ * (kc_cc.c).  Nothing if one is waiting already, or before the first
+ * compile found clang.  Call it from a thread that lives as long as the
+ * run: the compiler dies with it. */
+void kc_cc_warm(kc_cc *cc);
 /* Remove the run's directory of bitcode, and free what cc holds. */
 void kc_cc_cleanup(kc_cc *cc);
 

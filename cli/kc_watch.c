@@ -159,6 +159,7 @@ static void *watch_main(void *arg) {
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
     if (!dirty) return NULL;
     for (;;) {
+        kc_cc_warm(w->cc); /* (a source's next compile; nothing for IR files) */
         /* Wait for a change, then for KC_WATCH_QUIET_MS of quiet. */
         int any = 0;
         struct pollfd p = {.fd = w->fd, .events = POLLIN};
