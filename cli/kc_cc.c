@@ -12,6 +12,7 @@
  */
 #include "kc_cc.h"
 #include "kc_session.h" /* kc_read_file */
+#include "kjit.h"       /* kjit_store: the bitcode cache */
 
 #include <dirent.h>
 #include <errno.h>
@@ -152,6 +153,9 @@ static void warm_stop(kc_cc *cc);
 
 void kc_cc_cleanup(kc_cc *cc) {
     warm_stop(cc);
+    kjit_store_close(cc->store);
+    cc->store = NULL;
+    cc->store_tried = 0;
     free(cc->warm_dir), free(cc->last_dir);
     cc->warm_dir = cc->last_dir = NULL;
     if (cc->dir) { /* only files this run made are in it: *.bc, *.bc.d */
@@ -425,15 +429,21 @@ void kc_cc_warm(kc_cc *cc) {
     memcpy(env, environ, n * sizeof *env);
     env[n] = "LD_BIND_NOW=1", env[n + 1] = NULL;
     char *argv[] = {cc->found_cc, arg, NULL};
+    char werr[PATH_MAX];
+    snprintf(werr, sizeof werr, "%s/next-compile.err", cc->dir);
+    int efd = open(werr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (efd < 0) return free(env);
     pid_t parent = getpid();
     pid_t pid = vfork();
     if (pid == 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+        if (dup2(efd, 2) < 0) _exit(127);
         if (dir && chdir(dir) != 0) _exit(127);
         execve(argv[0], argv, env);
         _exit(127);
     }
     free(env);
+    close(efd);
     if (pid < 0) return;
     cc->warm_pid = pid;
     free(cc->warm_dir);
@@ -442,7 +452,7 @@ void kc_cc_warm(kc_cc *cc) {
 
 /* Run argv (without argv[0]) in the compiler started ahead, if there is one
  * and it runs in dir: 0 with its *status, else -1 (then there is none). */
-static int warm_run(kc_cc *cc, const char *dir, char **argv, int *status) {
+static int warm_run(kc_cc *cc, const char *dir, char **argv, const char *efile, int *status) {
     if (cc->warm_pid <= 0) return -1;
     if ((dir || cc->warm_dir) && (!dir || !cc->warm_dir || strcmp(dir, cc->warm_dir) != 0))
         return warm_stop(cc), -1;
@@ -487,6 +497,9 @@ static int warm_run(kc_cc *cc, const char *dir, char **argv, int *status) {
     while (waitpid(cc->warm_pid, status, 0) < 0 && errno == EINTR) {
     }
     cc->warm_pid = 0;
+    char werr[PATH_MAX];
+    snprintf(werr, sizeof werr, "%s/next-compile.err", cc->dir);
+    rename(werr, efile);
     return 0;
 }
 
@@ -543,6 +556,199 @@ static char **read_deps(const char *dfile, const char *dir) {
     return out.v;
 }
 
+/* ---- the bitcode cache ---------------------------------------------------- */
+
+/* The bitcode of a compile is kept in the code cache (kjit_store), under a
+ * key of everything on its command line but the output files, the
+ * directory it runs in, the compiler (its path and its file's identity) and
+ * the environment variables clang reads for include paths.  The entry holds
+ * the files the compile read (-MMD: the source and its user headers), each
+ * with its inode, size, modification and change times, then clang's
+ * diagnostics, then the bitcode.  It is used when every one of those files
+ * still has the times and size it had: any write changes the change time,
+ * and no tool can set it back.  A compile during which one of its files
+ * changed (a time within 10 ms of its start, for the clock's tick) is not
+ * kept, nor one of a source naming __DATE__ or __TIME__.  System headers are
+ * not checked (as ccache's system_headers sloppiness): a new compiler
+ * changes the key, a new libc's headers under the same compiler do not
+ * (kjit --cache-clear). */
+
+typedef struct bytes {
+    char *p;
+    size_t n, cap;
+    int bad;
+} bytes;
+
+static void put(bytes *b, const void *p, size_t n) {
+    if (b->bad) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n) cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            b->bad = 1;
+            return;
+        }
+        b->p = q, b->cap = cap;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+static void put_str(bytes *b, const char *s) { put(b, s, strlen(s) + 1); }
+
+typedef struct file_id {
+    uint64_t ino, size;
+    int64_t mtime, ctime; /* ns */
+} file_id;
+
+static int file_id_of(const char *path, file_id *id) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    *id = (file_id){(uint64_t)st.st_ino, (uint64_t)st.st_size,
+                    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                    (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec};
+    return 0;
+}
+
+static kjit_store *bc_store_of(kc_cc *cc) {
+    if (!cc->store_tried) {
+        cc->store_tried = 1;
+        kjit_options o;
+        kjit_options_init(&o);
+        if (cc->cache == 0) o.cache = 0;
+        o.cache_dir = cc->cache_dir;
+        /* (A directory that may not be used: the JIT says why, once.) */
+        cc->store = kjit_store_open(&o);
+    }
+    return cc->store;
+}
+
+/* The key of the compile av (its argv without output files) in dir; 1 if
+ * it may be cached, else 0. */
+static int bc_key(kc_cc *cc, const strv *av, const char *dir, const char *abs_src, bytes *key) {
+    if (!bc_store_of(cc)) return 0;
+    size_t len;
+    char *text = kc_read_file(abs_src, &len);
+    if (!text) return 0;
+    int dated = memmem(text, len, "__DATE__", 8) || memmem(text, len, "__TIME__", 8) ||
+                memmem(text, len, "__TIMESTAMP__", 13);
+    free(text);
+    if (dated) return 0;
+    char cwd[PATH_MAX];
+    file_id id;
+    if (!dir && !getcwd(cwd, sizeof cwd)) return 0;
+    if (file_id_of(cc->found_cc, &id) != 0) return 0;
+    put_str(key, "kjit-cc 1");
+    put_str(key, cc->found_cc);
+    put(key, &id, sizeof id);
+    put_str(key, dir ? dir : cwd);
+    for (int i = 1; i < av->n; i++) put_str(key, av->v[i]);
+    static const char *const env[] = {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+                                      "OBJC_INCLUDE_PATH", "CCC_OVERRIDE_OPTIONS", NULL};
+    for (int i = 0; env[i]; i++) {
+        const char *v = getenv(env[i]);
+        put_str(key, env[i]);
+        put_str(key, v ? v : "\001unset");
+    }
+    put_str(key, abs_src);
+    return !key->bad;
+}
+
+/* An entry: "KJCC1\0\0\0", u32 files, u32 diagnostics' length; per file:
+ * u32 path length, the path, its file_id; the diagnostics; the bitcode. */
+#define BC_MAGIC "KJCC1\0\0\0"
+
+/* The cached compile of key, if its files are unchanged: the bitcode
+ * written to out, *deps, the diagnostics printed.  0, or -1 (compile). */
+static int bc_lookup(kc_cc *cc, const bytes *key, const char *out, char ***deps) {
+    size_t n;
+    char *e = kjit_store_get(cc->store, key->p, key->n, &n);
+    if (!e) return -1;
+    strv files = {0};
+    const char *p = e, *end = e + n;
+    uint32_t nfiles, dlen;
+    int ok = n >= 16 && memcmp(p, BC_MAGIC, 8) == 0;
+    if (ok) {
+        memcpy(&nfiles, p + 8, 4), memcpy(&dlen, p + 12, 4);
+        p += 16;
+    }
+    for (uint32_t i = 0; ok && i < nfiles; i++) {
+        uint32_t plen;
+        file_id want, have;
+        if ((size_t)(end - p) < 4) break;
+        memcpy(&plen, p, 4);
+        p += 4;
+        if ((size_t)(end - p) < (size_t)plen + sizeof want) {
+            ok = 0;
+            break;
+        }
+        char path[PATH_MAX];
+        if (plen == 0 || plen >= sizeof path) {
+            ok = 0;
+            break;
+        }
+        memcpy(path, p, plen), path[plen] = 0;
+        memcpy(&want, p + plen, sizeof want);
+        p += plen + sizeof want;
+        ok = file_id_of(path, &have) == 0 && memcmp(&want, &have, sizeof want) == 0 &&
+             strv_add(&files, path) == 0;
+    }
+    ok = ok && (size_t)(end - p) >= dlen && files.n == (int)nfiles;
+    if (ok) {
+        const char *bc = p + dlen;
+        FILE *f = fopen(out, "wb");
+        ok = f && fwrite(bc, 1, (size_t)(end - bc), f) == (size_t)(end - bc);
+        if (f && fclose(f) != 0) ok = 0;
+    }
+    if (ok && dlen) { /* (colours only for a terminal, as clang would) */
+        int tty = isatty(2);
+        for (const char *q = p; q < p + dlen; q++) {
+            if (!tty && *q == '\033' && q + 1 < p + dlen && q[1] == '[') {
+                while (q < p + dlen && *q != 'm') q++;
+                continue;
+            }
+            fputc(*q, stderr);
+        }
+        fflush(stderr);
+    }
+    free(e);
+    if (!ok) return strv_free(&files), -1;
+    *deps = files.v;
+    return 0;
+}
+
+/* Keep the compile of key that started at t0 (its bitcode at out). */
+static void bc_store(kc_cc *cc, const bytes *key, const char *out, char **deps,
+                     const char *diag, size_t dlen, const struct timespec *t0) {
+    int64_t start = (int64_t)t0->tv_sec * 1000000000 + t0->tv_nsec - 10000000;
+    bytes e = {0};
+    uint32_t nfiles = 0, dl = (uint32_t)dlen;
+    for (char **d = deps; *d; d++) nfiles += **d != 0;
+    put(&e, BC_MAGIC, 8), put(&e, &nfiles, 4), put(&e, &dl, 4);
+    for (char **d = deps; *d; d++) {
+        if (!**d) continue;
+        file_id id;
+        if (file_id_of(*d, &id) != 0 || id.mtime >= start || id.ctime >= start) goto out;
+        uint32_t plen = (uint32_t)strlen(*d);
+        put(&e, &plen, 4), put(&e, *d, plen), put(&e, &id, sizeof id);
+    }
+    put(&e, diag, dlen);
+    size_t blen;
+    char *bc = kc_read_file(out, &blen);
+    if (!bc) goto out;
+    put(&e, bc, blen);
+    free(bc);
+    if (!e.bad && kjit_store_put(cc->store, key->p, key->n, e.p, e.n) != KJIT_OK &&
+        !cc->store_warned) {
+        cc->store_warned = 1;
+        fprintf(stderr, "kjit: warning: the code cache stopped keeping bitcode (the run goes "
+                        "on): %s\n", kjit_errmsg());
+    }
+out:
+    free(e.p);
+}
+
 void kc_cc_free_deps(char **deps) {
     if (!deps) return;
     for (char **d = deps; *d; d++) free(*d);
@@ -554,7 +760,8 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
     const char *clang = compiler(cc);
     if (!clang) return -1;
     strv av = {0}, db = {0};
-    char *dir = NULL, *dfile = NULL, *abs_src = NULL, *abs_out = NULL;
+    char *dir = NULL, *dfile = NULL, *efile = NULL, *abs_src = NULL, *abs_out = NULL;
+    bytes key = {0};
     int rc = -1;
     if (cc->ccdb) {
         int r = ccdb_entry(cc->ccdb, src, &db, &dir);
@@ -575,7 +782,8 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof cwd) || asprintf(&abs_out, "%s/%s", cwd, out) < 0) goto out;
     }
-    if (asprintf(&dfile, "%s.d", abs_out) < 0) goto out;
+    if (asprintf(&dfile, "%s.d", abs_out) < 0 || asprintf(&efile, "%s.err", abs_out) < 0)
+        goto out;
     char olevel[8];
     snprintf(olevel, sizeof olevel, "-O%d", cc->opt_level);
     strv_add(&av, clang);
@@ -588,6 +796,13 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
         strv_add(&av, "-Xclang");
         strv_add(&av, "-disable-llvm-passes");
     }
+    strv_add(&av, dir ? abs_src : src); /* (clang's diagnostics name it as the user did) */
+    /* The cache key: all of the above, where it runs, and the compiler. */
+    int cached = bc_key(cc, &av, dir, abs_src, &key);
+    if (cached && bc_lookup(cc, &key, out, deps) == 0) {
+        rc = 0;
+        goto out;
+    }
     strv_add(&av, "-MMD");
     strv_add(&av, "-MF");
     strv_add(&av, dfile);
@@ -595,16 +810,19 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
     strv_add(&av, "kjit-target");
     strv_add(&av, "-o");
     strv_add(&av, abs_out);
-    strv_add(&av, dir ? abs_src : src); /* (clang's diagnostics name it as the user did) */
+    if (isatty(2)) strv_add(&av, "-fcolor-diagnostics"); /* (its stderr is a file) */
     if (!av.v) goto out;
 
     free(cc->last_dir);
     cc->last_dir = dir ? strdup(dir) : NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
     int status;
-    if (warm_run(cc, dir, av.v + 1, &status) != 0) {
+    if (warm_run(cc, dir, av.v + 1, efile, &status) != 0) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         if (dir) posix_spawn_file_actions_addchdir_np(&fa, dir);
+        posix_spawn_file_actions_addopen(&fa, 2, efile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         pid_t pid;
         int e = posix_spawn(&pid, clang, &fa, NULL, av.v, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -615,13 +833,25 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) goto out; /* clang said why */
+    /* clang's diagnostics, as it printed them (to a file: kept with the
+     * bitcode, so that a run from the cache shows them too). */
+    size_t dlen = 0;
+    char *diag = kc_read_file(efile, &dlen);
+    if (diag && dlen) fwrite(diag, 1, dlen, stderr), fflush(stderr);
+    unlink(efile);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { /* clang said why */
+        free(diag);
+        goto out;
+    }
     *deps = read_deps(dfile, dir);
     if (!*deps) *deps = calloc(1, sizeof **deps);
     rc = *deps ? 0 : -1;
+    if (!rc && cached) bc_store(cc, &key, out, *deps, diag ? diag : "", diag ? dlen : 0, &t0);
+    free(diag);
 out:
     strv_free(&av);
     strv_free(&db);
-    free(dir), free(dfile), free(abs_src), free(abs_out);
+    free(key.p);
+    free(dir), free(dfile), free(efile), free(abs_src), free(abs_out);
     return rc;
 }

@@ -25,6 +25,11 @@ typedef struct kc_cc {
     int warm_pid;        /* kc_cc_warm's compiler, waiting for its arguments; 0: none */
     char *warm_dir;      /* the directory it runs in (NULL: kjit's) */
     char *last_dir;      /* the directory the last compile ran in (NULL: kjit's) */
+    int cache;           /* 0: keep no bitcode in the code cache (--no-cache); else as the
+                            library decides (KJIT_CACHE) */
+    const char *cache_dir; /* --cache-dir=DIR, or NULL */
+    struct kjit_store *store; /* the code cache, opened at the first compile (or NULL) */
+    int store_tried, store_warned;
 } kc_cc;
 
 /* Whether path names a C or C++ source, by its extension (.c, .cc, .cpp,

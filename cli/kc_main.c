@@ -48,7 +48,8 @@
     X(CACHEDIR, "--cache-dir=", "DIR",                                                  \
       "keep compiled code between runs in DIR (default: KJIT_CACHE_DIR, else "           \
       "$XDG_CACHE_HOME/kjit, else ~/.cache/kjit): a second run links what the first "    \
-      "compiled, and starts what got hot at T2")                                         \
+      "compiled, and starts what got hot at T2; an unchanged C or C++ source (its "      \
+      "headers and flags too) is not compiled by clang again")                           \
     X(NOCACHE, "--no-cache", NULL, "compile everything again (also KJIT_CACHE=off)")      \
     X(CACHESTATS, "--cache-stats", NULL, "print the cache's directory, entries and size, " \
       "and exit")                                                                         \
@@ -388,6 +389,7 @@ int main(int argc, char **argv) {
             return free(units), usage_error("%s", "-i, --check and --emit=ast are for "
                                                   "Kaleidoscope, not C, C++ or LLVM IR files");
         cc.opt_level = cfg.opt_level;
+        cc.cache = cfg.cache, cc.cache_dir = cfg.cache_dir; /* (the bitcode cache) */
         int st = 0;
         for (int i = 0; i < ninputs && !st; i++) {
             if (!kc_cc_is_source(units[i].name)) continue;

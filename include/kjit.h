@@ -444,6 +444,31 @@ kjit_status kjit_cache_info_get(const char *dir, kjit_cache_info *out);
 /* Remove every entry; *removed (if not NULL) gets their number. */
 kjit_status kjit_cache_clear(const char *dir, uint64_t *removed);
 
+/* The code cache as a store of its client's own bytes, outside any JIT.
+ * `kjit prog.c` keeps there the bitcode clang made for each source, keyed
+ * by what the compile read, so that a second run starts without clang.
+ * Entries share the cache's directory, its checks (every entry verified
+ * before it is returned), its bound and its eviction with compiled code; a
+ * key is the client's bytes, hashed with a prefix of the library's own, so
+ * it never names compiled code. */
+typedef struct kjit_store kjit_store;
+/* Open the cache as opts says (NULL: the defaults): its cache, cache_dir
+ * and cache_max_bytes, and KJIT_CACHE=off in the environment.  NULL when it
+ * is off (kjit_errmsg() is then ""), or when its directory may not be used
+ * (kjit_errmsg() says why: say it once, and go on without it). */
+kjit_store *kjit_store_open(const kjit_options *opts);
+/* A verified copy of the bytes stored under key (malloc'd: the caller
+ * frees it) and their number in *size, or NULL when there are none. */
+void *kjit_store_get(kjit_store *s, const void *key, size_t keylen, size_t *size);
+/* Store size bytes under key, replacing what was there (written aside,
+ * then renamed into place: a concurrent kjit_store_get sees the old bytes
+ * or the new).  KJIT_EINVAL with kjit_errmsg() saying why (a full or
+ * read-only disk): the store is unchanged. */
+kjit_status kjit_store_put(kjit_store *s, const void *key, size_t keylen, const void *data,
+                           size_t size);
+/* Evict beyond the bound if anything was put, and free.  NULL is fine. */
+void kjit_store_close(kjit_store *s);
+
 /*
  * Recompile `name` now, on the calling thread, with the transformations of
  * `tier` (2: its T2 pipeline, in any mode; 1: its first-compile pipeline),

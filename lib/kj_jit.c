@@ -609,6 +609,68 @@ kjit_status kjit_cache_clear(const char *dir, uint64_t *removed) {
     return KJIT_OK;
 }
 
+struct kjit_store {
+    kj_cache *cache;
+};
+
+/* A store key: the client's bytes after a prefix no compiled code's key
+ * has (those hash their own fields, kj_objcache.c). */
+static void store_key(const void *key, size_t keylen, uint8_t out[32]) {
+    static const char domain[] = "kjit_store 1";
+    kj_sha256 h;
+    kj_sha256_init(&h);
+    kj_sha256_add(&h, domain, sizeof domain);
+    kj_sha256_add(&h, key, keylen);
+    kj_sha256_done(&h, out);
+}
+
+kjit_store *kjit_store_open(const kjit_options *opts) {
+    kjit_options o;
+    if (opts) o = *opts;
+    else kjit_options_init(&o);
+    const char *env = getenv("KJIT_CACHE");
+    kj_set_error(KJIT_OK, "%s", "");
+    if (!o.cache || (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0))) return NULL;
+    char why[512] = "";
+    kj_cache *c = kj_cache_open(o.cache_dir, o.cache_max_bytes, why, sizeof why);
+    if (!c) {
+        kj_set_error(KJIT_EINVAL, "%s", why);
+        return NULL;
+    }
+    kjit_store *s = malloc(sizeof *s);
+    if (!s) {
+        kj_cache_close(c);
+        kj_set_error(KJIT_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->cache = c;
+    return s;
+}
+
+void *kjit_store_get(kjit_store *s, const void *key, size_t keylen, size_t *size) {
+    if (!s || !key || !size) return NULL;
+    uint8_t k[32];
+    store_key(key, keylen, k);
+    return kj_cache_get(s->cache, k, size);
+}
+
+kjit_status kjit_store_put(kjit_store *s, const void *key, size_t keylen, const void *data,
+                           size_t size) {
+    if (!s || !key || (!data && size)) return kj_set_error(KJIT_EINVAL, "kjit_store_put: no store, key or data");
+    uint8_t k[32];
+    store_key(key, keylen, k);
+    char why[512] = "";
+    if (kj_cache_put(s->cache, k, data, size, why, sizeof why) != 0)
+        return kj_set_error(KJIT_EINVAL, "%s", why);
+    return KJIT_OK;
+}
+
+void kjit_store_close(kjit_store *s) {
+    if (!s) return;
+    kj_cache_close(s->cache);
+    free(s);
+}
+
 const char *kjit_cache_warning(kjit *jit) {
     return jit && atomic_load(&jit->cache_failed) ? jit->cache_why : NULL;
 }
