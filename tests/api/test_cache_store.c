@@ -536,6 +536,89 @@ static void test_threads(void) {
     CHECK(hits > 0 && bad == 0 && failed == 0 && corrupt == 0);
 }
 
+/* The public face of the store (kjit_store_*, what `kjit prog.c` keeps its
+ * bitcode with): round trips, keys that differ after a NUL, replacement,
+ * off by the options or KJIT_CACHE, a directory others may write refused
+ * with a reason, and two threads sharing one store. */
+typedef struct store_worker {
+    kjit_store *s;
+    int id;
+    long hits, bad, failed;
+} store_worker;
+
+static void *store_work(void *arg) {
+    store_worker *w = arg;
+    for (int r = 0; r < 200; r++) {
+        int k = (r * 7 + w->id) % 10;
+        char key[16], data[64];
+        snprintf(key, sizeof key, "key %d", k);
+        int n = snprintf(data, sizeof data, "data of key %d, long enough to matter", k);
+        if (r % 3 == w->id % 3 && kjit_store_put(w->s, key, strlen(key), data, (size_t)n) != KJIT_OK)
+            w->failed++;
+        size_t got;
+        char *d = kjit_store_get(w->s, key, strlen(key), &got);
+        if (d) w->hits++, w->bad += got != (size_t)n || memcmp(d, data, got) != 0;
+        free(d);
+    }
+    return NULL;
+}
+
+static void test_public_store(void) {
+    char dir[256];
+    sub(dir, sizeof dir, "public");
+    kjit_options o;
+    kjit_options_init(&o);
+    o.cache_dir = dir;
+    unsetenv("KJIT_CACHE");
+    kjit_store *s = kjit_store_open(&o);
+    CHECK(s != NULL);
+    if (!s) return;
+    size_t n = 99;
+    CHECK(kjit_store_get(s, "a", 1, &n) == NULL);
+    CHECK(kjit_store_put(s, "a", 1, "hello", 5) == KJIT_OK);
+    CHECK(kjit_store_put(s, "a\0x", 3, "other", 5) == KJIT_OK);
+    char *d = kjit_store_get(s, "a", 1, &n);
+    CHECK(d && n == 5 && memcmp(d, "hello", 5) == 0);
+    free(d);
+    d = kjit_store_get(s, "a\0x", 3, &n);
+    CHECK(d && n == 5 && memcmp(d, "other", 5) == 0);
+    free(d);
+    CHECK(kjit_store_put(s, "a", 1, "world!", 6) == KJIT_OK);
+    d = kjit_store_get(s, "a", 1, &n);
+    CHECK(d && n == 6 && memcmp(d, "world!", 6) == 0);
+    free(d);
+    CHECK(kjit_store_put(s, "empty", 5, NULL, 0) == KJIT_OK);
+    d = kjit_store_get(s, "empty", 5, &n);
+    CHECK(d && n == 0);
+    free(d);
+    /* Two threads on one store. */
+    store_worker w[2] = {{.s = s, .id = 0}, {.s = s, .id = 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, store_work, &w[i]);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    CHECK(w[0].hits + w[1].hits > 0 && w[0].bad + w[1].bad == 0 &&
+          w[0].failed + w[1].failed == 0);
+    kjit_store_close(s);
+    kjit_store_close(NULL);
+    /* What was put is there for the next opener. */
+    s = kjit_store_open(&o);
+    d = s ? kjit_store_get(s, "a", 1, &n) : NULL;
+    CHECK(d && n == 6 && memcmp(d, "world!", 6) == 0);
+    free(d);
+    kjit_store_close(s);
+    /* Off. */
+    o.cache = 0;
+    CHECK(kjit_store_open(&o) == NULL && kjit_errmsg()[0] == 0);
+    o.cache = 1;
+    setenv("KJIT_CACHE", "off", 1);
+    CHECK(kjit_store_open(&o) == NULL && kjit_errmsg()[0] == 0);
+    unsetenv("KJIT_CACHE");
+    /* A directory others may write. */
+    CHECK(chmod(dir, 0777) == 0);
+    CHECK(kjit_store_open(&o) == NULL && strstr(kjit_errmsg(), dir) != NULL);
+    CHECK(chmod(dir, 0700) == 0);
+}
+
 int main(void) {
     test_sha256();
     CHECK(mkdtemp(root) != NULL);
@@ -548,6 +631,7 @@ int main(void) {
     test_evict();
     test_clear();
     test_threads();
+    test_public_store();
     rm_rf(root);
     CHECK(!exists(root));
     return t_done("test_cache_store");
