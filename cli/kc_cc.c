@@ -21,6 +21,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -573,6 +575,9 @@ static char **read_deps(const char *dfile, const char *dir) {
  * changes the key, a new libc's headers under the same compiler do not
  * (kjit --cache-clear). */
 
+/* What compiles on several threads share in a kc_cc (kc_cc_compile_all). */
+static pthread_mutex_t cc_lock = PTHREAD_MUTEX_INITIALIZER;
+
 typedef struct bytes {
     char *p;
     size_t n, cap;
@@ -739,11 +744,13 @@ static void bc_store(kc_cc *cc, const bytes *key, const char *out, char **deps,
     if (!bc) goto out;
     put(&e, bc, blen);
     free(bc);
-    if (!e.bad && kjit_store_put(cc->store, key->p, key->n, e.p, e.n) != KJIT_OK &&
-        !cc->store_warned) {
+    if (!e.bad && kjit_store_put(cc->store, key->p, key->n, e.p, e.n) != KJIT_OK) {
+        pthread_mutex_lock(&cc_lock);
+        if (!cc->store_warned)
+            fprintf(stderr, "kjit: warning: the code cache stopped keeping bitcode (the run "
+                            "goes on): %s\n", kjit_errmsg());
         cc->store_warned = 1;
-        fprintf(stderr, "kjit: warning: the code cache stopped keeping bitcode (the run goes "
-                        "on): %s\n", kjit_errmsg());
+        pthread_mutex_unlock(&cc_lock);
     }
 out:
     free(e.p);
@@ -813,8 +820,10 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
     if (isatty(2)) strv_add(&av, "-fcolor-diagnostics"); /* (its stderr is a file) */
     if (!av.v) goto out;
 
+    pthread_mutex_lock(&cc_lock);
     free(cc->last_dir);
     cc->last_dir = dir ? strdup(dir) : NULL;
+    pthread_mutex_unlock(&cc_lock);
     struct timespec t0;
     clock_gettime(CLOCK_REALTIME, &t0);
     int status;
@@ -854,4 +863,40 @@ out:
     free(key.p);
     free(dir), free(dfile), free(efile), free(abs_src), free(abs_out);
     return rc;
+}
+
+/* ---- the first compiles, a clang per core ---------------------------------- */
+
+typedef struct batch {
+    kc_cc *cc;
+    int n;
+    const char *const *srcs;
+    char *const *outs;
+    char ***deps;
+    atomic_int next, failed;
+} batch;
+
+static void *batch_work(void *arg) {
+    batch *b = arg;
+    for (int i; (i = atomic_fetch_add(&b->next, 1)) < b->n;)
+        if (kc_cc_compile(b->cc, b->srcs[i], b->outs[i], &b->deps[i]) != 0)
+            atomic_store(&b->failed, 1);
+    return NULL;
+}
+
+int kc_cc_compile_all(kc_cc *cc, int n, const char *const *srcs, char *const *outs,
+                      char ***deps) {
+    if (n <= 0) return 0;
+    if (!compiler(cc)) return -1;
+    bc_store_of(cc); /* (opened before the threads share it) */
+    batch b = {.cc = cc, .n = n, .srcs = srcs, .outs = outs, .deps = deps};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = cores < 1 ? 1 : cores > 8 ? 8 : (int)cores;
+    if (nt > n) nt = n;
+    pthread_t t[8];
+    int started = 0;
+    while (started < nt - 1 && pthread_create(&t[started], NULL, batch_work, &b) == 0) started++;
+    batch_work(&b);
+    for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
+    return atomic_load(&b.failed) ? -1 : 0;
 }

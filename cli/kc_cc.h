@@ -44,6 +44,12 @@ char *kc_cc_output(kc_cc *cc, const char *src, int i);
  * headers (the source first; NULL-terminated, malloc'd, for
  * kc_cc_free_deps).  0, or -1 after saying why. */
 int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps);
+/* kc_cc_compile of srcs[i] to outs[i] (deps[i]) for every i < n, on a
+ * thread per core (at most 8): each source's diagnostics are printed whole,
+ * when its compile ends.  0 if all compiled, else -1 (every source was
+ * tried). */
+int kc_cc_compile_all(kc_cc *cc, int n, const char *const *srcs, char *const *outs,
+                      char ***deps);
 void kc_cc_free_deps(char **deps);
 /* Start the next compile's clang now (--watch), in the directory of the
  * last compile, so that kc_cc_compile finds it loaded and only hands it its arguments

@@ -390,18 +390,27 @@ int main(int argc, char **argv) {
                                                   "Kaleidoscope, not C, C++ or LLVM IR files");
         cc.opt_level = cfg.opt_level;
         cc.cache = cfg.cache, cc.cache_dir = cfg.cache_dir; /* (the bitcode cache) */
-        int st = 0;
+        int st = 0, n = 0;
+        const char **srcs = calloc((size_t)ninputs, sizeof *srcs);
+        char **outs = calloc((size_t)ninputs, sizeof *outs);
+        char ***deps = calloc((size_t)ninputs, sizeof *deps);
+        if (!srcs || !outs || !deps) st = 1;
         for (int i = 0; i < ninputs && !st; i++) {
             if (!kc_cc_is_source(units[i].name)) continue;
             if (access(units[i].name, R_OK) != 0) {
                 fprintf(stderr, "kjit: error: cannot read %s: %s\n", units[i].name,
                         strerror(errno));
                 st = 1;
-            } else if (!(units[i].bc = kc_cc_output(&cc, units[i].name, i)) ||
-                       kc_cc_compile(&cc, units[i].name, units[i].bc, &units[i].deps) != 0) {
-                st = 1; /* (clang said why) */
+            } else if (!(units[i].bc = kc_cc_output(&cc, units[i].name, i))) {
+                st = 1;
+            } else {
+                srcs[n] = units[i].name, outs[n++] = units[i].bc;
             }
         }
+        if (!st && kc_cc_compile_all(&cc, n, srcs, outs, deps) != 0) st = 1; /* (clang said why) */
+        for (int i = 0, k = 0; i < ninputs && deps; i++)
+            if (k < n && srcs[k] == units[i].name) units[i].deps = deps[k++];
+        free(srcs), free(outs), free(deps);
         /* clang made the IR at the -O level but ran no pass on it (kc_cc.h):
          * T1 runs a light pipeline of its own, unless told another. */
         if (nsrc && cfg.opt_level > 0 && !cfg.t1_passes && cfg.mode == KJIT_MODE_TIERED)
