@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <limits.h>
 #include <pthread.h>
@@ -118,9 +119,37 @@ static const char *compiler(kc_cc *cc) {
 /* ---- the run's directory ------------------------------------------------- */
 
 static kc_cc *g_cleanup;
+static char g_dir[PATH_MAX]; /* cc->dir, for the signal handler */
 
 static void cleanup_at_exit(void) {
     if (g_cleanup) kc_cc_cleanup(g_cleanup);
+}
+
+/* Ctrl-C on `kjit --watch prog.c` is how a session ends: the run's
+ * directory is removed then too (with system calls only, as a handler
+ * must), and the signal is raised again with its default action, so the
+ * program ends as it would have.  A program that handles the signal itself
+ * replaces this. */
+static void cleanup_on_signal(int sig) {
+    int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char buf[4096] __attribute__((aligned(8)));
+    long n;
+    while (fd >= 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 {
+                unsigned long long ino;
+                long long off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *e = (struct linux_dirent64 *)(buf + off);
+            if (e->name[0] != '.') unlinkat(fd, e->name, 0);
+            off += e->reclen;
+        }
+    if (fd >= 0) close(fd);
+    rmdir(g_dir);
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static const char *out_dir(kc_cc *cc) {
@@ -137,6 +166,13 @@ static const char *out_dir(kc_cc *cc) {
     if (!g_cleanup) {
         g_cleanup = cc;
         atexit(cleanup_at_exit);
+        snprintf(g_dir, sizeof g_dir, "%s", buf);
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+        for (int i = 0; i < 4; i++) {
+            struct sigaction old, sa = {.sa_handler = cleanup_on_signal};
+            if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+                sigaction(sigs[i], &sa, NULL); /* (not one ignored, as under nohup) */
+        }
     }
     return cc->dir;
 }
