@@ -278,14 +278,23 @@ kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     return KJIT_OK;
 }
 
-int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop) {
-    if (!u->cached && u->binding) { /* for first_from_cache next time */
-        if (!u->pre) kj_objcache_prekey(jit, u, fn->src_key, pre);
+/* After a first compile of u that succeeded: the index entry that lets
+ * first_from_cache find it next time (if index: not for a group of
+ * several), u's binding freed; whether fn got hot in an earlier run (the
+ * code cache's marks), so that it goes to T2 before its call goes on. */
+static int first_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop,
+                      int index) {
+    if (index && !u->cached && u->binding) {
+        if (!u->pre) kj_objcache_prekey(jit, u, fn->src_key, pre); /* (else taken already) */
         kj_objcache_index_put(jit, pre, u, has_loop);
     }
     free(u->binding);
     u->binding = NULL;
-    return u->instrument && u->keyed && !u->pre_missed && hot_before(jit, fn, u);
+    return u->keyed && u->instrument && !u->pre_missed && hot_before(jit, fn, u);
+}
+
+int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop) {
+    return first_done(jit, fn, u, pre, has_loop, 1);
 }
 
 kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
@@ -413,14 +422,11 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     } else {
         kj_unit_discard(&u);
     }
-    /* Hot in an earlier run (the code cache's marks): kj_resolve takes it to
-     * T2 before the call goes on. */
-    int hot = r == KJIT_OK && u.keyed && u.instrument && !u.pre_missed && hot_before(jit, fn, &u);
-    if (r == KJIT_OK && u.binding && g.n == 1) { /* for first_from_cache next time */
-        if (!u.pre) kj_objcache_prekey(jit, &u, fn->src_key, pre); /* (else taken already) */
-        kj_objcache_index_put(jit, pre, &u, has_loop);
-    }
-    free(u.binding);
+    /* Hot in an earlier run: kj_resolve takes it to T2 before the call goes
+     * on. */
+    int hot = 0;
+    if (r == KJIT_OK) hot = first_done(jit, fn, &u, pre, has_loop, g.n == 1);
+    else free(u.binding), u.binding = NULL;
     r = finish_group(jit, &g, &u, r, target);
     if (hot && r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
