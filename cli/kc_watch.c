@@ -26,6 +26,10 @@
 
 #include "kc_ir.h"
 
+#include <llvm-c/BitReader.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
+
 #define KC_WATCH_QUIET_MS 30
 
 typedef struct wdir {
@@ -101,6 +105,58 @@ static int unit_has(const kc_unit *u, const char *changed) {
     return 0;
 }
 
+/* The functions clang inlined into fname in the bitcode file bc, by its
+ * debug info (none without -g): "value(), offset()" in out, or "". */
+static void inlined_into(const char *bc, const char *fname, char *out, size_t len) {
+    out[0] = 0;
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMMemoryBufferRef buf = NULL;
+    LLVMModuleRef m = NULL;
+    char *msg = NULL;
+    if (LLVMCreateMemoryBufferWithContentsOfFile(bc, &buf, &msg) != 0 ||
+        LLVMParseBitcodeInContext2(ctx, buf, &m) != 0)
+        m = NULL;
+    LLVMDisposeMessage(msg);
+    if (buf) LLVMDisposeMemoryBuffer(buf);
+    LLVMValueRef f = m ? LLVMGetNamedFunction(m, fname) : NULL;
+    for (LLVMBasicBlockRef b = f ? LLVMGetFirstBasicBlock(f) : NULL; b; b = LLVMGetNextBasicBlock(b))
+        for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i)) {
+            LLVMMetadataRef loc = LLVMInstructionGetDebugLoc(i);
+            if (!loc || !LLVMDILocationGetInlinedAt(loc)) continue;
+            /* The inlined code's scope, up to its subprogram: operand 1 of
+             * a lexical block is its scope, operand 2 of a subprogram its
+             * name. */
+            LLVMMetadataRef sc = LLVMDILocationGetScope(loc);
+            for (int depth = 0; sc && depth < 64; depth++) {
+                LLVMMetadataKind k = LLVMGetMetadataKind(sc);
+                if (k != LLVMDILexicalBlockMetadataKind && k != LLVMDILexicalBlockFileMetadataKind)
+                    break;
+                LLVMValueRef v = LLVMMetadataAsValue(ctx, sc), ops[2];
+                if (LLVMGetMDNodeNumOperands(v) < 2) break;
+                LLVMGetMDNodeOperands(v, ops);
+                sc = ops[1] ? LLVMValueAsMetadata(ops[1]) : NULL;
+            }
+            if (!sc || LLVMGetMetadataKind(sc) != LLVMDISubprogramMetadataKind) continue;
+            LLVMValueRef v = LLVMMetadataAsValue(ctx, sc), ops[3];
+            if (LLVMGetMDNodeNumOperands(v) < 3) continue;
+            LLVMGetMDNodeOperands(v, ops);
+            unsigned n = 0;
+            const char *name = ops[2] ? LLVMGetMDString(ops[2], &n) : NULL;
+            if (!name || !n) continue;
+            char item[256];
+            snprintf(item, sizeof item, "%.*s()", (int)n, name);
+            size_t have = strlen(out);
+            int dup = 0;
+            for (const char *q = out; (q = strstr(q, item)); q++)
+                if ((q == out || q[-1] == ' ') && (q[strlen(item)] == ',' || !q[strlen(item)]))
+                    dup = 1;
+            if (!dup && have + strlen(item) + 3 < len)
+                snprintf(out + have, len - have, "%s%s", have ? ", " : "", item);
+        }
+    if (m) LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+}
+
 static void reload(watcher *w, kc_unit *u) {
     const char *file = u->deps ? u->deps[0] : u->name;
     if (access(file, F_OK) != 0) {
@@ -145,12 +201,23 @@ static void reload(watcher *w, kc_unit *u) {
      * bitcode clang optimised, an edit of a function it inlined into main
      * lands here too. */
     for (const char *n = r.changed_names; (n = strstr(n, "main")); n += 4)
-        if ((n == r.changed_names || n[-1] == ' ') && (!n[4] || n[4] == ','))
-            fprintf(stderr, "kjit: warning: main() changed, but it is running and does not "
-                            "return: this change will not be seen%s\n",
-                            u->deps ? "" : " (at -O1 and above clang inlines functions into "
-                                           "main: `kjit --watch` of the source keeps each "
-                                           "one replaceable)");
+        if ((n == r.changed_names || n[-1] == ' ') && (!n[4] || n[4] == ',')) {
+            char inl[512] = "";
+            if (!u->deps) inlined_into(u->bc, "main", inl, sizeof inl);
+            if (inl[0])
+                fprintf(stderr, "kjit: warning: main() changed, but it is running and does not "
+                                "return: this change will not be seen; clang inlined %s into "
+                                "main(), so an edit of %s is an edit of main (`kjit --watch` "
+                                "of the source keeps each function replaceable)\n",
+                        inl, strchr(inl, ',') ? "these" : "it");
+            else
+                fprintf(stderr, "kjit: warning: main() changed, but it is running and does not "
+                                "return: this change will not be seen%s\n",
+                                u->deps ? "" : " (at -O1 and above clang inlines functions "
+                                               "into main: `kjit --watch` of the source keeps "
+                                               "each one replaceable; built with -g, kjit names what clang inlined where it can)");
+            break;
+        }
 }
 
 static void *watch_main(void *arg) {

@@ -9,6 +9,6 @@
 ; RUN: FileCheck %s < %t/err
 ; RUN: FileCheck --check-prefix=OUT %s < %t/out
 ; CHECK: kjit: reloaded {{.*}}p.bc: 1 changed, 0 added, 0 refused
-; CHECK-NEXT: kjit: warning: main() changed, but it is running and does not return: this change will not be seen (at -O1 and above clang inlines functions into main: `kjit --watch` of the source keeps each one replaceable)
+; CHECK-NEXT: kjit: warning: main() changed, but it is running and does not return: this change will not be seen (at -O1 and above clang inlines functions into main: `kjit --watch` of the source keeps each one replaceable; built with -g, kjit names what clang inlined where it can)
 ; OUT: value 1
 ; OUT-NOT: value 2
