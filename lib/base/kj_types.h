@@ -230,6 +230,7 @@ struct kjit {
      * KJ_T2_DELAY_US (kj_tier.c). */
 #define KJ_T2_DELAY_US 100000
     _Atomic uint64_t first_compiled_at;
+    atomic_int t2_prestarted;      /* kj_tier_prestart ran (its check without the lock) */
     int pending;                  /* jobs in the two queues */
     pthread_cond_t t2_wake, t2_idle;
 

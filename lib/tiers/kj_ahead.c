@@ -142,6 +142,7 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
     char sym[256];
     uint8_t pre[32];
     int has_loop, hot = 0;
+    kj_tier_prestart(jit);
     kjit_status r = kj_lazy_ahead_unit(jit, fn, gen, user, &u, sym, tms, pre, &has_loop);
     pthread_rwlock_unlock(&jit->def_lock);
     if (r == KJIT_OK && !u.cached) {

@@ -301,6 +301,7 @@ kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
                                char *sym) {
     kjit_status r = kj_llvm_ready(jit);
     if (r != KJIT_OK) return r;
+    kj_tier_prestart(jit);
     if ((r = kj_lazy_first_unit(jit, fn, gen, user, u, sym, NULL)) != KJIT_OK) return r;
     if ((r = kj_compile(jit, u)) != KJIT_OK) {
         atomic_fetch_add(&jit->stats.compile_errors, 1);
@@ -397,6 +398,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     g.fn[0] = fn;
     kj_unit u;
     first_compile(jit, fn, &u);
+    kj_tier_prestart(jit); /* (this thread is compiling anyway) */
     /* From the code cache, without IR, if an earlier run left what it
      * needs. */
     uint8_t pre[32];

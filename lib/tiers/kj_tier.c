@@ -118,10 +118,23 @@ static int start_thread(kjit *jit) {
     return 0;
 }
 
+/* The first compiler thread is started by a compile of counting code
+ * (kj_tier_prestart), later ones by the compiler threads themselves: not
+ * by the program's thread whose counter found its function hot, which
+ * would pay a thread's creation (0.3-0.5 ms, a third of an audio callback's
+ * period) in the middle of its work.  Only a job queued before any compile
+ * of counting code (a T0 function) starts the first thread itself. */
+void kj_tier_prestart(kjit *jit) {
+    if (jit->opts.mode != KJIT_MODE_TIERED || atomic_exchange(&jit->t2_prestarted, 1)) return;
+    pthread_mutex_lock(&jit->lock);
+    if (!jit->nworkers && !jit->t2_stop) (void)start_thread(jit);
+    pthread_mutex_unlock(&jit->lock);
+}
+
 void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     if (fn->queued || !at_t1_or_t0(fn) || jit->t2_stop) return;
     jit->pending++;
-    if (start_thread(jit) != 0) {
+    if (!jit->nworkers && start_thread(jit) != 0) {
         /* No thread: nothing can be optimised; stay where it is. */
         jit->pending--;
         atomic_fetch_add(&jit->stats.t2_failed, 1);
@@ -141,7 +154,7 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
 
 void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job) {
     jit->pending++;
-    if (jit->t2_stop || start_thread(jit) != 0) {
+    if (jit->t2_stop || (!jit->nworkers && start_thread(jit) != 0)) {
         jit->pending--;
         free(job);
         return;
@@ -371,6 +384,7 @@ static void *t2_main(void *arg) {
         }
         jit->busy++;
         jit->pending--;
+        (void)start_thread(jit); /* (another, if jobs still outnumber the idle threads) */
         if (jit->osr_head) {
             kj_osr_job *job = jit->osr_head;
             jit->osr_head = job->next;

@@ -134,6 +134,9 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn);
  * stub.  Counts cache_hot. */
 void kj_tier_start_hot(kjit *jit, const char *name);
 void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
+/* Start the first compiler thread now, from a compile of counting code
+ * (not from the program's thread that will find its function hot). */
+void kj_tier_prestart(kjit *jit);
 void kj_tier_drain(kjit *jit);
 void kj_tier_stop(kjit *jit);
 void kj_tier_invalidate(kjit *jit, kj_fn *g);      /* under lock */

@@ -11,11 +11,14 @@
  * first calls.  The callback sees the gains in order (never an older one after a
  * newer), and sees the last.  In the lazy and tiered modes.
  *
- * The callback's worst times with and without reloads are printed, not
- * checked: timing belongs to bench/ (bench/realtime.py), not to a test a
- * loaded machine could fail.
+ * The callback's times with and without reloads (worst, 99.9th percentile)
+ * are printed, not checked: timing belongs to bench/ (bench/realtime.py runs
+ * this with a baseline as long as the reloads, KJIT_RT_BASE callbacks, and
+ * with the callback at SCHED_FIFO where allowed, KJIT_RT_FIFO=1), not to a
+ * test a loaded machine could fail.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "api_test.h"
@@ -67,7 +70,12 @@ typedef struct state {
     uint64_t wait_after_warmup;  /* the callback's kjit_thread_wait_us since its warm-up */
     int last_gain, backwards;
     double worst_before_us, worst_during_us;
+    double *times[2];      /* each timed call's µs: before, during the reloads */
+    int ntimes[2];
+    int fifo;              /* the callback runs at SCHED_FIFO */
 } state;
+
+enum { MAX_TIMES = 100000 };
 
 static state g;
 
@@ -89,6 +97,10 @@ static double now_us(void) {
 static void *callback(void *arg) {
     (void)arg;
     kjit_thread_attach(g.jit);
+    if (getenv("KJIT_RT_FIFO")) { /* as an audio callback runs, where allowed */
+        struct sched_param sp = {.sched_priority = 50};
+        g.fifo = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+    }
     double buf[64];
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
@@ -107,8 +119,11 @@ static void *callback(void *arg) {
             atomic_store(&g.done_warmup, 1);
         }
         if (k > 10) {
-            double *w = atomic_load(&g.reloading) ? &g.worst_during_us : &g.worst_before_us;
+            int during = atomic_load(&g.reloading);
+            double *w = during ? &g.worst_during_us : &g.worst_before_us;
             if (dt > *w) *w = dt;
+            if (g.times[during] && g.ntimes[during] < MAX_TIMES)
+                g.times[during][g.ntimes[during]++] = dt;
         }
         kjit_quiescent(g.jit); /* (outside the timed call: it may take the JIT's lock) */
         next.tv_nsec += 1333333;
@@ -120,8 +135,26 @@ static void *callback(void *arg) {
     return NULL;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of v[0..n) (sorts v). */
+static double pct(double *v, int n, double q) {
+    if (!v || n == 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int i = (int)(q * (n - 1) + 0.5);
+    return v[i];
+}
+
 static void run(kjit_mode mode, int reps) {
     memset(&g, 0, sizeof g);
+    g.times[0] = malloc(MAX_TIMES * sizeof(double));
+    g.times[1] = malloc(MAX_TIMES * sizeof(double));
+    const char *b = getenv("KJIT_RT_BASE");
+    int base = b ? atoi(b) : 200;
+    if (base < 20) base = 20;
     kjit_options o;
     kjit_options_init(&o);
     o.mode = mode;
@@ -137,7 +170,7 @@ static void run(kjit_mode mode, int reps) {
     g.last_gain = 1;
     pthread_t t;
     pthread_create(&t, NULL, callback, NULL);
-    while (atomic_load(&g.callback_calls) < 200) { /* its first calls, and a baseline */
+    while (atomic_load(&g.callback_calls) < base) { /* its first calls, and a baseline */
         struct timespec d = {0, 1000000};
         nanosleep(&d, NULL);
     }
@@ -166,9 +199,13 @@ static void run(kjit_mode mode, int reps) {
     kjit_stats s;
     kjit_get_stats(g.jit, &s);
     CHECK(s.redefined == (uint64_t)reps);
-    printf("%s: %d reloads, %d callbacks, worst callback %.0f us before, %.0f us during\n",
+    printf("%s: %d reloads, %d callbacks (%d before, %d during)%s, worst callback %.0f us "
+           "before, %.0f us during; 99.9th percentile %.1f us before, %.1f us during\n",
            mode == KJIT_MODE_LAZY ? "lazy" : "tiered", reps, atomic_load(&g.callback_calls),
-           g.worst_before_us, g.worst_during_us);
+           g.ntimes[0], g.ntimes[1], g.fifo ? " at SCHED_FIFO" : "", g.worst_before_us,
+           g.worst_during_us, pct(g.times[0], g.ntimes[0], 0.999),
+           pct(g.times[1], g.ntimes[1], 0.999));
+    free(g.times[0]), free(g.times[1]);
     kjit_destroy(g.jit);
 }
 
