@@ -365,13 +365,19 @@ static void wait_us(kjit *jit, uint64_t us) {
     pthread_cond_timedwait(&jit->t2_wake, &jit->lock, &ts);
 }
 
+/* At a compiler thread's first job (it may be started long before one, by
+ * kj_tier_prestart): LLVM, and a target machine of its own. */
+static void ready(kjit *jit, kj_worker *w) {
+    if (!w->tm && kj_llvm_ready(jit) == KJIT_OK) w->tm = kj_llvm_machine(jit, jit->t2_level);
+}
+
 /* A background compiler thread: OSR entries first (a loop is running at T0
  * and waiting for one), then whole functions in the order they became hot.
- * The first thread's first job loads LLVM: here, off the program's threads. */
+ * The first thread's first job loads LLVM (if no compile has): here, off the
+ * program's threads. */
 static void *t2_main(void *arg) {
     kj_worker *w = arg;
     kjit *jit = w->jit;
-    if (kj_llvm_ready(jit) == KJIT_OK) w->tm = kj_llvm_machine(jit, jit->t2_level);
     pthread_mutex_lock(&jit->lock);
     for (;;) {
         while (!jit->qhead && !jit->osr_head && !jit->t2_stop)
@@ -391,6 +397,7 @@ static void *t2_main(void *arg) {
             if (!jit->osr_head) jit->osr_tail = NULL;
             w->current = job->fn;
             pthread_mutex_unlock(&jit->lock);
+            ready(jit, w);
             kj_osr_compile(jit, w, job);
             pthread_mutex_lock(&jit->lock);
             w->current = NULL;
@@ -399,6 +406,7 @@ static void *t2_main(void *arg) {
             jit->qhead = fn->queue_next;
             if (!jit->qhead) jit->qtail = NULL;
             pthread_mutex_unlock(&jit->lock);
+            ready(jit, w);
             t2_compile(jit, w, fn, 0);
             pthread_mutex_lock(&jit->lock);
         }
