@@ -279,7 +279,7 @@ def main():
     ap.add_argument("--levels", default=",".join(LEVELS))
     ap.add_argument("--programs", default="", help="comma-separated names (default: all)")
     ap.add_argument("--timeout", type=float, default=30,
-                    help="seconds a run may take (default 30; each takes well under 2)")
+                    help="seconds a run may take (default 30; each takes well under 2, but up to 4 s of CPU in the sanitizer build, which gives 120)")
     ap.add_argument("--run-hanging", action="store_true",
                     help="run the known failures that hang too (with their short timeout)")
     ap.add_argument("-v", "--verbose", action="store_true",
