@@ -26,7 +26,8 @@ LINE = re.compile(r"(lazy|tiered): \d+ reloads, \d+ callbacks \((\d+) before, (\
 
 
 def run(base):
-    env = dict(os.environ, KJIT_RT_RELOADS=RELOADS, KJIT_RT_FIFO="1", KJIT_RT_BASE=str(base))
+    env = dict(os.environ, KJIT_RT_RELOADS=RELOADS, KJIT_RT_FIFO="1", KJIT_RT_BASE=str(base),
+               KJIT_CACHE="off")  # (each reload compiles: none from the code cache)
     p = subprocess.run([TEST], env=env, capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit("realtime.py: the test failed:\n" + p.stdout + p.stderr)
