@@ -120,18 +120,20 @@ static const char *compiler(kc_cc *cc) {
 
 static kc_cc *g_cleanup;
 static char g_dir[PATH_MAX]; /* cc->dir, for the signal handler */
+static pid_t g_owner;        /* the process that made it: not a child the program forked */
 
 static void cleanup_at_exit(void) {
-    if (g_cleanup) kc_cc_cleanup(g_cleanup);
+    if (g_cleanup && getpid() == g_owner) kc_cc_cleanup(g_cleanup);
 }
 
 /* Ctrl-C on `kjit --watch prog.c` is how a session ends: the run's
  * directory is removed then too (with system calls only, as a handler
  * must), and the signal is raised again with its default action, so the
  * program ends as it would have.  A program that handles the signal itself
- * replaces this. */
+ * replaces this.  A child the program forked inherits the handler and the
+ * exit handler, and leaves the directory (and the waiting clang) alone. */
 static void cleanup_on_signal(int sig) {
-    int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = getpid() == g_owner ? open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     char buf[4096] __attribute__((aligned(8)));
     long n;
     while (fd >= 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
@@ -146,8 +148,7 @@ static void cleanup_on_signal(int sig) {
             if (e->name[0] != '.') unlinkat(fd, e->name, 0);
             off += e->reclen;
         }
-    if (fd >= 0) close(fd);
-    rmdir(g_dir);
+    if (fd >= 0) close(fd), rmdir(g_dir);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -166,6 +167,7 @@ static const char *out_dir(kc_cc *cc) {
     if (!g_cleanup) {
         g_cleanup = cc;
         atexit(cleanup_at_exit);
+        g_owner = getpid();
         snprintf(g_dir, sizeof g_dir, "%s", buf);
         static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
         for (int i = 0; i < 4; i++) {
