@@ -40,6 +40,9 @@ if emulator:
     # qemu-user the walk faults two frames past it and stops there, by
     # design without a crash: docs/DESIGN.md, run-time errors.)
     config.available_features.add("emulator")
+# The build linked libkjit-llvm.so beside the command (CMakeLists.txt).
+if not emulator and os.path.exists(os.path.join(os.path.dirname(kjit), "libkjit-llvm.so")):
+    config.available_features.add("own-llvm")
 if mode:
     kjit_cmd = kjit + " --jit=" + mode + (" " + extra if extra else "")
 else:

@@ -8,9 +8,11 @@
  * So the kjit command is linked with LLVM's symbols left unresolved (lld's
  * `-z undefs`, lazy binding: see CMakeLists.txt), and kj_llvm_load opens
  * libLLVM with RTLD_GLOBAL when something is first compiled; from then on
- * the program's calls into LLVM bind to it as they are first made.  A
- * client linked with LLVM the usual way has it loaded already, and
- * kj_llvm_load only notices that.
+ * the program's calls into LLVM bind to it as they are first made.  What
+ * it opens is the build's libkjit-llvm.so where there is one (only the
+ * LLVM kjit calls: loaded in a third of the time, docs/DESIGN.md "Loading
+ * LLVM"), else libLLVM.  A client linked with LLVM the usual way has it
+ * loaded already, and kj_llvm_load only notices that.
  *
  * In tiered mode the first compile happens on the background compiler
  * thread, so the program never waits for LLVM to load.  In the other modes
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
@@ -48,11 +51,47 @@
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[KJ_ERRMSG_SIZE];
 
+#ifdef KJIT_OWN_LLVM
+/* The build's libkjit-llvm.so (CMakeLists.txt, cmake/own-llvm.sh): beside
+ * the program (the build tree), else where `make install` puts it relative
+ * to the program's directory.  NULL when neither is there. */
+static void *open_own(void) {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    slash[1] = 0;
+    const char *rel[] = {KJIT_OWN_LLVM, KJIT_OWN_LLVM_INSTALLED};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        char path[4096 + 256];
+        snprintf(path, sizeof path, "%s%s", exe, rel[i]);
+        if (access(path, R_OK) != 0) continue;
+        void *h = dlopen(path, RTLD_LAZY | RTLD_GLOBAL);
+        if (h) return h;
+    }
+    return NULL;
+}
+#endif
+
 static void load(void) {
     /* Linked in (or loaded by someone) already? */
     if (!dlsym(RTLD_DEFAULT, "LLVMContextCreate")) {
-        const char *names[] = {KJIT_LLVM_LIBRARY, "libLLVM.so.19.1", "libLLVM-19.so"};
         void *h = NULL;
+        /* KJIT_LLVM_LIBRARY: that one, and no other (benchmarks compare). */
+        const char *chosen = getenv("KJIT_LLVM_LIBRARY");
+        if (chosen && chosen[0]) {
+            if (!(h = dlopen(chosen, RTLD_LAZY | RTLD_GLOBAL))) {
+                snprintf(load_error, sizeof load_error, "cannot load LLVM (KJIT_LLVM_LIBRARY): %s",
+                         dlerror());
+                return;
+            }
+        }
+#ifdef KJIT_OWN_LLVM
+        if (!h) h = open_own();
+#endif
+        const char *names[] = {KJIT_LLVM_LIBRARY, "libLLVM.so.19.1", "libLLVM-19.so"};
         for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
             h = dlopen(names[i], RTLD_LAZY | RTLD_GLOBAL);
         if (!h) {
