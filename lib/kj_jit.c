@@ -105,6 +105,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     const char *ah = getenv("KJIT_AHEAD");
     if (ah && (strcmp(ah, "0") == 0 || strcmp(ah, "1") == 0)) o.ahead = ah[0] == '1';
     jit->opts = o;
+    /* KJIT_WORKSPACES=0: first compiles in contexts of their own, their IR
+     * as bitcode between (the benchmarks' comparison; kj_compile.c). */
+    const char *ws = getenv("KJIT_WORKSPACES");
+    jit->ws_off = ws && strcmp(ws, "0") == 0;
     jit->created_us = kj_now_us();
     atomic_store(&jit->t1_early_left, KJ_T1_EARLY);
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
@@ -133,6 +137,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
+    pthread_mutex_init(&jit->ws_lock, NULL);
     pthread_rwlock_init(&jit->def_lock, NULL);
     pthread_cond_init(&jit->t2_wake, NULL);
     pthread_cond_init(&jit->t2_idle, NULL);
@@ -227,6 +232,7 @@ void kjit_destroy(kjit *jit) {
     pthread_mutex_destroy(&jit->llvm_lock);
     pthread_mutex_destroy(&jit->compile_lock);
     pthread_mutex_destroy(&jit->lock);
+    pthread_mutex_destroy(&jit->ws_lock);
     free(jit->passes[1]);
     free(jit->passes[2]);
     kj_objcache_close(jit);

@@ -69,6 +69,10 @@ typedef struct kj_t0def {
 /* What a T2 body inlined, with the versions it saw: if any of them is
  * redefined, the T2 body is invalidated. */
 #define KJ_MAX_DEPS 16
+/* Workspaces: at most one per thread that makes first compiles at once (a
+ * program's threads, the ahead thread); beyond that a compile makes a
+ * context of its own, as before. */
+#define KJ_WS_MAX 4
 typedef struct kj_deps {
     int n;
     struct kj_fn *fn[KJ_MAX_DEPS];
@@ -198,6 +202,20 @@ struct kjit {
     char *datalayout;
     LLVMContextRef ir_ctx;        /* lazy-ir: the one context of all pending IR, so
                                      modules can be linked; under compile_lock */
+    /* Workspaces (kj_compile.c): long-lived contexts that first compiles
+     * borrow, one thread at a time, so that a front end can keep its
+     * sources read into each (kj_module.c).  Under ws_lock: busy, the
+     * retired lists. */
+    struct kj_ws {
+        LLVMContextRef ctx;       /* made at its first use */
+        unsigned id;
+        struct kjit *jit;
+        int busy;                 /* a thread holds it */
+        LLVMModuleRef *retired;   /* modules of ctx to dispose of once it is free */
+        size_t nretired, cap;
+    } ws[KJ_WS_MAX];
+    pthread_mutex_t ws_lock;
+    int ws_off;                   /* KJIT_WORKSPACES=0: none */
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */

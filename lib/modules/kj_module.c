@@ -17,10 +17,12 @@
  *   4. copies every variable it defines into one module, which
  *      kjit_define_data compiles once (kj_wrap_extract);
  *   5. defines each function with signature "*" and a generator that
- *      copies out just that function (kj_wrap_extract again, O(function)),
- *      keeps the copy as bitcode, and reads it into the module the JIT
- *      compiles: every compile (T1, T2, an inlined body) has a context of
- *      its own, so the source context is touched only under `lock`.
+ *      copies out just that function (kj_wrap_extract again, O(function)):
+ *      a first compile in a workspace copies it from the workspace's own
+ *      copy of the module, in one context (ws_copy, below); any other
+ *      compile (T2, OSR, ...) has a context of its own, into which the copy
+ *      goes as bitcode, kept for the next, so the source context is
+ *      touched only under `lock`.
  *
  * A copied function calls everything, itself included, by name: through
  * stubs, so a pointer to a function is its stub wherever it is taken.
@@ -63,6 +65,10 @@ typedef struct kj_mfn {
     LLVMMemoryBufferRef bc;    /* its copy as bitcode, once made (under ms->lock) */
 } kj_mfn;
 
+/* The most definitions a function has (itself and its tables of labels)
+ * for it to be copied in a workspace. */
+#define KJ_WS_DEFS 16
+
 /* A module, kept for its functions' generators while one of them is a
  * current definition (refs: those definitions); then freed. */
 typedef struct kj_module {
@@ -79,6 +85,13 @@ typedef struct kj_module {
     uint8_t src[32];           /* its source key (src_keyed): what its functions' IR is
                                   made from (kj_modules.chain when it was added) */
     int src_keyed;
+    /* Read lazily from these bytes (the source module's own, alive as long
+     * as it is): a copy of the module in each workspace that compiled one
+     * of its functions (ws_copy), its functions copied out there. */
+    const char *bytes;
+    size_t len;
+    LLVMModuleRef copies[KJ_WS_MAX];
+    int copy_failed;           /* a copy could not be read: no more tries */
 } kj_module;
 
 /* A name some module defines (functions and variables share one
@@ -105,6 +118,7 @@ typedef struct kj_xtors {
 } kj_xtors;
 
 struct kj_modules {
+    kjit *jit;
     pthread_mutex_t update;    /* serialises adds and reloads */
     pthread_mutex_t lock;      /* the source contexts and all below */
     kj_module *list;
@@ -135,6 +149,7 @@ static struct kj_modules *modules_of(kjit *jit) {
     if (!ms && (ms = calloc(1, sizeof *ms))) {
         pthread_mutex_init(&ms->lock, NULL);
         pthread_mutex_init(&ms->update, NULL);
+        ms->jit = jit;
         jit->modules = ms;
         jit->modules_free = modules_free;
     }
@@ -142,7 +157,10 @@ static struct kj_modules *modules_of(kjit *jit) {
     return ms;
 }
 
-static void module_free(kj_module *m) {
+static void module_free(struct kj_modules *ms, kj_module *m) {
+    /* (its copies first: they may read the source module's bytes) */
+    for (unsigned i = 0; i < KJ_WS_MAX; i++)
+        if (m->copies[i]) kj_ws_retire(ms->jit, i, m->copies[i]);
     for (size_t i = 0; i < m->nfns; i++) {
         free(m->fns[i].name);
         free(m->fns[i].defs);
@@ -166,7 +184,7 @@ static void module_drop(struct kj_modules *ms, kj_module *m) {
                 break;
             }
     pthread_mutex_unlock(&ms->lock);
-    if (last) module_free(m);
+    if (last) module_free(ms, m);
 }
 
 /* The JIT no longer needs a function's definition (kjit_define's release). */
@@ -180,7 +198,7 @@ static void modules_free(kjit *jit) {
     if (!ms) return;
     for (kj_module *m = ms->list, *next; m; m = next) {
         next = m->next;
-        module_free(m);
+        module_free(ms, m);
     }
     for (size_t b = 0; b < KJ_MSYM_BUCKETS; b++)
         for (kj_msym *s = ms->syms[b], *next; s; s = next) {
@@ -421,11 +439,88 @@ static int read_bodies(kj_module *m, LLVMValueRef g, char *err, size_t len) {
     return -1;
 }
 
+/* ---- copies in workspaces --------------------------------------------------
+ *
+ * A first compile that holds a workspace (kj_unit_open_ws) gets its
+ * function copied out of the workspace's own copy of the module, read
+ * lazily from the module's bytes the first time and changed as the source
+ * module was (normalise, promote, the constructor lists gone), so that
+ * its names are the same: no bitcode written and read back, and no
+ * source-context lock held while it is copied.  Other compiles (T2, OSR,
+ * reloads, modules not read lazily) copy from the source context as
+ * before (fn_generate). */
+
+static void normalise(kjit *jit, LLVMModuleRef mod);
+static int promoted(LLVMValueRef g);
+static const char *promote(LLVMValueRef g, unsigned index);
+
+/* m's copy in workspace ws, read and changed the first time; NULL if it
+ * cannot be read (then never tried again).  The holder of ws only. */
+static LLVMModuleRef ws_copy(struct kj_modules *ms, kj_module *m, struct kj_ws *ws) {
+    pthread_mutex_lock(&ms->lock);
+    LLVMModuleRef c = m->copies[ws->id];
+    int failed = m->copy_failed;
+    pthread_mutex_unlock(&ms->lock);
+    if (c || failed) return c;
+    LLVMMemoryBufferRef buf =
+        LLVMCreateMemoryBufferWithMemoryRangeCopy(m->bytes, m->len, "kjit copy");
+    if (!buf || LLVMGetBitcodeModuleInContext2(ws->ctx, buf, &c)) {
+        if (buf) LLVMDisposeMemoryBuffer(buf);
+        pthread_mutex_lock(&ms->lock);
+        m->copy_failed = 1;
+        pthread_mutex_unlock(&ms->lock);
+        return NULL;
+    }
+    normalise(ms->jit, c);
+    const char *lists[] = {"llvm.global_ctors", "llvm.global_dtors"};
+    for (int i = 0; i < 2; i++) {
+        LLVMValueRef g = LLVMGetNamedGlobal(c, lists[i]);
+        if (g) LLVMDeleteGlobal(g);
+    }
+    /* plan_module's renames, in its order (LLVM's choice of a unique name,
+     * where one is taken, then agrees): functions, variables, aliases. */
+    for (LLVMValueRef g = LLVMGetFirstFunction(c); g; g = LLVMGetNextFunction(g))
+        if (promoted(g)) promote(g, m->index);
+    for (LLVMValueRef g = LLVMGetFirstGlobal(c); g; g = LLVMGetNextGlobal(g))
+        if (promoted(g)) promote(g, m->index);
+    for (LLVMValueRef g = LLVMGetFirstGlobalAlias(c); g; g = LLVMGetNextGlobalAlias(g))
+        if (promoted(g)) promote(g, m->index);
+    pthread_mutex_lock(&ms->lock);
+    m->copies[ws->id] = c;
+    pthread_mutex_unlock(&ms->lock);
+    return c;
+}
+
+/* f's definitions copied out of its module's copy in ws (in ws's context),
+ * read and verified; NULL if that cannot be done (the caller copies from
+ * the source context instead, and reports what goes wrong there). */
+static LLVMModuleRef ws_extract(kj_mfn *f, struct kj_ws *ws) {
+    LLVMModuleRef c = ws_copy(f->ms, f->m, ws);
+    if (!c) return NULL;
+    LLVMValueRef defs[KJ_WS_DEFS];
+    if (f->ndefs > KJ_WS_DEFS) return NULL;
+    char err[KJ_ERRMSG_SIZE];
+    for (unsigned i = 0; i < f->ndefs; i++) {
+        const char *name = name_of(f->defs[i]);
+        defs[i] = i == 0 ? LLVMGetNamedFunction(c, name) : LLVMGetNamedGlobal(c, name);
+        if (!defs[i] || kj_wrap_materialize(defs[i], err, sizeof err) != 0) return NULL;
+    }
+    /* (The body is verified with the whole unit by the compile, unless
+     * kjit_options.verify is 0: then here.) */
+    if (LLVMIsDeclaration(defs[0]) ||
+        (!f->ms->jit->opts.verify && LLVMVerifyFunction(defs[0], LLVMReturnStatusAction)))
+        return NULL;
+    return kj_wrap_extract(c, defs, f->ndefs, f->name);
+}
+
 /* The generator of a module's function. */
 static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
                        size_t errlen) {
     kj_mfn *f = user;
     struct kj_modules *ms = f->ms;
+    struct kj_ws *ws = f->m->bytes ? kj_ws_held(LLVMGetModuleContext(mod)) : NULL;
+    LLVMModuleRef part = ws ? ws_extract(f, ws) : NULL;
+    if (part) goto copied;
     pthread_mutex_lock(&ms->lock);
     /* A lazily read module's body is read now, the first time it is needed,
      * and verified (what the whole module's verifier would have done at
@@ -444,11 +539,11 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     LLVMMemoryBufferRef bc = f->bc;
     pthread_mutex_unlock(&ms->lock);
     if (bad) return 1;
-    LLVMModuleRef part;
     if (!bc || link_in(mod, bc, &part) != 0) {
         snprintf(err, errlen, "cannot copy out the IR of '%s'", f->name);
         return 1;
     }
+copied:;
     LLVMValueRef def = LLVMGetNamedFunction(part, f->name);
     /* Tables of its labels are part of each compile of it. */
     for (unsigned i = 1; i < f->ndefs; i++)
@@ -647,6 +742,8 @@ static int local(LLVMValueRef g) {
     LLVMLinkage l = LLVMGetLinkage(g);
     return l == LLVMInternalLinkage || l == LLVMPrivateLinkage;
 }
+/* Whether plan_module gives g a name of its module's (promote). */
+static int promoted(LLVMValueRef g) { return !skipped(g) && external_def(g) && local(g); }
 
 /* Give internal symbols unique names, and decide who defines what
  * (caller holds ms->lock).  Records this module's definitions in ms. */
@@ -678,7 +775,7 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
             continue;
         }
         int weak = is_weak(LLVMGetLinkage(g));
-        const char *name = local(g) ? promote(g, index) : name_of(g);
+        const char *name = promoted(g) ? promote(g, index) : name_of(g);
         kj_msym *was = local(g) ? NULL : msym_find(ms, name);
         if (was && !weak && was->weak && was->cur && LLVMIsAFunction(g)) {
             /* A strong function over a weak one: it wins, as in a linker
@@ -973,6 +1070,13 @@ static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname, int 
         LLVMContextDispose(ctx);
         return st;
     }
+    normalise(jit, mod);
+    return KJIT_OK;
+}
+
+/* What prepare changes in a module that it accepted; a workspace's copy
+ * (ws_copy) gets the same. */
+static void normalise(kjit *jit, LLVMModuleRef mod) {
     LLVMSetTarget(mod, jit->triple);
     LLVMSetDataLayout(mod, jit->datalayout);
     LLVMStripModuleDebugInfo(mod);
@@ -992,7 +1096,6 @@ static kjit_status prepare(kjit *jit, LLVMModuleRef mod, const char *mname, int 
                           LLVMValueAsMetadata(LLVMConstInt(
                               LLVMInt32TypeInContext(LLVMGetModuleContext(mod)),
                               LLVMDebugMetadataVersion(), 0)));
-    return KJIT_OK;
 }
 
 /* A module record for fns of mod (caller holds ms->lock); NULL on OOM. */
@@ -1010,7 +1113,7 @@ static kj_module *module_new(struct kj_modules *ms, LLVMModuleRef mod, LLVMValue
         f->defs = malloc((p->nlabels + 1) * sizeof *f->defs);
         if (!f->name || !f->defs) {
             m->mod = NULL, m->ctx = NULL; /* (the caller's still) */
-            module_free(m);
+            module_free(ms, m);
             return NULL;
         }
         f->defs[f->ndefs++] = fns[i];
@@ -1076,7 +1179,9 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
 
 /* Check mod, then define what it defines.  Takes mod and its context. */
 static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
-                              const char *mname, int lazy, const uint8_t *src) {
+                              const char *mname, const char *bytes, size_t len,
+                              const uint8_t *src) {
+    int lazy = bytes != NULL;
     kjit_status st = prepare(jit, mod, mname, lazy);
     if (st != KJIT_OK) return st;
     kj_plan p = {0};
@@ -1108,6 +1213,8 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
         ms->layouts[index] = lazy ? NULL : struct_layouts(mod);
         m->index = index;
         m->lazy = lazy;
+        m->bytes = bytes;
+        m->len = len;
         if (src) memcpy(m->src, src, sizeof m->src);
         m->src_keyed = src != NULL;
         ms->count++;
@@ -1148,7 +1255,7 @@ static int is_bitcode(const unsigned char *d, size_t len) {
  * else uses yet (no lock needed).  lazy: bitcode's function bodies are read
  * when first needed (*lazy says whether they were: text is read whole). */
 static kjit_status parse(const void *data, size_t len, const char *name, LLVMModuleRef *out,
-                         int *lazy) {
+                         int *lazy, const char **bytes) {
     LLVMContextRef ctx = kj_llvm_context(); /* an error's text: the thread's message */
     LLVMMemoryBufferRef buf =
         LLVMCreateMemoryBufferWithMemoryRangeCopy(data ? data : "", len, name);
@@ -1167,6 +1274,7 @@ static kjit_status parse(const void *data, size_t len, const char *name, LLVMMod
             LLVMDisposeMemoryBuffer(buf);
         } else if (want_lazy) {
             *lazy = 1;
+            if (bytes) *bytes = LLVMGetBufferStart(buf); /* (the module's now) */
         } else {
             LLVMDisposeMemoryBuffer(buf);
         }
@@ -1214,10 +1322,12 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     LLVMModuleRef mod;
     pthread_mutex_lock(&ms->update);
     int lazy = 1;
-    st = parse(data, len, name, &mod, &lazy);
+    const char *bytes = NULL;
+    st = parse(data, len, name, &mod, &lazy, &bytes);
     uint8_t src[32];
     if (st == KJIT_OK && jit->cache) chain(ms, "add", name, data, len, src);
-    if (st == KJIT_OK) st = add_parsed(jit, ms, mod, name, lazy, jit->cache ? src : NULL);
+    if (st == KJIT_OK)
+        st = add_parsed(jit, ms, mod, name, bytes, len, jit->cache ? src : NULL);
     pthread_mutex_unlock(&ms->update);
     return st;
 }
@@ -1256,7 +1366,7 @@ kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, c
 static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
                           const char *name, unsigned index, kjit_reload *out) {
     LLVMModuleRef mod;
-    kjit_status st = parse(data, len, name, &mod, NULL);
+    kjit_status st = parse(data, len, name, &mod, NULL, NULL);
     if (st == KJIT_OK) st = prepare(jit, mod, name, 0);
     if (st != KJIT_OK) return st;
     kj_plan p = {0};

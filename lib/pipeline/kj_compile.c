@@ -29,6 +29,7 @@
 #include "pipeline/kj_pipeline.h"
 
 kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx) {
+    u->ws = NULL;
     u->shared_ctx = ctx != NULL;
     u->ctx = ctx ? ctx : kj_llvm_context();
     if (!u->ctx) return kj_set_error(KJIT_ECOMPILE, "cannot create an LLVM context");
@@ -40,11 +41,117 @@ kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMCon
     return KJIT_OK;
 }
 
+/* ---- workspaces ---------------------------------------------------------------
+ *
+ * A first compile used to make a context of its own, so that the program's
+ * threads and the ahead thread compile at once; a function's IR then came
+ * into it as bitcode, written from the front end's source context and read
+ * back.  A workspace is a context that lives as long as the JIT and that
+ * one thread at a time borrows for a compile: a front end can keep a copy
+ * of its sources read into each (kj_module.c) and copy a function out
+ * within one context, with no bitcode between.  A thread that finds all
+ * KJ_WS_MAX busy compiles in a context of its own, as before.  Modules of a
+ * workspace's context that their owner no longer needs are retired: disposed
+ * of by whoever holds the context next (an LLVM context is one thread's at
+ * a time). */
+
+static _Thread_local struct kj_ws *ws_held;
+
+static void ws_drain(kjit *jit, struct kj_ws *ws) { /* (ws held, or no thread runs) */
+    for (;;) {
+        pthread_mutex_lock(&jit->ws_lock);
+        LLVMModuleRef mod = ws->nretired ? ws->retired[--ws->nretired] : NULL;
+        pthread_mutex_unlock(&jit->ws_lock);
+        if (!mod) return;
+        LLVMDisposeModule(mod);
+    }
+}
+
+kjit_status kj_unit_open_ws(kjit *jit, kj_unit *u, const char *module_name) {
+    struct kj_ws *ws = NULL;
+    if (!ws_held && !jit->ws_off) {
+        pthread_mutex_lock(&jit->ws_lock);
+        for (unsigned i = 0; i < KJ_WS_MAX && !ws; i++)
+            if (!jit->ws[i].busy) {
+                ws = &jit->ws[i];
+                ws->busy = 1;
+                ws->id = i;
+                ws->jit = jit;
+            }
+        pthread_mutex_unlock(&jit->ws_lock);
+    }
+    if (ws) {
+        ws_drain(jit, ws);
+        if (!ws->ctx) ws->ctx = kj_llvm_context();
+        if (!ws->ctx) {
+            pthread_mutex_lock(&jit->ws_lock);
+            ws->busy = 0;
+            pthread_mutex_unlock(&jit->ws_lock);
+            ws = NULL;
+        }
+    }
+    kjit_status st = kj_unit_open(jit, u, module_name, ws ? ws->ctx : NULL);
+    if (ws) {
+        u->ws = ws;
+        ws_held = ws;
+    }
+    return st;
+}
+
+struct kj_ws *kj_ws_held(LLVMContextRef ctx) {
+    return ws_held && ws_held->ctx == ctx ? ws_held : NULL;
+}
+
+void kj_ws_retire(kjit *jit, unsigned id, LLVMModuleRef mod) {
+    struct kj_ws *ws = &jit->ws[id];
+    pthread_mutex_lock(&jit->ws_lock);
+    int now = !ws->busy;
+    if (now) {
+        ws->busy = 1;
+    } else if (ws->nretired == ws->cap) {
+        size_t cap = ws->cap ? 2 * ws->cap : 16;
+        LLVMModuleRef *v = realloc(ws->retired, cap * sizeof *v);
+        if (v) ws->retired = v, ws->cap = cap;
+    }
+    if (!now && ws->nretired < ws->cap) ws->retired[ws->nretired++] = mod, mod = NULL;
+    pthread_mutex_unlock(&jit->ws_lock);
+    if (!mod) return;
+    /* Free, or (out of memory for the list) wait until it is. */
+    while (!now) {
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&jit->ws_lock);
+        if ((now = !ws->busy)) ws->busy = 1;
+        pthread_mutex_unlock(&jit->ws_lock);
+    }
+    LLVMDisposeModule(mod);
+    pthread_mutex_lock(&jit->ws_lock);
+    ws->busy = 0;
+    pthread_mutex_unlock(&jit->ws_lock);
+}
+
+void kj_ws_free_all(kjit *jit) {
+    for (unsigned i = 0; i < KJ_WS_MAX; i++) {
+        struct kj_ws *ws = &jit->ws[i];
+        ws_drain(jit, ws);
+        free(ws->retired);
+        if (ws->ctx) LLVMContextDispose(ws->ctx);
+        memset(ws, 0, sizeof *ws);
+    }
+}
+
 void kj_unit_discard(kj_unit *u) {
     if (u->mod) LLVMDisposeModule(u->mod);
     if (u->ctx && !u->shared_ctx) LLVMContextDispose(u->ctx);
     u->mod = NULL;
     u->ctx = NULL;
+    if (u->ws) { /* given back */
+        if (ws_held == u->ws) ws_held = NULL;
+        pthread_mutex_lock(&u->ws->jit->ws_lock);
+        u->ws->busy = 0;
+        pthread_mutex_unlock(&u->ws->jit->ws_lock);
+        u->ws = NULL;
+    }
 }
 
 kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user) {

@@ -251,6 +251,7 @@ LLVMTargetMachineRef kj_llvm_machine(kjit *jit, int level) {
 }
 
 void kj_llvm_teardown(kjit *jit) {
+    kj_ws_free_all(jit);
     if (jit->ir_ctx) LLVMContextDispose(jit->ir_ctx);
     if (jit->lljit) LLVMOrcDisposeLLJIT(jit->lljit);
     if (jit->tm) LLVMDisposeTargetMachine(jit->tm);

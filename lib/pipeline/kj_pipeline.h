@@ -24,7 +24,8 @@ void kj_fn_set_source_key(kjit *jit, const char *name, const void *user, const u
 
 /* kj_compile.c: the pipeline from a generated module to callable code. */
 typedef struct kj_unit {
-    LLVMContextRef ctx;      /* the unit's own (disposed with it), or jit->ir_ctx */
+    LLVMContextRef ctx;      /* the unit's own (disposed with it), jit->ir_ctx, or ws's */
+    struct kj_ws *ws;        /* the workspace it holds, if any (kj_unit_open_ws) */
     int shared_ctx;          /* ctx is jit->ir_ctx: not the unit's to dispose */
     LLVMModuleRef mod;
     const char *symbol;      /* the function to look up once linked */
@@ -57,6 +58,18 @@ typedef struct kj_unit {
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,
  * not disposed with the unit), else in a context of its own. */
 kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMContextRef ctx);
+/* As kj_unit_open, in a workspace if one is free (else in a context of its
+ * own): a long-lived context the calling thread holds until the unit is
+ * discarded (kj_compile does).  A thread holds one workspace at most. */
+kjit_status kj_unit_open_ws(kjit *jit, kj_unit *u, const char *module_name);
+/* The workspace the calling thread holds, if its context is ctx; else NULL.
+ * (A generator's test: is the module it fills in a workspace?) */
+struct kj_ws *kj_ws_held(LLVMContextRef ctx);
+/* Dispose of mod, a module in workspace id's context: now if no thread
+ * holds it, else when it is given back. */
+void kj_ws_retire(kjit *jit, unsigned id, LLVMModuleRef mod);
+/* At teardown: every workspace's context, after what was retired. */
+void kj_ws_free_all(kjit *jit);
 /* Call gen to fill the unit; counts ir_generated. */
 kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *user);
 /* Verify, optimise, emit, link, look up.  Always disposes of u->mod (and

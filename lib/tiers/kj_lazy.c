@@ -52,12 +52,14 @@ static void defined_name(LLVMModuleRef mod, char *buf, size_t len) {
 }
 
 /* Fill u with the IR gen(user) makes for fn, under a new implementation
- * name (in the shared IR context, so lazy-ir modules can be linked). */
+ * name (in the shared IR context, so lazy-ir modules can be linked; else
+ * in a workspace, where a front end may keep its sources). */
 static kjit_status generate(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                             char *sym) {
     u->symbol = sym;
     kj_impl_name(jit, fn->name, sym, 256);
-    kjit_status r = kj_unit_open(jit, u, fn->name, jit->ir_ctx);
+    kjit_status r = jit->ir_ctx ? kj_unit_open(jit, u, fn->name, jit->ir_ctx)
+                                : kj_unit_open_ws(jit, u, fn->name);
     if (r != KJIT_OK) return r;
     atomic_fetch_add(&jit->stats.ir_generated, 1);
     return kj_unit_generate(jit, u, gen, user);
@@ -416,7 +418,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         pthread_mutex_unlock(&jit->lock);
         return KJIT_OK;
     }
-    if (r == KJIT_OK && jit->opts.partition == KJIT_PARTITION_CALLEES && u.shared_ctx)
+    if (r == KJIT_OK && jit->opts.partition == KJIT_PARTITION_CALLEES && u.ctx == jit->ir_ctx)
         link_callees(jit, &u, &g);
     if (r == KJIT_OK) {
         kj_ahead_callees(jit, u.mod, 1); /* compiled meanwhile on the ahead thread */
