@@ -162,8 +162,11 @@ static int program_atexit(void (*fn)(void)) { return add_handler((void (*)(void 
 
 /* The program's exit(), and the return from its main: its handlers (last
  * registered first), its modules' destructors, then exit() — with no
- * compile running on a background thread, since exit runs LLVM's static
- * destructors. */
+ * compile running on a background thread where exit runs LLVM's static
+ * destructors (libLLVM.so); the LLVM kjit loads itself keeps none, and a T2
+ * compile in flight then ends with the process (kjit_stop_tiering_for_exit).
+ * Except under --trace: the trace is finished at exit, and such a compile
+ * would still write to it. */
 static void program_exit(int status) {
     static _Atomic int exiting;
     if (atomic_fetch_add(&exiting, 1) == 0) {
@@ -178,7 +181,10 @@ static void program_exit(int status) {
                 ((void (*)(void))h.fn)();
         }
         kjit_run_destructors(g_jit);
-        kjit_stop_tiering(g_jit);
+        if (g_trace)
+            kjit_stop_tiering(g_jit);
+        else
+            kjit_stop_tiering_for_exit(g_jit);
     }
     exit(status);
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # own-llvm.sh CXX NM READELF KJIT LIBLLVM LIBDIR OUT — libkjit-llvm.so: the part of
 # LLVM the kjit command calls, linked from LLVM's static component libraries
-# (docs/DESIGN.md, "Loading LLVM").
+# (docs/DESIGN.md, "Loading LLVM"), with kjit-llvm-exit.c beside this script
+# (LLVM's static destructors kept from exit()).
 #
 #   CXX      the C++ compiler driver (links with lld)
 #   NM       nm, for the symbols
@@ -23,14 +24,14 @@ trap 'rm -f "$tmp" "$tmp.syms" "$tmp.map" "$tmp.def"' EXIT
 "$nm" -D --undefined-only "$kjit" | awk '{print $NF}' | sed 's/@.*//' | sort -u |
     comm -12 - "$tmp.def" > "$tmp.syms"
 [ -s "$tmp.syms" ] || { echo "own-llvm.sh: $kjit calls nothing of $libllvm" >&2; exit 1; }
-{ echo "{ global:"; sed 's/$/;/' "$tmp.syms"; echo "local: *; };"; } > "$tmp.map"
+{ echo "{ global: kjit_llvm_keeps_no_statics;"; sed 's/$/;/' "$tmp.syms"; echo "local: *; };"; } > "$tmp.map"
 # The libraries libLLVM needs (zlib, zstd, libffi, ...), by soname: their
 # development packages need not be installed; --as-needed keeps those used.
 needed=$("$readelf" -d "$libllvm" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
          grep -Ev '^(libc|libm|libstdc\+\+|libgcc_s|ld-linux.*)\.so' | sed 's/^/-l:/')
 "$cxx" -shared -fuse-ld=lld -o "$tmp" -Wl,--gc-sections -Wl,-O1 \
     -Wl,-z,pack-relative-relocs -Wl,--version-script="$tmp.map" \
-    $(sed 's/^/-Wl,-u,/' "$tmp.syms") \
+    $(sed 's/^/-Wl,-u,/' "$tmp.syms") -x c "$(dirname "$0")/kjit-llvm-exit.c" -x none \
     -Wl,--start-group "$libdir"/libLLVM*.a -Wl,--end-group \
     -Wl,--as-needed $needed -lpthread -ldl -lm
 mv "$tmp" "$out"

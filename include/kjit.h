@@ -492,6 +492,14 @@ void kjit_drain(kjit *jit);
  * and a compile running then would crash.  (kjit_destroy does it too.) */
 void kjit_stop_tiering(kjit *jit);
 
+/* kjit_stop_tiering for a process that exits next: where the LLVM loaded
+ * keeps no static destructors (the kjit command's libkjit-llvm.so), a T2
+ * compile in flight is not waited for: it ends with the process, and
+ * nothing it makes is written to the code cache (a T2 compile of a large
+ * function whose only activation is ending can take a second, and pays
+ * nothing).  Elsewhere it is kjit_stop_tiering.  After it, only exit. */
+void kjit_stop_tiering_for_exit(kjit *jit);
+
 /* Where a function is in its life. */
 typedef enum kjit_fn_state {
     KJIT_FN_UNDEFINED, KJIT_FN_STUB, KJIT_FN_HOST, KJIT_FN_COMPILED, /* not tiered */

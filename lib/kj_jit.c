@@ -176,10 +176,28 @@ static void release_definition(kj_fn *f) {
     f->pending_mod = NULL;
 }
 
+static void cache_close(kjit *jit);
+
 void kjit_stop_tiering(kjit *jit) {
     if (!jit) return;
     kj_ahead_stop(jit);
     kj_tier_stop(jit);
+    cache_close(jit);
+}
+
+void kjit_stop_tiering_for_exit(kjit *jit) {
+    if (!jit) return;
+    if (!kj_llvm_exit_safe()) {
+        kjit_stop_tiering(jit);
+        return;
+    }
+    kj_ahead_stop(jit); /* (its compiles are short: first compiles) */
+    kj_tier_abandon(jit);
+    atomic_store(&jit->cache_closed, 1); /* what a compile in flight makes */
+    cache_close(jit);
+}
+
+static void cache_close(kjit *jit) {
     /* A process that ends without kjit_destroy (a C program's exit) keeps
      * the cache within its bound here. */
     kj_objcache_flush(jit);

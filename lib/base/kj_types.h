@@ -286,6 +286,7 @@ struct kjit {
     struct kj_writer *writer; /* its writer thread and queue */
     uint8_t build_id[32];
     _Atomic int cache_failing, cache_failed; /* (failed: set once why is written) */
+    _Atomic int cache_closed;     /* kjit_stop_tiering_for_exit: no more writes */
     char cache_why[512];
     char *transform_key[3]; /* kjit_set_transform_key, per tier; under lock */
     void (*hot_fn)(kj_fn *fn);

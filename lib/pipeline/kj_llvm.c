@@ -104,6 +104,11 @@ static void load(void) {
     LLVMInitializeNativeAsmParser(); /* inline asm in C programs */
 }
 
+int kj_llvm_exit_safe(void) {
+    /* (cmake/own-llvm.sh's marker: its __cxa_atexit keeps nothing) */
+    return dlsym(RTLD_DEFAULT, "kjit_llvm_keeps_no_statics") != NULL;
+}
+
 kjit_status kjit_llvm_load(void) {
     pthread_once(&load_once, load);
     return load_error[0] ? kj_set_error(KJIT_ECOMPILE, "%s", load_error) : KJIT_OK;

@@ -90,7 +90,7 @@ static cjob *job_new(int kind, const uint8_t key[32], size_t len) {
 static void do_index(kjit *jit, const cjob *j);
 
 static void run_job(kjit *jit, cjob *j) {
-    if (!atomic_load(&jit->cache_failed)) {
+    if (!atomic_load(&jit->cache_failed) && !atomic_load(&jit->cache_closed)) {
         char why[512] = "";
         if (j->kind == JOB_INDEX)
             do_index(jit, j);

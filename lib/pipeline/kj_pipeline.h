@@ -184,6 +184,9 @@ kjit_status kj_llvm_ready(kjit *jit);
  * up will).  Caller holds lock. */
 kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
 void kj_llvm_teardown(kjit *jit);
+/* Whether the LLVM loaded keeps no static destructors (libkjit-llvm.so): then
+ * exit() may run while a compile is in flight on another thread. */
+int kj_llvm_exit_safe(void);
 /* A new LLVM context whose diagnostics never print (an error's text
  * becomes the thread's error message). */
 LLVMContextRef kj_llvm_context(void);

@@ -425,8 +425,8 @@ void kj_tier_drain(kjit *jit) {
     pthread_mutex_unlock(&jit->lock);
 }
 
-void kj_tier_stop(kjit *jit) {
-    pthread_mutex_lock(&jit->lock);
+/* Stop the queue and wake the threads (under lock); how many there are. */
+static int stop_queue(kjit *jit) {
     jit->t2_stop = 1;
     for (kj_fn *f = jit->qhead; f; f = f->queue_next) f->queued = 0;
     jit->qhead = jit->qtail = NULL;
@@ -437,7 +437,18 @@ void kj_tier_stop(kjit *jit) {
     jit->osr_head = jit->osr_tail = NULL;
     jit->pending = 0;
     pthread_cond_broadcast(&jit->t2_wake);
-    int n = jit->nworkers;
+    return jit->nworkers;
+}
+
+void kj_tier_abandon(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    (void)stop_queue(jit); /* (kj_tier_stop, if called later, joins them) */
+    pthread_mutex_unlock(&jit->lock);
+}
+
+void kj_tier_stop(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    int n = stop_queue(jit);
     pthread_mutex_unlock(&jit->lock);
     for (int i = 0; i < n; i++) {
         kj_worker *w = jit->workers[i];

@@ -139,6 +139,9 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
 void kj_tier_prestart(kjit *jit);
 void kj_tier_drain(kjit *jit);
 void kj_tier_stop(kjit *jit);
+/* As kj_tier_stop, without waiting for the compiler threads: a compile in
+ * flight goes on to its end and is thrown away (the process is exiting). */
+void kj_tier_abandon(kjit *jit);
 void kj_tier_invalidate(kjit *jit, kj_fn *g);      /* under lock */
 
 /* Whether every function deps recorded still has the version it saw
