@@ -186,6 +186,15 @@ void kjit_options_init(kjit_options *opts);
 typedef int (*kjit_generator)(void *user, LLVMModuleRef module, const char *symbol,
                               char *err, size_t errlen);
 
+/* Named metadata a generator may add to its module (any operand, e.g. an
+ * empty node): KJIT_MD_OPTIMISED says the IR it wrote is optimised
+ * already (clang -O2 bitcode), so T2 compiles it with code generation at
+ * its level and no IR passes, and links no callee bodies into it for
+ * inlining; KJIT_MD_UNOPTIMISED, from any generator whose IR went into the
+ * module, wins.  Without either, T2 runs LLVM's pipeline at its level. */
+#define KJIT_MD_OPTIMISED "kjit.optimised"
+#define KJIT_MD_UNOPTIMISED "kjit.unoptimised"
+
 /* Called when the JIT no longer needs a generator's user data (after a
  * redefinition replaced it, or at kjit_destroy). */
 typedef void (*kjit_release)(void *user);

@@ -513,6 +513,36 @@ static LLVMModuleRef ws_extract(kj_mfn *f, struct kj_ws *ws) {
     return kj_wrap_extract(c, defs, f->ndefs, f->name);
 }
 
+/* Whether a body looks like IR no pass has run on: optnone (clang -O0), or
+ * a local that mem2reg would have made a register (an alloca in the entry
+ * block used only as the address of loads and stores: clang's home of a
+ * parameter or a scalar variable).  -O2 bitcode has none. */
+static int unoptimised(LLVMValueRef fn) {
+    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
+    if (LLVMGetEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, optnone)) return 1;
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(fn);
+    for (LLVMValueRef i = LLVMGetFirstInstruction(entry); i; i = LLVMGetNextInstruction(i)) {
+        if (!LLVMIsAAllocaInst(i)) continue;
+        int promotable = 1, used = 0;
+        for (LLVMUseRef u = LLVMGetFirstUse(i); u && promotable; u = LLVMGetNextUse(u)) {
+            LLVMValueRef user = LLVMGetUser(u);
+            used = 1;
+            promotable = LLVMIsALoadInst(user) ||
+                         (LLVMIsAStoreInst(user) && LLVMGetOperand(user, 1) == i &&
+                          LLVMGetOperand(user, 0) != i);
+        }
+        if (promotable && used) return 1;
+    }
+    return 0;
+}
+
+/* Tell T2 whether def's IR is optimised already (kjit.h, KJIT_MD_OPTIMISED). */
+static void mark_optimised(LLVMModuleRef part, LLVMValueRef def) {
+    const char *md = unoptimised(def) ? KJIT_MD_UNOPTIMISED : KJIT_MD_OPTIMISED;
+    LLVMContextRef c = LLVMGetModuleContext(part);
+    LLVMAddNamedMetadataOperand(part, md, LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, NULL, 0)));
+}
+
 /* The generator of a module's function. */
 static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
                        size_t errlen) {
@@ -545,6 +575,7 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     }
 copied:;
     LLVMValueRef def = LLVMGetNamedFunction(part, f->name);
+    mark_optimised(part, def);
     /* Tables of its labels are part of each compile of it. */
     for (unsigned i = 1; i < f->ndefs; i++)
         LLVMSetLinkage(LLVMGetNamedGlobal(part, name_of(f->defs[i])), LLVMPrivateLinkage);

@@ -200,6 +200,7 @@ const char *kj_unit_passes(const kjit *jit, const kj_unit *u, char buf[32]) {
     int tier = kj_unit_tier(u);
     const char *custom = tier == 1 ? jit->opts.t1_passes : tier == 2 ? jit->opts.t2_passes : NULL;
     if (custom) return custom;
+    if (u->passes) return u->passes;
     if (u->opt_level <= 0)
         snprintf(buf, 32, "mem2reg");
     else

@@ -30,6 +30,8 @@ typedef struct kj_unit {
     LLVMModuleRef mod;
     const char *symbol;      /* the function to look up once linked */
     int opt_level;           /* 0..3: passes (and code generation, unless tm is set) */
+    const char *passes;      /* the IR pass pipeline, if not opt_level's (or the
+                                options' t1/t2_passes, which win) */
     LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
     int t1_full;             /* T1 (opt_level 0) with code generation at the -O level */
     /* The caller's instrumentation after the passes (T1's counters), with

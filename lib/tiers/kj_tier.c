@@ -95,6 +95,13 @@ void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
 
 /* ---- the queue and the T2 thread ------------------------------------------ */
 
+/* Whether mod's generator marked it optimised, and nothing in it
+ * unoptimised (KJIT_MD_OPTIMISED). */
+static int optimised(LLVMModuleRef mod) {
+    return LLVMGetNamedMetadata(mod, KJIT_MD_OPTIMISED, strlen(KJIT_MD_OPTIMISED)) &&
+           !LLVMGetNamedMetadata(mod, KJIT_MD_UNOPTIMISED, strlen(KJIT_MD_UNOPTIMISED));
+}
+
 static void *t2_main(void *arg);
 
 /* Queue fn for T2 (caller holds jit->lock).  Starts the thread on first use. */
@@ -269,7 +276,14 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
         r = kj_unit_open(jit, &u, fn->name, NULL);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
         if (r == KJIT_OK) call_self_directly(u.mod, fn->name, sym);
-        if (r == KJIT_OK) kj_tier_inline_bodies(jit, u.mod, &deps);
+        /* IR its generator says is optimised already (kjit.h,
+         * KJIT_MD_OPTIMISED): code generation at T2's level only, as lli
+         * does; LLVM's passes again would cost what they did the first
+         * time and find little to do. */
+        if (r == KJIT_OK && optimised(u.mod))
+            u.passes = "no-op-module";
+        else if (r == KJIT_OK)
+            kj_tier_inline_bodies(jit, u.mod, &deps);
     }
     pthread_rwlock_unlock(&jit->def_lock);
     if (r == KJIT_OK)

@@ -8,6 +8,8 @@
  *     invalidates f's T2 body at once (f is back at T1, result follows the
  *     new g), and f can tier up again.
  *   - A T2 compile that fails leaves the function at T1, counted.
+ *   - A module marked optimised (KJIT_MD_OPTIMISED): its T2 body inlines
+ *     nothing, and redefining its callee leaves it in place.
  */
 #include "api_test.h"
 
@@ -22,6 +24,15 @@ static int once(void *user, LLVMModuleRef mod, const char *symbol, char *err, si
     t_fn *d = user;
     if (atomic_load(&d->calls) >= 1) d->fail = 1;
     return t_generate(d, mod, symbol, err, len);
+}
+
+/* t_generate, and the module marked optimised already. */
+static int optimised(void *user, LLVMModuleRef mod, const char *symbol, char *err, size_t len) {
+    int r = t_generate(user, mod, symbol, err, len);
+    LLVMContextRef c = LLVMGetModuleContext(mod);
+    LLVMAddNamedMetadataOperand(mod, KJIT_MD_OPTIMISED,
+                                LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, NULL, 0)));
+    return r;
 }
 
 int main(void) {
@@ -88,6 +99,26 @@ int main(void) {
     CHECK(s.t2_failed == 1);
     CHECK(s.compiled_t2 >= 3); /* f twice, g; g0 gets hot through f too */
     CHECK(kjit_optimize(jit, "nosuch") == KJIT_EINVAL);
+
+    /* IR its generator marks optimised (KJIT_MD_OPTIMISED): T2 links no
+     * callee bodies, so redefining the callee leaves its T2 body alone
+     * (it calls through the stub: the new result), unlike f's above. */
+    static t_fn q1 = {.types = "", .k = 20}, q2 = {.types = "", .k = 30};
+    static t_fn p1 = {.types = "d", .k = 0, .callee = "q"};
+    CHECK(kjit_define(jit, "q", "d()", t_generate, &q1, NULL) == KJIT_OK);
+    CHECK(kjit_define(jit, "p", "d(d)", optimised, &p1, NULL) == KJIT_OK);
+    double (*p)(double) = (double (*)(double))kjit_address(jit, "p");
+    CHECK(p(1) == 21);
+    CHECK(kjit_optimize(jit, "p") == KJIT_OK);
+    kjit_drain(jit);
+    CHECK(strcmp(state(jit, "p"), "T2") == 0);
+    kjit_get_stats(jit, &s);
+    uint64_t invalidated = s.invalidated;
+    CHECK(kjit_define(jit, "q", "d()", t_generate, &q2, NULL) == KJIT_OK);
+    CHECK(strcmp(state(jit, "p"), "T2") == 0);
+    CHECK(p(1) == 31);
+    kjit_get_stats(jit, &s);
+    CHECK(s.invalidated == invalidated);
 
     kjit_destroy(jit);
     return t_done("test_tiers");
