@@ -158,7 +158,8 @@ static struct kj_modules *modules_of(kjit *jit) {
 }
 
 static void module_free(struct kj_modules *ms, kj_module *m) {
-    /* (its copies first: they may read the source module's bytes) */
+    /* (its copies live in workspaces' contexts: retired, for whoever holds
+     * each next to dispose of) */
     for (unsigned i = 0; i < KJ_WS_MAX; i++)
         if (m->copies[i]) kj_ws_retire(ms->jit, i, m->copies[i]);
     for (size_t i = 0; i < m->nfns; i++) {
