@@ -90,7 +90,7 @@ static cjob *job_new(int kind, const uint8_t key[32], size_t len) {
 static void do_index(kjit *jit, const cjob *j);
 
 static void run_job(kjit *jit, cjob *j) {
-    if (!atomic_load(&jit->cache_failed) && !atomic_load(&jit->cache_closed)) {
+    if (!atomic_load(&jit->cache_failed)) {
         char why[512] = "";
         if (j->kind == JOB_INDEX)
             do_index(jit, j);
@@ -119,10 +119,18 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-/* Queue j for the writer (which takes it), or write it now. */
-static void enqueue(kjit *jit, cjob *j) {
+/* Queue j for the writer (which takes it), or write it now.  Once the
+ * cache is closed for the exit (kjit_stop_tiering_for_exit) new jobs are
+ * dropped: they come from compiles the exit does not wait for, and could be
+ * cut off half-written.  What was queued before is written (flush). */
+static int enqueue(kjit *jit, cjob *j) {
     struct kj_writer *w = jit->writer;
     pthread_mutex_lock(&w->lock);
+    if (atomic_load(&jit->cache_closed)) { /* (set before flush takes this lock) */
+        pthread_mutex_unlock(&w->lock);
+        free(j);
+        return -1;
+    }
     int now = w->stopped || w->bytes + j->len > KJ_WRITER_MAX;
     if (!now && !w->started) {
         now = pthread_create(&w->thread, NULL, writer_main, jit) != 0;
@@ -140,6 +148,7 @@ static void enqueue(kjit *jit, cjob *j) {
     }
     pthread_mutex_unlock(&w->lock);
     if (now) run_job(jit, j);
+    return 0;
 }
 
 void kj_objcache_flush(kjit *jit) {
@@ -334,8 +343,7 @@ int kj_objcache_put(kjit *jit, const kj_unit *u, const uint8_t key[32],
     memcpy(j->data, &len, 4);
     if (len) memcpy(j->data + 4, u->symbol, len);
     memcpy(j->data + 4 + len, LLVMGetBufferStart(obj), n);
-    enqueue(jit, j);
-    return 0;
+    return enqueue(jit, j);
 }
 
 void kj_objcache_failed(kjit *jit, const char *why) {
@@ -364,7 +372,7 @@ void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32]) {
     cjob *j = job_new(JOB_PUT, k, 1);
     if (!j) return;
     j->data[0] = 'h';
-    enqueue(jit, j);
+    (void)enqueue(jit, j);
 }
 
 int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]) {
@@ -423,7 +431,7 @@ void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, i
     j->full = u->t1_full != 0;
     j->has_loop = has_loop;
     memcpy(j->data, u->binding, u->binding_len);
-    enqueue(jit, j);
+    (void)enqueue(jit, j);
 }
 
 /* The writer's side of kj_objcache_index_put: merge with the entry there. */
