@@ -247,6 +247,45 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
     if (!LLVMGetFirstUse(self)) LLVMDeleteFunction(self);
 }
 
+/* T2 from the code cache without making IR, as first_from_cache does for
+ * T1 (kj_lazy.c): fn's source key and T2's configuration make a pre-key,
+ * whose index entry names the object and how its callees were bound.  Only
+ * T2 bodies that depend on nothing but their own source are indexed: those
+ * of IR its generator marked optimised (no callee bodies inlined).  pre is
+ * taken if fn has a source key and nothing transforms T2's IR; 1 then.
+ * Caller holds def_lock (read). */
+static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
+    pthread_mutex_lock(&jit->lock);
+    int keyed = fn->src_keyed;
+    uint8_t src[32];
+    memcpy(src, fn->src_key, sizeof src);
+    pthread_mutex_unlock(&jit->lock);
+    if (!keyed || !jit->cache || atomic_load(&jit->transform[2])) return 0;
+    kj_objcache_prekey(jit, u, src, pre);
+    return 1;
+}
+
+/* The cached object under pre's index entry, linked into u: KJIT_OK, or
+ * KJIT_EUNDEF (u as it was: compile it). */
+static kjit_status t2_from_cache(kjit *jit, kj_unit *u, const uint8_t pre[32]) {
+    kj_objcache_index ix;
+    if (!kj_objcache_index_get(jit, pre, &ix)) return KJIT_EUNDEF;
+    LLVMMemoryBufferRef obj = NULL;
+    if ((ix.known & 1) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
+        memcpy(u->key, ix.key[0], sizeof u->key);
+        obj = kj_objcache_get(jit, u, u->key);
+    }
+    free(ix.binding);
+    if (!obj) return KJIT_EUNDEF;
+    u->keyed = 1;
+    if (kj_compile_cached(jit, u, obj) != KJIT_OK) {
+        u->cached = u->keyed = 0; /* (then compiled after all) */
+        return KJIT_EUNDEF;
+    }
+    atomic_fetch_add(&jit->stats.cache_hits, 1);
+    return KJIT_OK;
+}
+
 /* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
  * the T2 body it has.  0 if a body was installed. */
 static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
@@ -271,25 +310,39 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     char sym[256];
     kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level, .tier = "T2"};
     kjit_status r = KJIT_ECOMPILE;
+    uint8_t pre[32];
+    int indexed = 0, cached = 0;
     if (ok) {
         kj_impl_name(jit, fn->name, sym, sizeof sym);
+        indexed = t2_prekey(jit, fn, &u, pre);
+        cached = indexed && t2_from_cache(jit, &u, pre) == KJIT_OK;
+    }
+    if (ok && !cached) {
         r = kj_unit_open(jit, &u, fn->name, NULL);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
         if (r == KJIT_OK) call_self_directly(u.mod, fn->name, sym);
         /* IR its generator says is optimised already (kjit.h,
          * KJIT_MD_OPTIMISED): code generation at T2's level only, as lli
          * does; LLVM's passes again would cost what they did the first
-         * time and find little to do. */
-        if (r == KJIT_OK && optimised(u.mod))
+         * time and find little to do.  Such a body depends on its source
+         * alone: keyed by its pre-key, and indexed. */
+        if (r == KJIT_OK && optimised(u.mod)) {
             u.passes = "no-op-module";
-        else if (r == KJIT_OK)
+            if (indexed) u.pre = pre;
+        } else if (r == KJIT_OK) {
             kj_tier_inline_bodies(jit, u.mod, &deps);
+        }
     }
     pthread_rwlock_unlock(&jit->def_lock);
-    if (r == KJIT_OK)
+    if (cached)
+        r = KJIT_OK;
+    else if (r == KJIT_OK)
         r = kj_compile(jit, &u);
     else
         kj_unit_discard(&u);
+    if (r == KJIT_OK && u.pre && !u.cached) kj_objcache_index_put(jit, pre, &u, 0);
+    free(u.binding);
+    u.binding = NULL;
 
     pthread_mutex_lock(&jit->lock);
     fn->queued = 0;
