@@ -19,6 +19,9 @@ typedef struct {
 void kj_sha256_init(kj_sha256 *s);
 void kj_sha256_add(kj_sha256 *s, const void *p, size_t n);
 void kj_sha256_done(kj_sha256 *s, uint8_t out[32]);
+/* Tests: on, the C code only; off, the CPU's SHA instructions where it has
+ * them (the default). */
+void kj_sha256_portable(int on);
 
 /* kj_cache.c: entries keyed by 32 bytes, one file each.  Several threads
  * and several processes may use one directory at once. */

@@ -3,11 +3,22 @@
  * cache's keys and its entries' checksums (kj_cache.c).  Written from the
  * standard; its test vectors are checked by tests/api/test_cache_store.c.
  *
+ * On x86-64 CPUs with the SHA extensions a block takes their instructions
+ * (sha256rnds2 does two rounds, sha256msg1/2 the message schedule): about
+ * five times faster, which a warm run feels (every cache entry read is
+ * checked; the SQL engine's run hashed for 27 ms of its 290).
+ *
  * Layer base (lib/LAYERS): calls nothing of libkjit.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/kj_cache.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* The first 32 bits of the fractional parts of the cube roots of the first
  * 64 primes (4.2.2). */
@@ -27,7 +38,7 @@ static const uint32_t K[64] = {
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 /* One 64-byte block into the state (6.2.2). */
-static void block(uint32_t h[8], const uint8_t *p) {
+static void block_c(uint32_t h[8], const uint8_t *p) {
     uint32_t w[64];
     for (int t = 0; t < 16; t++)
         w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
@@ -45,6 +56,68 @@ static void block(uint32_t h[8], const uint8_t *p) {
         k = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
     }
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
+}
+
+#if defined(__x86_64__)
+/* The same with the SHA extensions.  They keep the state as two vectors,
+ * ABEF and CDGH (a in the highest lane), and take the message four words at
+ * a time, K added. */
+__attribute__((target("sha,ssse3,sse4.1"))) static void block_ni(uint32_t h[8],
+                                                                 const uint8_t *p) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)h);
+    __m128i hgfe = _mm_loadu_si128((const __m128i *)(h + 4));
+    __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    __m128i abef0 = abef, cdgh0 = cdgh, w[4];
+    for (int i = 0; i < 16; i++) { /* rounds 4i .. 4i+3 */
+        __m128i m;
+        if (i < 4) {
+            m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+        } else { /* W[t] from W[t-16], W[t-15], W[t-7] and W[t-2] (6.2.2, step 1) */
+            m = _mm_sha256msg1_epu32(w[i & 3], w[(i - 3) & 3]);
+            m = _mm_add_epi32(m, _mm_alignr_epi8(w[(i - 1) & 3], w[(i - 2) & 3], 4));
+            m = _mm_sha256msg2_epu32(m, w[(i - 1) & 3]);
+        }
+        w[i & 3] = m;
+        __m128i wk = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)(K + 4 * i)));
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)h, _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static int have_sha_ni(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return 0;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+/* Which: 0 not chosen yet, 1 C, 2 the SHA extensions. */
+static _Atomic int which;
+
+void kj_sha256_portable(int on) { atomic_store(&which, on ? 1 : 0); }
+
+static void block(uint32_t h[8], const uint8_t *p) {
+    int w = atomic_load_explicit(&which, memory_order_relaxed);
+#if defined(__x86_64__)
+    if (!w) atomic_store(&which, w = have_sha_ni() ? 2 : 1);
+    if (w == 2) {
+        block_ni(h, p);
+        return;
+    }
+#else
+    (void)w;
+#endif
+    block_c(h, p);
 }
 
 void kj_sha256_init(kj_sha256 *s) {
