@@ -618,12 +618,40 @@ static int data_generate(void *user, LLVMModuleRef mod, const char *symbol, char
     return 1;
 }
 
-kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
-    if (!jit || !gen) return kj_set_error(KJIT_EINVAL, "kjit_define_data: the JIT or generator is NULL");
+/* The variables' object from the code cache, without copying them out of
+ * the module: under pre's index entry (define_data puts it), if what its
+ * initializers reference is bound as it was.  1 with u linked (u as
+ * define_data makes it), else 0. */
+static int data_from_cache(kjit *jit, kj_unit *u, const uint8_t pre[32]) {
+    kj_objcache_index ix;
+    if (!kj_objcache_index_get(jit, pre, &ix)) return 0;
+    LLVMMemoryBufferRef obj = NULL;
+    if ((ix.known & 1) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
+        memcpy(u->key, ix.key[0], sizeof u->key);
+        obj = kj_objcache_get(jit, u, u->key);
+    }
+    free(ix.binding);
+    if (!obj) return 0;
+    u->keyed = 1;
+    return kj_compile_cached(jit, u, obj) == KJIT_OK;
+}
+
+/* kjit_define_data; for a module of a source key (pre: the pre-key of its
+ * variables, and first, its first exported variable's name, from the
+ * module itself), from the cache's index if it can, without calling gen,
+ * else indexed there for the next run. */
+static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const uint8_t *pre,
+                               const char *first_src) {
     kjit_status st = kj_llvm_ready(jit);
     if (st != KJIT_OK) return st;
     pthread_mutex_lock(&jit->compile_lock);
     kj_unit u = {.opt_level = 0, .tier = "data"};
+    char *first = NULL;
+    if (pre && data_from_cache(jit, &u, pre)) {
+        atomic_fetch_add(&jit->stats.cache_hits, 1);
+        if (first_src && !(first = strdup(first_src))) st = KJIT_ENOMEM;
+        goto linked;
+    }
     st = kj_unit_open(jit, &u, "data", NULL);
     char err[KJ_ERRMSG_SIZE] = "";
     if (st == KJIT_OK && gen(user, u.mod, "", err, sizeof err) != 0)
@@ -633,12 +661,19 @@ kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
      * code run before the variables were written (a std::thread's vtable
      * read as zeros, 3 runs in 40 of tests/ir/cxx_static_local.cpp with
      * --ahead=on under ASan).  A lookup of one of them links the object. */
-    char *first = NULL;
     if (st == KJIT_OK) first = first_variable(u.mod);
+    /* Indexed only if the module names the same first variable the copy
+     * does: a warm run looks that one up. */
+    int index = pre && ((!first && !first_src) || (first && first_src && !strcmp(first, first_src)));
+    if (index) u.pre = pre;
     if (st == KJIT_OK)
         st = kj_compile(jit, &u); /* u.symbol NULL: no entry */
     else
         kj_unit_discard(&u);
+    if (st == KJIT_OK && index && !u.cached) kj_objcache_index_put(jit, pre, &u, 0);
+    free(u.binding);
+    u.binding = NULL;
+linked:
     if (st == KJIT_OK && first) {
         LLVMOrcExecutorAddress a = 0;
         LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, first);
@@ -660,6 +695,11 @@ kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
     return st;
 }
 
+kjit_status kjit_define_data(kjit *jit, kjit_generator gen, void *user) {
+    if (!jit || !gen) return kj_set_error(KJIT_EINVAL, "kjit_define_data: the JIT or generator is NULL");
+    return define_data(jit, gen, user, NULL, NULL);
+}
+
 /* ---- adding a module ----------------------------------------------------------- */
 
 /* What one module defines, decided before anything is defined. */
@@ -675,6 +715,8 @@ typedef struct kj_plan {
     size_t naliases;
     char **hosts;              /* functions it calls that no module defines */
     size_t nhosts;
+    int data_later;            /* variables (or top-level asm) not copied out yet:
+                                  define_planned, from the cache if it can */
 } kj_plan;
 
 static void plan_free(kj_plan *p) {
@@ -1157,6 +1199,64 @@ static kj_module *module_new(struct kj_modules *ms, LLVMModuleRef mod, LLVMValue
     return m;
 }
 
+/* The name of the variable first_variable would find in the copy of p's
+ * variables (kj_wrap_extract makes them all external), or NULL. */
+static const char *first_planned(const kj_plan *p) {
+    for (unsigned i = 0; i < p->ndata; i++) {
+        LLVMValueRef g = p->data[i];
+        if (!LLVMIsAGlobalVariable(g) || LLVMIsDeclaration(g) || LLVMIsThreadLocal(g) ||
+            LLVMGetLinkage(g) == LLVMAppendingLinkage)
+            continue;
+        size_t n;
+        const char *name = LLVMGetValueName2(g, &n);
+        if (n) return name;
+    }
+    return NULL;
+}
+
+typedef struct later {
+    struct kj_modules *ms;
+    kj_module *m;
+    const kj_plan *p;
+} later;
+
+/* The generator of a module's variables not copied out at its add. */
+static int later_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
+                          size_t errlen) {
+    later *l = user;
+    pthread_mutex_lock(&l->ms->lock);
+    LLVMMemoryBufferRef bc = copy_out(l->m->mod, l->p->data, (unsigned)l->p->ndata, "data", 1);
+    pthread_mutex_unlock(&l->ms->lock);
+    int r = bc ? data_generate(bc, mod, symbol, err, errlen) : 1;
+    if (!bc) snprintf(err, errlen, "out of memory copying the module's variables");
+    if (bc) LLVMDisposeMemoryBuffer(bc);
+    return r;
+}
+
+/* Define the variables of m, a module of a source key, whose plan p left
+ * them in the module: linked from the code cache without copying them out,
+ * if an earlier run indexed them (define_data). */
+static kjit_status define_data_later(kjit *jit, struct kj_modules *ms, kj_module *m,
+                                     const kj_plan *p) {
+    kj_unit u = {.opt_level = 0, .tier = "data"};
+    uint8_t src[32], pre[32];
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, m->src, sizeof m->src);
+    kj_sha256_add(&s, "", 1); /* (no function's name) */
+    kj_sha256_done(&s, src);
+    kj_objcache_prekey(jit, &u, src, pre);
+    later l = {ms, m, p};
+    pthread_mutex_lock(&ms->lock);
+    const char *first = first_planned(p);
+    char *copy = first ? strdup(first) : NULL;
+    pthread_mutex_unlock(&ms->lock);
+    if (first && !copy) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    kjit_status st = define_data(jit, later_generate, &l, m->src_keyed ? pre : NULL, copy);
+    free(copy);
+    return st;
+}
+
 /* Define what a planned module defines: hosts first, so calls to them keep
  * their C names; then the variables (linked later, when first
  * referenced); then m's functions, each the current definition of its name
@@ -1170,6 +1270,7 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
     for (size_t i = 0; i < p->nhosts && st == KJIT_OK; i++)
         st = kjit_declare_host(jit, p->hosts[i], KJIT_SIG_ANY);
     if (st == KJIT_OK && data) st = kjit_define_data(jit, data_generate, data);
+    if (st == KJIT_OK && p->data_later) st = define_data_later(jit, ms, m, p);
     /* eager and lazy-ir modes compile or generate at definition: EGEN and
      * ECOMPILE leave the definition in place, to try again at a call. */
     for (size_t i = 0; i < m->nfns && (st == KJIT_OK || st == KJIT_EGEN || st == KJIT_ECOMPILE);
@@ -1233,8 +1334,10 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
                : kj_set_error(KJIT_ENOMEM, "out of memory");
     size_t asm_len;
     LLVMGetModuleInlineAsm(mod, &asm_len);
-    if (st == KJIT_OK && (p.ndata || asm_len) &&
-        !(data = copy_out(mod, p.data, p.ndata, "data", 1)))
+    if (st == KJIT_OK && (p.ndata || asm_len) && src)
+        p.data_later = 1;
+    else if (st == KJIT_OK && (p.ndata || asm_len) &&
+             !(data = copy_out(mod, p.data, p.ndata, "data", 1)))
         st = kj_set_error(KJIT_ENOMEM, "out of memory copying the variables of %s", mname);
     if (st == KJIT_OK && (!(ms->names[index] = strdup(mname)) ||
                           !(m = module_new(ms, mod, p.fns, p.nfns, &p))))
