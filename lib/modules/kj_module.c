@@ -618,24 +618,6 @@ static int data_generate(void *user, LLVMModuleRef mod, const char *symbol, char
     return 1;
 }
 
-/* The variables' object from the code cache, without copying them out of
- * the module: under pre's index entry (define_data puts it), if what its
- * initializers reference is bound as it was.  1 with u linked (u as
- * define_data makes it), else 0. */
-static int data_from_cache(kjit *jit, kj_unit *u, const uint8_t pre[32]) {
-    kj_objcache_index ix;
-    if (!kj_objcache_index_get(jit, pre, &ix)) return 0;
-    LLVMMemoryBufferRef obj = NULL;
-    if ((ix.known & 1) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
-        memcpy(u->key, ix.key[0], sizeof u->key);
-        obj = kj_objcache_get(jit, u, u->key);
-    }
-    free(ix.binding);
-    if (!obj) return 0;
-    u->keyed = 1;
-    return kj_compile_cached(jit, u, obj) == KJIT_OK;
-}
-
 /* kjit_define_data; for a module of a source key (pre: the pre-key of its
  * variables, and first, its first exported variable's name, from the
  * module itself), from the cache's index if it can, without calling gen,
@@ -647,8 +629,7 @@ static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const 
     pthread_mutex_lock(&jit->compile_lock);
     kj_unit u = {.opt_level = 0, .tier = "data"};
     char *first = NULL;
-    if (pre && data_from_cache(jit, &u, pre)) {
-        atomic_fetch_add(&jit->stats.cache_hits, 1);
+    if (pre && kj_compile_pre(jit, &u, pre) == KJIT_OK) {
         if (first_src && !(first = strdup(first_src))) st = KJIT_ENOMEM;
         goto linked;
     }
@@ -670,7 +651,6 @@ static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const 
         st = kj_compile(jit, &u); /* u.symbol NULL: no entry */
     else
         kj_unit_discard(&u);
-    if (st == KJIT_OK && index && !u.cached) kj_objcache_index_put(jit, pre, &u, 0);
     free(u.binding);
     u.binding = NULL;
 linked:

@@ -314,7 +314,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
      * the same way, in this run or an earlier one. */
     LLVMErrorRef e;
     u->keyed = kj_objcache_key(jit, u, passes, xf != NULL, u->key);
-    if (u->keyed && !u->pre_missed && (obj = kj_objcache_get(jit, u, u->key)) != NULL) {
+    if (u->keyed && !u->pre_missed &&
+        (obj = u->pre && !xf ? kj_objcache_pre_get(jit, u) : kj_objcache_get(jit, u, u->key)) != NULL) {
         u->cached = 1;
         atomic_fetch_add(&jit->stats.cache_hits, 1);
         goto emitted;
@@ -343,7 +344,8 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         LLVMDisposeMessage(msg);
         goto out;
     }
-    if (u->keyed && kj_objcache_put(jit, u, u->key, obj) == 0)
+    if (u->keyed && (u->pre && !xf ? kj_objcache_pre_put(jit, u, obj)
+                                   : kj_objcache_put(jit, u, u->key, obj)) == 0)
         atomic_fetch_add(&jit->stats.cache_stored, 1);
 emitted:
     kj_unit_discard(u);
@@ -356,6 +358,25 @@ out:
     kj_unit_discard(u);
     u->us = kj_now_us() - t0;
     return st;
+}
+
+kjit_status kj_compile_pre(kjit *jit, kj_unit *u, const uint8_t pre[32]) {
+    kj_objcache_index ix;
+    if (!kj_objcache_index_get(jit, pre, &ix)) return KJIT_EUNDEF;
+    LLVMMemoryBufferRef obj = NULL;
+    if ((ix.known & 1) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
+        memcpy(u->key, ix.key[0], sizeof u->key);
+        obj = kj_objcache_index_object(jit, u, &ix);
+    }
+    kj_objcache_index_free(&ix);
+    if (!obj) return KJIT_EUNDEF;
+    u->keyed = 1;
+    if (kj_compile_cached(jit, u, obj) != KJIT_OK) {
+        u->cached = u->keyed = 0; /* (then compiled after all) */
+        return KJIT_EUNDEF;
+    }
+    atomic_fetch_add(&jit->stats.cache_hits, 1);
+    return KJIT_OK;
 }
 
 kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {

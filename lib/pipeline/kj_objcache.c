@@ -21,8 +21,8 @@
  * An entry's data: the symbol's length (4 bytes, little-endian), the
  * symbol, then the object.  Two other kinds of entries, under keys of their
  * own: hot marks (what reached T2, issue K2's item 4), one byte under a key
- * derived from the function's source key or T1 key; and index entries
- * (first compiles without IR, below), under a pre-key.
+ * derived from the function's source key or T1 key; and entries under a
+ * pre-key (compiles without IR, below), which hold their object too.
  *
  * Layer pipeline (lib/LAYERS): calls lib/base.
  */
@@ -59,13 +59,11 @@ static int digits_at(const char *sym) {
  * after it writes happen where they are asked for.  Past KJ_WRITER_MAX bytes
  * queued, too. */
 #define KJ_WRITER_MAX (64u << 20)
-enum { JOB_PUT, JOB_INDEX };
 typedef struct cjob {
     struct cjob *next;
-    int kind, full, has_loop;
-    uint8_t key[32], obj_key[32];
+    uint8_t key[32];
     size_t len;
-    unsigned char data[]; /* PUT: the entry's data; INDEX: the binding */
+    unsigned char data[]; /* the entry's data */
 } cjob;
 
 struct kj_writer {
@@ -77,24 +75,19 @@ struct kj_writer {
     int started, stopped;
 };
 
-static cjob *job_new(int kind, const uint8_t key[32], size_t len) {
+static cjob *job_new(const uint8_t key[32], size_t len) {
     cjob *j = malloc(sizeof *j + len);
     if (!j) return NULL;
     memset(j, 0, sizeof *j);
-    j->kind = kind;
     memcpy(j->key, key, 32);
     j->len = len;
     return j;
 }
 
-static void do_index(kjit *jit, const cjob *j);
-
 static void run_job(kjit *jit, cjob *j) {
     if (!atomic_load(&jit->cache_failed)) {
         char why[512] = "";
-        if (j->kind == JOB_INDEX)
-            do_index(jit, j);
-        else if (kj_cache_put(jit->cache, j->key, j->data, j->len, why, sizeof why) != 0)
+        if (kj_cache_put(jit->cache, j->key, j->data, j->len, why, sizeof why) != 0)
             kj_objcache_failed(jit, why);
     }
     free(j);
@@ -239,6 +232,9 @@ static void add_config(kj_sha256 *s, kjit *jit, const kj_unit *u, const char *pa
     add_int(s, jit->opts.frame_pointers);
 }
 
+static void pre_object_key(const uint8_t pre[32], int full, const char *binding, size_t len,
+                           uint8_t key[32]);
+
 int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
                     uint8_t key[32]) {
     if (!jit->cache || atomic_load(&jit->cache_failed)) return 0;
@@ -253,13 +249,7 @@ int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
     if (u->pre && !transformed) { /* of the pre-key: no bitcode to write */
         u->binding = kj_link_binding(u->mod, &u->binding_len);
         if (!u->binding) return 0;
-        kj_sha256 s;
-        kj_sha256_init(&s);
-        add_str(&s, "object of");
-        kj_sha256_add(&s, u->pre, 32);
-        add_int(&s, u->t1_full);
-        kj_sha256_add(&s, u->binding, u->binding_len);
-        kj_sha256_done(&s, key);
+        pre_object_key(u->pre, u->t1_full != 0, u->binding, u->binding_len, key);
         free((void *)xkey);
         return 1;
     }
@@ -308,28 +298,13 @@ static void rename_in(char *p, size_t n, const char *from, const char *to, size_
         memcpy(q, to, len);
 }
 
+static LLVMMemoryBufferRef object_of(const kj_unit *u, char *data, size_t size);
+
 LLVMMemoryBufferRef kj_objcache_get(kjit *jit, const kj_unit *u, const uint8_t key[32]) {
     size_t size;
     char *data = kj_cache_get(jit->cache, key, &size);
     if (!data) return NULL;
-    uint32_t len;
-    size_t want = u->symbol ? strlen(u->symbol) : 0;
-    if (size < 4 || (memcpy(&len, data, 4), len != want) || size - 4 < len) {
-        free(data);
-        return NULL;
-    }
-    char *obj = data + 4 + len;
-    size_t n = size - 4 - len;
-    if (len && memcmp(data + 4, u->symbol, len) != 0) {
-        char *was = strndup(data + 4, len);
-        if (was) rename_in(obj, n, was, u->symbol, len);
-        free(was);
-        if (!was) {
-            free(data);
-            return NULL;
-        }
-    }
-    LLVMMemoryBufferRef b = LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, n, "kjit-cached");
+    LLVMMemoryBufferRef b = object_of(u, data, size);
     free(data);
     return b;
 }
@@ -338,7 +313,7 @@ int kj_objcache_put(kjit *jit, const kj_unit *u, const uint8_t key[32],
                     LLVMMemoryBufferRef obj) {
     uint32_t len = u->symbol ? (uint32_t)strlen(u->symbol) : 0;
     size_t n = LLVMGetBufferSize(obj);
-    cjob *j = job_new(JOB_PUT, key, 4 + len + n);
+    cjob *j = job_new(key, 4 + len + n);
     if (!j) return -1;
     memcpy(j->data, &len, 4);
     if (len) memcpy(j->data + 4, u->symbol, len);
@@ -369,7 +344,7 @@ void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32]) {
     if (!jit->cache || atomic_load(&jit->cache_failed)) return;
     uint8_t k[32];
     hot_key(key, k);
-    cjob *j = job_new(JOB_PUT, k, 1);
+    cjob *j = job_new(k, 1);
     if (!j) return;
     j->data[0] = 'h';
     (void)enqueue(jit, j);
@@ -400,8 +375,25 @@ void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], 
     kj_sha256_done(&s, out);
 }
 
-/* An index entry: "KJIX", has_loop, known, key[0], key[1], the binding. */
-#define IX_HEAD (4 + 2 + 64)
+/* An entry under a pre-key: "KJIE", has_loop, full (the T1 code
+ * generation level it was made at), the binding's length (4 bytes,
+ * little-endian), the binding, then an object entry's data (the symbol's
+ * length, the symbol, the object).  One file a function: the first version
+ * kept an index entry and the object apart, two files to read in a warm
+ * run and two to write in a cold one. */
+#define IX_HEAD (4 + 2 + 4)
+
+/* What kj_objcache_key's pre-key path makes of pre, full and a binding. */
+static void pre_object_key(const uint8_t pre[32], int full, const char *binding, size_t len,
+                           uint8_t key[32]) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    add_str(&s, "object of");
+    kj_sha256_add(&s, pre, 32);
+    add_int(&s, full);
+    kj_sha256_add(&s, binding, len);
+    kj_sha256_done(&s, key);
+}
 
 int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *out) {
     memset(out, 0, sizeof *out);
@@ -409,61 +401,80 @@ int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *o
     size_t n;
     unsigned char *d = kj_cache_get(jit->cache, pre, &n);
     if (!d) return 0;
-    if (n < IX_HEAD || memcmp(d, "KJIX", 4) != 0 || (n > IX_HEAD && d[n - 1] != 0)) {
+    uint32_t blen = 0;
+    if (n >= IX_HEAD) memcpy(&blen, d + 6, 4);
+    if (n < IX_HEAD || memcmp(d, "KJIE", 4) != 0 || d[5] > 1 || n - IX_HEAD < blen ||
+        (blen && d[IX_HEAD + blen - 1] != 0)) {
         free(d);
         return 0;
     }
+    int full = d[5];
     out->has_loop = d[4];
-    out->known = d[5] & 3;
-    memcpy(out->key, d + 6, 64);
-    out->binding_len = n - IX_HEAD;
-    out->binding = malloc(out->binding_len + 1);
-    if (out->binding) memcpy(out->binding, d + IX_HEAD, out->binding_len);
-    free(d);
-    return out->binding != NULL;
+    out->known = 1 << full;
+    out->binding_len = blen;
+    out->binding = (char *)d + IX_HEAD;
+    out->rest = (char *)d + IX_HEAD + blen;
+    out->rest_len = n - IX_HEAD - blen;
+    out->raw = d;
+    pre_object_key(pre, full, out->binding, blen, out->key[full]);
+    return 1;
 }
 
-void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, int has_loop) {
-    if (!u->keyed || !u->binding || !jit->cache || atomic_load(&jit->cache_failed)) return;
-    cjob *j = job_new(JOB_INDEX, pre, u->binding_len);
-    if (!j) return;
-    memcpy(j->obj_key, u->key, 32);
-    j->full = u->t1_full != 0;
-    j->has_loop = has_loop;
-    memcpy(j->data, u->binding, u->binding_len);
-    (void)enqueue(jit, j);
+void kj_objcache_index_free(kj_objcache_index *ix) {
+    free(ix->raw);
+    memset(ix, 0, sizeof *ix);
 }
 
-/* The writer's side of kj_objcache_index_put: merge with the entry there. */
-static void do_index(kjit *jit, const cjob *j) {
-    kj_objcache_index was;
-    int full = j->full;
-    int have = kj_objcache_index_get(jit, j->key, &was);
-    if (have && (was.binding_len != j->len || memcmp(was.binding, j->data, j->len) != 0))
-        have = 0, was.known = 0; /* bound otherwise now: start again */
-    if (have && (was.known & (1 << full)) && memcmp(was.key[full], j->obj_key, 32) == 0) {
-        free(was.binding);
-        return; /* (known already) */
+/* An object entry's data (the symbol's length, the symbol, the object) made
+ * ready for u->symbol, as a buffer of its own; NULL if it does not fit. */
+static LLVMMemoryBufferRef object_of(const kj_unit *u, char *data, size_t size) {
+    uint32_t len;
+    size_t want = u->symbol ? strlen(u->symbol) : 0;
+    if (size < 4 || (memcpy(&len, data, 4), len != want) || size - 4 < len) return NULL;
+    char *obj = data + 4 + len;
+    size_t n = size - 4 - len;
+    if (len && memcmp(data + 4, u->symbol, len) != 0) {
+        char *was = strndup(data + 4, len);
+        if (!was) return NULL;
+        rename_in(obj, n, was, u->symbol, len);
+        free(was);
     }
-    unsigned char *d = malloc(IX_HEAD + j->len);
-    if (!d) {
-        free(was.binding);
-        return;
-    }
-    memcpy(d, "KJIX", 4);
-    d[4] = (unsigned char)(j->has_loop != 0);
-    d[5] = (unsigned char)(((have ? was.known : 0) | (1 << full)) & 3);
-    if (have)
-        memcpy(d + 6, was.key, 64);
-    else
-        memset(d + 6, 0, 64);
-    memcpy(d + 6 + 32 * full, j->obj_key, 32);
-    memcpy(d + IX_HEAD, j->data, j->len);
-    char why[512] = "";
-    if (kj_cache_put(jit->cache, j->key, d, IX_HEAD + j->len, why, sizeof why) != 0)
-        kj_objcache_failed(jit, why);
-    free(d);
-    free(was.binding);
+    return LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, n, "kjit-cached");
+}
+
+LLVMMemoryBufferRef kj_objcache_index_object(kjit *jit, const kj_unit *u, kj_objcache_index *ix) {
+    (void)jit;
+    return ix->raw ? object_of(u, ix->rest, ix->rest_len) : NULL;
+}
+
+LLVMMemoryBufferRef kj_objcache_pre_get(kjit *jit, const kj_unit *u) {
+    kj_objcache_index ix;
+    if (!u->pre || !kj_objcache_index_get(jit, u->pre, &ix)) return NULL;
+    LLVMMemoryBufferRef obj = NULL;
+    if ((ix.known & (1 << (u->t1_full != 0))) && ix.binding_len == u->binding_len &&
+        (!ix.binding_len || memcmp(ix.binding, u->binding, ix.binding_len) == 0))
+        obj = object_of(u, ix.rest, ix.rest_len);
+    kj_objcache_index_free(&ix);
+    return obj;
+}
+
+int kj_objcache_pre_put(kjit *jit, const kj_unit *u, LLVMMemoryBufferRef obj) {
+    if (!u->pre || !u->binding) return -1;
+    uint32_t len = u->symbol ? (uint32_t)strlen(u->symbol) : 0, blen = (uint32_t)u->binding_len;
+    size_t n = LLVMGetBufferSize(obj);
+    cjob *j = job_new(u->pre, IX_HEAD + blen + 4 + len + n);
+    if (!j) return -1;
+    unsigned char *d = j->data;
+    memcpy(d, "KJIE", 4);
+    d[4] = (unsigned char)(u->has_loop != 0);
+    d[5] = (unsigned char)(u->t1_full != 0);
+    memcpy(d + 6, &blen, 4);
+    memcpy(d + IX_HEAD, u->binding, blen);
+    d += IX_HEAD + blen;
+    memcpy(d, &len, 4);
+    if (len) memcpy(d + 4, u->symbol, len);
+    memcpy(d + 4 + len, LLVMGetBufferStart(obj), n);
+    return enqueue(jit, j);
 }
 
 void kj_objcache_source_key(const void *src, size_t len, const char *name, uint8_t out[32]) {

@@ -51,10 +51,11 @@ typedef struct kj_unit {
     const uint8_t *pre;      /* its pre-key (kj_objcache_prekey), if it has one: then
                                 its key is of that, T1's level and the binding, not of
                                 its IR (no bitcode to write) */
-    int pre_missed;          /* the pre-key's index entry was not there: nor is the
+    int pre_missed;          /* the pre-key's entry was not there: nor is the
                                 object, nor a hot mark (no lookups) */
     char *binding;           /* out: kj_link_binding's, if wanted (the caller frees) */
     size_t binding_len;
+    int has_loop;            /* it has a loop (kept with a pre-keyed object) */
 } kj_unit;
 
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,
@@ -85,6 +86,11 @@ const char *kj_unit_passes(const kjit *jit, const kj_unit *u, char buf[32]);
 /* What kj_compile does after code generation, for an object from the code
  * cache (taken): dispose of u's module, link, look up. */
 kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj);
+/* u (not opened) from the code cache's entry under pre, made at T1's level
+ * 0 (T2 bodies, a module's variables: kj_objcache_pre_get), if its callees
+ * are bound as they were: KJIT_OK, counted a hit; else KJIT_EUNDEF, u as it
+ * was. */
+kjit_status kj_compile_pre(kjit *jit, kj_unit *u, const uint8_t pre[32]);
 /* Put err's message, after `what: `, in the thread's error text; consumes
  * err and returns st. */
 kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
@@ -146,26 +152,36 @@ void kj_objcache_flush(kjit *jit);
  * failed, an OSR entry, a transformation without a key). */
 int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
                     uint8_t key[32]);
-/* First compiles without IR (kj_lazy.c): when a function's IR is a function
- * of its source key (kj_fn.src_key: a module's bytes and the name), an
- * index entry under the pre-key (the source key and everything else the
- * key covers but T1's code generation level) records what the IR became:
- * whether it has a loop, the key of its object at each T1 code generation
- * level (0 -O0, 1 the -O level; known: a bit each), and how its callees
- * were bound (kj_link_binding). */
+/* Compiles without IR (kj_lazy.c first calls, kj_tier.c T2, kj_module.c a
+ * module's variables): when a unit's IR is a function of its source key
+ * (kj_fn.src_key: a module's bytes and the name), its object is kept under
+ * the pre-key (the source key and everything else the key covers but T1's
+ * code generation level), with what the IR became: whether it has a loop,
+ * the T1 code generation level it was made at (0 -O0, 1 the -O level;
+ * known: its bit), and how its callees were bound (kj_link_binding). */
 typedef struct kj_objcache_index {
     int has_loop, known;
-    uint8_t key[2][32];
-    char *binding; /* malloc'd */
+    uint8_t key[2][32]; /* the key kj_objcache_key gives it, at the known level */
+    const char *binding; /* (in raw) */
     size_t binding_len;
+    char *rest;          /* (in raw) the object entry's data */
+    size_t rest_len;
+    void *raw;           /* malloc'd: kj_objcache_index_free */
 } kj_objcache_index;
 /* A definition's source key (kj_fn.src_key): of src and the name. */
 void kj_objcache_source_key(const void *src, size_t len, const char *name, uint8_t out[32]);
 void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], uint8_t out[32]);
+/* The entry under pre: 1, and out to free with kj_objcache_index_free. */
 int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *out);
-/* Record in the index that u (compiled, keyed, with u->binding) came from
- * the pre-key's IR. */
-void kj_objcache_index_put(kjit *jit, const uint8_t pre[32], const kj_unit *u, int has_loop);
+void kj_objcache_index_free(kj_objcache_index *ix);
+/* Its object made ready for u->symbol (the caller checked the binding); NULL
+ * if it cannot be. */
+LLVMMemoryBufferRef kj_objcache_index_object(kjit *jit, const kj_unit *u, kj_objcache_index *ix);
+/* kj_compile's side, for a unit with a pre-key and its binding: the object
+ * under it if made at u's level with u's binding, or NULL; and u's object
+ * (not taken) stored there: 0, or -1. */
+LLVMMemoryBufferRef kj_objcache_pre_get(kjit *jit, const kj_unit *u);
+int kj_objcache_pre_put(kjit *jit, const kj_unit *u, LLVMMemoryBufferRef obj);
 /* The object stored under key, made ready for u->symbol; NULL on a miss. */
 LLVMMemoryBufferRef kj_objcache_get(kjit *jit, const kj_unit *u, const uint8_t key[32]);
 /* Store u's object (not taken) under key: 0, or -1 (a failure stops the

@@ -149,7 +149,7 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
         kj_ahead_callees(jit, u.mod, 1); /* the next ring of the call graph */
         r = kj_compile(jit, &u);
     }
-    if (r == KJIT_OK) hot = kj_lazy_ahead_done(jit, fn, &u, pre, has_loop);
+    if (r == KJIT_OK) hot = kj_lazy_ahead_done(jit, fn, &u);
 
     pthread_mutex_lock(&jit->lock);
     fn->ahead = 0;

@@ -203,6 +203,7 @@ static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
  * compile_lock guards. */
 static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
     int has_loop = kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol));
+    u->has_loop = has_loop; /* (kept with its object, if it has a pre-key) */
     size_t n;
     const char *source = LLVMGetModuleIdentifier(u->mod, &n); /* the function's name */
     char name[8];
@@ -236,17 +237,18 @@ static kjit_status first_from_cache(kjit *jit, kj_fn *fn, kj_unit *u, char *sym,
         u->pre_missed = 1;
         return KJIT_EUNDEF;
     }
-    int full = u->instrument && t1_full(jit, fn->name, ix.has_loop, 0);
+    int has_loop = ix.has_loop;
+    int full = u->instrument && t1_full(jit, fn->name, has_loop, 0);
     LLVMMemoryBufferRef obj = NULL;
     if ((ix.known & (1 << full)) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
         kj_impl_name(jit, fn->name, sym, 256);
         u->symbol = sym;
         memcpy(u->key, ix.key[full], sizeof u->key);
-        obj = kj_objcache_get(jit, u, u->key);
+        obj = kj_objcache_index_object(jit, u, &ix);
     }
-    free(ix.binding);
+    kj_objcache_index_free(&ix);
     if (!obj) return KJIT_EUNDEF;
-    if (u->instrument) u->t1_full = t1_full(jit, fn->name, ix.has_loop, 1); /* (as a compile) */
+    if (u->instrument) u->t1_full = t1_full(jit, fn->name, has_loop, 1); /* (as a compile) */
     u->keyed = 1;
     if (kj_compile_cached(jit, u, obj) != KJIT_OK) { /* then compile it after all */
         first_compile(jit, fn, u);
@@ -280,24 +282,17 @@ kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     return KJIT_OK;
 }
 
-/* After a first compile of u that succeeded: the index entry that lets
- * first_from_cache find it next time (if index: not for a group of
- * several), u's binding freed; whether fn got hot in an earlier run (the
- * code cache's marks), so that it goes to T2 before its call goes on. */
-static int first_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop,
-                      int index) {
-    if (index && !u->cached && u->binding) {
-        if (!u->pre) kj_objcache_prekey(jit, u, fn->src_key, pre); /* (else taken already) */
-        kj_objcache_index_put(jit, pre, u, has_loop);
-    }
+/* After a first compile of u that succeeded (kj_compile kept its object
+ * under its pre-key, if it has one, for first_from_cache): u's binding
+ * freed; whether fn got hot in an earlier run (the code cache's marks), so
+ * that it goes to T2 before its call goes on. */
+static int first_done(kjit *jit, kj_fn *fn, kj_unit *u) {
     free(u->binding);
     u->binding = NULL;
     return u->keyed && u->instrument && !u->pre_missed && hot_before(jit, fn, u);
 }
 
-int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop) {
-    return first_done(jit, fn, u, pre, has_loop, 1);
-}
+int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u) { return first_done(jit, fn, u); }
 
 kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                                char *sym) {
@@ -408,8 +403,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target);
     u.want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
     r = unit_for(jit, fn, pending, &u, g.sym[0]);
-    int has_loop = 0;
-    if (r == KJIT_OK) has_loop = first_codegen(jit, &u, NULL);
+    if (r == KJIT_OK) (void)first_codegen(jit, &u, NULL);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);
@@ -429,7 +423,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     /* Hot in an earlier run: kj_resolve takes it to T2 before the call goes
      * on. */
     int hot = 0;
-    if (r == KJIT_OK) hot = first_done(jit, fn, &u, pre, has_loop, g.n == 1);
+    if (r == KJIT_OK) hot = first_done(jit, fn, &u);
     else free(u.binding), u.binding = NULL;
     r = finish_group(jit, &g, &u, r, target);
     if (hot && r == KJIT_OK) {

@@ -247,12 +247,13 @@ static void call_self_directly(LLVMModuleRef mod, const char *name, const char *
     if (!LLVMGetFirstUse(self)) LLVMDeleteFunction(self);
 }
 
-/* T2 from the code cache without making IR, as first_from_cache does for
- * T1 (kj_lazy.c): fn's source key and T2's configuration make a pre-key,
- * whose index entry names the object and how its callees were bound.  Only
- * T2 bodies that depend on nothing but their own source are indexed: those
- * of IR its generator marked optimised (no callee bodies inlined).  pre is
- * taken if fn has a source key and nothing transforms T2's IR; 1 then.
+/* T2 from the code cache without making IR (kj_compile_pre), as
+ * first_from_cache does for T1 (kj_lazy.c): fn's source key and T2's
+ * configuration make a pre-key, whose entry holds the object and how its
+ * callees were bound.  Only T2 bodies that depend on nothing but their own
+ * source are kept there: those of IR its generator marked optimised (no
+ * callee bodies inlined; kj_compile keeps them, kj_objcache_pre_put).  pre
+ * is taken if fn has a source key and nothing transforms T2's IR; 1 then.
  * Caller holds def_lock (read). */
 static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
     pthread_mutex_lock(&jit->lock);
@@ -263,27 +264,6 @@ static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
     if (!keyed || !jit->cache || atomic_load(&jit->transform[2])) return 0;
     kj_objcache_prekey(jit, u, src, pre);
     return 1;
-}
-
-/* The cached object under pre's index entry, linked into u: KJIT_OK, or
- * KJIT_EUNDEF (u as it was: compile it). */
-static kjit_status t2_from_cache(kjit *jit, kj_unit *u, const uint8_t pre[32]) {
-    kj_objcache_index ix;
-    if (!kj_objcache_index_get(jit, pre, &ix)) return KJIT_EUNDEF;
-    LLVMMemoryBufferRef obj = NULL;
-    if ((ix.known & 1) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
-        memcpy(u->key, ix.key[0], sizeof u->key);
-        obj = kj_objcache_get(jit, u, u->key);
-    }
-    free(ix.binding);
-    if (!obj) return KJIT_EUNDEF;
-    u->keyed = 1;
-    if (kj_compile_cached(jit, u, obj) != KJIT_OK) {
-        u->cached = u->keyed = 0; /* (then compiled after all) */
-        return KJIT_EUNDEF;
-    }
-    atomic_fetch_add(&jit->stats.cache_hits, 1);
-    return KJIT_OK;
 }
 
 /* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
@@ -315,7 +295,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     if (ok) {
         kj_impl_name(jit, fn->name, sym, sizeof sym);
         indexed = t2_prekey(jit, fn, &u, pre);
-        cached = indexed && t2_from_cache(jit, &u, pre) == KJIT_OK;
+        cached = indexed && kj_compile_pre(jit, &u, pre) == KJIT_OK;
     }
     if (ok && !cached) {
         r = kj_unit_open(jit, &u, fn->name, NULL);
@@ -340,7 +320,6 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
         r = kj_compile(jit, &u);
     else
         kj_unit_discard(&u);
-    if (r == KJIT_OK && u.pre && !u.cached) kj_objcache_index_put(jit, pre, &u, 0);
     free(u.binding);
     u.binding = NULL;
 

@@ -36,15 +36,16 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
  * (kj_materialize), installing nothing: from the code cache without IR if
  * an earlier run left what that needs (then u->cached: added already),
  * else u with gen's IR, set up as kj_lazy_first_unit sets it up, for the
- * caller to compile.  pre (32 bytes) and *has_loop are for
- * kj_lazy_ahead_done.  u is discarded on error. */
+ * caller to compile.  pre (32 bytes) must live until that compile (its
+ * pre-key: u->pre); *has_loop says whether it has a loop.  u is discarded
+ * on error. */
 kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
                                char *sym, const kj_machines *tms, uint8_t pre[32],
                                int *has_loop);
-/* After that compile succeeded: the code cache's index entry for the next
- * run's first_from_cache (a compile from IR), and whether fn got hot in an
- * earlier run (1: the caller takes it to T2 once installed). */
-int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32], int has_loop);
+/* After that compile succeeded (its object kept under its pre-key for the
+ * next run's first_from_cache): whether fn got hot in an earlier run (1:
+ * the caller takes it to T2 once installed). */
+int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u);
 /* Point fn at its first code (a unit compiled as by kj_lazy_first_unit) at
  * addr; first: the unit's own function, whose size is traced.  Under lock. */
 void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, void *addr,
