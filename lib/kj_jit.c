@@ -491,7 +491,7 @@ kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
         kj_objcache_source_key(d->source, d->source_len, name, key);
         kj_fn_set_source_key(jit, name, d->user, key);
         /* Hot in an earlier run: T2 now, before its first call. */
-        if (jit->opts.mode == KJIT_MODE_TIERED && d->gen && kj_objcache_was_hot(jit, key))
+        if (jit->opts.mode == KJIT_MODE_TIERED && d->gen && kj_objcache_was_hot(jit, key) == 2)
             kj_tier_start_hot(jit, name);
     }
     return st;

@@ -125,7 +125,7 @@ typedef struct kj_fn {
      * its T1 compile; whether a T2 install marked it hot; whether the first
      * call found it hot in an earlier run and is to go to T2 at once. */
     uint8_t t1_key[32];
-    unsigned t1_keyed : 1, hot_marked : 1, hot_start : 1;
+    unsigned t1_keyed : 1, hot_marked : 1, hot_start : 2, hot_queued : 1;
     /* Its definition's source key (kj_fn_set_source_key): its IR is a
      * function of these bytes, so a first compile may come from the cache
      * without IR (kj_lazy.c).  Cleared by every other definition. */

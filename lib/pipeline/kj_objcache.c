@@ -331,7 +331,8 @@ void kj_objcache_failed(kjit *jit, const char *why) {
     }
 }
 
-/* Hot marks: under SHA-256(T1 key, "hot"). */
+/* Hot marks: under SHA-256(T1 key, "hot"); 'h' (installed) or 'q'
+ * (queued). */
 static void hot_key(const uint8_t key[32], uint8_t out[32]) {
     kj_sha256 s;
     kj_sha256_init(&s);
@@ -340,13 +341,13 @@ static void hot_key(const uint8_t key[32], uint8_t out[32]) {
     kj_sha256_done(&s, out);
 }
 
-void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32]) {
+void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32], int installed) {
     if (!jit->cache || atomic_load(&jit->cache_failed)) return;
     uint8_t k[32];
     hot_key(key, k);
     cjob *j = job_new(k, 1);
     if (!j) return;
-    j->data[0] = 'h';
+    j->data[0] = installed ? 'h' : 'q';
     (void)enqueue(jit, j);
 }
 
@@ -355,8 +356,8 @@ int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]) {
     uint8_t k[32];
     hot_key(key, k);
     size_t n;
-    void *data = kj_cache_get(jit->cache, k, &n);
-    int hot = data && n == 1;
+    char *data = kj_cache_get(jit->cache, k, &n);
+    int hot = data && n == 1 ? data[0] == 'h' ? 2 : data[0] == 'q' : 0;
     free(data);
     return hot;
 }

@@ -189,9 +189,11 @@ LLVMMemoryBufferRef kj_objcache_get(kjit *jit, const kj_unit *u, const uint8_t k
 int kj_objcache_put(kjit *jit, const kj_unit *u, const uint8_t key[32], LLVMMemoryBufferRef obj);
 /* Stop the cache for the rest of the run, keeping why (the first time). */
 void kj_objcache_failed(kjit *jit, const char *why);
-/* Remember that the function first compiled with T1 key `key` got hot;
- * whether it did in an earlier run. */
-void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32]);
+/* Remember that the function of source key (or T1 key) `key` got hot:
+ * its T2 body was installed (then kept in the cache too), or it was queued
+ * for T2 when the run ended.  Whether it did in an earlier run: 2
+ * installed, 1 queued, 0 neither. */
+void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32], int installed);
 int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]);
 
 /* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */

@@ -158,7 +158,7 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
     if (code) {
         kj_lazy_installed(jit, fn, code, &u, u.addr, 1);
         atomic_fetch_add(&jit->stats.compiled_ahead, 1);
-        atomic_store(&jit->first_compiled_at, kj_now_us());
+        if (!u.cached) atomic_store(&jit->first_compiled_at, kj_now_us());
         atomic_fetch_add(&jit->stats.ahead_us, u.us);
     } else {
         if (current) fn->state = KJ_STUB; /* its first call compiles it */
@@ -172,8 +172,15 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
     }
     /* Hot in an earlier run (the code cache's marks): T2 now, here, so that
      * its first call (which finds this code: kj_resolve never sees it)
-     * runs T2 code, as a first call's compile would have made it. */
-    if (code && hot) kj_tier_start_hot(jit, fn->name);
+     * runs T2 code, as a first call's compile would have made it; or, if
+     * that run ended before its T2 body was made, queued for T2 now. */
+    if (code && hot == 2) kj_tier_start_hot(jit, fn->name);
+    if (code && hot == 1) {
+        pthread_mutex_lock(&jit->lock);
+        fn->hot_queued = 1; /* (marked so already) */
+        kj_tier_enqueue(jit, fn);
+        pthread_mutex_unlock(&jit->lock);
+    }
 }
 
 static void *ahead_main(void *arg) {

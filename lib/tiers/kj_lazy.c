@@ -78,7 +78,9 @@ static kjit_status unit_for(kjit *jit, kj_fn *fn, LLVMModuleRef pending, kj_unit
 
 /* A compile's time in the statistics (caller holds lock). */
 static void count_compile(kjit *jit, const kj_unit *u) {
-    atomic_store(&jit->first_compiled_at, kj_now_us());
+    /* (A link from the code cache takes no core from the program: T2 need
+     * not wait for it, kj_tier.c) */
+    if (!u->cached) atomic_store(&jit->first_compiled_at, kj_now_us());
     atomic_fetch_add(&jit->stats.compile_units, 1);
     atomic_fetch_add(&jit->stats.compile_us, u->us);
     jit->latency[jit->nlatency++ % KJ_LATENCIES] = (uint32_t)u->us;
@@ -289,7 +291,7 @@ kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
 static int first_done(kjit *jit, kj_fn *fn, kj_unit *u) {
     free(u->binding);
     u->binding = NULL;
-    return u->keyed && u->instrument && !u->pre_missed && hot_before(jit, fn, u);
+    return u->keyed && u->instrument && !u->pre_missed ? hot_before(jit, fn, u) : 0;
 }
 
 int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u) { return first_done(jit, fn, u); }
@@ -311,7 +313,8 @@ kjit_status kj_lazy_precompile(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
 }
 
 /* Whether fn got hot in an earlier run: the code cache's mark, under its
- * source key if it has one, else under its T1 key (kj_tier.c marks). */
+ * source key if it has one, else under its T1 key (kj_tier.c marks): 2
+ * its T2 body was made (and kept), 1 it was queued for one, 0 no. */
 static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u) {
     uint8_t key[32];
     pthread_mutex_lock(&jit->lock);
@@ -324,11 +327,11 @@ static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u) {
  * once if it got hot in an earlier run. */
 static kjit_status cached_done(kjit *jit, kj_fn *fn, kj_group *g, kj_unit *u, kjit_status r,
                                void **target) {
-    int hot = r == KJIT_OK && u->instrument && hot_before(jit, fn, u);
+    int hot = r == KJIT_OK && u->instrument ? hot_before(jit, fn, u) : 0;
     r = finish_group(jit, g, u, r, target);
     if (hot && r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
-        fn->hot_start = 1;
+        fn->hot_start = (unsigned)hot;
         pthread_mutex_unlock(&jit->lock);
     }
     return r;
@@ -428,7 +431,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     r = finish_group(jit, &g, &u, r, target);
     if (hot && r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
-        fn->hot_start = 1;
+        fn->hot_start = (unsigned)hot;
         pthread_mutex_unlock(&jit->lock);
     }
     return r;
@@ -448,15 +451,19 @@ void *kj_resolve(kj_fn *fn) {
     kjit_status st = kj_materialize(jit, fn, 1, &target);
     pthread_mutex_unlock(&jit->compile_lock);
     /* Hot in an earlier run: T2 now, on this thread (a cache hit, most
-     * likely), so the call runs T2 code from the start. */
+     * likely), so the call runs T2 code from the start; or, if that run
+     * ended before its T2 body was made, queued for T2 at once (a compile
+     * on this thread could take long). */
     int hot = 0;
     if (jit->cache) { /* (hot_start is set only with the cache) */
         pthread_mutex_lock(&jit->lock);
         hot = fn->hot_start;
         fn->hot_start = 0;
+        if (hot == 1) fn->hot_queued = 1; /* (marked so already) */
+        if (st == KJIT_OK && hot == 1) kj_tier_enqueue(jit, fn);
         pthread_mutex_unlock(&jit->lock);
     }
-    if (st == KJIT_OK && hot && kj_tier_compile_now(jit, fn) == 0) {
+    if (st == KJIT_OK && hot == 2 && kj_tier_compile_now(jit, fn) == 0) {
         atomic_fetch_add(&jit->stats.cache_hot, 1);
         pthread_mutex_lock(&jit->lock);
         target = kj_stub_target(fn->stub.slot);

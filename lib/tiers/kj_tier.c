@@ -356,7 +356,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
         fn->hot_marked = 1;
     }
     pthread_mutex_unlock(&jit->lock);
-    if (mark) kj_objcache_mark_hot(jit, key);
+    if (mark) kj_objcache_mark_hot(jit, key, 1);
     if (!code && u.rt) { /* never reachable from a stub: free at once */
         kj_rt_free(jit, u.rt);
         kj_gdb_unregister(u.gdb);
@@ -490,13 +490,39 @@ static int stop_queue(kjit *jit) {
     return jit->nworkers;
 }
 
+/* At the end: the functions still queued for T2 are remembered as hot
+ * (kj_objcache_mark_hot's "queued"), so that the next run queues them at
+ * their first call instead of counting again: a run that ends before its T2
+ * compiles do (the exit does not wait for them) still teaches the next. */
+static void mark_queued(kjit *jit) {
+    if (!jit->cache) return;
+    uint8_t(*keys)[32] = NULL;
+    size_t n = 0, cap = 0;
+    pthread_mutex_lock(&jit->lock);
+    for (kj_fn *f = jit->qhead; f; f = f->queue_next) {
+        if (!(f->src_keyed || f->t1_keyed) || f->hot_marked || f->hot_queued) continue;
+        if (n == cap) {
+            void *more = realloc(keys, (cap = cap ? 2 * cap : 32) * sizeof *keys);
+            if (!more) break;
+            keys = more;
+        }
+        memcpy(keys[n++], f->src_keyed ? f->src_key : f->t1_key, 32);
+        f->hot_queued = 1;
+    }
+    pthread_mutex_unlock(&jit->lock);
+    for (size_t i = 0; i < n; i++) kj_objcache_mark_hot(jit, keys[i], 0);
+    free(keys);
+}
+
 void kj_tier_abandon(kjit *jit) {
+    mark_queued(jit);
     pthread_mutex_lock(&jit->lock);
     (void)stop_queue(jit); /* (kj_tier_stop, if called later, joins them) */
     pthread_mutex_unlock(&jit->lock);
 }
 
 void kj_tier_stop(kjit *jit) {
+    mark_queued(jit);
     pthread_mutex_lock(&jit->lock);
     int n = stop_queue(jit);
     pthread_mutex_unlock(&jit->lock);
