@@ -240,9 +240,12 @@ static kjit_status first_from_cache(kjit *jit, kj_fn *fn, kj_unit *u, char *sym,
         return KJIT_EUNDEF;
     }
     int has_loop = ix.has_loop;
-    int full = u->instrument && t1_full(jit, fn->name, has_loop, 0);
+    /* At the level it was made at, whatever --t1=early's places (taken by
+     * compiles, in an order timing decides) would say now: code at either
+     * level is good code for it, and a compile on this thread is not. */
+    int full = (ix.known & 2) != 0;
     LLVMMemoryBufferRef obj = NULL;
-    if ((ix.known & (1 << full)) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
+    if ((!full || u->instrument) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
         kj_impl_name(jit, fn->name, sym, 256);
         u->symbol = sym;
         memcpy(u->key, ix.key[full], sizeof u->key);
@@ -250,7 +253,8 @@ static kjit_status first_from_cache(kjit *jit, kj_fn *fn, kj_unit *u, char *sym,
     }
     kj_objcache_index_free(&ix);
     if (!obj) return KJIT_EUNDEF;
-    if (u->instrument) u->t1_full = t1_full(jit, fn->name, has_loop, 1); /* (as a compile) */
+    if (u->instrument) u->t1_full = full;
+    if (full) (void)t1_full(jit, fn->name, has_loop, 1); /* (takes a place, as a compile) */
     u->keyed = 1;
     if (kj_compile_cached(jit, u, obj) != KJIT_OK) { /* then compile it after all */
         first_compile(jit, fn, u);
