@@ -598,7 +598,8 @@ int kjit_error_frames(const kjit_frame **frames);
 typedef enum kjit_event_kind {
     KJIT_EV_DEFINED,     /* a function was defined (first definition) */
     KJIT_EV_REDEFINED,   /* ... or redefined */
-    KJIT_EV_IR,          /* a generator wrote a function's IR */
+    KJIT_EV_IR,          /* a generator wrote a function's IR, or variables' (name
+                            "data": kjit_define_data, a module's) */
     KJIT_EV_COMPILED,    /* machine code made: tier "T1", "T2", "osr", "thunk" or "compiled";
                             dur_us the compile, bytes the object */
     KJIT_EV_QUEUED,      /* a hot function queued for T2 */

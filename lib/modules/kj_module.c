@@ -637,6 +637,8 @@ static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const 
     char err[KJ_ERRMSG_SIZE] = "";
     if (st == KJIT_OK && gen(user, u.mod, "", err, sizeof err) != 0)
         st = kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "the generator reported failure");
+    else if (st == KJIT_OK)
+        kj_trace(jit, KJIT_EV_IR, "data", NULL, 0, 0, 0, NULL);
     /* Linked now, not at the first reference: a first reference made by
      * two compiles at once (the ahead thread's and a first call's) let
      * code run before the variables were written (a std::thread's vtable

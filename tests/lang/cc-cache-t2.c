@@ -1,6 +1,8 @@
 // A warm run starts what got hot at T2 from the code cache without making
-// its IR (the cache's index, as first calls do): the T2 body of optimised
-// IR (clang -O2 bitcode) depends on its source alone.  The first run (--tier-sync: its T2 compile
+// its IR (kept under a pre-key, as first calls are): the T2 body of
+// optimised IR (clang -O2 bitcode) depends on its source alone.  The
+// module's variables too are linked from the cache without their IR (the
+// cold run makes it: "ir data").  The first run (--tier-sync: its T2 compile
 // ends before the program goes on) fills the cache; the second links `hot`
 // at T2 at its first call, and no "ir" event names it.  The output is the
 // native build's both times.
@@ -9,11 +11,14 @@
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --tier-sync --hot=50 %t/p.bc > %t/out1
+// RUN: env KJIT_CACHE=on KJIT_TRACE=1 %kjit --cache-dir=%t/c --tier-sync --hot=50 %t/p.bc > %t/out1 2> %t/trace1
 // RUN: env KJIT_CACHE=on KJIT_TRACE=1 %kjit --cache-dir=%t/c --hot=50 %t/p.bc > %t/out2 2> %t/trace
 // RUN: diff %t/expected %t/out1
 // RUN: diff %t/expected %t/out2
 // RUN: FileCheck %s < %t/trace
+// RUN: FileCheck --check-prefix=COLD %s < %t/trace1
+// COLD: {{ ir +data$}}
+// CHECK-NOT: {{ ir +data$}}
 // CHECK-NOT: {{ ir +hot$}}
 // CHECK: compiled hot [T1]
 // CHECK-NOT: {{ ir +hot$}}
@@ -21,8 +26,10 @@
 // CHECK-NOT: {{ ir +hot$}}
 #include <stdio.h>
 
+unsigned seed[4] = {3, 1, 4, 1};
+
 __attribute__((noinline)) unsigned hot(unsigned x) {
-    unsigned h = x;
+    unsigned h = x + seed[x & 3];
     for (int i = 0; i < 100; i++) h = h * 2654435761u + (h >> 13);
     return h;
 }
