@@ -464,6 +464,7 @@ void *kj_resolve(kj_fn *fn) {
         hot = fn->hot_start;
         fn->hot_start = 0;
         if (hot == 1) fn->hot_queued = 1; /* (marked so already) */
+        if (hot == 2) fn->hot_marked = 1; /* (its T2 install need not mark it again) */
         if (st == KJIT_OK && hot == 1) kj_tier_enqueue(jit, fn);
         pthread_mutex_unlock(&jit->lock);
     }

@@ -368,6 +368,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
 void kj_tier_start_hot(kjit *jit, const char *name) {
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
+    if (fn) fn->hot_marked = 1; /* (marked so already: its T2 install need not again) */
     int from_t0 = fn && at_t1_or_t0(fn) && !fn->queued;
     if (from_t0) {
         fn->queued = 1; /* (keeps the compiler threads off it) */
