@@ -83,11 +83,13 @@ struct Declarer final : ValueMaterializer {
 } // namespace
 
 extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *defs, unsigned n,
-                                         const char *name) {
+                                         const char *name, LLVMModuleRef into) {
     Module *src = unwrap(src_ref);
-    auto *m = new Module(name, src->getContext());
-    m->setTargetTriple(src->getTargetTriple());
-    m->setDataLayout(src->getDataLayout());
+    Module *m = into ? unwrap(into) : new Module(name, src->getContext());
+    if (!into) {
+        m->setTargetTriple(src->getTargetTriple());
+        m->setDataLayout(src->getDataLayout());
+    }
     /* Module flags say how to generate code (unwind tables, PIC level, ...)
      * and which debug-info version the metadata has. */
     if (NamedMDNode *flags = src->getModuleFlagsMetadata()) {

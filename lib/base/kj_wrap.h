@@ -15,13 +15,16 @@
 extern "C" {
 #endif
 
-/* A new module, in src's context, with a copy of each of the n global
- * values defs[] of src as a definition (functions, variables, aliases),
- * external, in no comdat; every other global value they reference is
- * declared, external and not dso_local (it may be anywhere in memory).
- * Costs what the copied definitions are, not what src is.  NULL on OOM. */
+/* A module, in src's context, with a copy of each of the n global values
+ * defs[] of src as a definition (functions, variables, aliases), external,
+ * in no comdat; every other global value they reference is declared,
+ * external and not dso_local (it may be anywhere in memory).  The module
+ * is `into` if not NULL (it must hold no global value yet; it keeps its
+ * triple and data layout, and gets src's module flags), else a new one
+ * named `name`.  Costs what the copied definitions are, not what src is.
+ * NULL on OOM. */
 LLVMModuleRef kj_wrap_extract(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
-                              const char *name);
+                              const char *name, LLVMModuleRef into);
 
 /* Read the body of g (a function of a module read lazily from bitcode,
  * LLVMGetBitcodeModuleInContext2) if it has not been read yet; or every
