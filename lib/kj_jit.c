@@ -109,6 +109,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
      * as bitcode between (the benchmarks' comparison; kj_compile.c). */
     const char *ws = getenv("KJIT_WORKSPACES");
     jit->ws_off = ws && strcmp(ws, "0") == 0;
+    /* KJIT_EMITTERS=0: LLVM's code generation pipeline built for every
+     * compile, as the C API does (the benchmarks compare). */
+    const char *em = getenv("KJIT_EMITTERS");
+    jit->emit_off = em && strcmp(em, "0") == 0;
     jit->created_us = kj_now_us();
     atomic_store(&jit->t1_early_left, KJ_T1_EARLY);
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};

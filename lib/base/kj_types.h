@@ -213,9 +213,13 @@ struct kjit {
         int busy;                 /* a thread holds it */
         LLVMModuleRef *retired;   /* modules of ctx to dispose of once it is free */
         size_t nretired, cap;
+        /* Code generators (kj_wrap_emitter) of tm_fast and tm for ctx's
+         * modules, made at their first use. */
+        struct kj_wrap_emitter *emit[2];
     } ws[KJ_WS_MAX];
     pthread_mutex_t ws_lock;
     int ws_off;                   /* KJIT_WORKSPACES=0: none */
+    int emit_off;                 /* KJIT_EMITTERS=0: no kept code generators */
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */

@@ -11,14 +11,19 @@
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalAlias.h>
 #include <llvm/IR/GlobalVariable.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 #include <llvm/Object/ObjectFile.h>
+#include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 using namespace llvm;
 
@@ -29,6 +34,11 @@ using namespace llvm;
  * process started without LLVM instead of stopping it at load. */
 __asm__(".weak _ZN4llvm17ValueMaterializer6anchorEv\n"
         ".weak _ZN4llvm10CallbackVH6anchorEv\n");
+/* The same for the vtables of the stream classes Sink derives from: their
+ * constructors and destructors store them in the object for a moment
+ * (unoptimised builds), and nothing reads them there. */
+__asm__(".weak _ZTVN4llvm11raw_ostreamE\n"
+        ".weak _ZTVN4llvm17raw_pwrite_streamE\n");
 
 namespace {
 
@@ -152,6 +162,84 @@ extern "C" int kj_wrap_materialize(LLVMValueRef g, char *err, size_t len) {
 extern "C" int kj_wrap_materialize_all(LLVMModuleRef m, char *err, size_t len) {
     return error_text(unwrap(m)->materializeAll(), err, len);
 }
+
+namespace {
+
+/* An object file's bytes in memory, as raw_svector_ostream keeps them, but
+ * with every virtual function this file's own, so that its vtable refers
+ * to nothing of LLVM (the note on weak symbols above). */
+class Sink final : public raw_pwrite_stream {
+public:
+    char *buf = nullptr;
+    size_t len = 0, cap = 0;
+    bool failed = false;
+
+    Sink() : raw_pwrite_stream(true) {}
+    ~Sink() override { free(buf); }
+    void clear() {
+        len = 0;
+        failed = false;
+    }
+
+private:
+    bool reserve(uint64_t need) {
+        if (need <= cap) return true;
+        size_t c = cap ? cap : 4096;
+        while (c < need) c *= 2;
+        char *b = static_cast<char *>(realloc(buf, c));
+        if (!b) return false;
+        buf = b;
+        cap = c;
+        return true;
+    }
+    void write_impl(const char *p, size_t n) override {
+        if (!failed && reserve(len + n)) memcpy(buf + len, p, n);
+        else failed = true; /* (positions stay right; the bytes are dropped) */
+        len += n;
+    }
+    void pwrite_impl(const char *p, size_t n, uint64_t off) override {
+        if (!failed && off + n <= len) memcpy(buf + off, p, n);
+    }
+    uint64_t current_pos() const override { return len; }
+    void reserveExtraSpace(uint64_t extra) override { (void)reserve(len + extra); }
+    size_t preferred_buffer_size() const override { return 0; }
+    raw_ostream &changeColor(enum Colors, bool, bool) override { return *this; }
+    raw_ostream &resetColor() override { return *this; }
+    raw_ostream &reverseColor() override { return *this; }
+    bool is_displayed() const override { return false; }
+    bool has_colors() const override { return false; }
+    void enable_colors(bool) override {}
+    void anchor() override {}
+};
+
+} // namespace
+
+struct kj_wrap_emitter {
+    TargetMachine *tm;
+    Sink out;
+    legacy::PassManager pm;
+};
+
+extern "C" kj_wrap_emitter *kj_wrap_emitter_new(LLVMTargetMachineRef tm) {
+    auto *e = new kj_wrap_emitter;
+    e->tm = reinterpret_cast<TargetMachine *>(tm);
+    if (e->tm->addPassesToEmitFile(e->pm, e->out, nullptr, CodeGenFileType::ObjectFile)) {
+        delete e;
+        return nullptr;
+    }
+    return e;
+}
+
+extern "C" LLVMMemoryBufferRef kj_wrap_emit(kj_wrap_emitter *e, LLVMModuleRef m) {
+    Module *mod = unwrap(m);
+    mod->setDataLayout(e->tm->createDataLayout());
+    e->out.clear();
+    e->pm.run(*mod);
+    if (e->out.failed) return nullptr;
+    return LLVMCreateMemoryBufferWithMemoryRangeCopy(e->out.buf, e->out.len, "");
+}
+
+extern "C" void kj_wrap_emitter_free(kj_wrap_emitter *e) { delete e; }
 
 extern "C" void kj_wrap_machine(LLVMTargetMachineRef tm) {
     TargetMachine *t = reinterpret_cast<TargetMachine *>(tm);

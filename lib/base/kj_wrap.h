@@ -26,6 +26,18 @@ extern "C" {
 LLVMModuleRef kj_wrap_extract(LLVMModuleRef src, LLVMValueRef *defs, unsigned n,
                               const char *name, LLVMModuleRef into);
 
+/* A code generator for target machine tm that makes object files of one
+ * module after another: LLVM's pass pipeline for it is built once, not at
+ * every compile as LLVMTargetMachineEmitToMemoryBuffer builds it.  One
+ * thread at a time, on modules of one context; it must be freed before
+ * tm is disposed of.  NULL if tm cannot make objects. */
+typedef struct kj_wrap_emitter kj_wrap_emitter;
+kj_wrap_emitter *kj_wrap_emitter_new(LLVMTargetMachineRef tm);
+/* m's object file (what LLVMTargetMachineEmitToMemoryBuffer makes), or
+ * NULL out of memory. */
+LLVMMemoryBufferRef kj_wrap_emit(kj_wrap_emitter *e, LLVMModuleRef m);
+void kj_wrap_emitter_free(kj_wrap_emitter *e);
+
 /* Read the body of g (a function of a module read lazily from bitcode,
  * LLVMGetBitcodeModuleInContext2) if it has not been read yet; or every
  * body of module m.  0, or -1 with the bitcode reader's message in err. */

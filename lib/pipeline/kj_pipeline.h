@@ -33,6 +33,9 @@ typedef struct kj_unit {
     const char *passes;      /* the IR pass pipeline, if not opt_level's (or the
                                 options' t1/t2_passes, which win) */
     LLVMTargetMachineRef tm; /* code generation; NULL: chosen by opt_level */
+    /* If tm is a thread's own: its code generators, one per workspace
+     * (KJ_WS_MAX), used when the unit holds one; NULL: none kept. */
+    struct kj_wrap_emitter **emitters;
     int t1_full;             /* T1 (opt_level 0) with code generation at the -O level */
     /* The caller's instrumentation after the passes (T1's counters), with
      * its context; NULL: none. */

@@ -36,6 +36,7 @@
 #include <llvm-c/Core.h>
 
 #include "base/kj_base.h"
+#include "base/kj_wrap.h"
 #include "machine/kj_machine.h"
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
@@ -185,7 +186,8 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
 
 static void *ahead_main(void *arg) {
     kjit *jit = arg;
-    kj_machines tms = {0};
+    struct kj_wrap_emitter *emit_fast[KJ_WS_MAX] = {0}, *emit_full[KJ_WS_MAX] = {0};
+    kj_machines tms = {.emit_fast = emit_fast, .emit_full = emit_full};
     if (kj_llvm_ready(jit) == KJIT_OK) {
         tms.fast = kj_llvm_machine(jit, 0);
         tms.full = kj_llvm_machine(jit, jit->opts.opt_level);
@@ -207,6 +209,10 @@ static void *ahead_main(void *arg) {
         pthread_mutex_lock(&jit->lock);
     }
     pthread_mutex_unlock(&jit->lock);
+    for (unsigned i = 0; i < KJ_WS_MAX; i++) {
+        kj_wrap_emitter_free(emit_fast[i]);
+        kj_wrap_emitter_free(emit_full[i]);
+    }
     if (tms.fast) LLVMDisposeTargetMachine(tms.fast);
     if (tms.full) LLVMDisposeTargetMachine(tms.full);
     return NULL;

@@ -217,6 +217,7 @@ static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
     } else if (tms) {
         u->tm = u->opt_level <= 0 ? tms->fast : tms->full;
     }
+    if (tms) u->emitters = u->tm == tms->fast ? tms->emit_fast : tms->emit_full;
     return has_loop;
 }
 

@@ -15,6 +15,9 @@
  * -O level (NULL where the JIT's, under compile_lock, are meant). */
 typedef struct kj_machines {
     LLVMTargetMachineRef fast, full;
+    /* Their code generators, one per workspace (KJ_WS_MAX; kj_unit.emitters),
+     * or NULL; the owner frees them before the machines. */
+    struct kj_wrap_emitter **emit_fast, **emit_full;
 } kj_machines;
 
 /* kj_lazy.c */
