@@ -193,6 +193,11 @@ void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
             LLVMOrcLLJITGetExecutionSession(jit->lljit)));
 }
 
+int kj_unit_optimised(LLVMModuleRef mod) {
+    return LLVMGetNamedMetadata(mod, KJIT_MD_OPTIMISED, strlen(KJIT_MD_OPTIMISED)) &&
+           !LLVMGetNamedMetadata(mod, KJIT_MD_UNOPTIMISED, strlen(KJIT_MD_UNOPTIMISED));
+}
+
 int kj_unit_tier(const kj_unit *u) {
     return !u->tier || strcmp(u->tier, "T1") == 0                        ? 1
            : strcmp(u->tier, "T2") == 0 || strcmp(u->tier, "osr") == 0 ? 2
@@ -338,12 +343,16 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         goto emitted;
     }
     if (u->keyed) atomic_fetch_add(&jit->stats.cache_misses, 1);
-    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
-    e = LLVMRunPasses(u->mod, passes, tm, pbo);
-    LLVMDisposePassBuilderOptions(pbo);
-    if (e) {
-        st = kj_llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
-        goto out;
+    /* (LLVMRunPasses builds a pass builder and registers every analysis
+     * with it: 0.09 ms, for nothing when there is no pass to run.) */
+    if (strcmp(passes, KJ_NO_PASSES) != 0) {
+        LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+        e = LLVMRunPasses(u->mod, passes, tm, pbo);
+        LLVMDisposePassBuilderOptions(pbo);
+        if (e) {
+            st = kj_llvm_error(KJIT_ECOMPILE, "optimisation failed", e);
+            goto out;
+        }
     }
 
     kj_link_finish(u->mod, &hosts);

@@ -81,6 +81,12 @@ kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *us
 /* Verify, optimise, emit, link, look up.  Always disposes of u->mod (and
  * u->ctx unless shared).  Caller holds compile_lock. */
 kjit_status kj_compile(kjit *jit, kj_unit *u);
+/* Whether mod's generator marked it optimised, and nothing in it
+ * unoptimised (kjit.h, KJIT_MD_OPTIMISED). */
+int kj_unit_optimised(LLVMModuleRef mod);
+/* kj_unit.passes for no IR pass at all (kj_compile then builds no pass
+ * pipeline). */
+#define KJ_NO_PASSES "no-op-module"
 /* The unit's tier for transformations and pass pipelines: 1 (T1 and
  * untiered first compiles), 2 (T2, OSR), 0 (thunks). */
 int kj_unit_tier(const kj_unit *u);

@@ -218,6 +218,10 @@ static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
         u->tm = u->opt_level <= 0 ? tms->fast : tms->full;
     }
     if (tms) u->emitters = u->tm == tms->fast ? tms->emit_fast : tms->emit_full;
+    /* T1 of IR that is optimised already (kjit.h, KJIT_MD_OPTIMISED): no
+     * pass.  mem2reg, T1's one, finds nothing to promote in clang's -O2
+     * output, whose SROA promoted what it could. */
+    if (u->instrument && !u->passes && kj_unit_optimised(u->mod)) u->passes = KJ_NO_PASSES;
     return has_loop;
 }
 

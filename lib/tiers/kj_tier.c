@@ -95,13 +95,6 @@ void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
 
 /* ---- the queue and the T2 thread ------------------------------------------ */
 
-/* Whether mod's generator marked it optimised, and nothing in it
- * unoptimised (KJIT_MD_OPTIMISED). */
-static int optimised(LLVMModuleRef mod) {
-    return LLVMGetNamedMetadata(mod, KJIT_MD_OPTIMISED, strlen(KJIT_MD_OPTIMISED)) &&
-           !LLVMGetNamedMetadata(mod, KJIT_MD_UNOPTIMISED, strlen(KJIT_MD_UNOPTIMISED));
-}
-
 static void *t2_main(void *arg);
 
 /* Queue fn for T2 (caller holds jit->lock).  Starts the thread on first use. */
@@ -306,8 +299,8 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
          * does; LLVM's passes again would cost what they did the first
          * time and find little to do.  Such a body depends on its source
          * alone: keyed by its pre-key, and indexed. */
-        if (r == KJIT_OK && optimised(u.mod)) {
-            u.passes = "no-op-module";
+        if (r == KJIT_OK && kj_unit_optimised(u.mod)) {
+            u.passes = KJ_NO_PASSES;
             if (indexed) u.pre = pre;
         } else if (r == KJIT_OK) {
             kj_tier_inline_bodies(jit, u.mod, &deps);
