@@ -637,7 +637,10 @@ static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const 
     kj_unit u = {.opt_level = 0, .tier = "data"};
     char *first = NULL;
     if (pre && kj_compile_pre(jit, &u, pre) == KJIT_OK) {
-        if (first_src && !(first = strdup(first_src))) st = KJIT_ENOMEM;
+        if (first_src && !(first = strdup(first_src))) {
+            kj_rt_free(jit, u.rt); /* (nothing of it stays) */
+            st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        }
         goto linked;
     }
     st = kj_unit_open(jit, &u, "data", NULL);
@@ -1222,6 +1225,16 @@ static int later_generate(void *user, LLVMModuleRef mod, const char *symbol, cha
     return r;
 }
 
+/* The source key of what m defines under name ("" for its variables):
+ * of m's bytes and of every module before it (m->src), and the name. */
+static void source_key(const kj_module *m, const char *name, uint8_t key[32]) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, m->src, sizeof m->src);
+    kj_sha256_add(&s, name, strlen(name) + 1);
+    kj_sha256_done(&s, key);
+}
+
 /* Define the variables of m, a module of a source key, whose plan p left
  * them in the module: linked from the code cache without copying them out,
  * if an earlier run indexed them (define_data). */
@@ -1229,11 +1242,7 @@ static kjit_status define_data_later(kjit *jit, struct kj_modules *ms, kj_module
                                      const kj_plan *p) {
     kj_unit u = {.opt_level = 0, .tier = "data"};
     uint8_t src[32], pre[32];
-    kj_sha256 s;
-    kj_sha256_init(&s);
-    kj_sha256_add(&s, m->src, sizeof m->src);
-    kj_sha256_add(&s, "", 1); /* (no function's name) */
-    kj_sha256_done(&s, src);
+    source_key(m, "", src);
     kj_objcache_prekey(jit, &u, src, pre);
     later l = {ms, m, p};
     pthread_mutex_lock(&ms->lock);
@@ -1273,12 +1282,8 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
         if (r == KJIT_OK && !reload && m->src_keyed) {
             /* Its IR is made from the module's bytes (fn_generate): the
              * cache may skip making it (kj_lazy.c). */
-            kj_sha256 s;
             uint8_t key[32];
-            kj_sha256_init(&s);
-            kj_sha256_add(&s, m->src, sizeof m->src);
-            kj_sha256_add(&s, f->name, strlen(f->name) + 1);
-            kj_sha256_done(&s, key);
+            source_key(m, f->name, key);
             kj_fn_set_source_key(jit, f->name, f, key);
         }
         if (r != KJIT_OK && r != KJIT_EGEN && r != KJIT_ECOMPILE) {

@@ -142,9 +142,9 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
     kj_unit u;
     char sym[256];
     uint8_t pre[32];
-    int has_loop, hot = 0;
+    int hot = 0;
     kj_tier_prestart(jit);
-    kjit_status r = kj_lazy_ahead_unit(jit, fn, gen, user, &u, sym, tms, pre, &has_loop);
+    kjit_status r = kj_lazy_ahead_unit(jit, fn, gen, user, &u, sym, tms, pre);
     pthread_rwlock_unlock(&jit->def_lock);
     if (r == KJIT_OK && !u.cached) {
         kj_ahead_callees(jit, u.mod, 1); /* the next ring of the call graph */

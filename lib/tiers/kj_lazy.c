@@ -281,15 +281,13 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
 static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u);
 
 kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
-                               char *sym, const kj_machines *tms, uint8_t pre[32],
-                               int *has_loop) {
+                               char *sym, const kj_machines *tms, uint8_t pre[32]) {
     first_compile(jit, fn, u);
-    *has_loop = 0;
     if (first_from_cache(jit, fn, u, sym, pre) == KJIT_OK) return KJIT_OK; /* u->cached */
     u->want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
     kjit_status r = generate(jit, fn, gen, user, u, sym);
     if (r != KJIT_OK) return kj_unit_discard(u), r;
-    *has_loop = first_codegen(jit, u, tms);
+    (void)first_codegen(jit, u, tms);
     return KJIT_OK;
 }
 

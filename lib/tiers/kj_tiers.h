@@ -40,11 +40,9 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
  * an earlier run left what that needs (then u->cached: added already),
  * else u with gen's IR, set up as kj_lazy_first_unit sets it up, for the
  * caller to compile.  pre (32 bytes) must live until that compile (its
- * pre-key: u->pre); *has_loop says whether it has a loop.  u is discarded
- * on error. */
+ * pre-key: u->pre).  u is discarded on error. */
 kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
-                               char *sym, const kj_machines *tms, uint8_t pre[32],
-                               int *has_loop);
+                               char *sym, const kj_machines *tms, uint8_t pre[32]);
 /* After that compile succeeded (its object kept under its pre-key for the
  * next run's first_from_cache): whether fn got hot in an earlier run (1:
  * the caller takes it to T2 once installed). */
