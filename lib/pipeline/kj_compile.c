@@ -356,7 +356,7 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
     }
 
     kj_link_finish(u->mod, &hosts);
-    if (u->instrument) u->instrument(u->instrument_ctx, u->mod, u->symbol);
+    if (u->instrument && !u->uncounted) u->instrument(u->instrument_ctx, u->mod, u->symbol);
     /* verify 2: and what the code generator gets (T1's counters are added
      * after the passes). */
     if (jit->opts.verify >= 2 && (st = verify(u, " before code generation")) != KJIT_OK)

@@ -37,6 +37,7 @@ typedef struct kj_unit {
      * (KJ_WS_MAX), used when the unit holds one; NULL: none kept. */
     struct kj_wrap_emitter **emitters;
     int t1_full;             /* T1 (opt_level 0) with code generation at the -O level */
+    int uncounted;           /* T1 without instrument's counters (kj_compile skips it) */
     /* The caller's instrumentation after the passes (T1's counters), with
      * its context; NULL: none. */
     void (*instrument)(void *ctx, LLVMModuleRef mod, const char *symbol);

@@ -222,6 +222,10 @@ static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
      * pass.  mem2reg, T1's one, finds nothing to promote in clang's -O2
      * output, whose SROA promoted what it could. */
     if (u->instrument && !u->passes && kj_unit_optimised(u->mod)) u->passes = KJ_NO_PASSES;
+    /* T1 at the -O level's code generation of such IR is what T2 would
+     * make of it (T2 of optimised IR is code generation only): it counts
+     * nothing, and is never compiled again for T2. */
+    if (u->t1_full && kj_unit_optimised(u->mod)) u->uncounted = 1;
     return has_loop;
 }
 

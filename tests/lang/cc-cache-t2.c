@@ -5,14 +5,15 @@
 // cold run makes it: "ir data").  The first run (--tier-sync: its T2 compile
 // ends before the program goes on) fills the cache; the second links `hot`
 // at T2 at its first call, and no "ir" event names it.  The output is the
-// native build's both times.
+// native build's both times.  (--t1=fast: T1 at the -O level, which
+// --t1=early gives `hot`, would count nothing and never go to T2.)
 // REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
-// RUN: env KJIT_CACHE=on KJIT_TRACE=1 %kjit --cache-dir=%t/c --tier-sync --hot=50 %t/p.bc > %t/out1 2> %t/trace1
-// RUN: env KJIT_CACHE=on KJIT_TRACE=1 %kjit --cache-dir=%t/c --hot=50 %t/p.bc > %t/out2 2> %t/trace
+// RUN: env KJIT_CACHE=on KJIT_TRACE=1 %kjit --cache-dir=%t/c --t1=fast --tier-sync --hot=50 %t/p.bc > %t/out1 2> %t/trace1
+// RUN: env KJIT_CACHE=on KJIT_TRACE=1 %kjit --cache-dir=%t/c --t1=fast --hot=50 %t/p.bc > %t/out2 2> %t/trace
 // RUN: diff %t/expected %t/out1
 // RUN: diff %t/expected %t/out2
 // RUN: FileCheck %s < %t/trace
