@@ -5,6 +5,7 @@
 // before the program goes on, so its absence from the trace is not timing.
 // With --t1=fast the same function is compiled for T2 (the control).
 // REQUIRES: default-mode
+// UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
