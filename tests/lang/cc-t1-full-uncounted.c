@@ -15,25 +15,28 @@
 // RUN: diff %t/expected %t/out2
 // RUN: FileCheck --check-prefix=FULL %s < %t/trace1
 // RUN: FileCheck --check-prefix=FAST %s < %t/trace2
-// FULL: compiled hot [T1]
-// FULL-NOT: queued hot
-// FULL-NOT: compiled hot [T2]
-// FAST: compiled hot [T1]
-// FAST: queued hot
-// FAST: compiled hot [T2]
+// FULL: compiled window [T1]
+// FULL-NOT: queued window
+// FULL-NOT: compiled window [T2]
+// FAST: compiled window [T1]
+// FAST: queued window
+// FAST: compiled window [T2]
 #include <stdio.h>
 
-unsigned seed[4] = {2, 7, 1, 8};
+double weights[16] = {0.5, 1.5, 2.5, 0.25, 3.0, 1.0, 0.75, 2.0,
+                       1.25, 0.5, 2.25, 1.75, 0.125, 3.5, 1.0, 0.5};
 
-__attribute__((noinline)) unsigned hot(unsigned x) {
-    unsigned h = x + seed[x & 3];
-    for (int i = 0; i < 100; i++) h = h * 2654435761u + (h >> 13);
-    return h;
+/* A dot product of a window of n: a loop (n is not known at compile time),
+ * so --t1=loops compiles it at the -O level. */
+__attribute__((noinline)) double window(int at, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += weights[i] * (double)((at + i) % 17);
+    return s;
 }
 
 int main(void) {
-    unsigned s = 0;
-    for (unsigned i = 0; i < 100000; i++) s += hot(i);
-    printf("%u\n", s);
+    double total = 0;
+    for (int at = 0; at < 100000; at++) total += window(at, 8 + (at & 7));
+    printf("%.1f\n", total);
     return 0;
 }
