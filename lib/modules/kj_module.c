@@ -553,8 +553,8 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
     struct kj_modules *ms = f->ms;
     struct kj_ws *ws = f->m->bytes ? kj_ws_held(LLVMGetModuleContext(mod)) : NULL;
     /* Straight into mod when it is empty (a unit's only function, as first
-     * compiles are): no module to link in, 9 % of the SQL engine's
-     * generation. */
+     * compiles are): no module to link in, which was a fifth of the SQL
+     * engine's generation. */
     int empty = !LLVMGetFirstFunction(mod) && !LLVMGetFirstGlobal(mod) &&
                 !LLVMGetFirstGlobalAlias(mod) && !LLVMGetFirstNamedMetadata(mod);
     LLVMModuleRef part = ws ? ws_extract(f, ws, empty ? mod : NULL) : NULL;
