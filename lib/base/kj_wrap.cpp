@@ -8,6 +8,8 @@
 
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
 #include <llvm/IR/Constants.h>
+#include <llvm/IR/DebugInfoMetadata.h>
+#include <llvm/IR/Instructions.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalAlias.h>
 #include <llvm/IR/GlobalVariable.h>
@@ -90,6 +92,68 @@ struct Declarer final : ValueMaterializer {
     }
 };
 
+/* Whether f's body can be copied by copy_body: no debug information (its
+ * metadata would need the module-level care CloneFunctionInto takes), no
+ * block whose address is taken (blockaddress constants name the function
+ * and the block), no prefix or prologue data. */
+bool plain(const Function *f) {
+    if (f->getSubprogram() || f->hasPrefixData() || f->hasPrologueData()) return false;
+    for (const BasicBlock &b : *f) {
+        if (b.hasAddressTaken()) return false;
+        for (const Instruction &i : b) {
+            if (i.getDebugLoc() || i.hasDbgRecords()) return false;
+            for (const Use &op : i.operands())
+                if (auto *mv = dyn_cast<MetadataAsValue>(op.get()))
+                    if (isa<LocalAsMetadata>(mv->getMetadata()) ||
+                        isa<DIArgList>(mv->getMetadata()))
+                        return false;
+        }
+    }
+    return true;
+}
+
+/* f's body into nf (the shell of f, vmap[f] = nf), as CloneFunctionInto
+ * copies it into another module, but with its own values (arguments,
+ * blocks, instructions) mapped in a plain hash map: CloneFunctionInto's
+ * ValueMap keeps two value handles per value mapped, registered with the
+ * context and taken out again, 40 % of its time on the SQL engine's
+ * functions.  Constants, global values and metadata are mapped through
+ * vmap and declare, in the same order CloneFunctionInto maps them, so the
+ * module and the object made of it are the same. */
+void copy_body(Function *nf, const Function *f, ValueToValueMapTy &vmap, Declarer &declare) {
+    DenseMap<const Value *, Value *> local;
+    auto arg = nf->arg_begin();
+    for (const Argument &a : f->args()) local[&a] = &*arg++;
+    if (f->hasPersonalityFn())
+        nf->setPersonalityFn(MapValue(f->getPersonalityFn(), vmap, RF_None, nullptr, &declare));
+    SmallVector<std::pair<unsigned, MDNode *>, 4> mds;
+    f->getAllMetadata(mds);
+    for (auto &md : mds)
+        nf->addMetadata(md.first, *MapMetadata(md.second, vmap, RF_None, nullptr, &declare));
+    for (const BasicBlock &b : *f) {
+        BasicBlock *nb = BasicBlock::Create(nf->getContext(), b.getName(), nf);
+        local[&b] = nb;
+        for (const Instruction &i : b) {
+            Instruction *ni = i.clone();
+            if (i.hasName()) ni->setName(i.getName());
+            ni->insertInto(nb, nb->end());
+            local[&i] = ni;
+        }
+    }
+    ValueMapper mapper(vmap, RF_IgnoreMissingLocals, nullptr, &declare);
+    for (BasicBlock &nb : *nf)
+        for (Instruction &ni : nb) {
+            for (Use &op : ni.operands()) {
+                auto it = local.find(op.get());
+                if (it != local.end()) op.set(it->second);
+            }
+            if (auto *phi = dyn_cast<PHINode>(&ni))
+                for (unsigned k = 0; k < phi->getNumIncomingValues(); k++)
+                    phi->setIncomingBlock(k, cast<BasicBlock>(local[phi->getIncomingBlock(k)]));
+            mapper.remapInstruction(ni); /* (what is left: constants, globals, metadata) */
+        }
+}
+
 } // namespace
 
 extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *defs, unsigned n,
@@ -124,11 +188,15 @@ extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *de
         GlobalValue *d = cast<GlobalValue>(vmap[g]);
         if (auto *f = dyn_cast<Function>(g)) {
             auto *nf = cast<Function>(d);
-            auto arg = nf->arg_begin();
-            for (const Argument &a : f->args()) vmap[&a] = &*arg++;
-            SmallVector<ReturnInst *, 8> returns;
-            CloneFunctionInto(nf, f, vmap, CloneFunctionChangeType::DifferentModule, returns, "",
-                              nullptr, nullptr, &declare);
+            if (!f->isDeclaration() && plain(f) && !getenv("KJIT_CLONE_LLVM")) {
+                copy_body(nf, f, vmap, declare);
+            } else {
+                auto arg = nf->arg_begin();
+                for (const Argument &a : f->args()) vmap[&a] = &*arg++;
+                SmallVector<ReturnInst *, 8> returns;
+                CloneFunctionInto(nf, f, vmap, CloneFunctionChangeType::DifferentModule, returns,
+                                  "", nullptr, nullptr, &declare);
+            }
         } else if (auto *v = dyn_cast<GlobalVariable>(g)) {
             if (v->hasInitializer())
                 cast<GlobalVariable>(d)->setInitializer(

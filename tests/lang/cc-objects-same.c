@@ -1,10 +1,13 @@
-// The code generator a workspace keeps (kj_wrap_emitter: LLVM's pipeline
-// built once, run on module after module) makes the same objects as the C
-// API's, which builds a new pipeline for every compile (KJIT_EMITTERS=0):
-// five functions compiled one after another on the program's thread
-// (--ahead=off), kept in two code caches, compared file by file.  Both
-// code generation levels: --t1=loops gives the functions with a loop the
-// -O level's, the others FastISel.
+// Two of kjit's ways of making an object must give the objects LLVM's
+// plain ways give, byte for byte: the code generator a workspace keeps
+// (kj_wrap_emitter: LLVM's pipeline built once, run on module after module)
+// against the C API's, which builds a new pipeline for every compile
+// (KJIT_EMITTERS=0); and kj_wrap_extract's copy of a body (copy_body: its
+// own values in a plain hash map) against LLVM's CloneFunctionInto
+// (KJIT_CLONE_LLVM=1).  Five functions compiled one after another on the
+// program's thread (--ahead=off), kept in three code caches, compared file
+// by file.  Both code generation levels: --t1=loops gives the functions
+// with a loop the -O level's, the others FastISel.
 // REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
@@ -12,10 +15,13 @@
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
 // RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/kept --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out1
 // RUN: env KJIT_CACHE=on KJIT_EMITTERS=0 %kjit --cache-dir=%t/fresh --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out2
+// RUN: env KJIT_CACHE=on KJIT_CLONE_LLVM=1 %kjit --cache-dir=%t/cloned --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out3
 // RUN: diff %t/expected %t/out1
 // RUN: diff %t/expected %t/out2
+// RUN: diff %t/expected %t/out3
 // RUN: find %t/kept -type f | wc -l | FileCheck --check-prefix=COUNT %s
 // RUN: diff -r %t/kept %t/fresh
+// RUN: diff -r %t/kept %t/cloned
 // COUNT: {{^ *([6-9]|[1-9][0-9])$}}
 #include <stdio.h>
 #include <string.h>
