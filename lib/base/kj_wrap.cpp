@@ -148,8 +148,12 @@ void copy_body(Function *nf, const Function *f, ValueToValueMapTy &vmap, Declare
                 if (it != local.end()) op.set(it->second);
             }
             if (auto *phi = dyn_cast<PHINode>(&ni))
-                for (unsigned k = 0; k < phi->getNumIncomingValues(); k++)
-                    phi->setIncomingBlock(k, cast<BasicBlock>(local[phi->getIncomingBlock(k)]));
+                for (unsigned k = 0; k < phi->getNumIncomingValues(); k++) {
+                    /* (a block of another function, in a damaged body, stays:
+                     * the verifier rejects it) */
+                    auto b = local.find(phi->getIncomingBlock(k));
+                    if (b != local.end()) phi->setIncomingBlock(k, cast<BasicBlock>(b->second));
+                }
             mapper.remapInstruction(ni); /* (what is left: constants, globals, metadata) */
         }
 }
