@@ -200,10 +200,10 @@ static void first_compile(kjit *jit, kj_fn *fn, kj_unit *u) {
 }
 
 /* T1 code generated at the -O level, if kjit_options.t1_codegen asks
- * (code optimised already: its IR passes stay minimal).  tms: the target
- * machines to use (a background thread's own); NULL: the JIT's, which
- * compile_lock guards. */
-static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
+ * (code optimised already: its IR passes stay minimal); u->has_loop set.
+ * tms: the target machines to use (a background thread's own); NULL: the
+ * JIT's, which compile_lock guards. */
+static void first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
     int has_loop = kj_safepoint_has_loop(LLVMGetNamedFunction(u->mod, u->symbol));
     u->has_loop = has_loop; /* (kept with its object, if it has a pre-key) */
     size_t n;
@@ -218,15 +218,15 @@ static int first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
         u->tm = u->opt_level <= 0 ? tms->fast : tms->full;
     }
     if (tms) u->emitters = u->tm == tms->fast ? tms->emit_fast : tms->emit_full;
+    if (!u->instrument || !kj_unit_optimised(u->mod)) return;
     /* T1 of IR that is optimised already (kjit.h, KJIT_MD_OPTIMISED): no
      * pass.  mem2reg, T1's one, finds nothing to promote in clang's -O2
      * output, whose SROA promoted what it could. */
-    if (u->instrument && !u->passes && kj_unit_optimised(u->mod)) u->passes = KJ_NO_PASSES;
+    if (!u->passes) u->passes = KJ_NO_PASSES;
     /* T1 at the -O level's code generation of such IR is what T2 would
      * make of it (T2 of optimised IR is code generation only): it counts
      * nothing, and is never compiled again for T2. */
-    if (u->t1_full && kj_unit_optimised(u->mod)) u->uncounted = 1;
-    return has_loop;
+    if (u->t1_full) u->uncounted = 1;
 }
 
 /* A first compile from the code cache without making IR (kj_objcache.h,
@@ -278,7 +278,7 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     first_compile(jit, fn, u);
     kjit_status r = generate(jit, fn, gen, user, u, sym);
     if (r != KJIT_OK) return kj_unit_discard(u), r;
-    (void)first_codegen(jit, u, tms);
+    first_codegen(jit, u, tms);
     return KJIT_OK;
 }
 
@@ -291,7 +291,7 @@ kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
     u->want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
     kjit_status r = generate(jit, fn, gen, user, u, sym);
     if (r != KJIT_OK) return kj_unit_discard(u), r;
-    (void)first_codegen(jit, u, tms);
+    first_codegen(jit, u, tms);
     return KJIT_OK;
 }
 
@@ -417,7 +417,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target);
     u.want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
     r = unit_for(jit, fn, pending, &u, g.sym[0]);
-    if (r == KJIT_OK) (void)first_codegen(jit, &u, NULL);
+    if (r == KJIT_OK) first_codegen(jit, &u, NULL);
     if (r == KJIT_OK && !compile) {
         /* lazy-ir at definition: keep the IR for the first call. */
         pthread_mutex_lock(&jit->lock);
