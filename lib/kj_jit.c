@@ -113,6 +113,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
      * compile, as the C API does (the benchmarks compare). */
     const char *em = getenv("KJIT_EMITTERS");
     jit->emit_off = em && strcmp(em, "0") == 0;
+    /* KJIT_OWN_LINK=0: objects from the cache linked by ORC, LLVM loaded
+     * for them (the benchmarks compare; kj_elf.c). */
+    const char *ol = getenv("KJIT_OWN_LINK");
+    jit->own_link_off = ol && strcmp(ol, "0") == 0;
     jit->created_us = kj_now_us();
     atomic_store(&jit->t1_early_left, KJ_T1_EARLY);
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
@@ -234,7 +238,7 @@ void kjit_destroy(kjit *jit) {
     kj_reclaim_free_all(jit);
     for (kj_code *c = jit->data, *next; c; c = next) {
         next = c->next_retired;
-        kj_rt_free(jit, c->rt);
+        kj_code_free_mem(jit, c->rt, c->elf);
         free(c);
     }
     if (jit->modules_free) jit->modules_free(jit);
@@ -245,6 +249,7 @@ void kjit_destroy(kjit *jit) {
         free(g);
     }
     kj_llvm_teardown(jit); /* after every pending module and tracker */
+    kj_elf_syms_free(jit);
     pthread_rwlock_destroy(&jit->def_lock);
     pthread_cond_destroy(&jit->t2_wake);
     pthread_cond_destroy(&jit->t2_idle);
@@ -330,7 +335,7 @@ static kjit_status install_locked(kjit *jit, const char *name, const char *sig,
     }
     kj_code *code = pre ? kj_code_new(pre, NULL, 1) : NULL;
     if (pre && !code) {
-        kj_rt_free(jit, pre->rt);
+        kj_code_free_mem(jit, pre->rt, pre->elf);
         kj_gdb_unregister(pre->gdb);
         free(d);
         return kj_set_error(KJIT_ENOMEM, "out of memory");
@@ -1019,7 +1024,7 @@ static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     st = run_protected(jit, d->sig[0] == 'd' ? call_thunk_d : call_thunk, u.addr, result);
     /* The thunk's code is freed at once: memory stays flat however many
      * top-level expressions run. */
-    kj_rt_free(jit, u.rt);
+    kj_code_free_mem(jit, u.rt, u.elf);
     kj_gdb_unregister(u.gdb);
     return st;
 }
@@ -1090,6 +1095,7 @@ void kjit_get_stats(kjit *jit, kjit_stats *s) {
     s->cache_misses = atomic_load(&jit->stats.cache_misses);
     s->cache_stored = atomic_load(&jit->stats.cache_stored);
     s->cache_hot = atomic_load(&jit->stats.cache_hot);
+    s->own_linked = atomic_load(&jit->stats.own_linked);
     s->cache_rejected = 0;
     if (jit->cache) {
         uint64_t h, m, p, corrupt;
@@ -1118,7 +1124,7 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     "\"compile_threads\":%llu,\"t1_us\":%llu,\"hosts\":%llu,\"wait_us\":%llu,"
                     "\"compiled_ahead\":%llu,\"ahead_us\":%llu,\"ahead_failed\":%llu,"
                     "\"cache_hits\":%llu,\"cache_misses\":%llu,\"cache_stored\":%llu,"
-                    "\"cache_rejected\":%llu,\"cache_hot\":%llu}",
+                    "\"cache_rejected\":%llu,\"cache_hot\":%llu,\"own_linked\":%llu}",
                     (unsigned long long)s.defined, (unsigned long long)s.ir_generated,
                     (unsigned long long)s.compiled, (unsigned long long)s.compile_units,
                     (unsigned long long)s.compile_us,
@@ -1136,5 +1142,6 @@ int kjit_stats_json(kjit *jit, char *buf, size_t len) {
                     (unsigned long long)s.compiled_ahead, (unsigned long long)s.ahead_us,
                     (unsigned long long)s.ahead_failed, (unsigned long long)s.cache_hits,
                     (unsigned long long)s.cache_misses, (unsigned long long)s.cache_stored,
-                    (unsigned long long)s.cache_rejected, (unsigned long long)s.cache_hot);
+                    (unsigned long long)s.cache_rejected, (unsigned long long)s.cache_hot,
+                    (unsigned long long)s.own_linked);
 }

@@ -140,6 +140,7 @@ typedef struct kj_fn {
 typedef struct kj_code {
     struct kj_code *next_retired;
     LLVMOrcResourceTrackerRef rt;
+    struct kj_elf *elf;      /* or the code kjit's own linker linked (kj_elf.c) */
     int users;
     uint64_t retired_at;     /* epoch stamp when retired (kj_reclaim.c) */
     size_t bytes;            /* object size, for statistics */
@@ -220,6 +221,9 @@ struct kjit {
     pthread_mutex_t ws_lock;
     int ws_off;                   /* KJIT_WORKSPACES=0: none */
     int emit_off;                 /* KJIT_EMITTERS=0: no kept code generators */
+    uint8_t machine_key[32];      /* the target as LLVM sees it (kj_objcache.c) */
+    _Atomic int machine_known;    /* machine_key is set: by LLVM, or the cache */
+    int own_link_off;             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */
@@ -274,6 +278,7 @@ struct kjit {
     kj_global *globals;           /* under lock */
     kj_code *data;                /* kjit_define_data's code, kept for the JIT's life
                                      (linked through next_retired), under lock */
+    struct kj_elf_syms *elf_syms; /* names of data objects kj_elf.c linked; under lock */
     struct kj_modules *modules;   /* IR modules (kj_module.c); made at the first */
     void (*modules_free)(kjit *jit); /* set with modules: frees them (kjit_destroy) */
     /* The interrupt polls every compile adds (kjit_create sets it to
@@ -313,7 +318,7 @@ struct kjit {
             compiled_t1, compiled_t2, t2_us, t2_queue_us, t2_failed, invalidated, redefined,
             reclaimed_bytes, toplevel_run, run_t0, llvm_setup_us, osr_compiled, osr_entries, t1_us, hosts,
             toplevel_us, runtime_errors, compile_errors, wait_us, compiled_ahead, ahead_us,
-            ahead_failed, cache_hits, cache_misses, cache_stored, cache_hot;
+            ahead_failed, cache_hits, cache_misses, cache_stored, cache_hot, own_linked;
     } stats;
     /* The last KJ_LATENCIES function compile times (µs), for the median;
      * under lock. */

@@ -92,6 +92,13 @@ typedef struct kj_module {
     size_t len;
     LLVMModuleRef copies[KJ_WS_MAX];
     int copy_failed;           /* a copy could not be read: no more tries */
+    /* A module added from its plan (a warm run: plan_replay) is read only
+     * when something of it must be compiled (attach): till then mod is
+     * NULL, bytes its own copy (own), and these the plan's names of its
+     * variables and of its tables of labels ("LABEL\0FUNCTION\0"...). */
+    char *own;
+    char *data_names, *label_names;
+    size_t data_len, label_len;
 } kj_module;
 
 /* A name some module defines (functions and variables share one
@@ -137,6 +144,9 @@ struct kj_modules {
      * only on it and the function's name, except for how its callees are
      * bound, which the cache checks itself (kj_objcache.c). */
     uint8_t chain[32];
+    /* While a module is added with the code cache on: its plan, recorded
+     * for the next run (plan_record). */
+    struct kj_rec *rec;
 };
 
 /* ---- the source contexts -------------------------------------------------- */
@@ -169,6 +179,9 @@ static void module_free(struct kj_modules *ms, kj_module *m) {
     }
     free(m->fns);
     free(m->damaged);
+    free(m->own);
+    free(m->data_names);
+    free(m->label_names);
     if (m->mod) LLVMDisposeModule(m->mod);
     if (m->ctx) LLVMContextDispose(m->ctx);
     free(m);
@@ -239,17 +252,96 @@ static char *type_text(LLVMValueRef g) {
     return r;
 }
 
-static kj_msym *msym_add(struct kj_modules *ms, LLVMValueRef g, const char *name, int weak,
+/* A new name of module `module`, its type's text `type` (taken). */
+static kj_msym *msym_new(struct kj_modules *ms, char *type, const char *name, int weak,
                          unsigned module) {
     size_t len = strlen(name);
-    kj_msym *s = calloc(1, sizeof *s + len + 1);
-    if (!s || !(s->type = type_text(g))) return free(s), NULL;
+    kj_msym *s = type ? calloc(1, sizeof *s + len + 1) : NULL;
+    if (!s) return free(type), NULL;
+    s->type = type;
     s->weak = weak;
     s->module = module;
     memcpy(s->name, name, len + 1);
     size_t b = kj_hash_name(name) % KJ_MSYM_BUCKETS;
     s->next = ms->syms[b];
     ms->syms[b] = s;
+    return s;
+}
+
+static kj_msym *msym_add(struct kj_modules *ms, LLVMValueRef g, const char *name, int weak,
+                         unsigned module) {
+    return msym_new(ms, type_text(g), name, weak, module);
+}
+
+/* ---- plans: what adding a module did, for a warm run without LLVM ---------
+ *
+ * With the code cache on, adding a module of bitcode records what it
+ * decided (the names it defines and their types, the functions, variables,
+ * tables of labels, aliases, hosts, constructors and destructors) as a
+ * *plan*, kept under a key of the module chain's source key (every module
+ * added so far, bytes and names) and kjit's build.  A later run that adds
+ * the same modules in the same order replays the plan (plan_replay): it
+ * defines the same names without reading the module, and so without LLVM.
+ * The module is read (attach) only when something of it must be compiled:
+ * a function or its variables the cache does not hold, a reload, a print.
+ * A plan is a list of records: a tag and its fields, each NUL-terminated
+ * (plan_fields says how many). */
+
+typedef struct kj_rec {
+    char *s;
+    size_t n, cap;
+    int bad; /* out of memory: not kept */
+} kj_rec;
+
+static void rec_put(kj_rec *r, const char *x) {
+    size_t k = strlen(x) + 1;
+    if (r->n + k > r->cap) {
+        size_t cap = (r->n + k) * 2 + 256;
+        char *m = realloc(r->s, cap);
+        if (!m) {
+            r->bad = 1;
+            return;
+        }
+        r->s = m, r->cap = cap;
+    }
+    memcpy(r->s + r->n, x, k);
+    r->n += k;
+}
+
+static void rec_add(kj_rec *r, char tag, const char *a, const char *b, const char *c) {
+    if (!r) return;
+    char t[2] = {tag, 0};
+    rec_put(r, t);
+    rec_put(r, a ? a : "");
+    if (b) rec_put(r, b);
+    if (c) rec_put(r, c);
+}
+
+#define PLAN_MAGIC "KJPLAN1"
+
+/* How many fields a record of `tag` has, or -1: no such record.
+ *   S NAME TYPE, w NAME TYPE   a name the module defines (w: weakly)
+ *   W NAME                     a strong definition over an earlier weak one
+ *   H NAME                     a host function it calls
+ *   D FIRST                    its variables, FIRST the first ("": none)
+ *   V NAME                     one of them
+ *   F NAME                     a function it defines
+ *   L LABELS FUNCTION          a table of FUNCTION's labels
+ *   A ALIAS FUNCTION           a function alias
+ *   C PRIO NAME, X PRIO NAME   a constructor, a destructor */
+static int plan_fields(char tag) {
+    switch (tag) {
+    case 'W': case 'H': case 'D': case 'V': case 'F': return 1;
+    case 'S': case 'w': case 'L': case 'A': case 'C': case 'X': return 2;
+    default: return -1;
+    }
+}
+
+/* The next field at *p (before end), or NULL. */
+static const char *plan_next(const char **p, const char *end) {
+    const char *s = *p, *z = s < end ? memchr(s, 0, (size_t)(end - s)) : NULL;
+    if (!z) return NULL;
+    *p = z + 1;
     return s;
 }
 
@@ -457,6 +549,71 @@ static const char *promote(LLVMValueRef g, unsigned index);
 
 /* m's copy in workspace ws, read and changed the first time; NULL if it
  * cannot be read (then never tried again).  The holder of ws only. */
+/* plan_module's renames, in its order (LLVM's choice of a unique name,
+ * where one is taken, then agrees): functions, variables, aliases; and the
+ * constructor lists gone. */
+static void promote_all(LLVMModuleRef c, unsigned index) {
+    const char *lists[] = {"llvm.global_ctors", "llvm.global_dtors"};
+    for (int i = 0; i < 2; i++) {
+        LLVMValueRef g = LLVMGetNamedGlobal(c, lists[i]);
+        if (g) LLVMDeleteGlobal(g);
+    }
+    for (LLVMValueRef g = LLVMGetFirstFunction(c); g; g = LLVMGetNextFunction(g))
+        if (promoted(g)) promote(g, index);
+    for (LLVMValueRef g = LLVMGetFirstGlobal(c); g; g = LLVMGetNextGlobal(g))
+        if (promoted(g)) promote(g, index);
+    for (LLVMValueRef g = LLVMGetFirstGlobalAlias(c); g; g = LLVMGetNextGlobalAlias(g))
+        if (promoted(g)) promote(g, index);
+}
+
+static kjit_status parse(const void *data, size_t len, const char *name, LLVMModuleRef *out,
+                         int *lazy, const char **bytes);
+
+/* Read m, a module added from its plan, as adding it would have read it
+ * (caller holds ms->lock; LLVM is loaded): 0, or -1 with the error set. */
+static int attach_locked(struct kj_modules *ms, kj_module *m) {
+    if (m->mod) return 0;
+    LLVMModuleRef mod;
+    int lazy = 1;
+    if (parse(m->bytes, m->len, ms->names[m->index], &mod, &lazy, NULL) != KJIT_OK) return -1;
+    normalise(ms->jit, mod);
+    promote_all(mod, m->index);
+    for (size_t i = 0; i < m->nfns; i++) {
+        kj_mfn *f = &m->fns[i];
+        size_t nl = 0;
+        for (size_t k = 0; k < m->label_len; k += strlen(m->label_names + k) + 1) nl++;
+        LLVMValueRef fn = LLVMGetNamedFunction(mod, f->name);
+        if (!fn || !(f->defs = malloc((nl / 2 + 1) * sizeof *f->defs))) {
+            LLVMContextRef ctx = LLVMGetModuleContext(mod);
+            LLVMDisposeModule(mod);
+            LLVMContextDispose(ctx);
+            for (size_t k = 0; k <= i; k++) free(m->fns[k].defs), m->fns[k].defs = NULL, m->fns[k].ndefs = 0;
+            kj_set_error(KJIT_EINVAL, "%s: not the module its plan was made of", ms->names[m->index]);
+            return -1;
+        }
+        f->defs[f->ndefs++] = fn;
+        for (size_t k = 0; k < m->label_len;) {
+            const char *label = m->label_names + k, *owner = label + strlen(label) + 1;
+            k = (size_t)(owner - m->label_names) + strlen(owner) + 1;
+            LLVMValueRef g = strcmp(owner, f->name) == 0 ? LLVMGetNamedGlobal(mod, label) : NULL;
+            if (g) f->defs[f->ndefs++] = g;
+        }
+    }
+    m->mod = mod;
+    m->ctx = LLVMGetModuleContext(mod);
+    m->lazy = lazy;
+    return 0;
+}
+
+/* attach_locked, LLVM loaded first. */
+static int attach(struct kj_modules *ms, kj_module *m) {
+    if (kj_llvm_ready(ms->jit) != KJIT_OK) return -1;
+    pthread_mutex_lock(&ms->lock);
+    int r = attach_locked(ms, m);
+    pthread_mutex_unlock(&ms->lock);
+    return r;
+}
+
 static LLVMModuleRef ws_copy(struct kj_modules *ms, kj_module *m, struct kj_ws *ws) {
     pthread_mutex_lock(&ms->lock);
     LLVMModuleRef c = m->copies[ws->id];
@@ -473,19 +630,7 @@ static LLVMModuleRef ws_copy(struct kj_modules *ms, kj_module *m, struct kj_ws *
         return NULL;
     }
     normalise(ms->jit, c);
-    const char *lists[] = {"llvm.global_ctors", "llvm.global_dtors"};
-    for (int i = 0; i < 2; i++) {
-        LLVMValueRef g = LLVMGetNamedGlobal(c, lists[i]);
-        if (g) LLVMDeleteGlobal(g);
-    }
-    /* plan_module's renames, in its order (LLVM's choice of a unique name,
-     * where one is taken, then agrees): functions, variables, aliases. */
-    for (LLVMValueRef g = LLVMGetFirstFunction(c); g; g = LLVMGetNextFunction(g))
-        if (promoted(g)) promote(g, m->index);
-    for (LLVMValueRef g = LLVMGetFirstGlobal(c); g; g = LLVMGetNextGlobal(g))
-        if (promoted(g)) promote(g, m->index);
-    for (LLVMValueRef g = LLVMGetFirstGlobalAlias(c); g; g = LLVMGetNextGlobalAlias(g))
-        if (promoted(g)) promote(g, m->index);
+    promote_all(c, m->index);
     pthread_mutex_lock(&ms->lock);
     m->copies[ws->id] = c;
     pthread_mutex_unlock(&ms->lock);
@@ -551,6 +696,10 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
                        size_t errlen) {
     kj_mfn *f = user;
     struct kj_modules *ms = f->ms;
+    if (!f->m->mod && attach(ms, f->m) != 0) { /* (added from its plan) */
+        snprintf(err, errlen, "%s", kjit_errmsg());
+        return 1;
+    }
     struct kj_ws *ws = f->m->bytes ? kj_ws_held(LLVMGetModuleContext(mod)) : NULL;
     /* Straight into mod when it is empty (a unit's only function, as first
      * compiles are): no module to link in, which was a fifth of the SQL
@@ -631,19 +780,19 @@ static int data_generate(void *user, LLVMModuleRef mod, const char *symbol, char
  * else indexed there for the next run. */
 static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const uint8_t *pre,
                                const char *first_src) {
-    kjit_status st = kj_llvm_ready(jit);
-    if (st != KJIT_OK) return st;
+    kjit_status st = KJIT_OK;
     pthread_mutex_lock(&jit->compile_lock);
     kj_unit u = {.opt_level = 0, .tier = "data"};
     char *first = NULL;
     if (pre && kj_compile_pre(jit, &u, pre) == KJIT_OK) {
         if (first_src && !(first = strdup(first_src))) {
-            kj_rt_free(jit, u.rt); /* (nothing of it stays) */
+            kj_code_free_mem(jit, u.rt, u.elf); /* (nothing of it stays) */
             st = kj_set_error(KJIT_ENOMEM, "out of memory");
         }
         goto linked;
     }
-    st = kj_unit_open(jit, &u, "data", NULL);
+    st = kj_llvm_ready(jit); /* (not for the cache's object above) */
+    if (st == KJIT_OK) st = kj_unit_open(jit, &u, "data", NULL);
     char err[KJ_ERRMSG_SIZE] = "";
     if (st == KJIT_OK && gen(user, u.mod, "", err, sizeof err) != 0)
         st = kj_set_error(KJIT_EGEN, "%s", err[0] ? err : "the generator reported failure");
@@ -666,7 +815,7 @@ static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const 
     free(u.binding);
     u.binding = NULL;
 linked:
-    if (st == KJIT_OK && first) {
+    if (st == KJIT_OK && first && !u.elf) { /* (kj_elf.c links at once) */
         LLVMOrcExecutorAddress a = 0;
         LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, first);
         if (e) st = kj_llvm_error(KJIT_ECOMPILE, "cannot link the module's variables", e);
@@ -674,7 +823,7 @@ linked:
     free(first);
     kj_code *c = st == KJIT_OK ? kj_code_new(&u, NULL, 1) : NULL;
     if (st == KJIT_OK && !c) {
-        kj_rt_free(jit, u.rt);
+        kj_code_free_mem(jit, u.rt, u.elf);
         st = kj_set_error(KJIT_ENOMEM, "out of memory");
     }
     if (c) {
@@ -849,12 +998,14 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
              * first definition stays.) */
             was->weak = 0;
             was->module = index;
+            rec_add(ms->rec, 'W', name, NULL, NULL);
             st = plan_definition(g, mname, p);
             continue;
         }
         if (was) continue; /* weak: the earlier one stands */
-        st = msym_add(ms, g, name, weak, index) ? plan_definition(g, mname, p)
-                                                : kj_set_error(KJIT_ENOMEM, "out of memory");
+        kj_msym *s = msym_add(ms, g, name, weak, index);
+        if (s) rec_add(ms->rec, weak ? 'w' : 'S', name, s->type, NULL);
+        st = s ? plan_definition(g, mname, p) : kj_set_error(KJIT_ENOMEM, "out of memory");
     }
     free(all);
     return st;
@@ -1100,6 +1251,7 @@ static kjit_status check_layouts(struct kj_modules *ms, unsigned index, const ch
 static kjit_status read_whole(struct kj_modules *ms, unsigned index) {
     for (kj_module *m = ms->list; m; m = m->next) {
         if (!m->lazy || m->index != index) continue;
+        if (attach_locked(ms, m) != 0) return KJIT_EINVAL;
         char err[KJ_ERRMSG_SIZE] = "";
         if (read_bodies(m, NULL, err, sizeof err) != 0)
             return kj_set_error(KJIT_EINVAL, "%s: %s", ms->names[index], err);
@@ -1262,6 +1414,9 @@ static kjit_status define_data_later(kjit *jit, struct kj_modules *ms, kj_module
 /* reload: each changed function that had been compiled is compiled here,
  * before its stub moves to it (kj_redefine_compiled): no thread of the
  * program compiles or waits for it. */
+static kjit_status define_fns(kjit *jit, struct kj_modules *ms, kj_module *m, int reload,
+                             kjit_status st);
+
 static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m, const kj_plan *p,
                                   LLVMMemoryBufferRef data, int reload) {
     kjit_status st = KJIT_OK;
@@ -1269,6 +1424,18 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
         st = kjit_declare_host(jit, p->hosts[i], KJIT_SIG_ANY);
     if (st == KJIT_OK && data) st = kjit_define_data(jit, data_generate, data);
     if (st == KJIT_OK && p->data_later) st = define_data_later(jit, ms, m, p);
+    st = define_fns(jit, ms, m, reload, st);
+    for (size_t i = 0; i < p->naliases && st == KJIT_OK; i++) {
+        void *to = kjit_address(jit, name_of(LLVMAliasGetAliasee(p->aliases[i])));
+        st = to ? kjit_define_host(jit, name_of(p->aliases[i]), KJIT_SIG_ANY, to) : KJIT_ENOMEM;
+    }
+    return st;
+}
+
+/* m's functions, each the current definition of its name from now on
+ * (after st, what defining the rest gave: KJIT_OK, or nothing is done). */
+static kjit_status define_fns(kjit *jit, struct kj_modules *ms, kj_module *m, int reload,
+                             kjit_status st) {
     /* eager and lazy-ir modes compile or generate at definition: EGEN and
      * ECOMPILE leave the definition in place, to try again at a call. */
     for (size_t i = 0; i < m->nfns && (st == KJIT_OK || st == KJIT_EGEN || st == KJIT_ECOMPILE);
@@ -1297,11 +1464,30 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
         }
         if (st == KJIT_OK) st = r;
     }
-    for (size_t i = 0; i < p->naliases && st == KJIT_OK; i++) {
-        void *to = kjit_address(jit, name_of(LLVMAliasGetAliasee(p->aliases[i])));
-        st = to ? kjit_define_host(jit, name_of(p->aliases[i]), KJIT_SIG_ANY, to) : KJIT_ENOMEM;
-    }
     return st;
+}
+
+/* What add_parsed decided, after plan_module's names (the plan). */
+static void plan_record(kj_rec *r, const kj_plan *p, const kj_xref *ctors, int nctors,
+                        const kj_xref *dtors, int ndtors) {
+    if (!r) return;
+    for (size_t i = 0; i < p->nhosts; i++) rec_add(r, 'H', p->hosts[i], NULL, NULL);
+    if (p->data_later) rec_add(r, 'D', first_planned(p), NULL, NULL);
+    for (unsigned i = 0; i < p->ndata; i++) rec_add(r, 'V', name_of(p->data[i]), NULL, NULL);
+    for (size_t i = 0; i < p->nfns; i++) rec_add(r, 'F', name_of(p->fns[i]), NULL, NULL);
+    for (size_t i = 0; i < p->nlabels; i++)
+        rec_add(r, 'L', name_of(p->labels[i]), name_of(p->label_fn[i]), NULL);
+    for (size_t i = 0; i < p->naliases; i++)
+        rec_add(r, 'A', name_of(p->aliases[i]), name_of(LLVMAliasGetAliasee(p->aliases[i])), NULL);
+    char prio[24];
+    for (int i = 0; i < nctors; i++) {
+        snprintf(prio, sizeof prio, "%d", ctors[i].prio);
+        rec_add(r, 'C', prio, name_of(ctors[i].fn), NULL);
+    }
+    for (int i = 0; i < ndtors; i++) {
+        snprintf(prio, sizeof prio, "%d", dtors[i].prio);
+        rec_add(r, 'X', prio, name_of(dtors[i].fn), NULL);
+    }
 }
 
 /* Check mod, then define what it defines.  Takes mod and its context. */
@@ -1351,6 +1537,7 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
             xtors_add(&ms->ctors, ctors[i].prio, ms->xtor_seq++, name_of(ctors[i].fn));
         for (int i = 0; i < ndtors; i++)
             xtors_add(&ms->dtors, dtors[i].prio, ms->xtor_seq++, name_of(dtors[i].fn));
+        plan_record(ms->rec, &p, ctors, nctors, dtors, ndtors);
         m->refs++; /* held until its functions are defined */
     }
     pthread_mutex_unlock(&ms->lock);
@@ -1441,22 +1628,207 @@ static void chain(struct kj_modules *ms, const char *what, const char *name, con
     memcpy(out, ms->chain, 32);
 }
 
+/* The key of the plan of the module added with source key src. */
+static void plan_key(kjit *jit, const uint8_t src[32], uint8_t out[32]) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, PLAN_MAGIC, sizeof PLAN_MAGIC);
+    kj_sha256_add(&s, jit->build_id, sizeof jit->build_id);
+    kj_sha256_add(&s, src, 32);
+    kj_sha256_done(&s, out);
+}
+
+/* The generator of the variables of a module added from its plan. */
+static int replay_data_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
+                                size_t errlen) {
+    later *l = user;
+    kj_module *m = l->m;
+    if (attach(l->ms, m) != 0) {
+        snprintf(err, errlen, "%s", kjit_errmsg());
+        return 1;
+    }
+    pthread_mutex_lock(&l->ms->lock);
+    size_t n = 0, got = 0;
+    for (size_t k = 0; k < m->data_len; k += strlen(m->data_names + k) + 1) n++;
+    LLVMValueRef *v = malloc((n + 1) * sizeof *v);
+    for (size_t k = 0; v && k < m->data_len; k += strlen(m->data_names + k) + 1) {
+        const char *name = m->data_names + k;
+        LLVMValueRef g = LLVMGetNamedGlobal(m->mod, name);
+        if (!g) g = LLVMGetNamedGlobalAlias(m->mod, name, strlen(name));
+        if (g) v[got++] = g;
+    }
+    LLVMMemoryBufferRef bc = v && got == n ? copy_out(m->mod, v, (unsigned)n, "data", 1) : NULL;
+    pthread_mutex_unlock(&l->ms->lock);
+    free(v);
+    int r = bc ? data_generate(bc, mod, symbol, err, errlen) : 1;
+    if (!bc) snprintf(err, errlen, "cannot copy out the variables of %s", l->ms->names[m->index]);
+    if (bc) LLVMDisposeMemoryBuffer(bc);
+    return r;
+}
+
+/* Add a module from its plan (plan, n bytes), if the plan is whole: 1 and
+ * *st; 0, the plan is not usable (nothing was done). */
+static int plan_replay(kjit *jit, struct kj_modules *ms, const char *mname, const void *data,
+                       size_t len, const uint8_t src[32], const char *plan, size_t n,
+                       kjit_status *st) {
+    const char *p = plan + sizeof PLAN_MAGIC, *end = plan + n, *f[3];
+    size_t nfns = 0, ndata = 0, nlabels = 0;
+    if (n < sizeof PLAN_MAGIC || memcmp(plan, PLAN_MAGIC, sizeof PLAN_MAGIC) != 0) return 0;
+    while (p < end) { /* every record whole, first */
+        const char *tag = plan_next(&p, end);
+        int k = tag && tag[0] && !tag[1] ? plan_fields(tag[0]) : -1;
+        if (k < 0) return 0;
+        for (int i = 0; i < k; i++)
+            if (!(f[i] = plan_next(&p, end))) return 0;
+        nfns += tag[0] == 'F';
+        ndata += tag[0] == 'V' ? strlen(f[0]) + 1 : 0;
+        nlabels += tag[0] == 'L' ? strlen(f[0]) + strlen(f[1]) + 2 : 0;
+    }
+    kj_module *m = calloc(1, sizeof *m);
+    if (m) {
+        m->fns = calloc(nfns + 1, sizeof *m->fns);
+        m->own = malloc(len ? len : 1);
+        m->data_names = malloc(ndata + 1);
+        m->label_names = malloc(nlabels + 1);
+    }
+    if (!m || !m->fns || !m->own || !m->data_names || !m->label_names) {
+        if (m) free(m->fns), free(m->own), free(m->data_names), free(m->label_names);
+        free(m);
+        *st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        return 1;
+    }
+    memcpy(m->own, data, len);
+    m->bytes = m->own;
+    m->len = len;
+    m->lazy = 1;
+    memcpy(m->src, src, sizeof m->src);
+    m->src_keyed = 1;
+    m->refs = 1; /* held until its functions are defined */
+    *st = KJIT_OK;
+    pthread_mutex_lock(&ms->lock);
+    unsigned index = ms->count;
+    char **names = realloc(ms->names, (index + 1) * sizeof *names);
+    if (names) ms->names = names;
+    char **layouts = names ? realloc(ms->layouts, (index + 1) * sizeof *layouts) : NULL;
+    if (layouts) ms->layouts = layouts, layouts[index] = NULL;
+    if (!layouts || !(ms->names[index] = strdup(mname))) {
+        pthread_mutex_unlock(&ms->lock);
+        module_free(ms, m);
+        *st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        return 1;
+    }
+    m->index = index;
+    for (p = plan + sizeof PLAN_MAGIC; p < end && *st == KJIT_OK;) {
+        char tag = plan_next(&p, end)[0];
+        for (int i = 0; i < plan_fields(tag); i++) f[i] = plan_next(&p, end);
+        kj_msym *s = NULL;
+        int bad = 0;
+        switch (tag) {
+        case 'S':
+        case 'w':
+            bad = !msym_new(ms, strdup(f[1]), f[0], tag == 'w', index);
+            break;
+        case 'W':
+            if ((s = msym_find(ms, f[0]))) s->weak = 0, s->module = index;
+            break;
+        case 'C':
+        case 'X':
+            bad = xtors_add(tag == 'C' ? &ms->ctors : &ms->dtors, atoi(f[0]), ms->xtor_seq++, f[1]);
+            break;
+        case 'F':
+            m->fns[m->nfns].ms = ms;
+            m->fns[m->nfns].m = m;
+            bad = !(m->fns[m->nfns++].name = strdup(f[0]));
+            break;
+        case 'V':
+            memcpy(m->data_names + m->data_len, f[0], strlen(f[0]) + 1);
+            m->data_len += strlen(f[0]) + 1;
+            break;
+        case 'L':
+            for (int i = 0; i < 2; i++) {
+                memcpy(m->label_names + m->label_len, f[i], strlen(f[i]) + 1);
+                m->label_len += strlen(f[i]) + 1;
+            }
+            break;
+        default:
+            break;
+        }
+        if (bad) *st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
+    ms->count++;
+    m->next = ms->list;
+    ms->list = m;
+    pthread_mutex_unlock(&ms->lock);
+    /* What it defines, in define_planned's order: hosts, variables,
+     * functions, aliases. */
+    kj_defer_compile = 1; /* compiled by kjit_run_constructors, once all are here */
+    for (p = plan + sizeof PLAN_MAGIC; p < end && *st == KJIT_OK;) {
+        char tag = plan_next(&p, end)[0];
+        for (int i = 0; i < plan_fields(tag); i++) f[i] = plan_next(&p, end);
+        if (tag == 'H') {
+            *st = kjit_declare_host(jit, f[0], KJIT_SIG_ANY);
+        } else if (tag == 'D') {
+            kj_unit u = {.opt_level = 0, .tier = "data"};
+            uint8_t vsrc[32], pre[32];
+            source_key(m, "", vsrc);
+            kj_objcache_prekey(jit, &u, vsrc, pre);
+            later l = {ms, m, NULL};
+            *st = define_data(jit, replay_data_generate, &l, pre, f[0][0] ? f[0] : NULL);
+        }
+    }
+    if (*st == KJIT_OK) *st = define_fns(jit, ms, m, 0, KJIT_OK);
+    for (p = plan + sizeof PLAN_MAGIC; p < end && *st == KJIT_OK;) {
+        char tag = plan_next(&p, end)[0];
+        for (int i = 0; i < plan_fields(tag); i++) f[i] = plan_next(&p, end);
+        if (tag != 'A') continue;
+        void *to = kjit_address(jit, f[1]);
+        *st = to ? kjit_define_host(jit, f[0], KJIT_SIG_ANY, to) : KJIT_ENOMEM;
+    }
+    kj_defer_compile = 0;
+    if (*st == KJIT_OK && (m->nfns || m->data_len)) ms->uncompiled = 1;
+    module_drop(ms, m); /* the hold */
+    return 1;
+}
+
 kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name) {
     if (!jit || (!data && len)) return kj_set_error(KJIT_EINVAL, "kjit_add_module: bad argument");
     if (!name) name = "module";
-    kjit_status st = kj_llvm_ready(jit);
-    if (st != KJIT_OK) return st;
     struct kj_modules *ms = modules_of(jit);
     if (!ms) return kj_set_error(KJIT_ENOMEM, "out of memory");
-    LLVMModuleRef mod;
+    kjit_status st = KJIT_OK;
     pthread_mutex_lock(&ms->update);
+    /* Bitcode with the cache on: added from its plan, LLVM not loaded, if
+     * an earlier run added the same modules in the same order. */
+    uint8_t src[32], pk[32];
+    int planned = jit->cache && is_bitcode(data, len) && !atomic_load(&jit->cache_failed);
+    if (planned) {
+        chain(ms, "add", name, data, len, src);
+        plan_key(jit, src, pk);
+        size_t n;
+        char *plan = kj_objcache_get_raw(jit, pk, &n);
+        int done = plan && plan_replay(jit, ms, name, data, len, src, plan, n, &st);
+        free(plan);
+        if (done) {
+            pthread_mutex_unlock(&ms->update);
+            return st;
+        }
+    }
+    LLVMModuleRef mod;
     int lazy = 1;
     const char *bytes = NULL;
-    st = parse(data, len, name, &mod, &lazy, &bytes);
-    uint8_t src[32];
-    if (st == KJIT_OK && jit->cache) chain(ms, "add", name, data, len, src);
+    st = kj_llvm_ready(jit);
+    if (st == KJIT_OK) st = parse(data, len, name, &mod, &lazy, &bytes);
+    if (st == KJIT_OK && jit->cache && !planned) chain(ms, "add", name, data, len, src);
+    kj_rec rec = {0};
+    if (planned) {
+        rec_put(&rec, PLAN_MAGIC);
+        ms->rec = &rec;
+    }
     if (st == KJIT_OK)
         st = add_parsed(jit, ms, mod, name, bytes, len, jit->cache ? src : NULL);
+    ms->rec = NULL;
+    if (st == KJIT_OK && planned && !rec.bad) kj_objcache_put_raw(jit, pk, rec.s, rec.n);
+    free(rec.s);
     pthread_mutex_unlock(&ms->update);
     return st;
 }
@@ -1603,7 +1975,13 @@ kjit_status kjit_add_module(kjit *jit, LLVMModuleRef mod) {
 char *kjit_modules_print(kjit *jit) {
     struct kj_modules *ms = jit ? jit->modules : NULL;
     if (!ms) return strdup("");
+    if (kj_llvm_ready(jit) != KJIT_OK) return NULL;
     pthread_mutex_lock(&ms->lock);
+    for (kj_module *m = ms->list; m; m = m->next)
+        if (attach_locked(ms, m) != 0) {
+            pthread_mutex_unlock(&ms->lock);
+            return NULL;
+        }
     size_t n = 0;
     for (kj_module *m = ms->list; m; m = m->next) n++;
     kj_module **order = calloc(n + 1, sizeof *order);

@@ -193,6 +193,11 @@ void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
             LLVMOrcLLJITGetExecutionSession(jit->lljit)));
 }
 
+void kj_code_free_mem(kjit *jit, LLVMOrcResourceTrackerRef rt, struct kj_elf *elf) {
+    if (rt) kj_rt_free(jit, rt);
+    kj_elf_free(elf);
+}
+
 int kj_unit_optimised(LLVMModuleRef mod) {
     return LLVMGetNamedMetadata(mod, KJIT_MD_OPTIMISED, strlen(KJIT_MD_OPTIMISED)) &&
            !LLVMGetNamedMetadata(mod, KJIT_MD_UNOPTIMISED, strlen(KJIT_MD_UNOPTIMISED));
@@ -220,6 +225,7 @@ kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users) {
     kj_code *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->rt = u->rt;
+    c->elf = u->elf;
     c->bytes = u->bytes;
     c->gdb = u->gdb;
     c->users = users;
@@ -273,7 +279,7 @@ static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
     if (st != KJIT_OK || !u->symbol) { /* (data: linked when first referenced) */
         free(dbg);
         if (st != KJIT_OK) {
-            kj_rt_free(jit, u->rt);
+            kj_code_free_mem(jit, u->rt, u->elf);
             u->rt = NULL;
         }
         return st;
@@ -391,20 +397,23 @@ out:
 kjit_status kj_compile_pre(kjit *jit, kj_unit *u, const uint8_t pre[32]) {
     kj_objcache_index ix;
     if (!kj_objcache_index_get(jit, pre, &ix)) return KJIT_EUNDEF;
-    LLVMMemoryBufferRef obj = NULL;
+    char *obj = NULL;
+    size_t n = 0;
     if ((ix.known & 1) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
         memcpy(u->key, ix.key[0], sizeof u->key);
-        obj = kj_objcache_index_object(jit, u, &ix);
+        obj = kj_objcache_index_object(jit, u, &ix, &n);
+    }
+    kjit_status st = obj ? KJIT_OK : KJIT_EUNDEF;
+    if (obj) {
+        u->keyed = 1;
+        if (kj_compile_cached_bytes(jit, u, obj, n) != KJIT_OK) {
+            u->cached = u->keyed = 0; /* (then compiled after all) */
+            st = KJIT_EUNDEF;
+        }
     }
     kj_objcache_index_free(&ix);
-    if (!obj) return KJIT_EUNDEF;
-    u->keyed = 1;
-    if (kj_compile_cached(jit, u, obj) != KJIT_OK) {
-        u->cached = u->keyed = 0; /* (then compiled after all) */
-        return KJIT_EUNDEF;
-    }
-    atomic_fetch_add(&jit->stats.cache_hits, 1);
-    return KJIT_OK;
+    if (st == KJIT_OK) atomic_fetch_add(&jit->stats.cache_hits, 1);
+    return st;
 }
 
 kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
@@ -412,6 +421,44 @@ kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
     kj_unit_discard(u);
     u->cached = 1;
     kjit_status st = add_object(jit, u, obj);
+    u->us = kj_now_us() - t0;
+    return st;
+}
+
+/* obj linked by kj_elf.c (LLVM loaded or not: a warm run's background T2
+ * compiles load it, and ORC's link costs five times as much): 1 done, 0 not
+ * an object it links, -1 an error. */
+static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n) {
+    if (jit->own_link_off) return 0;
+    char *copy = malloc(n ? n : 1); /* (aligned for the ELF headers) */
+    if (!copy) return kj_set_error(KJIT_ENOMEM, "out of memory"), -1;
+    memcpy(copy, obj, n);
+    kj_perf_syms perf;
+    uint64_t addr[KJ_PERF_SYMS];
+    void *entry = NULL;
+    int r = kj_elf_link(jit, copy, n, u->symbol, &u->elf, &entry, &perf, addr);
+    free(copy);
+    if (r != 1) return r;
+    u->bytes = n;
+    u->addr = entry;
+    if (u->symbol) u->gdb = kj_perf_linked_at(jit, &perf, addr, u->tier ? u->tier : "compiled");
+    atomic_fetch_add(&jit->stats.own_linked, 1);
+    return 1;
+}
+
+kjit_status kj_compile_cached_bytes(kjit *jit, kj_unit *u, const char *obj, size_t n) {
+    uint64_t t0 = kj_now_us();
+    kj_unit_discard(u);
+    u->cached = 1;
+    int own = own_link(jit, u, obj, n);
+    kjit_status st = own < 0 ? KJIT_ECOMPILE : KJIT_OK;
+    if (own == 0) {
+        LLVMMemoryBufferRef b = NULL;
+        st = kj_llvm_ready(jit);
+        if (st == KJIT_OK && !(b = LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, n, "kjit-cached")))
+            st = kj_set_error(KJIT_ENOMEM, "out of memory");
+        if (st == KJIT_OK) st = add_object(jit, u, b);
+    }
     u->us = kj_now_us() - t0;
     return st;
 }

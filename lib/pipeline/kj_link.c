@@ -156,7 +156,7 @@ static void *resolve_runtime(kjit *jit, const char *name, int *callable) {
 /* Where a name the JITDylib does not define resolves: a stub, a process
  * symbol, what compiled code reaches of kjit, or nothing (NULL: the link
  * fails, naming it). */
-static void *resolve(kjit *jit, const char *name, int *callable) {
+void *kj_link_resolve(kjit *jit, const char *name, int *callable) {
     size_t plen = sizeof KJ_NS - 1; /* == sizeof KJ_HOST_NS - 1, KJ_LINK_COUNT... */
     *callable = 1;
     if (strncmp(name, "__kjit", 6) != 0) return dlsym(RTLD_DEFAULT, name);
@@ -220,7 +220,7 @@ static LLVMErrorRef generate(LLVMOrcDefinitionGeneratorRef g, void *ctx,
         const char *mangled = LLVMOrcSymbolStringPoolEntryStr(set[i].Name);
         const char *name = mangled + (jit->global_prefix && mangled[0] == jit->global_prefix);
         int callable;
-        void *addr = resolve(jit, name, &callable);
+        void *addr = kj_link_resolve(jit, name, &callable);
         if (!addr) continue; /* the lookup reports it missing */
         LLVMOrcRetainSymbolStringPoolEntry(set[i].Name); /* AbsoluteSymbols takes it */
         LLVMOrcCSymbolMapPair sym = {

@@ -152,16 +152,35 @@ static void drop_session_error(void *ctx, LLVMErrorRef err) {
     LLVMConsumeError(err);
 }
 
-static kjit_status define_global(kjit *jit, kj_global *g) {
+static kjit_status define_abs(kjit *jit, const char *name, void *addr) {
     LLVMOrcCSymbolMapPair sym = {
-        .Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, g->name),
-        .Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)g->mem,
+        .Name = LLVMOrcLLJITMangleAndIntern(jit->lljit, name),
+        .Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)addr,
                 .Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported}}};
     LLVMErrorRef e = LLVMOrcJITDylibDefine(jit->jd, LLVMOrcAbsoluteSymbols(&sym, 1));
     if (!e) return KJIT_OK;
     char what[300];
-    snprintf(what, sizeof what, "cannot define global '%s'", g->name);
+    snprintf(what, sizeof what, "cannot define global '%s'", name);
     return kj_llvm_error(KJIT_ECOMPILE, what, e);
+}
+
+static kjit_status define_global(kjit *jit, kj_global *g) { return define_abs(jit, g->name, g->mem); }
+
+/* A data object's symbol kj_elf.c linked before LLVM was here. */
+static void define_own(kjit *jit, const char *name, void *addr) {
+    if (define_abs(jit, name, addr) != KJIT_OK) kj_set_error(KJIT_OK, "%s", "");
+}
+
+void *kj_llvm_lookup(kjit *jit, const char *name) {
+    if (!atomic_load(&jit->llvm_ready)) return NULL;
+    LLVMOrcExecutorAddress a = 0;
+    LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, name);
+    if (e) LLVMConsumeError(e);
+    return e ? NULL : (void *)(uintptr_t)a;
+}
+
+void kj_llvm_define_own(kjit *jit, const char *name, void *addr) {
+    if (atomic_load(&jit->llvm_ready)) define_own(jit, name, addr);
 }
 
 kjit_status kj_llvm_define_global(kjit *jit, kj_global *g) {
@@ -214,12 +233,14 @@ static kjit_status setup(kjit *jit) {
     LLVMDisposeMessage(dl);
     LLVMDisposeTargetData(td);
     if (!jit->datalayout) return kj_set_error(KJIT_ENOMEM, "out of memory");
+    kj_objcache_machine(jit, jit->triple, cpu, features, jit->datalayout);
     if (jit->opts.mode == KJIT_MODE_LAZY_IR) jit->ir_ctx = kj_llvm_context();
 
     /* The globals defined before LLVM was here. */
     kjit_status st = KJIT_OK;
     pthread_mutex_lock(&jit->lock);
     for (kj_global *g = jit->globals; g && st == KJIT_OK; g = g->next) st = define_global(jit, g);
+    kj_elf_each(jit, define_own);
     if (st == KJIT_OK) atomic_store(&jit->llvm_ready, 1);
     pthread_mutex_unlock(&jit->lock);
     return st;

@@ -39,7 +39,11 @@
 #include "base/kj_cache.h"
 #include "pipeline/kj_pipeline.h"
 
-#define KEY_VERSION "kjit-objcache-1"
+#define KEY_VERSION "kjit-objcache-2"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 /* Where this process's run-specific digits are in an implementation name
  * ("__kjit.<hex>.NAME" or "__kjit.top<hex>"), or -1: not such a name. */
@@ -155,6 +159,99 @@ void kj_objcache_flush(kjit *jit) {
     if (join) pthread_join(w->thread, NULL);
 }
 
+static void add_str(kj_sha256 *s, const char *x) {
+    uint64_t n = x ? strlen(x) + 1 : 0;
+    kj_sha256_add(s, &n, sizeof n);
+    if (x) kj_sha256_add(s, x, n);
+}
+
+static void add_int(kj_sha256 *s, int64_t v) { kj_sha256_add(s, &v, sizeof v); }
+
+/* ---- the machine, without LLVM ----------------------------------------------
+ *
+ * Every key covers the target as LLVM sees it: its version, the triple, the
+ * CPU's name and features, the data layout (the machine key).  Asking LLVM
+ * means loading it, which a warm run must not (issue K2, item 3).  So the
+ * machine key, once LLVM made it, is kept in the cache under a *host key*:
+ * what the processor says of itself (x86-64: its CPUID leaves of vendor,
+ * model and features, and the register state the OS enables), kjit's build,
+ * and the LLVM library a run would load.  A run that finds it knows its
+ * keys without LLVM.  Elsewhere (aarch64) there is no host key: LLVM is
+ * loaded for the first key, as before. */
+
+static int host_key(kjit *jit, uint8_t out[32]) {
+#if defined(__x86_64__)
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    add_str(&s, "host");
+    kj_sha256_add(&s, jit->build_id, sizeof jit->build_id);
+    add_str(&s, getenv("KJIT_LLVM_LIBRARY"));
+    unsigned max = 0, r[4], ext = 0;
+    __cpuid(0, max, r[1], r[2], r[3]);
+    kj_sha256_add(&s, r + 1, 12); /* the vendor */
+    static const unsigned leaves[][2] = {{1, 0}, {7, 0}, {7, 1}, {0xd, 1}};
+    for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+        if (leaves[i][0] > max) continue;
+        __cpuid_count(leaves[i][0], leaves[i][1], r[0], r[1], r[2], r[3]);
+        if (leaves[i][0] == 1) r[1] = 0; /* (ebx: this core's APIC id) */
+        kj_sha256_add(&s, leaves[i], sizeof leaves[i]);
+        kj_sha256_add(&s, r, sizeof r);
+    }
+    __cpuid(0x80000000, ext, r[1], r[2], r[3]);
+    for (unsigned leaf = 0x80000001; leaf <= 0x80000004 && leaf <= ext; leaf++) {
+        __cpuid(leaf, r[0], r[1], r[2], r[3]);
+        kj_sha256_add(&s, r, sizeof r);
+    }
+    if (max >= 1) {
+        __cpuid(1, r[0], r[1], r[2], r[3]);
+        if (r[2] & (1u << 27)) { /* OSXSAVE: the register state the OS enables */
+            unsigned lo, hi;
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            kj_sha256_add(&s, &lo, sizeof lo);
+            kj_sha256_add(&s, &hi, sizeof hi);
+        }
+    }
+    kj_sha256_done(&s, out);
+    return 1;
+#else
+    (void)jit, (void)out;
+    return 0;
+#endif
+}
+
+void kj_objcache_machine(kjit *jit, const char *triple, const char *cpu, const char *features,
+                         const char *datalayout) {
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    add_str(&s, "machine");
+    unsigned v[3];
+    LLVMGetVersion(&v[0], &v[1], &v[2]);
+    kj_sha256_add(&s, v, sizeof v);
+    add_str(&s, triple);
+    add_str(&s, cpu);
+    add_str(&s, features);
+    add_str(&s, datalayout);
+    uint8_t key[32];
+    kj_sha256_done(&s, key);
+    int known = atomic_load(&jit->machine_known);
+    if (known && memcmp(key, jit->machine_key, sizeof key) == 0) return;
+    /* (a host key that named another machine key is overwritten) */
+    memcpy(jit->machine_key, key, sizeof key);
+    atomic_store(&jit->machine_known, 1);
+    uint8_t hk[32];
+    if (!jit->cache || atomic_load(&jit->cache_failed) || !host_key(jit, hk)) return;
+    cjob *j = job_new(hk, sizeof key);
+    if (!j) return;
+    memcpy(j->data, key, sizeof key);
+    (void)enqueue(jit, j);
+}
+
+/* The machine key, LLVM loaded for it if no earlier run kept it. */
+static const uint8_t *machine_key(kjit *jit) {
+    if (!atomic_load(&jit->machine_known)) (void)kj_llvm_ready(jit);
+    return jit->machine_key; /* (zeros if LLVM could not load: then nothing compiles) */
+}
+
 kjit_status kj_objcache_open(kjit *jit) {
     if (!jit->opts.cache) return KJIT_OK;
     char why[512] = "";
@@ -184,6 +281,16 @@ kjit_status kj_objcache_open(kjit *jit) {
                                          "kjit's own build");
     }
     kj_sha256_done(&s, jit->build_id);
+    /* What LLVM made of this machine in an earlier run, if it can be
+     * known without LLVM. */
+    uint8_t hk[32];
+    size_t n;
+    char *m = host_key(jit, hk) ? kj_cache_get(jit->cache, hk, &n) : NULL;
+    if (m && n == sizeof jit->machine_key) {
+        memcpy(jit->machine_key, m, n);
+        atomic_store(&jit->machine_known, 1);
+    }
+    free(m);
     return KJIT_OK;
 }
 
@@ -199,13 +306,6 @@ void kj_objcache_close(kjit *jit) {
     jit->cache = NULL;
 }
 
-static void add_str(kj_sha256 *s, const char *x) {
-    uint64_t n = x ? strlen(x) + 1 : 0;
-    kj_sha256_add(s, &n, sizeof n);
-    if (x) kj_sha256_add(s, x, n);
-}
-
-static void add_int(kj_sha256 *s, int64_t v) { kj_sha256_add(s, &v, sizeof v); }
 
 /* What decides a compile besides its IR (and T1's code generation level,
  * which the callers add). */
@@ -213,13 +313,7 @@ static void add_config(kj_sha256 *s, kjit *jit, const kj_unit *u, const char *pa
                        const char *xkey) {
     add_str(s, KEY_VERSION);
     kj_sha256_add(s, jit->build_id, sizeof jit->build_id);
-    unsigned v[3];
-    LLVMGetVersion(&v[0], &v[1], &v[2]);
-    kj_sha256_add(s, v, sizeof v);
-    add_str(s, jit->triple);
-    add_str(s, jit->cpu);
-    add_str(s, jit->features);
-    add_str(s, jit->datalayout);
+    kj_sha256_add(s, machine_key(jit), 32);
     add_str(s, u->tier);
     add_int(s, u->opt_level);
     add_int(s, jit->opts.opt_level);
@@ -427,25 +521,33 @@ void kj_objcache_index_free(kj_objcache_index *ix) {
 }
 
 /* An object entry's data (the symbol's length, the symbol, the object) made
- * ready for u->symbol, as a buffer of its own; NULL if it does not fit. */
-static LLVMMemoryBufferRef object_of(const kj_unit *u, char *data, size_t size) {
+ * ready for u->symbol, in place: the object, *n bytes; NULL if it does not
+ * fit. */
+static char *object_at(const kj_unit *u, char *data, size_t size, size_t *n) {
     uint32_t len;
     size_t want = u->symbol ? strlen(u->symbol) : 0;
     if (size < 4 || (memcpy(&len, data, 4), len != want) || size - 4 < len) return NULL;
     char *obj = data + 4 + len;
-    size_t n = size - 4 - len;
+    *n = size - 4 - len;
     if (len && memcmp(data + 4, u->symbol, len) != 0) {
         char *was = strndup(data + 4, len);
         if (!was) return NULL;
-        rename_in(obj, n, was, u->symbol, len);
+        rename_in(obj, *n, was, u->symbol, len);
         free(was);
     }
-    return LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, n, "kjit-cached");
+    return obj;
 }
 
-LLVMMemoryBufferRef kj_objcache_index_object(kjit *jit, const kj_unit *u, kj_objcache_index *ix) {
+/* The same, as a buffer of its own. */
+static LLVMMemoryBufferRef object_of(const kj_unit *u, char *data, size_t size) {
+    size_t n;
+    char *obj = object_at(u, data, size, &n);
+    return obj ? LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, n, "kjit-cached") : NULL;
+}
+
+char *kj_objcache_index_object(kjit *jit, const kj_unit *u, kj_objcache_index *ix, size_t *n) {
     (void)jit;
-    return ix->raw ? object_of(u, ix->rest, ix->rest_len) : NULL;
+    return ix->raw ? object_at(u, ix->rest, ix->rest_len, n) : NULL;
 }
 
 LLVMMemoryBufferRef kj_objcache_pre_get(kjit *jit, const kj_unit *u) {
@@ -476,6 +578,19 @@ int kj_objcache_pre_put(kjit *jit, const kj_unit *u, LLVMMemoryBufferRef obj) {
     if (len) memcpy(d + 4, u->symbol, len);
     memcpy(d + 4 + len, LLVMGetBufferStart(obj), n);
     return enqueue(jit, j);
+}
+
+void kj_objcache_put_raw(kjit *jit, const uint8_t key[32], const void *data, size_t n) {
+    if (!jit->cache || atomic_load(&jit->cache_failed)) return;
+    cjob *j = job_new(key, n);
+    if (!j) return;
+    memcpy(j->data, data, n);
+    (void)enqueue(jit, j);
+}
+
+void *kj_objcache_get_raw(kjit *jit, const uint8_t key[32], size_t *n) {
+    if (!jit->cache || atomic_load(&jit->cache_failed)) return NULL;
+    return kj_cache_get(jit->cache, key, n);
 }
 
 void kj_objcache_source_key(const void *src, size_t len, const char *name, uint8_t out[32]) {

@@ -44,6 +44,7 @@ typedef struct kj_unit {
     void *instrument_ctx;
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
+    struct kj_elf *elf;      /* out: or kjit's own linker's (kj_elf.c), for a cached object */
     const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
     struct kj_gdb_entry *gdb; /* out: its registration with gdb (the code's owner frees it) */
     uint64_t us;             /* out: time kj_compile took */
@@ -96,6 +97,10 @@ const char *kj_unit_passes(const kjit *jit, const kj_unit *u, char buf[32]);
 /* What kj_compile does after code generation, for an object from the code
  * cache (taken): dispose of u's module, link, look up. */
 kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj);
+/* The same for an object's bytes (not taken): linked by kjit's own linker
+ * (kj_elf.c), or, if that linker does not link it, by ORC (LLVM loaded for
+ * it). */
+kjit_status kj_compile_cached_bytes(kjit *jit, kj_unit *u, const char *obj, size_t n);
 /* u (not opened) from the code cache's entry under pre, made at T1's level
  * 0 (T2 bodies, a module's variables: kj_objcache_pre_get), if its callees
  * are bound as they were: KJIT_OK, counted a hit; else KJIT_EUNDEF, u as it
@@ -107,6 +112,9 @@ kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
 /* Free the code a ResourceTracker owns and release the tracker. */
 #define KJ_DEAD_NAMES_CLEAR 256
 void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt);
+/* Free a compile's code, linked by ORC (rt) or by kj_elf.c (elf); either
+ * may be NULL. */
+void kj_code_free_mem(kjit *jit, LLVMOrcResourceTrackerRef rt, struct kj_elf *elf);
 /* The code record of a compiled unit (its tracker, size, gdb entry; what it
  * inlined, if deps), for `users` functions; NULL on OOM. */
 kj_code *kj_code_new(const kj_unit *u, const kj_deps *deps, int users);
@@ -144,6 +152,9 @@ LLVMValueRef kj_link_extern_of(LLVMModuleRef mod, const char *prefix, const char
 char *kj_link_binding(LLVMModuleRef mod, size_t *len);
 /* Whether they would be bound the same way now.  Takes lock. */
 int kj_link_binding_holds(kjit *jit, const char *binding, size_t len);
+/* Where a name no object defines resolves: a stub, a process symbol, what
+ * compiled code reaches of kjit; NULL: nowhere.  *callable: code. */
+void *kj_link_resolve(kjit *jit, const char *name, int *callable);
 /* Attach the definition generator that resolves names at link time. */
 void kj_link_init(kjit *jit);
 
@@ -181,12 +192,20 @@ typedef struct kj_objcache_index {
 /* A definition's source key (kj_fn.src_key): of src and the name. */
 void kj_objcache_source_key(const void *src, size_t len, const char *name, uint8_t out[32]);
 void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], uint8_t out[32]);
+/* LLVM's view of the target (setting up the backend): the machine key
+ * every key covers, kept for later runs to know without LLVM. */
+void kj_objcache_machine(kjit *jit, const char *triple, const char *cpu, const char *features,
+                         const char *datalayout);
+/* An entry of a front end's own (a module's plan), stored as the objects
+ * are; and read back (malloc'd, NULL if absent or the cache is off). */
+void kj_objcache_put_raw(kjit *jit, const uint8_t key[32], const void *data, size_t n);
+void *kj_objcache_get_raw(kjit *jit, const uint8_t key[32], size_t *n);
 /* The entry under pre: 1, and out to free with kj_objcache_index_free. */
 int kj_objcache_index_get(kjit *jit, const uint8_t pre[32], kj_objcache_index *out);
 void kj_objcache_index_free(kj_objcache_index *ix);
-/* Its object made ready for u->symbol (the caller checked the binding); NULL
- * if it cannot be. */
-LLVMMemoryBufferRef kj_objcache_index_object(kjit *jit, const kj_unit *u, kj_objcache_index *ix);
+/* Its object made ready for u->symbol (the caller checked the binding), *n
+ * bytes inside ix (no LLVM needed); NULL if it cannot be. */
+char *kj_objcache_index_object(kjit *jit, const kj_unit *u, kj_objcache_index *ix, size_t *n);
 /* kj_compile's side, for a unit with a pre-key and its binding: the object
  * under it if made at u's level with u's binding, or NULL; and u's object
  * (not taken) stored there: 0, or -1. */
@@ -206,6 +225,23 @@ void kj_objcache_failed(kjit *jit, const char *why);
 void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32], int installed);
 int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]);
 
+/* kj_elf.c: kjit's own linker, for objects from the code cache (a warm run
+ * need not load LLVM).  Links obj (not taken; 8-byte aligned) into
+ * memory of its own and looks up symbol (NULL: a data object, whose names
+ * objects linked after it find): 1, *out (kj_elf_free) and *addr; 0, not
+ * an object it links (ORC links it: not an error); -1, an error (set).  The
+ * functions perf and gdb are told of in perf and perf_addr (if not NULL). */
+typedef struct kj_elf kj_elf;
+struct kj_perf_syms;
+int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,
+                void **addr, struct kj_perf_syms *perf, uint64_t *perf_addr);
+void kj_elf_free(kj_elf *e);
+/* A data object's symbol linked so far, or NULL.  Takes lock. */
+void *kj_elf_find(kjit *jit, const char *name);
+/* Each of them (caller holds jit->lock): LLVM's set-up defines them. */
+void kj_elf_each(kjit *jit, void (*fn)(kjit *jit, const char *name, void *addr));
+void kj_elf_syms_free(kjit *jit);
+
 /* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
 /* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)
  * set up; every compile calls it first.  Takes llvm_lock (and lock). */
@@ -214,6 +250,12 @@ kjit_status kj_llvm_ready(kjit *jit);
  * up will).  Caller holds lock. */
 kjit_status kj_llvm_define_global(kjit *jit, kj_global *g);
 void kj_llvm_teardown(kjit *jit);
+/* A symbol kj_elf.c linked, defined in the JITDylib if the backend is up
+ * (else setting it up will).  Caller holds lock. */
+void kj_llvm_define_own(kjit *jit, const char *name, void *addr);
+/* What the JITDylib (ORC's objects, then kj_link.c's resolution) says a
+ * name is, if the backend is up; else NULL. */
+void *kj_llvm_lookup(kjit *jit, const char *name);
 /* Whether the LLVM loaded keeps no static destructors (libkjit-llvm.so): then
  * exit() may run while a compile is in flight on another thread. */
 int kj_llvm_exit_safe(void);

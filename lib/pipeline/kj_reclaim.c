@@ -60,13 +60,14 @@ static void reclaim(kjit *jit) {
 }
 
 void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
-    if (c->rt) {
+    if (c->rt || c->elf) {
         if (count) {
-            kj_rt_free(jit, c->rt);
+            kj_code_free_mem(jit, c->rt, c->elf);
             atomic_fetch_add(&jit->stats.reclaimed_bytes, c->bytes);
             kj_trace(jit, KJIT_EV_RECLAIMED, NULL, NULL, 0, 0, c->bytes, NULL);
         } else {
-            LLVMOrcReleaseResourceTracker(c->rt); /* the JIT is going: its session frees it */
+            if (c->rt) LLVMOrcReleaseResourceTracker(c->rt); /* the JIT is going: its session frees it */
+            kj_elf_free(c->elf);
         }
     }
     kj_gdb_unregister(c->gdb);

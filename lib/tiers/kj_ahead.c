@@ -123,7 +123,17 @@ void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
 }
 
 /* One compile ahead of fn's first call, with the thread's target machines. */
-static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
+kjit_status kj_machines_ready(kjit *jit, kj_machines *tms) {
+    if (tms->fast && tms->full) return KJIT_OK;
+    kjit_status st = kj_llvm_ready(jit);
+    if (st != KJIT_OK) return st;
+    if (!tms->fast) tms->fast = kj_llvm_machine(jit, 0);
+    if (!tms->full) tms->full = kj_llvm_machine(jit, jit->opts.opt_level);
+    return tms->fast && tms->full ? KJIT_OK
+                                  : kj_set_error(KJIT_ECOMPILE, "cannot create a target machine");
+}
+
+static void compile_one(kjit *jit, kj_fn *fn, kj_machines *tms) {
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
     fn->ahead = 0;
@@ -168,7 +178,7 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
     pthread_cond_broadcast(&jit->ahead_done);
     pthread_mutex_unlock(&jit->lock);
     if (!code && r == KJIT_OK) { /* never reachable from a stub: free at once */
-        kj_rt_free(jit, u.rt);
+        kj_code_free_mem(jit, u.rt, u.elf);
         kj_gdb_unregister(u.gdb);
     }
     /* Hot in an earlier run (the code cache's marks): T2 now, here, so that
@@ -187,11 +197,9 @@ static void compile_one(kjit *jit, kj_fn *fn, const kj_machines *tms) {
 static void *ahead_main(void *arg) {
     kjit *jit = arg;
     struct kj_wrap_emitter *emit_fast[KJ_WS_MAX] = {0}, *emit_full[KJ_WS_MAX] = {0};
+    /* (its machines made at the first compile the code cache cannot give:
+     * a warm run loads no LLVM here) */
     kj_machines tms = {.emit_fast = emit_fast, .emit_full = emit_full};
-    if (kj_llvm_ready(jit) == KJIT_OK) {
-        tms.fast = kj_llvm_machine(jit, 0);
-        tms.full = kj_llvm_machine(jit, jit->opts.opt_level);
-    }
     pthread_mutex_lock(&jit->lock);
     for (;;) {
         while (!jit->ahead_head && !jit->ahead_stop)
@@ -200,10 +208,6 @@ static void *ahead_main(void *arg) {
         kj_fn *fn = jit->ahead_head;
         jit->ahead_head = fn->ahead_next;
         if (!jit->ahead_head) jit->ahead_tail = NULL;
-        if (!tms.fast || !tms.full) { /* no LLVM: leave it to its first call */
-            fn->ahead = 0;
-            continue;
-        }
         pthread_mutex_unlock(&jit->lock);
         compile_one(jit, fn, &tms);
         pthread_mutex_lock(&jit->lock);

@@ -124,7 +124,7 @@ static kjit_status finish_group(kjit *jit, kj_group *g, kj_unit *u, kjit_status 
     void *addr[KJ_GROUP_MAX] = {u->addr};
     kj_code *code = NULL;
     if (r == KJIT_OK && !(code = kj_code_new(u, NULL, 0))) {
-        kj_rt_free(jit, u->rt);
+        kj_code_free_mem(jit, u->rt, u->elf);
         kj_gdb_unregister(u->gdb);
         r = kj_set_error(KJIT_ENOMEM, "out of memory");
     }
@@ -253,19 +253,21 @@ static kjit_status first_from_cache(kjit *jit, kj_fn *fn, kj_unit *u, char *sym,
      * compiles, in an order timing decides) would say now: code at either
      * level is good code for it, and a compile on this thread is not. */
     int full = (ix.known & 2) != 0;
-    LLVMMemoryBufferRef obj = NULL;
+    char *obj = NULL;
+    size_t n = 0;
     if ((!full || u->instrument) && kj_link_binding_holds(jit, ix.binding, ix.binding_len)) {
         kj_impl_name(jit, fn->name, sym, 256);
         u->symbol = sym;
         memcpy(u->key, ix.key[full], sizeof u->key);
-        obj = kj_objcache_index_object(jit, u, &ix);
+        obj = kj_objcache_index_object(jit, u, &ix, &n);
     }
-    kj_objcache_index_free(&ix);
-    if (!obj) return KJIT_EUNDEF;
+    if (!obj) return kj_objcache_index_free(&ix), KJIT_EUNDEF;
     if (u->instrument) u->t1_full = full;
     if (full) (void)t1_full(jit, fn->name, has_loop, 1); /* (takes a place, as a compile) */
     u->keyed = 1;
-    if (kj_compile_cached(jit, u, obj) != KJIT_OK) { /* then compile it after all */
+    kjit_status r = kj_compile_cached_bytes(jit, u, obj, n);
+    kj_objcache_index_free(&ix);
+    if (r != KJIT_OK) { /* then compile it after all */
         first_compile(jit, fn, u);
         return KJIT_EUNDEF;
     }
@@ -285,9 +287,11 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
 static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u);
 
 kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
-                               char *sym, const kj_machines *tms, uint8_t pre[32]) {
+                               char *sym, kj_machines *tms, uint8_t pre[32]) {
     first_compile(jit, fn, u);
     if (first_from_cache(jit, fn, u, sym, pre) == KJIT_OK) return KJIT_OK; /* u->cached */
+    kjit_status ready = kj_machines_ready(jit, tms);
+    if (ready != KJIT_OK) return kj_unit_discard(u), ready;
     u->want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
     kjit_status r = generate(jit, fn, gen, user, u, sym);
     if (r != KJIT_OK) return kj_unit_discard(u), r;
@@ -365,6 +369,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         int host_ok = fn->host_ok;
         pthread_mutex_unlock(&jit->lock);
         void *host = host_ok ? dlsym(RTLD_DEFAULT, fn->name) : NULL;
+        if (!host && host_ok) host = kj_elf_find(jit, fn->name); /* (kj_elf.c linked it) */
         if (!host && host_ok && atomic_load(&jit->llvm_ready)) {
             LLVMOrcExecutorAddress a = 0;
             LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &a, fn->name);
@@ -391,10 +396,8 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         pthread_mutex_unlock(&jit->lock);
         return KJIT_OK;
     }
-    pthread_mutex_unlock(&jit->lock);
-    kjit_status ready = kj_llvm_ready(jit);
-    if (ready != KJIT_OK) return ready;
-    pthread_mutex_lock(&jit->lock);
+    /* (LLVM is loaded below, if the code cache cannot give the code: a
+     * warm run of an unchanged program never loads it) */
     if (fn->state != KJ_STUB) { /* (cannot change under compile_lock; but be exact) */
         pthread_mutex_unlock(&jit->lock);
         return kj_materialize(jit, fn, compile, target);
@@ -415,6 +418,10 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     uint8_t pre[32];
     kjit_status r = pending || !compile ? KJIT_EUNDEF : first_from_cache(jit, fn, &u, g.sym[0], pre);
     if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target);
+    if ((r = kj_llvm_ready(jit)) != KJIT_OK) {
+        kj_unit_discard(&u);
+        return finish_group(jit, &g, &u, r, target);
+    }
     u.want_binding = fn->src_keyed && jit->cache; /* (read unlocked: a hint) */
     r = unit_for(jit, fn, pending, &u, g.sym[0]);
     if (r == KJIT_OK) first_codegen(jit, &u, NULL);

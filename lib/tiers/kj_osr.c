@@ -163,8 +163,8 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
         if (r != KJIT_OK) atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
     pthread_mutex_unlock(&jit->lock);
-    if (!code && u.rt) { /* never reachable: free at once */
-        kj_rt_free(jit, u.rt);
+    if (!code && (u.rt || u.elf)) { /* never reachable: free at once */
+        kj_code_free_mem(jit, u.rt, u.elf);
         kj_gdb_unregister(u.gdb);
     }
     free(job);

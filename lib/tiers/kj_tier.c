@@ -261,14 +261,9 @@ static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
 
 /* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
  * the T2 body it has.  0 if a body was installed. */
+static void ready(kjit *jit, kj_worker *w);
+
 static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
-    if (!w->tm) { /* LLVM could not be set up */
-        pthread_mutex_lock(&jit->lock);
-        fn->queued = 0;
-        atomic_fetch_add(&jit->stats.t2_failed, 1);
-        pthread_mutex_unlock(&jit->lock);
-        return -1;
-    }
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
     int ok = again ? fn->tier >= 1 && fn->gen : at_t1_or_t0(fn);
@@ -290,6 +285,11 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
         indexed = t2_prekey(jit, fn, &u, pre);
         cached = indexed && kj_compile_pre(jit, &u, pre) == KJIT_OK;
     }
+    /* Not in the cache: LLVM (loaded now if it was not: a warm run's
+     * hot start links its T2 bodies without it) and a target machine. */
+    if (ok && !cached) ready(jit, w);
+    if (ok && !cached && !w->tm) ok = 0; /* LLVM could not be set up: failed */
+    u.tm = w->tm;
     if (ok && !cached) {
         r = kj_unit_open(jit, &u, fn->name, NULL);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
@@ -350,8 +350,8 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     }
     pthread_mutex_unlock(&jit->lock);
     if (mark) kj_objcache_mark_hot(jit, key, 1);
-    if (!code && u.rt) { /* never reachable from a stub: free at once */
-        kj_rt_free(jit, u.rt);
+    if (!code && (u.rt || u.elf)) { /* never reachable from a stub: free at once */
+        kj_code_free_mem(jit, u.rt, u.elf);
         kj_gdb_unregister(u.gdb);
     }
     if (!code && r == KJIT_OK) kj_set_error(KJIT_ECOMPILE, "'%s' changed while it was compiled", fn->name);
@@ -369,14 +369,13 @@ void kj_tier_start_hot(kjit *jit, const char *name) {
     }
     pthread_mutex_unlock(&jit->lock);
     if (!from_t0) return;
-    kj_worker w = {.jit = jit};
-    if (kj_llvm_ready(jit) == KJIT_OK) w.tm = kj_llvm_machine(jit, jit->t2_level);
+    kj_worker w = {.jit = jit}; /* (LLVM and its machine if the cache has no T2 body) */
     if (t2_compile(jit, &w, fn, 0) == 0) atomic_fetch_add(&jit->stats.cache_hot, 1);
     if (w.tm) LLVMDisposeTargetMachine(w.tm);
 }
 
 int kj_tier_compile_now(kjit *jit, kj_fn *fn) {
-    kj_worker w = {.jit = jit, .tm = kj_llvm_machine(jit, jit->t2_level)};
+    kj_worker w = {.jit = jit}; /* (LLVM and its machine if the cache has no T2 body) */
     pthread_mutex_lock(&jit->lock);
     while (fn->queued) { /* a compiler thread has it: let it finish */
         pthread_mutex_unlock(&jit->lock);
@@ -450,8 +449,7 @@ static void *t2_main(void *arg) {
             jit->qhead = fn->queue_next;
             if (!jit->qhead) jit->qtail = NULL;
             pthread_mutex_unlock(&jit->lock);
-            ready(jit, w);
-            t2_compile(jit, w, fn, 0);
+            t2_compile(jit, w, fn, 0); /* (LLVM ready there, unless from the cache) */
             pthread_mutex_lock(&jit->lock);
         }
         jit->busy--;

@@ -20,6 +20,11 @@ typedef struct kj_machines {
     struct kj_wrap_emitter **emit_fast, **emit_full;
 } kj_machines;
 
+/* The machines of tms made (LLVM loaded for them) if they are not yet:
+ * KJIT_OK, or why not.  The ahead thread makes them at its first compile
+ * that the code cache cannot give. */
+kjit_status kj_machines_ready(kjit *jit, kj_machines *tms);
+
 /* kj_lazy.c */
 /* Bring fn to a callable state (compile, bind to host, ...) and return the
  * address its stub should reach.  Caller holds compile_lock, not lock. */
@@ -42,7 +47,7 @@ kjit_status kj_lazy_first_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *u
  * caller to compile.  pre (32 bytes) must live until that compile (its
  * pre-key: u->pre).  u is discarded on error. */
 kjit_status kj_lazy_ahead_unit(kjit *jit, kj_fn *fn, kjit_generator gen, void *user, kj_unit *u,
-                               char *sym, const kj_machines *tms, uint8_t pre[32]);
+                               char *sym, kj_machines *tms, uint8_t pre[32]);
 /* After that compile succeeded (its object kept under its pre-key for the
  * next run's first_from_cache): whether fn got hot in an earlier run (1:
  * the caller takes it to T2 once installed). */

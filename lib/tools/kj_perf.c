@@ -150,3 +150,10 @@ kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *ti
     }
     return kj_gdb_register(&found, addr, tier, dbg, dbg_size);
 }
+
+kj_gdb_entry *kj_perf_linked_at(kjit *jit, const kj_perf_syms *syms, const uint64_t *addr,
+                                const char *tier) {
+    for (int i = 0; i < syms->n && jit->opts.perf_map; i++)
+        line((uintptr_t)addr[i], syms->size[i], source_name(syms->name[i]), tier);
+    return kj_gdb_register(syms, addr, tier, NULL, 0);
+}

@@ -41,6 +41,9 @@ void kj_perf_object(kjit *jit, LLVMMemoryBufferRef obj, kj_perf_syms *out);
  * perf map (if asked) and register them with gdb (returned). */
 kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *tier, char *dbg,
                              size_t dbg_size);
+/* The same for symbols linked at addr[] (kjit's own linker: no lookup). */
+kj_gdb_entry *kj_perf_linked_at(kjit *jit, const kj_perf_syms *syms, const uint64_t *addr,
+                                const char *tier);
 void kj_perf_stub(kjit *jit, const kj_fn *fn);
 /* Open the perf map of this process (kjit_create, with perf_map): -1, with
  * the error set, if it may not be written (a symbolic link, another user's
