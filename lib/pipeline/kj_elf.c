@@ -484,6 +484,7 @@ out:
 int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,
                 void **addr, kj_perf_syms *perf, uint64_t *perf_addr) {
     (void)jit, (void)obj, (void)size, (void)symbol, (void)perf, (void)perf_addr;
+    (void)syms_put; /* (the names of data objects: x86-64's links only) */
     *out = NULL;
     if (addr) *addr = NULL;
     return 0;

@@ -118,7 +118,12 @@ static void damaged(void) {
     kjit *a = make(KJIT_MODE_LAZY, 2, dir);
     CHECK(run_g(a, 1) == 6); /* compiled again, not run from a damaged entry */
     kjit_stats s = stats(a);
+    /* (x86-64: a third, the host key's entry, read when the JIT is made) */
+#if defined(__x86_64__)
+    CHECK(s.cache_hits == 0 && s.cache_rejected == 3 && s.cache_stored == 2);
+#else
     CHECK(s.cache_hits == 0 && s.cache_rejected == 2 && s.cache_stored == 2);
+#endif
     kjit_destroy(a);
     kjit *b = make(KJIT_MODE_LAZY, 2, dir);
     CHECK(run_g(b, 1) == 6);

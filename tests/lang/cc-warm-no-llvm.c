@@ -3,14 +3,15 @@
 // cache, linked by kjit itself (own_linked).  A later run that calls a
 // function no run compiled loads LLVM then, reads the module, and compiles
 // it; its output is the program's.  (--ahead=off: else the ahead thread
-// would compile `rare` in the first run, from main's call graph.)
+// would compile `rare` in the first run, from main's call graph; lazy-ir
+// and eager make IR at definition, so the test asks for the default mode.)
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --ahead=off --stats=json %t/p.bc > %t/1 2> %t/s1
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --ahead=off --stats=json %t/p.bc > %t/2 2> %t/s2
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --ahead=off --stats=json %t/p.bc -- rare > %t/3 2> %t/s3
-// RUN: env KJIT_CACHE=on KJIT_OWN_LINK=0 %kjit --cache-dir=%t/c --ahead=off --stats=json %t/p.bc > %t/4 2> %t/s4
+// RUN: env KJIT_CACHE=on %kjit --jit=tiered --cache-dir=%t/c --ahead=off --stats=json %t/p.bc > %t/1 2> %t/s1
+// RUN: env KJIT_CACHE=on %kjit --jit=tiered --cache-dir=%t/c --ahead=off --stats=json %t/p.bc > %t/2 2> %t/s2
+// RUN: env KJIT_CACHE=on %kjit --jit=tiered --cache-dir=%t/c --ahead=off --stats=json %t/p.bc -- rare > %t/3 2> %t/s3
+// RUN: env KJIT_CACHE=on KJIT_OWN_LINK=0 %kjit --jit=tiered --cache-dir=%t/c --ahead=off --stats=json %t/p.bc > %t/4 2> %t/s4
 // RUN: FileCheck --check-prefix=OUT %s < %t/1
 // RUN: FileCheck --check-prefix=OUT %s < %t/2
 // RUN: FileCheck --check-prefix=OUT %s < %t/4
