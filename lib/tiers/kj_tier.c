@@ -448,9 +448,11 @@ static void *t2_main(void *arg) {
             kj_fn *fn = jit->qhead;
             jit->qhead = fn->queue_next;
             if (!jit->qhead) jit->qtail = NULL;
+            w->compiling = fn;
             pthread_mutex_unlock(&jit->lock);
             t2_compile(jit, w, fn, 0); /* (LLVM ready there, unless from the cache) */
             pthread_mutex_lock(&jit->lock);
+            w->compiling = NULL;
         }
         jit->busy--;
         pthread_cond_broadcast(&jit->t2_idle);
@@ -486,21 +488,32 @@ static int stop_queue(kjit *jit) {
  * (kj_objcache_mark_hot's "queued"), so that the next run queues them at
  * their first call instead of counting again: a run that ends before its T2
  * compiles do (the exit does not wait for them) still teaches the next. */
+/* Add f's key to keys (n of cap) if it is to be marked queued (under lock). */
+static void queued_key(kj_fn *f, uint8_t (**keys)[32], size_t *n, size_t *cap) {
+    if (!(f->src_keyed || f->t1_keyed) || f->hot_marked || f->hot_queued) return;
+    if (*n == *cap) {
+        size_t more = *cap ? 2 * *cap : 32;
+        void *k = realloc(*keys, more * sizeof **keys);
+        if (!k) return;
+        *keys = k;
+        *cap = more;
+    }
+    memcpy((*keys)[(*n)++], f->src_keyed ? f->src_key : f->t1_key, 32);
+    f->hot_queued = 1;
+}
+
 static void mark_queued(kjit *jit) {
     if (!jit->cache) return;
     uint8_t(*keys)[32] = NULL;
     size_t n = 0, cap = 0;
     pthread_mutex_lock(&jit->lock);
-    for (kj_fn *f = jit->qhead; f; f = f->queue_next) {
-        if (!(f->src_keyed || f->t1_keyed) || f->hot_marked || f->hot_queued) continue;
-        if (n == cap) {
-            void *more = realloc(keys, (cap = cap ? 2 * cap : 32) * sizeof *keys);
-            if (!more) break;
-            keys = more;
-        }
-        memcpy(keys[n++], f->src_keyed ? f->src_key : f->t1_key, 32);
-        f->hot_queued = 1;
-    }
+    /* The queue, and the compiles in flight: an exit does not wait for
+     * them, and a function that got hot late in every run would be
+     * compiled again in every run (LLVM loaded for it: a warm run of the
+     * SQL engine did, for one function). */
+    for (int i = 0; i < jit->nworkers; i++)
+        if (jit->workers[i]->compiling) queued_key(jit->workers[i]->compiling, &keys, &n, &cap);
+    for (kj_fn *f = jit->qhead; f; f = f->queue_next) queued_key(f, &keys, &n, &cap);
     pthread_mutex_unlock(&jit->lock);
     for (size_t i = 0; i < n; i++) kj_objcache_mark_hot(jit, keys[i], 0);
     free(keys);

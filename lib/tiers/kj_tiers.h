@@ -94,6 +94,8 @@ typedef struct kj_worker {
     kjit *jit;
     LLVMTargetMachineRef tm;
     kj_fn *current;          /* under lock */
+    kj_fn *compiling;        /* its whole-function T2 compile, under lock: marked
+                                queued at exit too (kj_tier.c, mark_queued) */
 } kj_worker;
 
 /* kj_osr.c */
