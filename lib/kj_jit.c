@@ -117,6 +117,10 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
      * for them (the benchmarks compare; kj_elf.c). */
     const char *ol = getenv("KJIT_OWN_LINK");
     jit->own_link_off = ol && strcmp(ol, "0") == 0;
+    /* KJIT_WARM_MARKS=0: only what was queued for T2 is marked at exit, not
+     * what came near (the benchmarks compare; kj_tier.c, mark_queued). */
+    const char *wm = getenv("KJIT_WARM_MARKS");
+    jit->warm_marks_off = wm && strcmp(wm, "0") == 0;
     jit->created_us = kj_now_us();
     atomic_store(&jit->t1_early_left, KJ_T1_EARLY);
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};

@@ -126,6 +126,8 @@ typedef struct kj_fn {
      * call found it hot in an earlier run and is to go to T2 at once. */
     uint8_t t1_key[32];
     unsigned t1_keyed : 1, hot_marked : 1, hot_start : 2, hot_queued : 1;
+    unsigned queue_late : 1;      /* queued from an earlier run's mark (kj_tier_enqueue) */
+    size_t queue_bytes;           /* its T1 object's size then (the queue's order) */
     /* Its definition's source key (kj_fn_set_source_key): its IR is a
      * function of these bytes, so a first compile may come from the cache
      * without IR (kj_lazy.c).  Cleared by every other definition. */
@@ -223,7 +225,8 @@ struct kjit {
     int emit_off;                 /* KJIT_EMITTERS=0: no kept code generators */
     uint8_t machine_key[32];      /* the target as LLVM sees it (kj_objcache.c) */
     _Atomic int machine_known;    /* machine_key is set: by LLVM, or the cache */
-    int own_link_off;             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
+    int own_link_off;
+    int warm_marks_off;           /* KJIT_WARM_MARKS=0 (kj_tier.c, mark_queued) */             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */

@@ -147,12 +147,19 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     fn->queued = 1;
     fn->queued_at = kj_now_us();
     kj_trace(jit, KJIT_EV_QUEUED, fn->name, NULL, 0, 0, 0, NULL);
-    fn->queue_next = NULL;
-    if (jit->qtail)
-        jit->qtail->queue_next = fn;
-    else
-        jit->qhead = fn;
-    jit->qtail = fn;
+    /* What got hot in this run first, in the order it did; then what an
+     * earlier run marked (hot_queued), smallest first: a short run finishes
+     * more of them (the SQL engine's 2.4-second sqlite3VdbeExec, queued
+     * first, kept every other from being made, run after run). */
+    fn->queue_late = fn->hot_queued;
+    fn->queue_bytes = fn->code ? fn->code->bytes : 0;
+    kj_fn **at = &jit->qhead;
+    while (*at && (!(*at)->queue_late ||
+                   (fn->queue_late && (*at)->queue_bytes <= fn->queue_bytes)))
+        at = &(*at)->queue_next;
+    fn->queue_next = *at;
+    *at = fn;
+    if (!fn->queue_next) jit->qtail = fn;
     pthread_cond_signal(&jit->t2_wake);
 }
 
@@ -488,6 +495,10 @@ static int stop_queue(kjit *jit) {
  * (kj_objcache_mark_hot's "queued"), so that the next run queues them at
  * their first call instead of counting again: a run that ends before its T2
  * compiles do (the exit does not wait for them) still teaches the next. */
+/* Of the threshold, what a function at T1 must have counted at the end of
+ * a run to be marked queued (mark_queued). */
+#define KJ_WARM_DIV 10
+
 /* Add f's key to keys (n of cap) if it is to be marked queued (under lock). */
 static void queued_key(kj_fn *f, uint8_t (**keys)[32], size_t *n, size_t *cap) {
     if (!(f->src_keyed || f->t1_keyed) || f->hot_marked || f->hot_queued) return;
@@ -514,6 +525,15 @@ static void mark_queued(kjit *jit) {
     for (int i = 0; i < jit->nworkers; i++)
         if (jit->workers[i]->compiling) queued_key(jit->workers[i]->compiling, &keys, &n, &cap);
     for (kj_fn *f = jit->qhead; f; f = f->queue_next) queued_key(f, &keys, &n, &cap);
+    /* And the functions at T1 that came near the threshold (a tenth of it;
+     * KJIT_WARM_MARKS=0: not): a warm run then compiles them at T2 in the
+     * background too, and the runs after start them there from the cache.
+     * Warm runs converge on the code a long run would have. */
+    int64_t warm = jit->opts.hot_threshold / KJ_WARM_DIV;
+    for (size_t b = 0; b < jit->table_size && !jit->warm_marks_off; b++)
+        for (kj_fn *f = jit->table[b]; f; f = f->hash_next)
+            if (f->tier == 1 && !f->queued && atomic_load(&f->count) >= (warm > 0 ? warm : 1))
+                queued_key(f, &keys, &n, &cap);
     pthread_mutex_unlock(&jit->lock);
     for (size_t i = 0; i < n; i++) kj_objcache_mark_hot(jit, keys[i], 0);
     free(keys);
