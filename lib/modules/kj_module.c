@@ -1855,6 +1855,9 @@ kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, c
     }
     if (!found)
         return kj_set_error(KJIT_EINVAL, "kjit_reload_module: no module '%s' was added", name);
+    /* (a module added from its plan did not load LLVM) */
+    kjit_status ready = kj_llvm_ready(jit);
+    if (ready != KJIT_OK) return ready;
     pthread_mutex_lock(&ms->update);
     uint8_t src[32]; /* (what modules added later are made from includes it) */
     if (jit->cache) chain(ms, "reload", name, data, len, src);
