@@ -172,7 +172,10 @@ static void write_fails(void) {
     setrlimit(RLIMIT_FSIZE, &was);
     const char *w = kjit_cache_warning(a);
     CHECK(w != NULL && strstr(w, full) != NULL);
-    CHECK(stats(a).cache_misses >= 1);
+    /* (whether g's compile was keyed before the cache stopped depends on
+     * which write failed first: the machine's host key, at LLVM's set-up,
+     * or g's object) */
+    CHECK(stats(a).cache_hits == 0);
     kjit_destroy(a);
     CHECK(for_entries(full, NULL) == 0);
     /* (no temporary file left behind either) */
