@@ -598,7 +598,7 @@ static void print_stats_table(kjit *jit) {
             (unsigned long long)t.cache_misses, (unsigned long long)t.cache_stored,
             (unsigned long long)t.cache_rejected, (unsigned long long)t.cache_hot,
             t.llvm_setup_us ? "loaded"
-            : t.own_linked  ? "never loaded (the cache's objects linked by kjit)"
+            : t.own_linked  ? "never loaded (the code cache's objects linked by kjit)"
                             : "never loaded (nothing was compiled)",
             (unsigned long long)t.runtime_errors);
 }

@@ -774,8 +774,8 @@ typedef struct kjit_stats {
     uint64_t cache_rejected; /* cache entries that failed their check (removed, rebuilt) */
     uint64_t cache_hot;      /* functions started at T2 because they got hot in an
                                 earlier run (the code cache's hot marks) */
-    uint64_t own_linked;     /* of cache_hits: objects kjit linked itself, not
-                                LLVM's JITLink (x86-64; docs/DESIGN.md, "A warm run without
+    uint64_t own_linked;     /* objects kjit linked itself, compiled or from the
+                                cache, not LLVM's JITLink (x86-64; docs/DESIGN.md, "A warm run without
                                 LLVM") */
 } kjit_stats;
 

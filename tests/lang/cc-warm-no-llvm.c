@@ -21,7 +21,7 @@
 // RUN: FileCheck --check-prefix=LATE %s < %t/s3
 // RUN: FileCheck --check-prefix=ORC %s < %t/s4
 // COLD: "llvm_setup_us":{{[1-9]}}
-// COLD-SAME: "own_linked":0}
+// COLD-SAME: "cache_hits":0,
 // WARM: "llvm_setup_us":0,
 // WARM-SAME: "cache_hits":{{[1-9]}}
 // WARM-SAME: "own_linked":{{[1-9]}}
