@@ -149,6 +149,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     pthread_mutex_init(&jit->compile_lock, NULL);
     pthread_mutex_init(&jit->llvm_lock, NULL);
     pthread_mutex_init(&jit->lock, NULL);
+    pthread_mutex_init(&jit->mirror_lock, NULL);
     pthread_mutex_init(&jit->ws_lock, NULL);
     pthread_rwlock_init(&jit->def_lock, NULL);
     pthread_cond_init(&jit->t2_wake, NULL);
@@ -223,6 +224,7 @@ void kjit_destroy(kjit *jit) {
     kj_ahead_stop(jit);
     kj_tier_stop(jit); /* no background compile runs past this point */
     /* Trackers must be released while the session still exists. */
+    jit->tearing_down = 1; /* (the code freed below mirrors no function) */
     for (size_t i = 0; i < jit->table_size; i++) {
         for (kj_fn *f = jit->table[i], *next; f; f = next) {
             next = f->hash_next;
@@ -230,6 +232,7 @@ void kjit_destroy(kjit *jit) {
             kj_code_drop(jit, f->code);
             kj_code_drop(jit, f->t2);
             kj_osr_drop(jit, f);
+            for (kj_mirror *m = f->mirrors, *mn; m; m = mn) mn = m->next, free(m);
             free(f->name);
             free(f);
         }
@@ -263,6 +266,7 @@ void kjit_destroy(kjit *jit) {
     pthread_mutex_destroy(&jit->llvm_lock);
     pthread_mutex_destroy(&jit->compile_lock);
     pthread_mutex_destroy(&jit->lock);
+    pthread_mutex_destroy(&jit->mirror_lock);
     pthread_mutex_destroy(&jit->ws_lock);
     free(jit->passes[1]);
     free(jit->passes[2]);
@@ -390,7 +394,7 @@ static kjit_status install_locked(kjit *jit, const char *name, const char *sig,
             }
             atomic_fetch_add(&jit->stats.compiled, 1);
         }
-        kj_stub_point(fn->stub.slot, host ? host : code ? pre->addr : fn->stub.lazy);
+        kj_fn_point(fn, host ? host : code ? pre->addr : fn->stub.lazy);
         atomic_fetch_add(&jit->stats.defined, 1);
         kj_trace(jit, fn->version > 1 ? KJIT_EV_REDEFINED : KJIT_EV_DEFINED, name, NULL, 0, 0, 0,
                  NULL);
@@ -730,7 +734,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
     if (tier == 1 && st == KJ_COMPILED) {
         /* Back to its stub (its code retires), then compiled as at a first
          * call; callers meanwhile wait on compile_lock in the lazy path. */
-        kj_stub_point(fn->stub.slot, fn->stub.lazy);
+        kj_fn_point(fn, fn->stub.lazy);
         kj_code_drop(jit, fn->code);
         kj_code_drop(jit, fn->t2);
         fn->code = fn->t2 = NULL;

@@ -85,6 +85,10 @@ typedef struct kj_fn {
     char *name;
     char sig[KJ_MAX_PARAMS + 4];  /* "d(dd)"; "" while undefined */
     kj_stub stub;
+    /* The GOT slots through which code kj_elf.c linked calls this function
+     * (`call *slot`): each holds what the stub's slot holds, written with
+     * it (kj_fn_point), so those calls skip the stub's jump.  Under lock. */
+    struct kj_mirror *mirrors;
     int host_ok;                  /* kjit_declare_host: bind to the host symbol if undefined */
 
     /* Guarded by kjit.lock: */
@@ -237,6 +241,8 @@ struct kjit {
     _Atomic int llvm_ready;
     char llvm_error[KJ_ERRMSG_SIZE]; /* why the set-up failed, for every later try */
     pthread_mutex_t lock;         /* function table and function states */
+    pthread_mutex_t mirror_lock;  /* kj_fn.mirrors (after lock, if both) */
+    int tearing_down;             /* kjit_destroy frees the functions: no unmirroring */
     /* Held for writing while definitions change, for reading while the T2
      * thread calls generators (which read definitions).  Order: def_lock,
      * compile_lock, lock. */

@@ -195,7 +195,7 @@ void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt) {
 
 void kj_code_free_mem(kjit *jit, LLVMOrcResourceTrackerRef rt, struct kj_elf *elf) {
     if (rt) kj_rt_free(jit, rt);
-    kj_elf_free(elf);
+    kj_elf_free(jit, elf);
 }
 
 int kj_unit_optimised(LLVMModuleRef mod) {

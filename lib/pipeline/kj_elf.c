@@ -37,6 +37,8 @@ struct kj_elf {
     char *mem;
     size_t len;
     void *eh_frame;   /* registered with the unwinder, if not NULL */
+    kj_fn **mirrored; /* the functions whose stubs its call slots mirror */
+    size_t nmirrored;
 };
 
 /* ---- the symbols of data objects (a module's variables), by name ---------- */
@@ -120,6 +122,8 @@ typedef struct olink {
     size_t *off;          /* per section: offset in the mapping, or -1 */
     uint64_t *val;        /* per symbol: its address, once resolved */
     int *got, *stub;      /* per symbol: its GOT slot, its stub (or -1) */
+    int *gotc;            /* per symbol: its call slot (mirrors the function's
+                             stub, kj_fn_point), or -1 */
     size_t ngot, nstub, got_off, stub_off;
 } olink;
 
@@ -190,6 +194,23 @@ static int allocated(const olink *l, unsigned i) {
     return (l->sh[i].sh_flags & SHF_ALLOC) && l->sh[i].sh_size > 0;
 }
 
+/* Whether relocation r (of section sec) is the operand of `call *x(%rip)`
+ * or `jmp *x(%rip)` (ff 15, ff 25: a call through the GOT, as kj_link.c's
+ * nonlazybind callees are called) to a function of the JIT's: then its GOT
+ * slot holds the function's current code, not its stub's address, which
+ * is what any other use of the name (its address, taken) must see. */
+static int call_slot(const olink *l, unsigned sec, const Elf64_Rela *r) {
+    const Elf64_Sym *s = &l->sym[ELF64_R_SYM(r->r_info)];
+    const char *name = l->str + s->st_name;
+    if (s->st_shndx != SHN_UNDEF || r->r_addend != -4 || r->r_offset < 2 ||
+        l->sh[sec].sh_type == SHT_NOBITS ||
+        (strncmp(name, "__kjit.f.", 9) != 0 && strncmp(name, "__kjit.h.", 9) != 0))
+        return 0;
+    const unsigned char *op =
+        (const unsigned char *)l->obj + l->sh[sec].sh_offset + r->r_offset - 2;
+    return op[0] == 0xff && (op[1] == 0x15 || op[1] == 0x25);
+}
+
 /* Relocation sections of allocated sections: each entry checked, GOT slots
  * and stubs counted.  1 ours, 0 not. */
 static int plan_relocs(olink *l) {
@@ -224,7 +245,11 @@ static int plan_relocs(olink *l) {
             case R_X86_64_GOTPCREL:
             case R_X86_64_GOTPCRELX:
             case R_X86_64_REX_GOTPCRELX:
-                if (l->got[si] < 0) l->got[si] = (int)l->ngot++;
+                if (call_slot(l, s->sh_info, &r[k])) {
+                    if (l->gotc[si] < 0) l->gotc[si] = (int)l->ngot++;
+                } else if (l->got[si] < 0) {
+                    l->got[si] = (int)l->ngot++;
+                }
                 break;
             default:
                 return 0;
@@ -300,6 +325,8 @@ static int relocate(olink *l, char *mem) {
     uint64_t *got = (uint64_t *)(void *)(mem + l->got_off);
     for (size_t i = 0; i < l->nsym; i++)
         if (l->got[i] >= 0) got[l->got[i]] = l->val[i];
+    for (size_t i = 0; i < l->nsym; i++) /* (the stub, until mirror() says better) */
+        if (l->gotc[i] >= 0) got[l->gotc[i]] = l->val[i];
     for (size_t i = 0; i < l->nsym; i++) {
         if (l->stub[i] < 0) continue;
         unsigned char *p = (unsigned char *)mem + l->stub_off + (size_t)l->stub[i] * STUB_SIZE;
@@ -350,7 +377,9 @@ static int relocate(olink *l, char *mem) {
                 memcpy(p, &v32, 4);
                 break;
             default: /* the GOT's */
-                v = (int64_t)(uintptr_t)&got[l->got[si]] + A - P;
+                v = (int64_t)(uintptr_t)&got[call_slot(l, s->sh_info, &r[k]) ? l->gotc[si]
+                                                                            : l->got[si]] +
+                    A - P;
                 if (!fits32(v)) return 1;
                 v32 = (int32_t)v;
                 memcpy(p, &v32, 4);
@@ -359,6 +388,34 @@ static int relocate(olink *l, char *mem) {
         }
     }
     return 0;
+}
+
+/* Each call slot made to mirror its function's stub (kj_fn_mirror); one
+ * that cannot be keeps the stub's address. */
+static void mirror(kjit *jit, const olink *l, char *mem, kj_elf *e) {
+    size_t n = 0;
+    for (size_t i = 0; i < l->nsym; i++) n += l->gotc[i] >= 0;
+    if (!n || !(e->mirrored = malloc(n * sizeof *e->mirrored))) return;
+    _Atomic(void *) *got = (_Atomic(void *) *)(void *)(mem + l->got_off);
+    pthread_mutex_lock(&jit->lock);
+    for (size_t i = 0; i < l->nsym; i++)
+        if (l->gotc[i] >= 0) {
+            kj_fn *fn = kj_fn_lookup_or_add(jit, l->str + l->sym[i].st_name + 9);
+            e->mirrored[e->nmirrored] = fn;
+            if (fn) e->nmirrored++;
+        }
+    pthread_mutex_lock(&jit->mirror_lock);
+    size_t k = 0;
+    for (size_t i = 0; i < l->nsym && k < e->nmirrored; i++) {
+        if (l->gotc[i] < 0) continue;
+        const char *name = l->str + l->sym[i].st_name + 9;
+        if (strcmp(e->mirrored[k]->name, name) != 0) continue; /* (its lookup failed) */
+        if (kj_fn_mirror(e->mirrored[k], &got[l->gotc[i]], e) != 0) break;
+        k++;
+    }
+    e->nmirrored = k;
+    pthread_mutex_unlock(&jit->mirror_lock);
+    pthread_mutex_unlock(&jit->lock);
 }
 
 int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,
@@ -372,11 +429,12 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
     l.val = calloc(l.nsym, sizeof *l.val);
     l.got = malloc(l.nsym * sizeof *l.got);
     l.stub = malloc(l.nsym * sizeof *l.stub);
+    l.gotc = malloc(l.nsym * sizeof *l.gotc);
     int r = 0;
     char *mem = MAP_FAILED;
     size_t len = 0, data_at = 0;
     void *eh_frame = NULL;
-    if (!l.off || !l.val || !l.got || !l.stub) {
+    if (!l.off || !l.val || !l.got || !l.stub || !l.gotc) {
         r = -1;
         kj_set_error(KJIT_ENOMEM, "out of memory");
         goto out;
@@ -384,6 +442,7 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
     memset(l.off, 0xff, nsec * sizeof *l.off);
     memset(l.got, 0xff, l.nsym * sizeof *l.got);
     memset(l.stub, 0xff, l.nsym * sizeof *l.stub);
+    memset(l.gotc, 0xff, l.nsym * sizeof *l.gotc);
     if (!plan_relocs(&l)) goto out;
     len = layout(&l, &data_at);
     mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -460,7 +519,8 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
         kj_set_error(KJIT_ENOMEM, "out of memory");
         goto out;
     }
-    *e = (kj_elf){mem, len, eh_frame};
+    *e = (kj_elf){mem, len, eh_frame, NULL, 0};
+    mirror(jit, &l, mem, e);
     *out = e;
     if (addr) *addr = entry;
     mem = MAP_FAILED;
@@ -476,6 +536,7 @@ out:
     free(l.val);
     free(l.got);
     free(l.stub);
+    free(l.gotc);
     return r;
 }
 
@@ -492,8 +553,14 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
 
 #endif
 
-void kj_elf_free(kj_elf *e) {
+void kj_elf_free(kjit *jit, kj_elf *e) {
     if (!e) return;
+    if (e->nmirrored && !jit->tearing_down) { /* (else the functions are gone) */
+        pthread_mutex_lock(&jit->mirror_lock);
+        for (size_t i = 0; i < e->nmirrored; i++) kj_fn_unmirror(e->mirrored[i], e);
+        pthread_mutex_unlock(&jit->mirror_lock);
+    }
+    free(e->mirrored);
     if (e->eh_frame) {
         void *f = dlsym(RTLD_DEFAULT, "__deregister_frame");
         void (*dereg)(void *);

@@ -66,6 +66,37 @@ kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name) {
     return f;
 }
 
+void kj_fn_point(kj_fn *fn, void *target) {
+    pthread_mutex_lock(&fn->jit->mirror_lock); /* (kj_fn_mirror reads the slot under it) */
+    kj_stub_point(fn->stub.slot, target);
+    for (kj_mirror *m = fn->mirrors; m; m = m->next)
+        atomic_store_explicit(m->slot, target, memory_order_release);
+    pthread_mutex_unlock(&fn->jit->mirror_lock);
+}
+
+int kj_fn_mirror(kj_fn *fn, _Atomic(void *) *slot, const void *owner) {
+    kj_mirror *m = malloc(sizeof *m);
+    if (!m) return -1;
+    m->slot = slot;
+    m->owner = owner;
+    m->next = fn->mirrors;
+    fn->mirrors = m;
+    atomic_store_explicit(slot, kj_stub_target(fn->stub.slot), memory_order_release);
+    return 0;
+}
+
+void kj_fn_unmirror(kj_fn *fn, const void *owner) {
+    for (kj_mirror **p = &fn->mirrors; *p;) {
+        kj_mirror *m = *p;
+        if (m->owner == owner) {
+            *p = m->next;
+            free(m);
+        } else {
+            p = &m->next;
+        }
+    }
+}
+
 /* Implementation names are "__kjit.<n>.<name>": no registered name can take
  * them (valid_name), and n (KJ_IMPL_DIGITS hex digits) makes every compile's
  * symbol unique. */

@@ -15,6 +15,21 @@
 /* kj_fn.c: the function table (every name the JIT has heard of). */
 kj_fn *kj_fn_find(kjit *jit, const char *name);          /* under lock */
 kj_fn *kj_fn_lookup_or_add(kjit *jit, const char *name);  /* under lock; NULL on OOM */
+/* Point fn's stub at target, and every GOT slot that mirrors it (kj_elf.c).
+ * Caller holds lock (takes mirror_lock). */
+void kj_fn_point(kj_fn *fn, void *target);
+/* A slot that mirrors fn's stub from now on, for code `owner` (kj_elf.c);
+ * its value is the stub's target now.  Caller holds mirror_lock.  -1 on
+ * OOM. */
+typedef struct kj_mirror {
+    struct kj_mirror *next;
+    _Atomic(void *) *slot;
+    const void *owner;
+} kj_mirror;
+int kj_fn_mirror(kj_fn *fn, _Atomic(void *) *slot, const void *owner);
+/* Forget owner's mirrors of fn (its code is freed).  Caller holds
+ * mirror_lock. */
+void kj_fn_unmirror(kj_fn *fn, const void *owner);
 /* A unique implementation name for a compile of name. */
 void kj_impl_name(kjit *jit, const char *name, char *buf, size_t len);
 /* The source key of name's definition whose generator's data is user (if
@@ -235,7 +250,7 @@ typedef struct kj_elf kj_elf;
 struct kj_perf_syms;
 int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,
                 void **addr, struct kj_perf_syms *perf, uint64_t *perf_addr);
-void kj_elf_free(kj_elf *e);
+void kj_elf_free(kjit *jit, kj_elf *e);
 /* A data object's symbol linked so far, or NULL.  Takes lock. */
 void *kj_elf_find(kjit *jit, const char *name);
 /* Each of them (caller holds jit->lock): LLVM's set-up defines them. */

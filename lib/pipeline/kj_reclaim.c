@@ -67,7 +67,7 @@ void kj_reclaim_free(kjit *jit, kj_code *c, int count) {
             kj_trace(jit, KJIT_EV_RECLAIMED, NULL, NULL, 0, 0, c->bytes, NULL);
         } else {
             if (c->rt) LLVMOrcReleaseResourceTracker(c->rt); /* the JIT is going: its session frees it */
-            kj_elf_free(c->elf);
+            kj_elf_free(jit, c->elf);
         }
     }
     kj_gdb_unregister(c->gdb);

@@ -169,7 +169,7 @@ void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, vo
         fn->t1_keyed = first && u->keyed;
         if (fn->t1_keyed) memcpy(fn->t1_key, u->key, sizeof fn->t1_key);
     }
-    kj_stub_point(fn->stub.slot, addr);
+    kj_fn_point(fn, addr);
     atomic_fetch_add(&jit->stats.compiled, 1);
     kj_trace(jit, KJIT_EV_COMPILED, fn->name, u->tier ? u->tier : "compiled",
              kj_now_us() - u->us, u->us, first ? u->bytes : 0, NULL);
@@ -383,7 +383,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
         }
         if (host) {
             fn->state = KJ_HOST;
-            kj_stub_point(fn->stub.slot, host);
+            kj_fn_point(fn, host);
             *target = host;
         }
         pthread_mutex_unlock(&jit->lock);

@@ -338,7 +338,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
         }
         fn->tier = 2;
         fn->invalidated = 0;
-        kj_stub_point(fn->stub.slot, u.addr);
+        kj_fn_point(fn, u.addr);
         atomic_fetch_add(&jit->stats.compiled_t2, 1);
         kj_trace(jit, KJIT_EV_COMPILED, fn->name, "T2", kj_now_us() - u.us, u.us, u.bytes, NULL);
         kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "T2", 0, 0, 0, NULL);
@@ -575,7 +575,7 @@ void kj_tier_invalidate(kjit *jit, kj_fn *g) {
             for (int i = 0; i < f->t2->deps.n && !uses; i++) uses = f->t2->deps.fn[i] == g;
             if (!uses) continue;
             /* Back to T1 (or T0), which calls g through its stub. */
-            kj_stub_point(f->stub.slot, f->t1_addr);
+            kj_fn_point(f, f->t1_addr);
             kj_code_drop(jit, f->t2);
             f->t2 = NULL;
             f->tier = 1;
