@@ -48,8 +48,9 @@
     X(CACHEDIR, "--cache-dir=", "DIR",                                                  \
       "keep compiled code between runs in DIR (default: KJIT_CACHE_DIR, else "           \
       "$XDG_CACHE_HOME/kjit, else ~/.cache/kjit): a second run links what the first "    \
-      "compiled, and starts what got hot at T2; an unchanged C or C++ source (its "      \
-      "headers and flags too) is not compiled by clang again")                           \
+      "compiled, and starts what got hot at T2, without loading LLVM unless something "  \
+      "must be compiled (x86-64); an unchanged C or C++ source (its headers and flags "  \
+      "too) is not compiled by clang again")                                             \
     X(NOCACHE, "--no-cache", NULL, "compile everything again (also KJIT_CACHE=off)")      \
     X(CACHESTATS, "--cache-stats", NULL, "print the cache's directory, entries and size, " \
       "and exit")                                                                         \
