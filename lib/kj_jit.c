@@ -257,6 +257,7 @@ void kjit_destroy(kjit *jit) {
     }
     kj_llvm_teardown(jit); /* after every pending module and tracker */
     kj_elf_syms_free(jit);
+    kj_elf_arenas_free(jit);
     pthread_rwlock_destroy(&jit->def_lock);
     pthread_cond_destroy(&jit->t2_wake);
     pthread_cond_destroy(&jit->t2_idle);

@@ -241,7 +241,7 @@ struct kjit {
     _Atomic int llvm_ready;
     char llvm_error[KJ_ERRMSG_SIZE]; /* why the set-up failed, for every later try */
     pthread_mutex_t lock;         /* function table and function states */
-    pthread_mutex_t mirror_lock;  /* kj_fn.mirrors (after lock, if both) */
+    pthread_mutex_t mirror_lock;  /* kj_fn.mirrors, kj_elf.c's arenas (after lock, if both) */
     int tearing_down;             /* kjit_destroy frees the functions: no unmirroring */
     /* Held for writing while definitions change, for reading while the T2
      * thread calls generators (which read definitions).  Order: def_lock,
@@ -288,6 +288,7 @@ struct kjit {
     kj_code *data;                /* kjit_define_data's code, kept for the JIT's life
                                      (linked through next_retired), under lock */
     struct kj_elf_syms *elf_syms; /* names of data objects kj_elf.c linked; under lock */
+    struct kj_arena *arenas;      /* kj_elf.c's, the current first; under mirror_lock */
     struct kj_modules *modules;   /* IR modules (kj_module.c); made at the first */
     void (*modules_free)(kjit *jit); /* set with modules: frees them (kjit_destroy) */
     /* The interrupt polls every compile adds (kjit_create sets it to

@@ -34,8 +34,9 @@
 #include "pipeline/kj_pipeline.h"
 
 struct kj_elf {
-    char *mem;
+    char *mem;            /* its own mapping (len bytes), or NULL: in arena */
     size_t len;
+    struct kj_arena *arena;
     void *eh_frame;   /* registered with the unwinder, if not NULL */
     kj_fn **mirrored; /* the functions whose stubs its call slots mirror */
     size_t nmirrored;
@@ -125,6 +126,11 @@ typedef struct olink {
     int *gotc;            /* per symbol: its call slot (mirrors the function's
                              stub, kj_fn_point), or -1 */
     size_t ngot, nstub, got_off, stub_off;
+    /* Where the layout's offsets are: below split (code, stubs) at xb[0]
+     * for the code that runs and wb[0] for writing it, from split on (the
+     * rest, the GOT) at xb[1] == wb[1]. */
+    size_t split;
+    char *xb[2], *wb[2];
 } olink;
 
 static void (*frame_fn(const char *name))(void *) {
@@ -184,6 +190,14 @@ static int headers(olink *l) {
             return 0;
     }
     return 1;
+}
+
+/* Where offset off of the layout runs (X) and is written (W). */
+static char *X(const olink *l, size_t off) {
+    return off < l->split ? l->xb[0] + off : l->xb[1] + (off - l->split);
+}
+static char *W(const olink *l, size_t off) {
+    return off < l->split ? l->wb[0] + off : l->wb[1] + (off - l->split);
 }
 
 static const char *sec_name(const olink *l, unsigned i) {
@@ -289,7 +303,7 @@ static size_t layout(olink *l, size_t *data_at) {
 
 /* Every symbol's address: defined ones in the mapping, others resolved.
  * -1 (error set) if a name resolves nowhere. */
-static int resolve_all(kjit *jit, olink *l, char *mem) {
+static int resolve_all(kjit *jit, olink *l) {
     for (size_t i = 1; i < l->nsym; i++) {
         const Elf64_Sym *s = &l->sym[i];
         const char *name = l->str + s->st_name;
@@ -300,7 +314,7 @@ static int resolve_all(kjit *jit, olink *l, char *mem) {
                 l->val[i] = 0; /* a symbol of a section not loaded (unused) */
                 continue;
             }
-            l->val[i] = (uint64_t)(uintptr_t)(mem + l->off[s->st_shndx]) + s->st_value;
+            l->val[i] = (uint64_t)(uintptr_t)X(l, l->off[s->st_shndx]) + s->st_value;
         } else if (name[0]) {
             void *a = kj_elf_find(jit, name);
             int callable;
@@ -321,16 +335,17 @@ static int fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
 /* Apply the relocations; 0, or 1 if a value does not fit (then ORC links
  * the object: it makes stubs and GOT entries where it must). */
-static int relocate(olink *l, char *mem) {
-    uint64_t *got = (uint64_t *)(void *)(mem + l->got_off);
+static int relocate(olink *l) {
+    uint64_t *got = (uint64_t *)(void *)X(l, l->got_off); /* (data: X == W) */
     for (size_t i = 0; i < l->nsym; i++)
         if (l->got[i] >= 0) got[l->got[i]] = l->val[i];
     for (size_t i = 0; i < l->nsym; i++) /* (the stub, until mirror() says better) */
         if (l->gotc[i] >= 0) got[l->gotc[i]] = l->val[i];
     for (size_t i = 0; i < l->nsym; i++) {
         if (l->stub[i] < 0) continue;
-        unsigned char *p = (unsigned char *)mem + l->stub_off + (size_t)l->stub[i] * STUB_SIZE;
-        int64_t d = (int64_t)(uintptr_t)&got[l->got[i]] - (int64_t)(uintptr_t)(p + 6);
+        size_t at = l->stub_off + (size_t)l->stub[i] * STUB_SIZE;
+        unsigned char *p = (unsigned char *)W(l, at);
+        int64_t d = (int64_t)(uintptr_t)&got[l->got[i]] - (int64_t)(uintptr_t)(X(l, at) + 6);
         int32_t d32 = (int32_t)d;
         p[0] = 0xff, p[1] = 0x25; /* jmp *d32(%rip) */
         memcpy(p + 2, &d32, 4);
@@ -341,11 +356,12 @@ static int relocate(olink *l, char *mem) {
         if (s->sh_type != SHT_RELA || !allocated(l, s->sh_info)) continue;
         const Elf64_Rela *r = (const Elf64_Rela *)(const void *)(l->obj + s->sh_offset);
         size_t n = s->sh_size / sizeof *r;
-        char *base = mem + l->off[s->sh_info];
+        char *base = W(l, l->off[s->sh_info]), *xbase = X(l, l->off[s->sh_info]);
         for (size_t k = 0; k < n; k++) {
             size_t si = ELF64_R_SYM(r[k].r_info);
             char *p = base + r[k].r_offset;
-            int64_t S = (int64_t)l->val[si], A = r[k].r_addend, P = (int64_t)(uintptr_t)p, v;
+            int64_t S = (int64_t)l->val[si], A = r[k].r_addend,
+                    P = (int64_t)(uintptr_t)(xbase + r[k].r_offset), v;
             int32_t v32;
             switch (ELF64_R_TYPE(r[k].r_info)) {
             case R_X86_64_NONE:
@@ -360,7 +376,7 @@ static int relocate(olink *l, char *mem) {
                 break;
             case R_X86_64_PLT32:
                 if (l->stub[si] >= 0 && !fits32(S + A - P))
-                    S = (int64_t)(uintptr_t)(mem + l->stub_off + (size_t)l->stub[si] * STUB_SIZE);
+                    S = (int64_t)(uintptr_t)X(l, l->stub_off + (size_t)l->stub[si] * STUB_SIZE);
                 /* fall through */
             case R_X86_64_PC32:
                 v = S + A - P;
@@ -390,13 +406,125 @@ static int relocate(olink *l, char *mem) {
     return 0;
 }
 
+/* ---- arenas ------------------------------------------------------------------
+ *
+ * An object in a mapping of its own costs an mprotect to make its code
+ * executable, which on a process with two threads running is a TLB
+ * shootdown (an interrupt to the other core), and at least two pages: on the
+ * SQL engine's warm run, mprotect was a sixth of the program thread's time
+ * and fresh pages as much.  So objects are packed into arenas: 8 MiB of
+ * code, shared memory mapped twice (executable where it runs, writable
+ * elsewhere, an alias mremap makes: no page is both, and no mprotect per
+ * object), then 8 MiB of data, one range, so that 32-bit references between
+ * an object's code and data reach.  Code and data are only ever appended; an
+ * arena is unmapped when the last object in it is freed and another arena
+ * has taken its place.  If the mappings fail, or for an object too large or
+ * aligned beyond 64 bytes, a mapping of its own. */
+
+#define ARENA_CODE (8u << 20)
+#define ARENA_DATA (8u << 20)
+
+typedef struct kj_arena {
+    struct kj_arena *next;
+    char *x, *w, *d;          /* code as run, code as written, data */
+    size_t code_used, data_used;
+    size_t live;              /* objects in it */
+} kj_arena;
+
+static kj_arena *arena_new(void) {
+    kj_arena *a = calloc(1, sizeof *a);
+    char *base = a ? mmap(NULL, ARENA_CODE + ARENA_DATA, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                   : MAP_FAILED;
+    char *x = MAP_FAILED, *w = MAP_FAILED;
+    /* Shared anonymous memory, which perf takes for anonymous (its map file
+     * names the code; a memfd's would be a file to it), and its alias. */
+    if (base != MAP_FAILED)
+        x = mmap(base, ARENA_CODE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
+                 -1, 0);
+    if (x != MAP_FAILED) w = mremap(x, 0, ARENA_CODE, MREMAP_MAYMOVE);
+    if (w == MAP_FAILED || mprotect(w, ARENA_CODE, PROT_READ | PROT_WRITE) != 0 ||
+        mmap(base + ARENA_CODE, ARENA_DATA, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+        if (w != MAP_FAILED) munmap(w, ARENA_CODE);
+        if (base != MAP_FAILED) munmap(base, ARENA_CODE + ARENA_DATA);
+        free(a);
+        return NULL;
+    }
+    a->x = base;
+    a->w = w;
+    a->d = base + ARENA_CODE;
+    return a;
+}
+
+static void arena_unmap(kj_arena *a) {
+    munmap(a->x, ARENA_CODE + ARENA_DATA);
+    munmap(a->w, ARENA_CODE);
+    free(a);
+}
+
+/* Place l's layout (len bytes, code below l->split) in the current arena,
+ * or a new one: 1 and *out (l->xb, l->wb set); 0: not in an arena. */
+static int arena_place(kjit *jit, olink *l, size_t len, kj_arena **out) {
+    size_t code = l->stub_off + l->nstub * STUB_SIZE, data = l->got_off + l->ngot * 8 - l->split;
+    (void)len;
+    for (unsigned i = 0; i < l->eh->e_shnum; i++)
+        if (allocated(l, i) && l->sh[i].sh_addralign > 64) return 0;
+    code = ALIGN(code, 64);
+    data = ALIGN(data, 64);
+    if (code > ARENA_CODE / 4 || data > ARENA_DATA / 4) return 0;
+    pthread_mutex_lock(&jit->mirror_lock);
+    kj_arena *a = jit->arenas;
+    if (!a || a->code_used + code > ARENA_CODE || a->data_used + data > ARENA_DATA) {
+        kj_arena *fresh = arena_new();
+        if (!fresh) {
+            pthread_mutex_unlock(&jit->mirror_lock);
+            return 0;
+        }
+        fresh->next = a;
+        jit->arenas = a = fresh;
+    }
+    l->xb[0] = a->x + a->code_used;
+    l->wb[0] = a->w + a->code_used;
+    l->xb[1] = l->wb[1] = a->d + a->data_used;
+    a->code_used += code;
+    a->data_used += data;
+    a->live++;
+    pthread_mutex_unlock(&jit->mirror_lock);
+    *out = a;
+    return 1;
+}
+
+/* An object in a is gone: the last one unmaps it, unless it is the
+ * arena objects go into now. */
+static void arena_release(kjit *jit, kj_arena *a) {
+    pthread_mutex_lock(&jit->mirror_lock);
+    int last = --a->live == 0 && a != jit->arenas;
+    if (last)
+        for (kj_arena **p = &jit->arenas; *p; p = &(*p)->next)
+            if (*p == a) {
+                *p = a->next;
+                break;
+            }
+    pthread_mutex_unlock(&jit->mirror_lock);
+    if (last) arena_unmap(a);
+}
+
+void kj_elf_arenas_free(kjit *jit) {
+    for (kj_arena *a = jit->arenas, *next; a; a = next) {
+        next = a->next;
+        arena_unmap(a);
+    }
+    jit->arenas = NULL;
+}
+
 /* Each call slot made to mirror its function's stub (kj_fn_mirror); one
  * that cannot be keeps the stub's address. */
-static void mirror(kjit *jit, const olink *l, char *mem, kj_elf *e) {
+static void mirror(kjit *jit, const olink *l, kj_elf *e) {
     size_t n = 0;
     for (size_t i = 0; i < l->nsym; i++) n += l->gotc[i] >= 0;
     if (!n || !(e->mirrored = malloc(n * sizeof *e->mirrored))) return;
-    _Atomic(void *) *got = (_Atomic(void *) *)(void *)(mem + l->got_off);
+    _Atomic(void *) *got = (_Atomic(void *) *)(void *)X(l, l->got_off);
     pthread_mutex_lock(&jit->lock);
     for (size_t i = 0; i < l->nsym; i++)
         if (l->gotc[i] >= 0) {
@@ -432,6 +560,7 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
     l.gotc = malloc(l.nsym * sizeof *l.gotc);
     int r = 0;
     char *mem = MAP_FAILED;
+    struct kj_arena *a = NULL;
     size_t len = 0, data_at = 0;
     void *eh_frame = NULL;
     if (!l.off || !l.val || !l.got || !l.stub || !l.gotc) {
@@ -445,20 +574,25 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
     memset(l.gotc, 0xff, l.nsym * sizeof *l.gotc);
     if (!plan_relocs(&l)) goto out;
     len = layout(&l, &data_at);
-    mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        r = -1;
-        kj_set_error(KJIT_ENOMEM, "cannot map memory for code");
-        goto out;
+    l.split = data_at;
+    if (!arena_place(jit, &l, len, &a)) { /* a mapping of its own */
+        mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mem == MAP_FAILED) {
+            r = -1;
+            kj_set_error(KJIT_ENOMEM, "cannot map memory for code");
+            goto out;
+        }
+        l.xb[0] = l.wb[0] = mem;
+        l.xb[1] = l.wb[1] = mem + data_at;
     }
     for (unsigned i = 0; i < nsec; i++)
         if (allocated(&l, i) && l.sh[i].sh_type != SHT_NOBITS)
-            memcpy(mem + l.off[i], obj + l.sh[i].sh_offset, l.sh[i].sh_size);
-    if (resolve_all(jit, &l, mem) != 0) {
+            memcpy(W(&l, l.off[i]), obj + l.sh[i].sh_offset, l.sh[i].sh_size);
+    if (resolve_all(jit, &l) != 0) {
         r = -1;
         goto out;
     }
-    if (relocate(&l, mem) != 0) goto out; /* (0: ORC's) */
+    if (relocate(&l) != 0) goto out; /* (0: ORC's) */
     /* The entry, and the functions perf and gdb are told of. */
     void *entry = NULL;
     if (perf) perf->n = 0;
@@ -480,6 +614,17 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
         kj_set_error(KJIT_ECOMPILE, "cannot link: symbol '%s' not found", symbol);
         goto out;
     }
+    if (mem != MAP_FAILED && data_at && mprotect(mem, data_at, PROT_READ | PROT_EXEC) != 0) {
+        r = -1;
+        kj_set_error(KJIT_ECOMPILE, "cannot make code executable");
+        goto out;
+    }
+    kj_elf *e = malloc(sizeof *e);
+    if (!e) {
+        r = -1;
+        kj_set_error(KJIT_ENOMEM, "out of memory");
+        goto out;
+    }
     if (!symbol) { /* a data object: its names, for the objects after it */
         pthread_mutex_lock(&jit->lock);
         if (!jit->elf_syms) jit->elf_syms = calloc(1, sizeof(kj_elf_syms));
@@ -494,36 +639,27 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
                     kj_llvm_define_own(jit, l.str + s->st_name, (void *)(uintptr_t)l.val[i]);
         }
         pthread_mutex_unlock(&jit->lock);
-        if (bad) {
+        if (bad) { /* (the names put stay: this data is never freed) */
+            free(e);
             r = -1;
             kj_set_error(KJIT_ENOMEM, "out of memory");
             goto out;
         }
     }
-    if (data_at && mprotect(mem, data_at, PROT_READ | PROT_EXEC) != 0) {
-        r = -1;
-        kj_set_error(KJIT_ECOMPILE, "cannot make code executable");
-        goto out;
-    }
     for (unsigned i = 0; i < nsec; i++)
         if (allocated(&l, i) && strcmp(sec_name(&l, i), ".eh_frame") == 0) {
             void (*reg)(void *) = frame_fn("__register_frame");
             if (reg) {
-                eh_frame = mem + l.off[i];
+                eh_frame = X(&l, l.off[i]);
                 reg(eh_frame);
             }
         }
-    kj_elf *e = malloc(sizeof *e);
-    if (!e) {
-        r = -1;
-        kj_set_error(KJIT_ENOMEM, "out of memory");
-        goto out;
-    }
-    *e = (kj_elf){mem, len, eh_frame, NULL, 0};
-    mirror(jit, &l, mem, e);
+    *e = (kj_elf){mem != MAP_FAILED ? mem : NULL, len, a, eh_frame, NULL, 0};
+    mirror(jit, &l, e);
     *out = e;
     if (addr) *addr = entry;
     mem = MAP_FAILED;
+    a = NULL;
     eh_frame = NULL;
     r = 1;
 out:
@@ -532,6 +668,7 @@ out:
         if (dereg) dereg(eh_frame);
     }
     if (mem != MAP_FAILED) munmap(mem, len);
+    if (a) arena_release(jit, a);
     free(l.off);
     free(l.val);
     free(l.got);
@@ -541,6 +678,8 @@ out:
 }
 
 #else /* not x86-64: ORC links every object */
+
+void kj_elf_arenas_free(kjit *jit) { (void)jit; }
 
 int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,
                 void **addr, kj_perf_syms *perf, uint64_t *perf_addr) {
@@ -567,6 +706,9 @@ void kj_elf_free(kjit *jit, kj_elf *e) {
         memcpy(&dereg, &f, sizeof dereg);
         if (f) dereg(e->eh_frame);
     }
-    munmap(e->mem, e->len);
+#if defined(__x86_64__)
+    if (e->arena) arena_release(jit, e->arena);
+#endif
+    if (e->mem) munmap(e->mem, e->len);
     free(e);
 }

@@ -256,6 +256,8 @@ void *kj_elf_find(kjit *jit, const char *name);
 /* Each of them (caller holds jit->lock): LLVM's set-up defines them. */
 void kj_elf_each(kjit *jit, void (*fn)(kjit *jit, const char *name, void *addr));
 void kj_elf_syms_free(kjit *jit);
+/* At teardown, after every object is freed: the arenas objects were in. */
+void kj_elf_arenas_free(kjit *jit);
 
 /* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
 /* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)
