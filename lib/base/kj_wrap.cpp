@@ -4,6 +4,7 @@
  *
  * Layer base (lib/LAYERS), the bottom: calls nothing of libkjit.
  */
+#include <atomic>
 #include "base/kj_wrap.h"
 
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
@@ -160,6 +161,15 @@ void copy_body(Function *nf, const Function *f, ValueToValueMapTy &vmap, Declare
 
 } // namespace
 
+/* KJIT_CLONE_LLVM=1: every body copied by CloneFunctionInto (the
+ * benchmarks and cc-objects-same.c compare), read once. */
+static bool clone_llvm() {
+    static std::atomic<int> on{-1}; /* (no guard: two threads may both read it) */
+    int v = on.load(std::memory_order_relaxed);
+    if (v < 0) on.store(v = getenv("KJIT_CLONE_LLVM") != nullptr, std::memory_order_relaxed);
+    return v;
+}
+
 extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *defs, unsigned n,
                                          const char *name, LLVMModuleRef into) {
     Module *src = unwrap(src_ref);
@@ -192,7 +202,7 @@ extern "C" LLVMModuleRef kj_wrap_extract(LLVMModuleRef src_ref, LLVMValueRef *de
         GlobalValue *d = cast<GlobalValue>(vmap[g]);
         if (auto *f = dyn_cast<Function>(g)) {
             auto *nf = cast<Function>(d);
-            if (!f->isDeclaration() && plain(f) && !getenv("KJIT_CLONE_LLVM")) {
+            if (!f->isDeclaration() && plain(f) && !clone_llvm()) {
                 copy_body(nf, f, vmap, declare);
             } else {
                 auto arg = nf->arg_begin();
