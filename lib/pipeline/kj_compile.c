@@ -260,10 +260,10 @@ static kj_wrap_emitter *emitter(kjit *jit, kj_unit *u, LLVMTargetMachineRef tm) 
     return slot ? *slot : NULL;
 }
 
-/* Link obj (taken) into the JITDylib under its own tracker, look up
- * u->symbol, tell perf and gdb; on failure nothing of it stays. */
 static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n);
 
+/* Link obj (taken) into the JITDylib under its own tracker, look up
+ * u->symbol, tell perf and gdb; on failure nothing of it stays. */
 static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
     kjit_status st = KJIT_OK;
     /* kjit's own linker first (kj_elf.c): a fifth of JITLink's time.  What
@@ -440,18 +440,23 @@ kjit_status kj_compile_cached(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
  * are looked up in ORC's JITDylib. */
 static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n) {
     if (jit->own_link_off || jit->opts.partition == KJIT_PARTITION_CALLEES) return 0;
-    char *copy = malloc(n ? n : 1); /* (aligned for the ELF headers) */
-    if (!copy) return kj_set_error(KJIT_ENOMEM, "out of memory"), -1;
-    memcpy(copy, obj, n);
+    /* (a copy where it is not aligned for the ELF headers: a cache entry's
+     * object sits after the symbol's name; LLVM's buffers are) */
+    char *copy = (uintptr_t)obj & 7 ? malloc(n ? n : 1) : NULL;
+    if ((uintptr_t)obj & 7) {
+        if (!copy) return kj_set_error(KJIT_ENOMEM, "out of memory"), -1;
+        obj = memcpy(copy, obj, n);
+    }
     kj_perf_syms perf;
     uint64_t addr[KJ_PERF_SYMS];
     void *entry = NULL;
-    int r = kj_elf_link(jit, copy, n, u->symbol, &u->elf, &entry, &perf, addr);
+    int r = kj_elf_link(jit, obj, n, u->symbol, &u->elf, &entry, &perf, addr);
     free(copy);
     if (r != 1) return r;
     u->bytes = n;
     u->addr = entry;
-    if (u->symbol) u->gdb = kj_perf_linked_at(jit, &perf, addr, u->tier ? u->tier : "compiled");
+    if (u->symbol)
+        u->gdb = kj_perf_linked_at(jit, &perf, addr, u->tier ? u->tier : "compiled", NULL, 0);
     atomic_fetch_add(&jit->stats.own_linked, 1);
     return 1;
 }

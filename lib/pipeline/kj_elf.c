@@ -1,12 +1,13 @@
 /*
- * kj_elf.c — kjit's own linker for the objects it keeps in the code cache,
- * so that a warm run links them without loading LLVM (issue K2, item 3).
+ * kj_elf.c — kjit's own linker for the objects kj_compile makes and the
+ * code cache keeps, so that a warm run links them without loading LLVM
+ * (issue K2, item 3), and a first run in a fifth of JITLink's time.
  *
- * What it links is what kj_compile makes: one relocatable ELF object of
- * this machine, PIC, small code model, no debug info.  Its allocated
- * sections are laid out in one mapping, code first (read and execute),
- * then the rest (read and write), then a GOT and, for calls that cannot
- * reach their target with 32 bits, stubs that jump through it.  Names the
+ * What it links is one relocatable ELF object of this machine, PIC, small
+ * code model, no debug info.  Its allocated sections are laid out code
+ * first (with stubs that jump through the GOT, for calls that cannot reach
+ * their target with 32 bits), then the rest and a GOT, in an arena (below)
+ * or a mapping of its own.  Names the
  * object does not define resolve as ORC's generator resolves them
  * (kj_link_resolve: stubs, kjit's own names, the process's symbols), after
  * the symbols of data objects this linker linked before (a module's
@@ -103,6 +104,14 @@ void kj_elf_syms_free(kjit *jit) {
     jit->elf_syms = NULL;
 }
 
+/* The unwinder's __register_frame or __deregister_frame, or NULL. */
+static void (*frame_fn(const char *name))(void *) {
+    void *f = dlsym(RTLD_DEFAULT, name);
+    void (*fn)(void *);
+    memcpy(&fn, &f, sizeof fn);
+    return f ? fn : NULL;
+}
+
 /* ---- linking ----------------------------------------------------------------- */
 
 #if defined(__x86_64__)
@@ -132,13 +141,6 @@ typedef struct olink {
     size_t split;
     char *xb[2], *wb[2];
 } olink;
-
-static void (*frame_fn(const char *name))(void *) {
-    void *f = dlsym(RTLD_DEFAULT, name);
-    void (*fn)(void *);
-    memcpy(&fn, &f, sizeof fn);
-    return f ? fn : NULL;
-}
 
 static int in(const olink *l, uint64_t off, uint64_t len) {
     return off <= l->size && len <= l->size - off;
@@ -218,7 +220,7 @@ static int call_slot(const olink *l, unsigned sec, const Elf64_Rela *r) {
     const char *name = l->str + s->st_name;
     if (s->st_shndx != SHN_UNDEF || r->r_addend != -4 || r->r_offset < 2 ||
         l->sh[sec].sh_type == SHT_NOBITS ||
-        (strncmp(name, "__kjit.f.", 9) != 0 && strncmp(name, "__kjit.h.", 9) != 0))
+        (strncmp(name, KJ_NS, KJ_NS_LEN) != 0 && strncmp(name, KJ_HOST_NS, KJ_NS_LEN) != 0))
         return 0;
     const unsigned char *op =
         (const unsigned char *)l->obj + l->sh[sec].sh_offset + r->r_offset - 2;
@@ -463,11 +465,10 @@ static void arena_unmap(kj_arena *a) {
     free(a);
 }
 
-/* Place l's layout (len bytes, code below l->split) in the current arena,
+/* Place l's layout (code below l->split) in the current arena,
  * or a new one: 1 and *out (l->xb, l->wb set); 0: not in an arena. */
-static int arena_place(kjit *jit, olink *l, size_t len, kj_arena **out) {
+static int arena_place(kjit *jit, olink *l, kj_arena **out) {
     size_t code = l->stub_off + l->nstub * STUB_SIZE, data = l->got_off + l->ngot * 8 - l->split;
-    (void)len;
     for (unsigned i = 0; i < l->eh->e_shnum; i++)
         if (allocated(l, i) && l->sh[i].sh_addralign > 64) return 0;
     code = ALIGN(code, 64);
@@ -525,23 +526,15 @@ static void mirror(kjit *jit, const olink *l, kj_elf *e) {
     for (size_t i = 0; i < l->nsym; i++) n += l->gotc[i] >= 0;
     if (!n || !(e->mirrored = malloc(n * sizeof *e->mirrored))) return;
     _Atomic(void *) *got = (_Atomic(void *) *)(void *)X(l, l->got_off);
-    pthread_mutex_lock(&jit->lock);
-    for (size_t i = 0; i < l->nsym; i++)
-        if (l->gotc[i] >= 0) {
-            kj_fn *fn = kj_fn_lookup_or_add(jit, l->str + l->sym[i].st_name + 9);
-            e->mirrored[e->nmirrored] = fn;
-            if (fn) e->nmirrored++;
-        }
+    pthread_mutex_lock(&jit->lock); /* (then mirror_lock: the lock order) */
     pthread_mutex_lock(&jit->mirror_lock);
-    size_t k = 0;
-    for (size_t i = 0; i < l->nsym && k < e->nmirrored; i++) {
+    for (size_t i = 0; i < l->nsym; i++) {
         if (l->gotc[i] < 0) continue;
-        const char *name = l->str + l->sym[i].st_name + 9;
-        if (strcmp(e->mirrored[k]->name, name) != 0) continue; /* (its lookup failed) */
-        if (kj_fn_mirror(e->mirrored[k], &got[l->gotc[i]], e) != 0) break;
-        k++;
+        kj_fn *fn = kj_fn_lookup_or_add(jit, l->str + l->sym[i].st_name + KJ_NS_LEN);
+        if (!fn) continue;
+        if (kj_fn_mirror(fn, &got[l->gotc[i]], e) != 0) break;
+        e->mirrored[e->nmirrored++] = fn;
     }
-    e->nmirrored = k;
     pthread_mutex_unlock(&jit->mirror_lock);
     pthread_mutex_unlock(&jit->lock);
 }
@@ -575,7 +568,7 @@ int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_
     if (!plan_relocs(&l)) goto out;
     len = layout(&l, &data_at);
     l.split = data_at;
-    if (!arena_place(jit, &l, len, &a)) { /* a mapping of its own */
+    if (!arena_place(jit, &l, &a)) { /* a mapping of its own */
         mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (mem == MAP_FAILED) {
             r = -1;
@@ -700,12 +693,8 @@ void kj_elf_free(kjit *jit, kj_elf *e) {
         pthread_mutex_unlock(&jit->mirror_lock);
     }
     free(e->mirrored);
-    if (e->eh_frame) {
-        void *f = dlsym(RTLD_DEFAULT, "__deregister_frame");
-        void (*dereg)(void *);
-        memcpy(&dereg, &f, sizeof dereg);
-        if (f) dereg(e->eh_frame);
-    }
+    void (*dereg)(void *) = e->eh_frame ? frame_fn("__deregister_frame") : NULL;
+    if (dereg) dereg(e->eh_frame);
 #if defined(__x86_64__)
     if (e->arena) arena_release(jit, e->arena);
 #endif

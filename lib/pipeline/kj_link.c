@@ -39,8 +39,6 @@
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
 
-#define KJ_NS "__kjit.f."      /* client functions */
-#define KJ_HOST_NS "__kjit.h." /* host functions */
 
 /* Whether calls to fn keep their C name: a host function, or a declared one
  * nothing has defined (yet).  Caller holds jit->lock. */

@@ -59,7 +59,7 @@ typedef struct kj_unit {
     void *instrument_ctx;
     void *addr;              /* out: its address */
     LLVMOrcResourceTrackerRef rt; /* out: tracker owning the code */
-    struct kj_elf *elf;      /* out: or kjit's own linker's (kj_elf.c), for a cached object */
+    struct kj_elf *elf;      /* out: or the code kjit's own linker linked (kj_elf.c) */
     const char *tier;        /* for the perf map: "T1", "T2", "osr", "thunk"; NULL: "compiled" */
     struct kj_gdb_entry *gdb; /* out: its registration with gdb (the code's owner frees it) */
     uint64_t us;             /* out: time kj_compile took */
@@ -150,6 +150,11 @@ void kj_link_hosts_free(kj_link_hosts *hosts);
  * time (never addresses in the code, so an object may be cached):
  * jit->interrupt, jit->poll_fn, the jit, jit->hot_fn, and per function
  * (prefix + its name) its kj_fn's count and the kj_fn itself. */
+/* The namespaces of callees in compiled code (kj_link_bind, kj_link_finish):
+ * client functions and host functions, prefixes of the same length. */
+#define KJ_NS "__kjit.f."
+#define KJ_HOST_NS "__kjit.h."
+#define KJ_NS_LEN (sizeof KJ_NS - 1)
 #define KJ_LINK_INTERRUPT "__kjit.x.intr"
 #define KJ_LINK_POLL "__kjit.x.poll"
 #define KJ_LINK_JIT "__kjit.x.jit"
@@ -240,12 +245,13 @@ void kj_objcache_failed(kjit *jit, const char *why);
 void kj_objcache_mark_hot(kjit *jit, const uint8_t key[32], int installed);
 int kj_objcache_was_hot(kjit *jit, const uint8_t key[32]);
 
-/* kj_elf.c: kjit's own linker, for objects from the code cache (a warm run
- * need not load LLVM).  Links obj (not taken; 8-byte aligned) into
- * memory of its own and looks up symbol (NULL: a data object, whose names
- * objects linked after it find): 1, *out (kj_elf_free) and *addr; 0, not
- * an object it links (ORC links it: not an error); -1, an error (set).  The
- * functions perf and gdb are told of in perf and perf_addr (if not NULL). */
+/* kj_elf.c: kjit's own linker, for the objects kj_compile makes and the code
+ * cache keeps (a warm run need not load LLVM).  Links obj (not taken;
+ * 8-byte aligned) into an arena, or memory of its own, and looks up symbol
+ * (NULL: a data object, whose names objects linked after it find): 1, *out
+ * (kj_elf_free) and *addr; 0, not an object it links (ORC links it: not an
+ * error); -1, an error (set).  The functions perf and gdb are told of in
+ * perf and perf_addr (if not NULL). */
 typedef struct kj_elf kj_elf;
 struct kj_perf_syms;
 int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,

@@ -143,17 +143,16 @@ kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *ti
             LLVMConsumeError(e);
             continue;
         }
-        if (jit->opts.perf_map) line((uintptr_t)a, syms->size[i], source_name(syms->name[i]), tier);
         memcpy(found.name[found.n], syms->name[i], sizeof found.name[0]);
         found.size[found.n] = syms->size[i];
         addr[found.n++] = a;
     }
-    return kj_gdb_register(&found, addr, tier, dbg, dbg_size);
+    return kj_perf_linked_at(jit, &found, addr, tier, dbg, dbg_size);
 }
 
 kj_gdb_entry *kj_perf_linked_at(kjit *jit, const kj_perf_syms *syms, const uint64_t *addr,
-                                const char *tier) {
+                                const char *tier, char *dbg, size_t dbg_size) {
     for (int i = 0; i < syms->n && jit->opts.perf_map; i++)
         line((uintptr_t)addr[i], syms->size[i], source_name(syms->name[i]), tier);
-    return kj_gdb_register(syms, addr, tier, NULL, 0);
+    return kj_gdb_register(syms, addr, tier, dbg, dbg_size);
 }

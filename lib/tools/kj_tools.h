@@ -43,7 +43,7 @@ kj_gdb_entry *kj_perf_linked(kjit *jit, const kj_perf_syms *syms, const char *ti
                              size_t dbg_size);
 /* The same for symbols linked at addr[] (kjit's own linker: no lookup). */
 kj_gdb_entry *kj_perf_linked_at(kjit *jit, const kj_perf_syms *syms, const uint64_t *addr,
-                                const char *tier);
+                                const char *tier, char *dbg, size_t dbg_size);
 void kj_perf_stub(kjit *jit, const kj_fn *fn);
 /* Open the perf map of this process (kjit_create, with perf_map): -1, with
  * the error set, if it may not be written (a symbolic link, another user's
