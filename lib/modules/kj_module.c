@@ -146,7 +146,7 @@ struct kj_modules {
     uint8_t chain[32];
     /* While a module is added with the code cache on: its plan, recorded
      * for the next run (plan_record). */
-    struct kj_rec *rec;
+    struct kj_text *rec;
 };
 
 /* ---- the source contexts -------------------------------------------------- */
@@ -273,6 +273,31 @@ static kj_msym *msym_add(struct kj_modules *ms, LLVMValueRef g, const char *name
     return msym_new(ms, type_text(g), name, weak, module);
 }
 
+/* ---- text ---------------------------------------------------------------------- */
+
+/* Text that grows: s[0..n) and a NUL; bad once an append ran out of memory
+ * (what came after it is missing). */
+typedef struct kj_text {
+    char *s;
+    size_t n, cap;
+    int bad;
+} kj_text;
+
+static void text_add(kj_text *t, const char *s) {
+    size_t k = strlen(s);
+    if (t->n + k + 1 > t->cap) {
+        size_t cap = (t->n + k + 1) * 2;
+        char *m = realloc(t->s, cap);
+        if (!m) {
+            t->bad = 1;
+            return;
+        }
+        t->s = m, t->cap = cap;
+    }
+    memcpy(t->s + t->n, s, k + 1);
+    t->n += k;
+}
+
 /* ---- plans: what adding a module did, for a warm run without LLVM ---------
  *
  * With the code cache on, adding a module of bitcode records what it
@@ -287,28 +312,13 @@ static kj_msym *msym_add(struct kj_modules *ms, LLVMValueRef g, const char *name
  * A plan is a list of records: a tag and its fields, each NUL-terminated
  * (plan_fields says how many). */
 
-typedef struct kj_rec {
-    char *s;
-    size_t n, cap;
-    int bad; /* out of memory: not kept */
-} kj_rec;
-
-static void rec_put(kj_rec *r, const char *x) {
-    size_t k = strlen(x) + 1;
-    if (r->n + k > r->cap) {
-        size_t cap = (r->n + k) * 2 + 256;
-        char *m = realloc(r->s, cap);
-        if (!m) {
-            r->bad = 1;
-            return;
-        }
-        r->s = m, r->cap = cap;
-    }
-    memcpy(r->s + r->n, x, k);
-    r->n += k;
+/* A record's field, its NUL kept (a plan is a kj_text of them). */
+static void rec_put(kj_text *r, const char *x) {
+    text_add(r, x);
+    if (!r->bad) r->n++;
 }
 
-static void rec_add(kj_rec *r, char tag, const char *a, const char *b, const char *c) {
+static void rec_add(kj_text *r, char tag, const char *a, const char *b, const char *c) {
     if (!r) return;
     char t[2] = {tag, 0};
     rec_put(r, t);
@@ -343,6 +353,17 @@ static const char *plan_next(const char **p, const char *end) {
     if (!z) return NULL;
     *p = z + 1;
     return s;
+}
+
+/* The next record at *p (before end): its tag, its fields in f; 0 if there
+ * is none whole. */
+static char plan_read(const char **p, const char *end, const char *f[2]) {
+    const char *tag = plan_next(p, end);
+    int k = tag && tag[0] && !tag[1] ? plan_fields(tag[0]) : -1;
+    if (k < 0) return 0;
+    for (int i = 0; i < k; i++)
+        if (!(f[i] = plan_next(p, end))) return 0;
+    return tag[0];
 }
 
 static const char *name_of(LLVMValueRef g) {
@@ -547,8 +568,6 @@ static void normalise(kjit *jit, LLVMModuleRef mod);
 static int promoted(LLVMValueRef g);
 static const char *promote(LLVMValueRef g, unsigned index);
 
-/* m's copy in workspace ws, read and changed the first time; NULL if it
- * cannot be read (then never tried again).  The holder of ws only. */
 /* plan_module's renames, in its order (LLVM's choice of a unique name,
  * where one is taken, then agrees): functions, variables, aliases; and the
  * constructor lists gone. */
@@ -578,10 +597,10 @@ static int attach_locked(struct kj_modules *ms, kj_module *m) {
     if (parse(m->bytes, m->len, ms->names[m->index], &mod, &lazy, NULL) != KJIT_OK) return -1;
     normalise(ms->jit, mod);
     promote_all(mod, m->index);
+    size_t nl = 0; /* (fields: a label and its function each) */
+    for (size_t k = 0; k < m->label_len; k += strlen(m->label_names + k) + 1) nl++;
     for (size_t i = 0; i < m->nfns; i++) {
         kj_mfn *f = &m->fns[i];
-        size_t nl = 0;
-        for (size_t k = 0; k < m->label_len; k += strlen(m->label_names + k) + 1) nl++;
         LLVMValueRef fn = LLVMGetNamedFunction(mod, f->name);
         if (!fn || !(f->defs = malloc((nl / 2 + 1) * sizeof *f->defs))) {
             LLVMContextRef ctx = LLVMGetModuleContext(mod);
@@ -614,6 +633,8 @@ static int attach(struct kj_modules *ms, kj_module *m) {
     return r;
 }
 
+/* m's copy in workspace ws, read and changed the first time; NULL if it
+ * cannot be read (then never tried again).  The holder of ws only. */
 static LLVMModuleRef ws_copy(struct kj_modules *ms, kj_module *m, struct kj_ws *ws) {
     pthread_mutex_lock(&ms->lock);
     LLVMModuleRef c = m->copies[ws->id];
@@ -1098,23 +1119,6 @@ static kjit_status plan_reload(struct kj_modules *ms, LLVMModuleRef mod, const c
 /* The named structs a module's functions use, with their layouts, as text:
  * one line per struct, "NAME\tLAYOUT\tUSER, USER...", LAYOUT its element
  * types as LLVM prints them ("{ i32, double }", "<{ ... }>" if packed). */
-typedef struct kj_text {
-    char *s;
-    size_t n, cap;
-} kj_text;
-
-static void text_add(kj_text *t, const char *s) {
-    size_t k = strlen(s);
-    if (t->n + k + 1 > t->cap) {
-        size_t cap = (t->n + k + 1) * 2;
-        char *m = realloc(t->s, cap);
-        if (!m) return;
-        t->s = m, t->cap = cap;
-    }
-    memcpy(t->s + t->n, s, k + 1);
-    t->n += k;
-}
-
 typedef struct kj_structs {
     int n, cap;
     LLVMTypeRef *type;
@@ -1387,22 +1391,59 @@ static void source_key(const kj_module *m, const char *name, uint8_t key[32]) {
     kj_sha256_done(&s, key);
 }
 
-/* Define the variables of m, a module of a source key, whose plan p left
- * them in the module: linked from the code cache without copying them out,
- * if an earlier run indexed them (define_data). */
+/* The generator of the variables of a module added from its plan. */
+static int replay_data_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
+                                size_t errlen) {
+    later *l = user;
+    kj_module *m = l->m;
+    if (attach(l->ms, m) != 0) {
+        snprintf(err, errlen, "%s", kjit_errmsg());
+        return 1;
+    }
+    pthread_mutex_lock(&l->ms->lock);
+    size_t n = 0, got = 0;
+    for (size_t k = 0; k < m->data_len; k += strlen(m->data_names + k) + 1) n++;
+    LLVMValueRef *v = malloc((n + 1) * sizeof *v);
+    for (size_t k = 0; v && k < m->data_len; k += strlen(m->data_names + k) + 1) {
+        const char *name = m->data_names + k;
+        LLVMValueRef g = LLVMGetNamedGlobal(m->mod, name);
+        if (!g) g = LLVMGetNamedGlobalAlias(m->mod, name, strlen(name));
+        if (g) v[got++] = g;
+    }
+    LLVMMemoryBufferRef bc = v && got == n ? copy_out(m->mod, v, (unsigned)n, "data", 1) : NULL;
+    pthread_mutex_unlock(&l->ms->lock);
+    free(v);
+    int r = bc ? data_generate(bc, mod, symbol, err, errlen) : 1;
+    if (!bc) snprintf(err, errlen, "cannot copy out the variables of %s", l->ms->names[m->index]);
+    if (bc) LLVMDisposeMemoryBuffer(bc);
+    return r;
+}
+
+/* Define the variables of m, a module of a source key: linked from the code
+ * cache without copying them out, if an earlier run indexed them
+ * (define_data).  p: the plan of its add, which left them in the module;
+ * NULL: m was added from its plan (a replay), which names the first
+ * exported variable, first ("": none). */
 static kjit_status define_data_later(kjit *jit, struct kj_modules *ms, kj_module *m,
-                                     const kj_plan *p) {
+                                     const kj_plan *p, const char *first) {
     kj_unit u = {.opt_level = 0, .tier = "data"};
     uint8_t src[32], pre[32];
     source_key(m, "", src);
     kj_objcache_prekey(jit, &u, src, pre);
     later l = {ms, m, p};
-    pthread_mutex_lock(&ms->lock);
-    const char *first = first_planned(p);
-    char *copy = first ? strdup(first) : NULL;
-    pthread_mutex_unlock(&ms->lock);
-    if (first && !copy) return kj_set_error(KJIT_ENOMEM, "out of memory");
-    kjit_status st = define_data(jit, later_generate, &l, m->src_keyed ? pre : NULL, copy);
+    char *copy = NULL;
+    if (p) {
+        pthread_mutex_lock(&ms->lock);
+        first = first_planned(p);
+        copy = first ? strdup(first) : NULL;
+        pthread_mutex_unlock(&ms->lock);
+        if (first && !copy) return kj_set_error(KJIT_ENOMEM, "out of memory");
+        first = copy;
+    } else if (!first[0]) {
+        first = NULL;
+    }
+    kjit_status st = define_data(jit, p ? later_generate : replay_data_generate, &l,
+                                 m->src_keyed ? pre : NULL, first);
     free(copy);
     return st;
 }
@@ -1423,7 +1464,7 @@ static kjit_status define_planned(kjit *jit, struct kj_modules *ms, kj_module *m
     for (size_t i = 0; i < p->nhosts && st == KJIT_OK; i++)
         st = kjit_declare_host(jit, p->hosts[i], KJIT_SIG_ANY);
     if (st == KJIT_OK && data) st = kjit_define_data(jit, data_generate, data);
-    if (st == KJIT_OK && p->data_later) st = define_data_later(jit, ms, m, p);
+    if (st == KJIT_OK && p->data_later) st = define_data_later(jit, ms, m, p, NULL);
     st = define_fns(jit, ms, m, reload, st);
     for (size_t i = 0; i < p->naliases && st == KJIT_OK; i++) {
         void *to = kjit_address(jit, name_of(LLVMAliasGetAliasee(p->aliases[i])));
@@ -1468,7 +1509,7 @@ static kjit_status define_fns(kjit *jit, struct kj_modules *ms, kj_module *m, in
 }
 
 /* What add_parsed decided, after plan_module's names (the plan). */
-static void plan_record(kj_rec *r, const kj_plan *p, const kj_xref *ctors, int nctors,
+static void plan_record(kj_text *r, const kj_plan *p, const kj_xref *ctors, int nctors,
                         const kj_xref *dtors, int ndtors) {
     if (!r) return;
     for (size_t i = 0; i < p->nhosts; i++) rec_add(r, 'H', p->hosts[i], NULL, NULL);
@@ -1490,6 +1531,17 @@ static void plan_record(kj_rec *r, const kj_plan *p, const kj_xref *ctors, int n
     }
 }
 
+/* Room in ms->names and ms->layouts for module ms->count (its layouts
+ * NULL): 0, or -1 out of memory.  Caller holds ms->lock. */
+static int grow_index(struct kj_modules *ms) {
+    unsigned index = ms->count;
+    char **names = realloc(ms->names, (index + 1) * sizeof *names);
+    if (names) ms->names = names;
+    char **layouts = names ? realloc(ms->layouts, (index + 1) * sizeof *layouts) : NULL;
+    if (layouts) ms->layouts = layouts, layouts[index] = NULL;
+    return layouts ? 0 : -1;
+}
+
 /* Check mod, then define what it defines.  Takes mod and its context. */
 static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mod,
                               const char *mname, const char *bytes, size_t len,
@@ -1503,14 +1555,10 @@ static kjit_status add_parsed(kjit *jit, struct kj_modules *ms, LLVMModuleRef mo
     LLVMMemoryBufferRef data = NULL;
     pthread_mutex_lock(&ms->lock);
     unsigned index = ms->count;
-    char **names = realloc(ms->names, (index + 1) * sizeof *names);
-    if (names) ms->names = names;
-    char **layouts = realloc(ms->layouts, (index + 1) * sizeof *layouts);
-    if (layouts) ms->layouts = layouts, layouts[index] = NULL;
-    if (!layouts) names = NULL; /* (out of memory, below) */
+    int room = grow_index(ms) == 0;
     kj_xref *ctors = take_xtors(mod, "llvm.global_ctors", &nctors);
     kj_xref *dtors = take_xtors(mod, "llvm.global_dtors", &ndtors);
-    st = names ? plan_module(ms, mod, mname, index, &p)
+    st = room ? plan_module(ms, mod, mname, index, &p)
                : kj_set_error(KJIT_ENOMEM, "out of memory");
     size_t asm_len;
     LLVMGetModuleInlineAsm(mod, &asm_len);
@@ -1638,51 +1686,20 @@ static void plan_key(kjit *jit, const uint8_t src[32], uint8_t out[32]) {
     kj_sha256_done(&s, out);
 }
 
-/* The generator of the variables of a module added from its plan. */
-static int replay_data_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
-                                size_t errlen) {
-    later *l = user;
-    kj_module *m = l->m;
-    if (attach(l->ms, m) != 0) {
-        snprintf(err, errlen, "%s", kjit_errmsg());
-        return 1;
-    }
-    pthread_mutex_lock(&l->ms->lock);
-    size_t n = 0, got = 0;
-    for (size_t k = 0; k < m->data_len; k += strlen(m->data_names + k) + 1) n++;
-    LLVMValueRef *v = malloc((n + 1) * sizeof *v);
-    for (size_t k = 0; v && k < m->data_len; k += strlen(m->data_names + k) + 1) {
-        const char *name = m->data_names + k;
-        LLVMValueRef g = LLVMGetNamedGlobal(m->mod, name);
-        if (!g) g = LLVMGetNamedGlobalAlias(m->mod, name, strlen(name));
-        if (g) v[got++] = g;
-    }
-    LLVMMemoryBufferRef bc = v && got == n ? copy_out(m->mod, v, (unsigned)n, "data", 1) : NULL;
-    pthread_mutex_unlock(&l->ms->lock);
-    free(v);
-    int r = bc ? data_generate(bc, mod, symbol, err, errlen) : 1;
-    if (!bc) snprintf(err, errlen, "cannot copy out the variables of %s", l->ms->names[m->index]);
-    if (bc) LLVMDisposeMemoryBuffer(bc);
-    return r;
-}
-
 /* Add a module from its plan (plan, n bytes), if the plan is whole: 1 and
  * *st; 0, the plan is not usable (nothing was done). */
 static int plan_replay(kjit *jit, struct kj_modules *ms, const char *mname, const void *data,
                        size_t len, const uint8_t src[32], const char *plan, size_t n,
                        kjit_status *st) {
-    const char *p = plan + sizeof PLAN_MAGIC, *end = plan + n, *f[3];
+    const char *p = plan + sizeof PLAN_MAGIC, *end = plan + n, *f[2];
     size_t nfns = 0, ndata = 0, nlabels = 0;
+    char tag;
     if (n < sizeof PLAN_MAGIC || memcmp(plan, PLAN_MAGIC, sizeof PLAN_MAGIC) != 0) return 0;
     while (p < end) { /* every record whole, first */
-        const char *tag = plan_next(&p, end);
-        int k = tag && tag[0] && !tag[1] ? plan_fields(tag[0]) : -1;
-        if (k < 0) return 0;
-        for (int i = 0; i < k; i++)
-            if (!(f[i] = plan_next(&p, end))) return 0;
-        nfns += tag[0] == 'F';
-        ndata += tag[0] == 'V' ? strlen(f[0]) + 1 : 0;
-        nlabels += tag[0] == 'L' ? strlen(f[0]) + strlen(f[1]) + 2 : 0;
+        if (!(tag = plan_read(&p, end, f))) return 0;
+        nfns += tag == 'F';
+        ndata += tag == 'V' ? strlen(f[0]) + 1 : 0;
+        nlabels += tag == 'L' ? strlen(f[0]) + strlen(f[1]) + 2 : 0;
     }
     kj_module *m = calloc(1, sizeof *m);
     if (m) {
@@ -1707,11 +1724,7 @@ static int plan_replay(kjit *jit, struct kj_modules *ms, const char *mname, cons
     *st = KJIT_OK;
     pthread_mutex_lock(&ms->lock);
     unsigned index = ms->count;
-    char **names = realloc(ms->names, (index + 1) * sizeof *names);
-    if (names) ms->names = names;
-    char **layouts = names ? realloc(ms->layouts, (index + 1) * sizeof *layouts) : NULL;
-    if (layouts) ms->layouts = layouts, layouts[index] = NULL;
-    if (!layouts || !(ms->names[index] = strdup(mname))) {
+    if (grow_index(ms) != 0 || !(ms->names[index] = strdup(mname))) {
         pthread_mutex_unlock(&ms->lock);
         module_free(ms, m);
         *st = kj_set_error(KJIT_ENOMEM, "out of memory");
@@ -1719,8 +1732,7 @@ static int plan_replay(kjit *jit, struct kj_modules *ms, const char *mname, cons
     }
     m->index = index;
     for (p = plan + sizeof PLAN_MAGIC; p < end && *st == KJIT_OK;) {
-        char tag = plan_next(&p, end)[0];
-        for (int i = 0; i < plan_fields(tag); i++) f[i] = plan_next(&p, end);
+        tag = plan_read(&p, end, f);
         kj_msym *s = NULL;
         int bad = 0;
         switch (tag) {
@@ -1763,24 +1775,16 @@ static int plan_replay(kjit *jit, struct kj_modules *ms, const char *mname, cons
      * functions, aliases. */
     kj_defer_compile = 1; /* compiled by kjit_run_constructors, once all are here */
     for (p = plan + sizeof PLAN_MAGIC; p < end && *st == KJIT_OK;) {
-        char tag = plan_next(&p, end)[0];
-        for (int i = 0; i < plan_fields(tag); i++) f[i] = plan_next(&p, end);
+        tag = plan_read(&p, end, f);
         if (tag == 'H') {
             *st = kjit_declare_host(jit, f[0], KJIT_SIG_ANY);
         } else if (tag == 'D') {
-            kj_unit u = {.opt_level = 0, .tier = "data"};
-            uint8_t vsrc[32], pre[32];
-            source_key(m, "", vsrc);
-            kj_objcache_prekey(jit, &u, vsrc, pre);
-            later l = {ms, m, NULL};
-            *st = define_data(jit, replay_data_generate, &l, pre, f[0][0] ? f[0] : NULL);
+            *st = define_data_later(jit, ms, m, NULL, f[0]);
         }
     }
     if (*st == KJIT_OK) *st = define_fns(jit, ms, m, 0, KJIT_OK);
     for (p = plan + sizeof PLAN_MAGIC; p < end && *st == KJIT_OK;) {
-        char tag = plan_next(&p, end)[0];
-        for (int i = 0; i < plan_fields(tag); i++) f[i] = plan_next(&p, end);
-        if (tag != 'A') continue;
+        if (plan_read(&p, end, f) != 'A') continue;
         void *to = kjit_address(jit, f[1]);
         *st = to ? kjit_define_host(jit, f[0], KJIT_SIG_ANY, to) : KJIT_ENOMEM;
     }
@@ -1819,7 +1823,7 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     st = kj_llvm_ready(jit);
     if (st == KJIT_OK) st = parse(data, len, name, &mod, &lazy, &bytes);
     if (st == KJIT_OK && jit->cache && !planned) chain(ms, "add", name, data, len, src);
-    kj_rec rec = {0};
+    kj_text rec = {0};
     if (planned) {
         rec_put(&rec, PLAN_MAGIC);
         ms->rec = &rec;
