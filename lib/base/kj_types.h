@@ -87,7 +87,8 @@ typedef struct kj_fn {
     kj_stub stub;
     /* The GOT slots through which code kj_elf.c linked calls this function
      * (`call *slot`): each holds what the stub's slot holds, written with
-     * it (kj_fn_point), so those calls skip the stub's jump.  Under lock. */
+     * it (kj_fn_point), so those calls skip the stub's jump.  Under
+     * kjit.mirror_lock. */
     struct kj_mirror *mirrors;
     int host_ok;                  /* kjit_declare_host: bind to the host symbol if undefined */
 
@@ -229,8 +230,8 @@ struct kjit {
     int emit_off;                 /* KJIT_EMITTERS=0: no kept code generators */
     uint8_t machine_key[32];      /* the target as LLVM sees it (kj_objcache.c) */
     _Atomic int machine_known;    /* machine_key is set: by LLVM, or the cache */
-    int own_link_off;
-    int warm_marks_off;           /* KJIT_WARM_MARKS=0 (kj_tier.c, mark_queued) */             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
+    int own_link_off;             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
+    int warm_marks_off;           /* KJIT_WARM_MARKS=0 (kj_tier.c, mark_queued) */
 
     /* Lock order: compile_lock, then lock. */
     pthread_mutex_t compile_lock; /* serialises generators and LLVM codegen */

@@ -266,10 +266,10 @@ static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
     return 1;
 }
 
-/* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
- * the T2 body it has.  0 if a body was installed. */
 static void ready(kjit *jit, kj_worker *w);
 
+/* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
+ * the T2 body it has.  0 if a body was installed. */
 static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
@@ -491,10 +491,6 @@ static int stop_queue(kjit *jit) {
     return jit->nworkers;
 }
 
-/* At the end: the functions still queued for T2 are remembered as hot
- * (kj_objcache_mark_hot's "queued"), so that the next run queues them at
- * their first call instead of counting again: a run that ends before its T2
- * compiles do (the exit does not wait for them) still teaches the next. */
 /* Of the threshold, what a function at T1 must have counted at the end of
  * a run to be marked queued (mark_queued). */
 #define KJ_WARM_DIV 10
@@ -513,6 +509,10 @@ static void queued_key(kj_fn *f, uint8_t (**keys)[32], size_t *n, size_t *cap) {
     f->hot_queued = 1;
 }
 
+/* At the end: the functions still queued for T2 are remembered as hot
+ * (kj_objcache_mark_hot's "queued"), so that the next run queues them at
+ * their first call instead of counting again: a run that ends before its T2
+ * compiles do (the exit does not wait for them) still teaches the next. */
 static void mark_queued(kjit *jit) {
     if (!jit->cache) return;
     uint8_t(*keys)[32] = NULL;
