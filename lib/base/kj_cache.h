@@ -48,6 +48,26 @@ void *kj_cache_get(kj_cache *c, const uint8_t key[32], size_t *size);
  * a reason in why; the cache is unchanged then. */
 int kj_cache_put(kj_cache *c, const uint8_t key[32], const void *data, size_t size,
                  char *why, size_t len);
+/* Bundles: one program's entries kept in one entry, read once and written
+ * once (a first run of the SQL engine made 900 files, and the file system
+ * spent a quarter of the run allocating their inodes; its warm run opened
+ * 500).  kj_cache_bundle_open reads the entry under bkey, checked as any
+ * entry; from then on kj_cache_get looks in the bundle before the files,
+ * and kj_cache_bundle_put adds to it in memory.  kj_cache_bundle_write
+ * stores it, if anything was put since it was read or last written: the
+ * entries put, those of the bundle read that were looked up, and the others
+ * until KJ_CACHE_BUNDLE_AGE writes have passed them by unused (another
+ * input of the same program may call them).  One bundle per kj_cache;
+ * processes sharing one keep the last one written, which costs the other
+ * only compiles.  All of it is safe from several threads. */
+#define KJ_CACHE_BUNDLE_AGE 16
+/* 1: opened (an empty bundle if none was kept, or a damaged one was
+ * rejected); 0: one is open already, or out of memory. */
+int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]);
+/* 0, or -1: no bundle is open (or out of memory); then nothing was done. */
+int kj_cache_bundle_put(kj_cache *c, const uint8_t key[32], const void *data, size_t size);
+/* 0 (written, or nothing to write), or -1 with a reason in why. */
+int kj_cache_bundle_write(kj_cache *c, char *why, size_t len);
 /* This process's counts: hits, misses, puts, corrupt (entries rejected). */
 void kj_cache_counters(const kj_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *puts,
                        uint64_t *corrupt);

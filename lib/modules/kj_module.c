@@ -1806,6 +1806,7 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
     uint8_t src[32], pk[32];
     int planned = jit->cache && is_bitcode(data, len) && !atomic_load(&jit->cache_failed);
     if (planned) {
+        kj_objcache_bundle(jit, name);
         chain(ms, "add", name, data, len, src);
         plan_key(jit, src, pk);
         size_t n;

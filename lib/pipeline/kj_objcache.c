@@ -66,6 +66,7 @@ static int digits_at(const char *sym) {
 typedef struct cjob {
     struct cjob *next;
     uint8_t key[32];
+    int shared;  /* not the program's: never in its bundle (the host key's) */
     size_t len;
     unsigned char data[]; /* the entry's data */
 } cjob;
@@ -122,6 +123,12 @@ static void *writer_main(void *arg) {
  * cut off half-written.  What was queued before is written (flush). */
 static int enqueue(kjit *jit, cjob *j) {
     struct kj_writer *w = jit->writer;
+    /* Into the program's bundle, in memory: nothing for the thread. */
+    if (!j->shared && !atomic_load(&jit->cache_closed) && !atomic_load(&jit->cache_failed) &&
+        kj_cache_bundle_put(jit->cache, j->key, j->data, j->len) == 0) {
+        free(j);
+        return 0;
+    }
     pthread_mutex_lock(&w->lock);
     if (atomic_load(&jit->cache_closed)) { /* (set before flush takes this lock) */
         pthread_mutex_unlock(&w->lock);
@@ -157,6 +164,23 @@ void kj_objcache_flush(kjit *jit) {
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     if (join) pthread_join(w->thread, NULL);
+    char why[512] = "";
+    if (jit->cache && !atomic_load(&jit->cache_failed) &&
+        kj_cache_bundle_write(jit->cache, why, sizeof why) != 0)
+        kj_objcache_failed(jit, why);
+}
+
+void kj_objcache_bundle(kjit *jit, const char *name) {
+    const char *e = getenv("KJIT_CACHE_BUNDLES");
+    if (!jit->cache || (e && strcmp(e, "0") == 0)) return;
+    kj_sha256 s;
+    uint8_t key[32];
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, "bundle", 7);
+    kj_sha256_add(&s, jit->build_id, sizeof jit->build_id);
+    kj_sha256_add(&s, name, strlen(name) + 1);
+    kj_sha256_done(&s, key);
+    (void)kj_cache_bundle_open(jit->cache, key);
 }
 
 static void add_str(kj_sha256 *s, const char *x) {
@@ -242,6 +266,7 @@ void kj_objcache_machine(kjit *jit, const char *triple, const char *cpu, const c
     if (!jit->cache || atomic_load(&jit->cache_failed) || !host_key(jit, hk)) return;
     cjob *j = job_new(hk, sizeof key);
     if (!j) return;
+    j->shared = 1; /* (read before any bundle is open) */
     memcpy(j->data, key, sizeof key);
     (void)enqueue(jit, j);
 }

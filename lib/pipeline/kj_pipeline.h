@@ -187,6 +187,10 @@ void kj_objcache_close(kjit *jit);
 /* Wait for the entries queued for writing; later ones are written where
  * they are asked for (kjit_stop_tiering). */
 void kj_objcache_flush(kjit *jit);
+/* Keep the entries of the program whose first module is named name in one
+ * bundle (kj_cache_bundle_open), unless KJIT_CACHE_BUNDLES=0 or one is
+ * open; written at kj_objcache_flush. */
+void kj_objcache_bundle(kjit *jit, const char *name);
 /* The key of u's compile at `tier` (0 none, 1 T1, 2 T2) with pass pipeline
  * `passes`, after the client's transformation if `transformed`, taken on
  * the module as it is now: 1, or 0 when it is not to be cached (cache off or

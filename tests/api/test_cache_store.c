@@ -4,7 +4,8 @@
  * (expected values from sha256sum), where the directory is, round trips and
  * misses, damaged entries rejected, removed and counted, unsafe directories
  * refused, failed writes reported and cleaned up, least-recently-used
- * eviction, clearing, and four threads putting and getting the same keys.
+ * eviction, clearing, four threads putting and getting the same keys, and
+ * bundles (one entry holding many: round trip, age, damage, threads).
  * Everything happens in a fresh directory under /tmp, removed at the end.
  */
 #include <dirent.h>
@@ -632,6 +633,147 @@ static void test_public_store(void) {
     CHECK(chmod(dir, 0700) == 0);
 }
 
+/* ---- bundles ------------------------------------------------------------- */
+
+static int files_in(const char *dir) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "find %s -type f | wc -l", dir);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    if (f && fscanf(f, "%d", &n) != 1) n = -1;
+    if (f) pclose(f);
+    return n;
+}
+
+/* The number of entries in the bundle under bk, read as a plain entry. */
+static int bundle_count(const char *dir, const uint8_t bk[32]) {
+    kj_cache *c = open_at(dir, 0);
+    size_t n = 0;
+    unsigned char *d = c ? kj_cache_get(c, bk, &n) : NULL;
+    uint32_t count = 0;
+    int ok = d && n >= 12;
+    if (ok) memcpy(&count, d + 8, 4);
+    free(d);
+    kj_cache_close(c);
+    return ok ? (int)count : -1;
+}
+
+typedef struct {
+    kj_cache *c;
+    int id, bad;
+} bworker;
+
+static void *bundle_work(void *arg) {
+    bworker *w = arg;
+    for (int i = 0; i < 400; i++) {
+        uint8_t k[32];
+        char v[40];
+        int n = snprintf(v, sizeof v, "value %d", i % 50);
+        key_of(1000 + i % 50, k);
+        if (kj_cache_bundle_put(w->c, k, v, (size_t)n) != 0) w->bad++;
+        size_t got;
+        char *d = kj_cache_get(w->c, k, &got);
+        if (!d || got != (size_t)n || memcmp(d, v, got) != 0) w->bad++;
+        free(d);
+    }
+    return NULL;
+}
+
+static void test_bundle(void) {
+    char dir[128], p[256];
+    sub(dir, sizeof dir, "bundle");
+    uint8_t bk[32], k[40][32], other[32];
+    key_of(-1, bk);
+    key_of(-2, other);
+    for (int i = 0; i < 40; i++) key_of(100 + i, k[i]);
+    kj_cache *c = open_at(dir, 0);
+    CHECK(c != NULL);
+    if (!c) return;
+    CHECK(kj_cache_bundle_put(c, k[0], "x", 1) == -1); /* none open */
+    CHECK(kj_cache_bundle_open(c, bk) == 1 && kj_cache_bundle_open(c, other) == 0);
+    char why[256] = "";
+    CHECK(kj_cache_bundle_write(c, why, sizeof why) == 0 && files_in(dir) == 0); /* clean */
+    for (int i = 0; i < 40; i++) {
+        char v[32];
+        int n = snprintf(v, sizeof v, "entry %d", i);
+        CHECK(kj_cache_bundle_put(c, k[i], v, (size_t)(i == 7 ? 0 : n)) == 0);
+    }
+    CHECK(kj_cache_bundle_put(c, k[3], "again", 5) == 0); /* replaces */
+    CHECK(has(c, k[3], "again", 5) && has(c, k[7], "", 0) && has(c, k[39], "entry 39", 8));
+    CHECK(kj_cache_bundle_write(c, why, sizeof why) == 0);
+    CHECK(files_in(dir) == 1); /* forty entries, one file */
+    kj_cache_close(c);
+
+    /* The next opener finds them all, and writes nothing until it puts. */
+    c = open_at(dir, 0);
+    CHECK(c && kj_cache_bundle_open(c, bk) == 1);
+    CHECK(has(c, k[3], "again", 5) && has(c, k[7], "", 0) && has(c, k[12], "entry 12", 8));
+    uint64_t hits, misses, puts, corrupt;
+    kj_cache_counters(c, &hits, &misses, &puts, &corrupt);
+    CHECK(hits == 4 && puts == 0 && corrupt == 0); /* (the bundle's own read a hit) */
+    /* Age: runs that store but do not use k[20..39] drop them after
+     * KJ_CACHE_BUNDLE_AGE writes; what is used stays. */
+    kj_cache_close(c);
+    for (int run = 0; run <= KJ_CACHE_BUNDLE_AGE; run++) {
+        if (run == KJ_CACHE_BUNDLE_AGE) CHECK(bundle_count(dir, bk) == 40);
+        c = open_at(dir, 0);
+        CHECK(c && kj_cache_bundle_open(c, bk) == 1);
+        if (!c) return;
+        size_t n;
+        free(kj_cache_get(c, k[0], &n));
+        CHECK(kj_cache_bundle_put(c, k[1], "new", 3) == 0);
+        CHECK(kj_cache_bundle_write(c, why, sizeof why) == 0);
+        CHECK(kj_cache_bundle_put(c, k[1], "new", 3) == 0);
+        CHECK(kj_cache_bundle_write(c, why, sizeof why) == 0); /* twice: one age */
+        kj_cache_close(c);
+    }
+    CHECK(bundle_count(dir, bk) == 2);
+    c = open_at(dir, 0);
+    CHECK(c && kj_cache_bundle_open(c, bk) == 1);
+    CHECK(has(c, k[0], "entry 0", 7) && has(c, k[1], "new", 3));
+    size_t n = 0;
+    void *gone = kj_cache_get(c, k[20], &n);
+    CHECK(gone == NULL);
+    free(gone);
+    kj_cache_close(c);
+
+    /* A damaged bundle: rejected and counted, then begun again. */
+    path_of(dir, bk, p, sizeof p);
+    int fd = open(p, O_WRONLY);
+    CHECK(fd >= 0 && pwrite(fd, "Z", 1, 100) == 1);
+    if (fd >= 0) close(fd);
+    c = open_at(dir, 0);
+    CHECK(c && kj_cache_bundle_open(c, bk) == 1);
+    gone = kj_cache_get(c, k[0], &n);
+    CHECK(gone == NULL);
+    free(gone);
+    kj_cache_counters(c, &hits, &misses, &puts, &corrupt);
+    CHECK(corrupt == 1);
+    /* Checked, but not a bundle: the same. */
+    CHECK(kj_cache_bundle_put(c, k[0], "ok", 2) == 0);
+    kj_cache_close(c); /* (unwritten: dropped) */
+    c = open_at(dir, 0);
+    CHECK(c && put(c, bk, "KJBUNDL1\x05\0\0\0", 12) == 0);
+    CHECK(kj_cache_bundle_open(c, bk) == 1);
+    kj_cache_counters(c, &hits, &misses, &puts, &corrupt);
+    CHECK(corrupt == 1);
+    /* Threads putting and getting in one bundle. */
+    bworker w[3] = {{.c = c, .id = 0}, {.c = c, .id = 1}, {.c = c, .id = 2}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, bundle_work, &w[i]);
+    for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+    CHECK(w[0].bad + w[1].bad + w[2].bad == 0);
+    CHECK(kj_cache_bundle_write(c, why, sizeof why) == 0);
+    kj_cache_close(c);
+    c = open_at(dir, 0);
+    CHECK(c && kj_cache_bundle_open(c, bk) == 1);
+    CHECK(has(c, k[0], "", 0) == 0);
+    uint8_t k49[32];
+    key_of(1049, k49);
+    CHECK(has(c, k49, "value 49", 8));
+    kj_cache_close(c);
+}
+
 int main(void) {
     test_sha256();
     CHECK(mkdtemp(root) != NULL);
@@ -645,6 +787,7 @@ int main(void) {
     test_clear();
     test_threads();
     test_public_store();
+    test_bundle();
     rm_rf(root);
     CHECK(!exists(root));
     return t_done("test_cache_store");

@@ -6,16 +6,17 @@
 // own values in a plain hash map) against LLVM's CloneFunctionInto
 // (KJIT_CLONE_LLVM=1).  Five functions compiled one after another on the
 // program's thread (--ahead=off), kept in three code caches, compared file
-// by file.  Both code generation levels: --t1=loops gives the functions
-// with a loop the -O level's, the others FastISel.
+// by file (KJIT_CACHE_BUNDLES=0: an entry a file).  Both code generation
+// levels: --t1=loops gives the functions with a loop the -O level's, the
+// others FastISel.
 // REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/kept --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out1
-// RUN: env KJIT_CACHE=on KJIT_EMITTERS=0 %kjit --cache-dir=%t/fresh --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out2
-// RUN: env KJIT_CACHE=on KJIT_CLONE_LLVM=1 %kjit --cache-dir=%t/cloned --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out3
+// RUN: env KJIT_CACHE=on KJIT_CACHE_BUNDLES=0 %kjit --cache-dir=%t/kept --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out1
+// RUN: env KJIT_CACHE=on KJIT_CACHE_BUNDLES=0 KJIT_EMITTERS=0 %kjit --cache-dir=%t/fresh --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out2
+// RUN: env KJIT_CACHE=on KJIT_CACHE_BUNDLES=0 KJIT_CLONE_LLVM=1 %kjit --cache-dir=%t/cloned --ahead=off --t1=loops --hot=1000000000 %t/p.bc > %t/out3
 // RUN: diff %t/expected %t/out1
 // RUN: diff %t/expected %t/out2
 // RUN: diff %t/expected %t/out3
