@@ -16,7 +16,13 @@ cold (KJIT_CACHE=on, KJIT_CACHE_DIR a fresh empty directory for every single
 run, made and removed outside the timing: every compile plus the cache
 writes); warm (KJIT_CACHE=on, KJIT_CACHE_DIR one directory per program,
 filled by one untimed run before the rounds and reused by every timed warm
-run, which may add to it: the cache is not frozen between rounds).
+run, which may add to it: the cache is not frozen between rounds);
+finished (the same, with a cache of its own filled by one untimed run and
+then `kjit --cache-finish` on the program, untimed: what kjit starts by
+itself at the lowest priority after a run that left work, waited for here;
+not for ks, whose files are Kaleidoscope).  Every kjit run has
+KJIT_CACHE_FINISH=0: none starts a --cache-finish that would run beside the
+timed runs.
 
 First each native binary runs once, untimed, for the reference output
 (corpus: itself checked against the corpus's reference, as in k1.py), then
@@ -43,7 +49,7 @@ import k1  # noqa: E402
 
 SECTIONS = k1.SECTIONS + ["ks"]
 KERNELS = [("fib", 8), ("mandel", 4)]
-RUNNERS = ["native", "nocache", "cold", "warm"]
+RUNNERS = ["native", "nocache", "cold", "warm", "finished"]
 STATS = ["cache_hits", "cache_misses", "cache_hot", "cache_stored", "cache_rejected", "wait"]
 
 
@@ -98,7 +104,7 @@ def run(kjit, p, rname, warm_dir, timeout):
         cmd = [kjit, "-q", "--stats=json", p["bc"]]
     else:
         cmd = [kjit, "--stats=json", p["bc"]] + (["--"] + p["args"] if p["args"] else [])
-    env = dict(os.environ, KJIT_CACHE="off" if rname == "nocache" else "on")
+    env = dict(os.environ, KJIT_CACHE="off" if rname == "nocache" else "on", KJIT_CACHE_FINISH="0")
     env.pop("KJIT_CACHE_DIR", None)
     fresh = tempfile.mkdtemp(prefix="kjit-k2-cold-") if rname == "cold" else None
     if rname != "nocache":
@@ -143,13 +149,27 @@ def measure(kjit, progs, runs, timeout, tmp):
         if why:
             invalid(p, "warm", "filling run: " + why, err)
         k1.say("filled the cache of %s" % p["name"])
+        if p["section"] == "ks":
+            res[(p["name"], "finished")]["invalid"] = "n/a (Kaleidoscope)"
+            continue
+        warm[p["name"] + " finished"] = d = os.path.join(tmp, "finished-%d" % i)
+        os.makedirs(d)
+        _, _, out, err, rc = run(kjit, p, "warm", d, timeout)
+        why = k1.check(p, "warm", out, rc, *want[p["name"]])
+        fin = [kjit, "--cache-finish", p["bc"]]
+        env = dict(os.environ, KJIT_CACHE="on", KJIT_CACHE_DIR=d)
+        t, _, _, ferr, frc = k1.timed(fin, env, timeout * 10)
+        if why or frc != 0:
+            invalid(p, "finished", why or "--cache-finish: exit status %s" % frc, err + ferr)
+        k1.say("finished the cache of %s (%.1f s)" % (p["name"], t))
     for rnd in range(runs):
         for p in progs:
             for r in RUNNERS:
                 e = res[(p["name"], r)]
                 if e["invalid"]:
                     continue
-                wall, _, out, err, rc = run(kjit, p, r, warm[p["name"]], timeout)
+                d = warm[p["name"] + (" finished" if r == "finished" else "")]
+                wall, _, out, err, rc = run(kjit, p, "warm" if r == "finished" else r, d, timeout)
                 if r != "native":
                     why = k1.check(p, r, out, rc, *want[p["name"]])
                     if why:
@@ -186,8 +206,9 @@ def total(xs):
 def table(sec, ps, res, runs):
     print("\n### %s: wall s, median of %d; warm's cache figures from --stats=json\n"
           % (sec, runs))
-    head = ["program", "native", "nocache", "cold", "warm", "warm/native", "warm/nocache",
-            "hits", "misses", "hot", "stored (rejected)", "wait % of warm", "LLVM loaded"]
+    head = ["program", "native", "nocache", "cold", "warm", "finished", "warm/native",
+            "finished/native", "warm/nocache", "hits", "misses", "hot", "stored (rejected)",
+            "wait % of warm", "LLVM loaded"]
     print("| " + " | ".join(head) + " |\n|---|" + "---:|" * (len(head) - 1))
     rows, lines = [], []
     for p in ps:
@@ -211,7 +232,8 @@ def table(sec, ps, res, runs):
         stored = num(c["cache_stored"]) + (" (%g)" % c["cache_rejected"]
                                            if c["cache_rejected"] else "")
         cells = ([name] + [k1.s(w[r]) for r in RUNNERS] +
-                 [k1.ratio(w["warm"], w["native"]), k1.ratio(w["warm"], w["nocache"])] +
+                 [k1.ratio(w["warm"], w["native"]), k1.ratio(w["finished"], w["native"]),
+                  k1.ratio(w["warm"], w["nocache"])] +
                  [num(c[k]) for k in STATS[:3]] +
                  [stored, num(None if c["wait"] is None else c["wait"] * 100, "%.1f %%"), llvm])
         print("| " + " | ".join(cells) + " |")
@@ -220,7 +242,8 @@ def table(sec, ps, res, runs):
 
 def summary(by_section, res):
     print("\n### second runs (warm) vs native, and vs kjit without the cache\n\n"
-          "| what | warm/native | warm/nocache | cold/nocache |\n|---|---:|---:|---:|")
+          "| what | warm/native | finished/native | warm/nocache | cold/nocache |\n"
+          "|---|---:|---:|---:|---:|")
     for sec, (ps, rows) in by_section.items():
         items = [(p["name"] if sec == "ks" else sec,
                   {r: med(res, p, r) for r in RUNNERS}) for p in ps]
@@ -228,9 +251,10 @@ def summary(by_section, res):
             items = [("corpus sum (%d programs)" % len(ps),
                       {r: total([x[0][r] for x in rows]) for r in RUNNERS})]
         for name, w in items:
-            print("| %s | %s | %s | %s |" % (name, k1.ratio(w["warm"], w["native"]),
-                                             k1.ratio(w["warm"], w["nocache"]),
-                                             k1.ratio(w["cold"], w["nocache"])))
+            print("| %s | %s | %s | %s | %s |" % (name, k1.ratio(w["warm"], w["native"]),
+                                                  k1.ratio(w["finished"], w["native"]),
+                                                  k1.ratio(w["warm"], w["nocache"]),
+                                                  k1.ratio(w["cold"], w["nocache"])))
 
 
 def main():
@@ -262,7 +286,7 @@ def main():
         if ps:
             by_section[sec] = (ps, table(sec, ps, res, runs))
     print("\n(nocache: KJIT_CACHE=off; cold: an empty cache directory each run; warm: a cache "
-          "filled by one untimed run.  \"(tol)\": output equal to native's only within the "
+          "filled by one untimed run; finished: the same, then kjit --cache-finish.  \"(tol)\": output equal to native's only within the "
           "program's FP tolerance.)")
     summary(by_section, res)
     return 0

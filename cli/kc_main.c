@@ -52,6 +52,11 @@
       "must be compiled (x86-64); an unchanged C or C++ source (its headers and flags "  \
       "too) is not compiled by clang again")                                             \
     X(NOCACHE, "--no-cache", NULL, "compile everything again (also KJIT_CACHE=off)")      \
+    X(CACHEFINISH, "--cache-finish", NULL,                                               \
+      "C, C++ and IR programs: do not run the program; compile at T2 and keep what "    \
+      "earlier runs left at T1 or queued for T2, so that the next run starts there.  "   \
+      "kjit starts this itself, at the lowest priority, after a run that left such "     \
+      "work (KJIT_CACHE_FINISH=0: not)")                                                 \
     X(CACHESTATS, "--cache-stats", NULL, "print the cache's directory, entries and size, " \
       "and exit")                                                                         \
     X(CACHECLEAR, "--cache-clear", NULL, "remove every entry of the cache, and exit")     \
@@ -201,7 +206,7 @@ typedef struct kc_input {
 
 int main(int argc, char **argv) {
     kc_config cfg = {.opt_level = 2, .mode = KJIT_MODE_TIERED, .t1_codegen = -1, .ahead = -1,
-                     .cache = -1};
+                     .cache = -1, .argv = argv};
     int cache_action = 0; /* --cache-stats 1, --cache-clear 2 */
     int interactive = 0; /* -i */
     int r, v, mode_set = 0, partition_set = 0;
@@ -302,6 +307,8 @@ int main(int argc, char **argv) {
             cfg.cache_dir = a + 12;
         } else if (strcmp(a, "--no-cache") == 0) {
             cfg.cache = 0;
+        } else if (strcmp(a, "--cache-finish") == 0) {
+            cfg.cache_finish = 1;
         } else if (strcmp(a, "--cache-stats") == 0 || strcmp(a, "--cache-clear") == 0) {
             cache_action = a[8] == 's' ? 1 : 2;
         } else if (strncmp(a, "--t1-passes=", 12) == 0 || strncmp(a, "--t2-passes=", 12) == 0) {
@@ -432,6 +439,8 @@ int main(int argc, char **argv) {
     free(cc.flags);
     if (cfg.watch)
         return free(inputs), usage_error("%s", "--watch is for C, C++ and LLVM IR programs");
+    if (cfg.cache_finish)
+        return free(inputs), usage_error("%s", "--cache-finish is for C, C++ and LLVM IR programs");
 
     kc_session *s = kc_session_new(&cfg);
     if (!s) {

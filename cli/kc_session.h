@@ -38,6 +38,8 @@ typedef struct kc_config {
     const char *cache_dir; /* --cache-dir=DIR */
     const char *t1_passes, *t2_passes; /* --t1-passes=, --t2-passes= */
     int watch;           /* --watch: reload IR files when they change */
+    int cache_finish;    /* --cache-finish: kjit_cache_finish instead of running */
+    char **argv;         /* the command line, for the --cache-finish kjit starts */
 } kc_config;
 
 typedef struct kc_session kc_session;

@@ -490,6 +490,24 @@ void kjit_store_close(kjit_store *s);
  */
 kjit_status kjit_recompile(kjit *jit, const char *name, int tier);
 
+/* Finish in the code cache what earlier runs of the same modules left for
+ * later, so that the next run starts more of the program at T2: every
+ * function a run left queued for T2 (its compile had not ended when the
+ * run did), and every function a run compiled at -O0 (T1), is compiled at
+ * T2, kept, and marked hot.  Nothing of the program runs.  Call after
+ * adding the modules, with the cache on, in tiered mode (else
+ * KJIT_EINVAL).  *compiled (if not NULL) gets the number compiled.  KJIT_OK,
+ * or the first failure's status and message (the others are still
+ * compiled).  `kjit --cache-finish` calls it; kjit starts that command
+ * itself, at the lowest priority, after a run of a C, C++ or IR program
+ * that left such work (kjit_cache_unfinished), unless KJIT_CACHE_FINISH=0. */
+kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled);
+/* How much of kjit_cache_finish's work this JIT left in the cache: the T1
+ * (-O0) bodies it kept, and the functions it marked queued for T2 when
+ * tiering stopped (kjit_stop_tiering, kjit_stop_tiering_for_exit).  0
+ * without the cache, and for a run that found everything at T2. */
+unsigned kjit_cache_unfinished(kjit *jit);
+
 /* Wait until the T2 queue is empty and the background compiler idle. */
 void kjit_drain(kjit *jit);
 

@@ -761,6 +761,51 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
     return r;
 }
 
+kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled) {
+    if (compiled) *compiled = 0;
+    if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: no JIT");
+    if (!jit->cache || jit->opts.mode != KJIT_MODE_TIERED)
+        return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: needs the code cache and tiered mode");
+    /* The functions an earlier run compiled, as they are now (none runs). */
+    pthread_mutex_lock(&jit->lock);
+    size_t n = 0, cap = 0;
+    kj_fn **v = NULL;
+    for (size_t b = 0; b < jit->table_size; b++)
+        for (kj_fn *f = jit->table[b]; f; f = f->hash_next) {
+            if (!f->gen || !f->src_keyed || f->tier >= 2 || atomic_load(&f->t0) ||
+                (f->state != KJ_STUB && f->state != KJ_COMPILED))
+                continue;
+            if (n == cap) {
+                kj_fn **w = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v);
+                if (!w) break;
+                v = w;
+            }
+            v[n++] = f;
+        }
+    pthread_mutex_unlock(&jit->lock);
+    /* At T2 (kept, and marked for the next run to start there): what was
+     * queued for T2 when a run ended, and what runs compiled at -O0. */
+    kjit_status first = KJIT_OK;
+    char msg[KJ_ERRMSG_SIZE] = "";
+    for (size_t i = 0; i < n; i++) {
+        int hot = kj_objcache_was_hot(jit, v[i]->src_key);
+        if (hot == 2 || (hot == 0 && !kj_lazy_t1_cached(jit, v[i]))) continue;
+        kjit_status r = kjit_recompile(jit, v[i]->name, 2);
+        if (r == KJIT_OK && compiled) (*compiled)++;
+        if (r != KJIT_OK && first == KJIT_OK) {
+            first = r;
+            snprintf(msg, sizeof msg, "%s", kjit_errmsg());
+        }
+    }
+    free(v);
+    kj_objcache_flush(jit); /* (the bundle: written now) */
+    return first == KJIT_OK ? KJIT_OK : kj_set_error(first, "%s", msg);
+}
+
+unsigned kjit_cache_unfinished(kjit *jit) {
+    return jit && jit->cache ? atomic_load(&jit->unfinished) : 0;
+}
+
 void kjit_drain(kjit *jit) {
     if (jit) kj_tier_drain(jit);
 }

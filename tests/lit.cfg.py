@@ -91,3 +91,6 @@ config.environment["KJIT_VERIFY"] = os.environ.get("KJIT_VERIFY", "")
 config.environment["KJIT_CACHE"] = os.environ.get("KJIT_CACHE", "off")
 if os.environ.get("KJIT_CACHE_DIR"):
     config.environment["KJIT_CACHE_DIR"] = os.environ["KJIT_CACHE_DIR"]
+# No run starts a kjit --cache-finish of its own after it (it would change a
+# test's cache while the test goes on); tests of it run it themselves.
+config.environment["KJIT_CACHE_FINISH"] = "0"

@@ -439,6 +439,9 @@ typedef struct {
 struct bundle {
     uint8_t key[32];
     unsigned char *read; /* the bundle read, which entries point into */
+    unsigned char **merged; /* bundles merged in since (kj_cache_bundle_write) */
+    size_t nmerged;
+    struct stat seen;    /* its file when read (st_ino 0: there was none) */
     bentry *v;
     size_t cap, n; /* cap: a power of two */
     int dirty;
@@ -450,7 +453,21 @@ static void bundle_free(bundle *b) {
         if (b->v[i].live && b->v[i].own) free(b->v[i].data);
     free(b->v);
     free(b->read);
+    for (size_t i = 0; i < b->nmerged; i++) free(b->merged[i]);
+    free(b->merged);
     free(b);
+}
+
+/* The file of key's entry, as it is now (st_ino 0: none). */
+static void entry_stat(kj_cache *c, const uint8_t key[32], struct stat *st) {
+    char name[NAME];
+    entry_name(key, name);
+    if (fstatat(c->fd, name, st, AT_SYMLINK_NOFOLLOW) != 0) memset(st, 0, sizeof *st);
+}
+
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 /* The slot of key: its entry, or the empty slot it would take. */
@@ -500,6 +517,7 @@ int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]) {
     bundle *b = calloc(1, sizeof *b);
     if (!b) return 0;
     memcpy(b->key, bkey, 32);
+    entry_stat(c, bkey, &b->seen); /* (before the read: a later write is merged, not lost) */
     size_t n;
     unsigned char *d = kj_cache_get(c, bkey, &n);
     if (d && bundle_parse(b, d, n) != 0) {
@@ -510,6 +528,7 @@ int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]) {
         free(d);
         if (!(b = calloc(1, sizeof *b))) return 0;
         memcpy(b->key, bkey, 32);
+        entry_stat(c, bkey, &b->seen);
         d = NULL;
     }
     b->read = d;
@@ -561,9 +580,49 @@ static int by_key(const void *x, const void *y) {
     return memcmp((*(const bentry *const *)x)->key, (*(const bentry *const *)y)->key, 32);
 }
 
+/* Another process wrote the bundle since it was read (the kjit
+ * --cache-finish a run started, or the same program run twice at once):
+ * take in what it holds, but not over what this process put.  Then the
+ * last writer keeps both. */
+static void bundle_merge(kj_cache *c, bundle *b) {
+    struct stat now;
+    entry_stat(c, b->key, &now);
+    if (!now.st_ino || same_file(&now, &b->seen)) return;
+    size_t n;
+    unsigned char *d = kj_cache_get(c, b->key, &n); /* (not in the bundle: from its file) */
+    bundle *t = d ? calloc(1, sizeof *t) : NULL;
+    unsigned char **m = t ? realloc(b->merged, (b->nmerged + 1) * sizeof *m) : NULL;
+    if (!m || bundle_parse(t, d, n) != 0) {
+        bundle_free(t);
+        free(d);
+        return;
+    }
+    b->merged = m;
+    pthread_mutex_lock(&c->lock);
+    b->merged[b->nmerged++] = d;
+    b->seen = now;
+    for (size_t i = 0; i < t->cap; i++) {
+        bentry *o = &t->v[i];
+        if (!o->live || reserve(b) != 0) continue;
+        bentry *e = slot(b, o->key);
+        if (e->live && e->own) continue; /* (this process's is newer) */
+        if (!e->live) b->n++;
+        uint8_t used = e->live && e->used;
+        *e = *o;
+        e->used = used, e->own = 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    t->read = NULL;
+    bundle_free(t);
+}
+
 int kj_cache_bundle_write(kj_cache *c, char *why, size_t len) {
     bundle *b = atomic_load(&c->opened);
     if (!b) return 0;
+    pthread_mutex_lock(&c->lock);
+    int dirty = b->dirty;
+    pthread_mutex_unlock(&c->lock);
+    if (dirty) bundle_merge(c, b);
     pthread_mutex_lock(&c->lock);
     int r = 0;
     if (!b->dirty) goto done;
@@ -599,7 +658,7 @@ int kj_cache_bundle_write(kj_cache *c, char *why, size_t len) {
         }
         memcpy(d + 8, &count, 4);
         r = kj_cache_put(c, b->key, d, total, why, len);
-        if (r == 0) b->dirty = 0;
+        if (r == 0) b->dirty = 0, entry_stat(c, b->key, &b->seen);
         free(d);
     }
     free(keep);

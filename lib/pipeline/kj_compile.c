@@ -388,8 +388,11 @@ kjit_status kj_compile(kjit *jit, kj_unit *u) {
         goto out;
     }
     if (u->keyed && (u->pre && !xf ? kj_objcache_pre_put(jit, u, obj)
-                                   : kj_objcache_put(jit, u, u->key, obj)) == 0)
+                                   : kj_objcache_put(jit, u, u->key, obj)) == 0) {
         atomic_fetch_add(&jit->stats.cache_stored, 1);
+        /* A counting T1 body kept: T2 would do better (kjit_cache_finish). */
+        if (u->instrument && !u->t1_full && !u->uncounted) atomic_fetch_add(&jit->unfinished, 1);
+    }
 emitted:
     kj_unit_discard(u);
     st = add_object(jit, u, obj); /* takes obj */

@@ -229,6 +229,23 @@ static void first_codegen(kjit *jit, kj_unit *u, const kj_machines *tms) {
     if (u->t1_full) u->uncounted = 1;
 }
 
+int kj_lazy_t1_cached(kjit *jit, kj_fn *fn) {
+    kj_unit u;
+    first_compile(jit, fn, &u);
+    pthread_mutex_lock(&jit->lock);
+    int keyed = fn->src_keyed;
+    uint8_t src[32], pre[32];
+    memcpy(src, fn->src_key, sizeof src);
+    pthread_mutex_unlock(&jit->lock);
+    if (!keyed || !jit->cache || !u.instrument) return 0;
+    kj_objcache_prekey(jit, &u, src, pre);
+    kj_objcache_index ix;
+    if (!kj_objcache_index_get(jit, pre, &ix)) return 0;
+    int fast = !(ix.known & 2); /* (at the -O level: what T2 would make) */
+    kj_objcache_index_free(&ix);
+    return fast;
+}
+
 /* A first compile from the code cache without making IR (kj_objcache.h,
  * "First compiles without IR"): u as first_compile made it.  KJIT_OK after
  * installing the object; KJIT_EUNDEF if it cannot (u is as it was). */

@@ -536,6 +536,7 @@ static void mark_queued(kjit *jit) {
                 queued_key(f, &keys, &n, &cap);
     pthread_mutex_unlock(&jit->lock);
     for (size_t i = 0; i < n; i++) kj_objcache_mark_hot(jit, keys[i], 0);
+    atomic_fetch_add(&jit->unfinished, (unsigned)n);
     free(keys);
 }
 

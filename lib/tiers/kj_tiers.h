@@ -57,6 +57,9 @@ int kj_lazy_ahead_done(kjit *jit, kj_fn *fn, kj_unit *u);
 void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, void *addr,
                        int first);
 uint64_t kj_lazy_thread_wait_us(void); /* kjit_thread_wait_us */
+/* Whether the code cache holds fn's T1 object at -O0 (a first compile an
+ * earlier run made, which T2 would improve on): kjit_cache_finish. */
+int kj_lazy_t1_cached(kjit *jit, kj_fn *fn);
 /* The target of a call through fn's stub that found no code: compile, bind
  * a host, or raise a run-time error (returning kj_arch_fail_address() when
  * the raise returns).  NULL: fn runs at T0.  Takes compile_lock. */

@@ -772,6 +772,26 @@ static void test_bundle(void) {
     key_of(1049, k49);
     CHECK(has(c, k49, "value 49", 8));
     kj_cache_close(c);
+
+    /* Two processes (two handles) with one bundle: the second to write
+     * keeps what the first wrote since it read the bundle, except where it
+     * put the same key itself. */
+    kj_cache *a = open_at(dir, 0), *b = open_at(dir, 0);
+    CHECK(a && b && kj_cache_bundle_open(a, bk) == 1 && kj_cache_bundle_open(b, bk) == 1);
+    if (!a || !b) return;
+    CHECK(kj_cache_bundle_put(a, k[10], "from a", 6) == 0);
+    CHECK(kj_cache_bundle_put(a, k[11], "from a", 6) == 0);
+    CHECK(kj_cache_bundle_put(b, k[11], "from b", 6) == 0);
+    CHECK(kj_cache_bundle_put(b, k[12], "from b", 6) == 0);
+    CHECK(kj_cache_bundle_write(a, why, sizeof why) == 0);
+    CHECK(kj_cache_bundle_write(b, why, sizeof why) == 0);
+    kj_cache_close(a);
+    kj_cache_close(b);
+    c = open_at(dir, 0);
+    CHECK(c && kj_cache_bundle_open(c, bk) == 1);
+    CHECK(has(c, k[10], "from a", 6) && has(c, k[11], "from b", 6) && has(c, k[12], "from b", 6));
+    CHECK(has(c, k49, "value 49", 8));
+    kj_cache_close(c);
 }
 
 int main(void) {

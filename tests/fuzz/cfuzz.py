@@ -110,7 +110,9 @@ class CSubject(ksfuzz.Subject):
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("KJIT_")}
         # The other modes run with the cache on, as users do, in a directory
         # of the fuzzer's own (removed at the end): cold runs, but stored.
-        self.env.update(KJIT_VERIFY="2", LC_ALL="C", KJIT_CACHE_DIR=os.path.join(self.tmp, "cache"))
+        # No run starts a kjit --cache-finish of its own (KJIT_CACHE_FINISH=0).
+        self.env.update(KJIT_VERIFY="2", LC_ALL="C", KJIT_CACHE_DIR=os.path.join(self.tmp, "cache"),
+                        KJIT_CACHE_FINISH="0")
         self.warm = {"runs": 0, "empty": 0}   # warm runs; of them, with nothing cached
         self.reload_runs = {}  # reload configuration -> runs
         self.mains = {}        # (bitcode, mutant's) -> main's IR the same

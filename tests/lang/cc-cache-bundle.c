@@ -6,6 +6,7 @@
 // bundle's run and the files' run find the same objects (as many hits).
 // (--hot=1000000000: no function gets a mark, so no warm run compiles at
 // T2 in the background, which it may finish or not.)
+// REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
