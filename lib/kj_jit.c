@@ -121,6 +121,8 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
      * what came near (the benchmarks compare; kj_tier.c, mark_queued). */
     const char *wm = getenv("KJIT_WARM_MARKS");
     jit->warm_marks_off = wm && strcmp(wm, "0") == 0;
+    const char *ft = getenv("KJIT_FIRST_T2"); /* (the benchmarks compare) */
+    jit->no_first_t2 = ft && strcmp(ft, "0") == 0;
     jit->created_us = kj_now_us();
     atomic_store(&jit->t1_early_left, KJ_T1_EARLY);
     const char *passes[3] = {NULL, o.t1_passes, o.t2_passes};
@@ -753,7 +755,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
         pthread_mutex_unlock(&jit->lock);
     }
     pthread_mutex_unlock(&jit->compile_lock);
-    if (r == KJIT_OK && tier == 2 && kj_tier_compile_now(jit, fn) != 0) {
+    if (r == KJIT_OK && tier == 2 && kj_tier_compile_now(jit, fn, 0) != 0) {
         char msg[KJ_ERRMSG_SIZE];
         snprintf(msg, sizeof msg, "%s", kjit_errmsg());
         r = kj_set_error(KJIT_ECOMPILE, "cannot recompile '%s': %s", name, msg);

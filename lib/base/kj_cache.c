@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,17 +247,13 @@ static void temp_name(const char *name, char out[16]) {
     out[13] = 0;
 }
 
-int kj_cache_put(kj_cache *c, const uint8_t key[32], const void *data, size_t size, char *why,
-                 size_t len) {
+/* Write the file of key's entry: the n parts, into a temporary file of its
+ * subdirectory, renamed into place.  0, or -1 with a reason in why. */
+static int write_file(kj_cache *c, const uint8_t key[32], const void *const *part,
+                      const size_t *plen, int n, char *why, size_t len) {
     char name[NAME], sub[3], tmp[16];
-    uint8_t h[HEAD];
     entry_name(key, name);
     memcpy(sub, name, 2), sub[2] = 0;
-    memcpy(h, MAGIC, 8);
-    memcpy(h + 8, key, 32);
-    for (int i = 0; i < 8; i++) h[40 + i] = (uint8_t)((uint64_t)size >> 8 * i);
-    checksum(key, data, size, h + 48);
-
     int fd = -1, err;
     if (mkdirat(c->fd, sub, 0700) != 0 && errno != EEXIST) goto fail;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
@@ -265,7 +262,8 @@ int kj_cache_put(kj_cache *c, const uint8_t key[32], const void *data, size_t si
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) goto fail;
-    if (write_all(fd, h, HEAD) != 0 || write_all(fd, data, size) != 0) goto fail_tmp;
+    for (int i = 0; i < n; i++)
+        if (write_all(fd, part[i], plen[i]) != 0) goto fail_tmp;
     err = close(fd); /* (where some file systems report a failed write) */
     fd = -1;
     if (err != 0 || renameat(c->fd, tmp, c->fd, name) != 0) goto fail_tmp;
@@ -279,6 +277,18 @@ fail_tmp:
 fail:
     say(why, len, "cannot write to cache directory %s: %s", c->path, strerror(errno));
     return -1;
+}
+
+int kj_cache_put(kj_cache *c, const uint8_t key[32], const void *data, size_t size, char *why,
+                 size_t len) {
+    uint8_t h[HEAD];
+    memcpy(h, MAGIC, 8);
+    memcpy(h + 8, key, 32);
+    for (int i = 0; i < 8; i++) h[40 + i] = (uint8_t)((uint64_t)size >> 8 * i);
+    checksum(key, data, size, h + 48);
+    const void *part[2] = {h, data};
+    size_t plen[2] = {HEAD, size};
+    return write_file(c, key, part, plen, 2, why, len);
 }
 
 void kj_cache_counters(const kj_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *puts,
@@ -421,27 +431,38 @@ void kj_cache_close(kj_cache *c) {
 }
 
 /* ---- bundles --------------------------------------------------------------
- * A bundle is the data of an ordinary entry: "KJBUNDL1", the number of
- * entries (4 bytes, little-endian), then each entry: its key (32), its age
- * (1: the bundle's writes since it was last looked up or put), 3 zeros, its
- * length (4), its data.  In memory, an open-addressed table of entries by
- * key; their data point into the bundle read, or are their own. */
-#define BMAGIC "KJBUNDL1"
-#define BHEAD 40 /* key 32, age 1, zeros 3, length 4 */
+ * A bundle is a file of its own kind, at its key's entry name: an 80-byte
+ * header — "KJITB001", the key, the index's length (8 bytes), SHA-256 of
+ * key||index — then the index: the number of entries (4 bytes), and for
+ * each its key (32), SHA-256 of key||data (32), the data's offset in the
+ * file (8), length (4), age (1: the bundle's writes since it was last looked
+ * up or put) and 3 zeros; then the data.  It is mapped, not read, and only
+ * the header and index are checked when it is opened: an entry's data is
+ * checked at its first lookup (a warm run of the SQL engine looks up 2.5 MB
+ * of its 5.8), and an entry that fails is a miss, counted, and not written
+ * again.  In memory, an open-addressed table of entries by key, whose data
+ * point into a mapping or are their own.  (All integers little-endian: the
+ * host's, which x86-64 and aarch64 share.) */
+#define BMAGIC "KJITB001"
+#define BINDEX 80 /* key 32, sum 32, offset 8, length 4, age 1, zeros 3 */
 
 typedef struct {
-    uint8_t key[32];
-    unsigned char *data;
+    uint8_t key[32], sum[32];
+    const unsigned char *data;
     uint32_t size;
-    uint8_t age, used, own, live;
+    uint8_t age, used, own, live, checked, bad;
 } bentry;
+
+typedef struct {
+    void *p;
+    size_t n;
+} bmap;
 
 struct bundle {
     uint8_t key[32];
-    unsigned char *read; /* the bundle read, which entries point into */
-    unsigned char **merged; /* bundles merged in since (kj_cache_bundle_write) */
-    size_t nmerged;
-    struct stat seen;    /* its file when read (st_ino 0: there was none) */
+    bmap *maps; /* the bundles read (the first, then those merged in) */
+    size_t nmaps;
+    struct stat seen; /* its file when read (st_ino 0: there was none) */
     bentry *v;
     size_t cap, n; /* cap: a power of two */
     int dirty;
@@ -450,11 +471,10 @@ struct bundle {
 static void bundle_free(bundle *b) {
     if (!b) return;
     for (size_t i = 0; i < b->cap; i++)
-        if (b->v[i].live && b->v[i].own) free(b->v[i].data);
+        if (b->v[i].live && b->v[i].own) free((void *)b->v[i].data);
     free(b->v);
-    free(b->read);
-    for (size_t i = 0; i < b->nmerged; i++) free(b->merged[i]);
-    free(b->merged);
+    for (size_t i = 0; i < b->nmaps; i++) munmap(b->maps[i].p, b->maps[i].n);
+    free(b->maps);
     free(b);
 }
 
@@ -492,24 +512,80 @@ static int reserve(bundle *b) {
     return 0;
 }
 
-/* Take the bundle d (n bytes, checked) into b: 0, or -1 if it is not one
- * (or out of memory), b then as it was given. */
-static int bundle_parse(bundle *b, unsigned char *d, size_t n) {
-    uint32_t count, size;
-    if (n < 12 || memcmp(d, BMAGIC, 8) != 0) return -1;
-    memcpy(&count, d + 8, 4);
-    size_t at = 12;
-    for (uint32_t i = 0; i < count; i++) {
-        if (n - at < BHEAD) return -1;
-        memcpy(&size, d + at + 36, 4);
-        if (n - at - BHEAD < size || reserve(b) != 0) return -1;
-        bentry *e = slot(b, d + at);
-        if (!e->live) b->n++;
-        memcpy(e->key, d + at, 32);
-        e->age = d[at + 32], e->size = size, e->data = d + at + BHEAD, e->live = 1;
-        at += BHEAD + size;
+/* Map the bundle under key and check its header and index: 1 with *m (the
+ * caller unmaps it) and *st (its file); 0 if there is none (*st zeroed);
+ * -1 if it is damaged (counted; the file is left for the next write to
+ * replace). */
+static int bundle_map(kj_cache *c, const uint8_t key[32], bmap *m, struct stat *st) {
+    char name[NAME];
+    entry_name(key, name);
+    memset(st, 0, sizeof *st);
+    int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    void *p = MAP_FAILED;
+    int ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_size >= HEAD + 4 &&
+             (uint64_t)st->st_size < SIZE_MAX;
+    if (ok) p = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    ok = ok && p != MAP_FAILED;
+    const unsigned char *d = ok ? p : NULL;
+    uint64_t ilen = 0;
+    if (ok) ok = !memcmp(d, BMAGIC, 8) && !memcmp(d + 8, key, 32);
+    if (ok) memcpy(&ilen, d + 40, 8);
+    if (ok) ok = ilen >= 4 && ilen <= (uint64_t)st->st_size - HEAD;
+    if (ok) {
+        uint8_t sum[32];
+        checksum(key, d + HEAD, (size_t)ilen, sum);
+        ok = !memcmp(sum, d + 48, 32);
     }
-    return at == n ? 0 : -1;
+    if (ok) { /* most recently used, as a hit of an entry is */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (ts.tv_sec - st->st_mtime >= 60 || ts.tv_sec < st->st_mtime) futimens(fd, NULL);
+    }
+    close(fd);
+    if (!ok) {
+        if (p != MAP_FAILED) munmap(p, (size_t)st->st_size);
+        atomic_fetch_add(&c->corrupt, 1);
+        return -1;
+    }
+    m->p = p, m->n = (size_t)st->st_size;
+    return 1;
+}
+
+/* The entries of a mapped bundle into b (m's index checked by bundle_map;
+ * offsets and lengths are checked here), b keeping m: each over an entry b
+ * has that is not its own (a newer bundle's), or over none.  0, or -1 (a
+ * damaged index, or out of memory: b keeps what it took, and m). */
+static int bundle_take(bundle *b, bmap m) {
+    bmap *ms = realloc(b->maps, (b->nmaps + 1) * sizeof *ms);
+    if (!ms) return munmap(m.p, m.n), -1;
+    b->maps = ms;
+    b->maps[b->nmaps++] = m;
+    const unsigned char *d = m.p;
+    uint64_t ilen;
+    uint32_t count;
+    memcpy(&ilen, d + 40, 8);
+    memcpy(&count, d + HEAD, 4);
+    if ((ilen - 4) / BINDEX < count) return -1;
+    for (uint32_t i = 0; i < count; i++) {
+        const unsigned char *x = d + HEAD + 4 + (size_t)i * BINDEX;
+        uint64_t off;
+        uint32_t size;
+        memcpy(&off, x + 64, 8);
+        memcpy(&size, x + 72, 4);
+        if (off < HEAD + ilen || off > m.n || m.n - off < size) return -1;
+        if (reserve(b) != 0) return -1;
+        bentry *e = slot(b, x);
+        if (e->live && e->own) continue; /* (this process's is newer) */
+        if (!e->live) b->n++;
+        uint8_t used = e->live && e->used;
+        memset(e, 0, sizeof *e);
+        memcpy(e->key, x, 32);
+        memcpy(e->sum, x + 32, 32);
+        e->data = d + off, e->size = size, e->age = x[76];
+        e->used = used, e->live = 1;
+    }
+    return 0;
 }
 
 int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]) {
@@ -517,21 +593,18 @@ int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]) {
     bundle *b = calloc(1, sizeof *b);
     if (!b) return 0;
     memcpy(b->key, bkey, 32);
-    entry_stat(c, bkey, &b->seen); /* (before the read: a later write is merged, not lost) */
-    size_t n;
-    unsigned char *d = kj_cache_get(c, bkey, &n);
-    if (d && bundle_parse(b, d, n) != 0) {
-        /* Checked, yet not a bundle: another kjit's, or one of ours that
-         * outgrew the 4-byte lengths.  Begin again; the write replaces it. */
+    bmap m;
+    int r = bundle_map(c, bkey, &m, &b->seen);
+    if (r == 1) atomic_fetch_add(&c->hits, 1);
+    if (r == 1 && bundle_take(b, m) != 0) {
+        /* A damaged index: begin again; the write replaces it. */
         atomic_fetch_add(&c->corrupt, 1);
+        struct stat seen = b->seen;
         bundle_free(b);
-        free(d);
         if (!(b = calloc(1, sizeof *b))) return 0;
         memcpy(b->key, bkey, 32);
-        entry_stat(c, bkey, &b->seen);
-        d = NULL;
+        b->seen = seen;
     }
-    b->read = d;
     bundle *none = NULL;
     if (!atomic_compare_exchange_strong(&c->opened, &none, b)) {
         bundle_free(b);
@@ -543,14 +616,22 @@ int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]) {
 static void *bundle_get(kj_cache *c, const uint8_t key[32], size_t *size) {
     bundle *b = atomic_load(&c->opened);
     void *copy = NULL;
+    int bad = 0;
     pthread_mutex_lock(&c->lock);
     bentry *e = b->cap ? slot(b, key) : NULL;
-    if (e && e->live && (copy = malloc(e->size ? e->size : 1))) {
+    if (e && e->live && !e->bad && !e->own && !e->checked) {
+        uint8_t sum[32];
+        checksum(key, e->data, e->size, sum);
+        e->checked = 1;
+        bad = e->bad = memcmp(sum, e->sum, 32) != 0;
+    }
+    if (e && e->live && !e->bad && (copy = malloc(e->size ? e->size : 1))) {
         memcpy(copy, e->data, e->size);
         *size = e->size;
         e->used = 1;
     }
     pthread_mutex_unlock(&c->lock);
+    if (bad) atomic_fetch_add(&c->corrupt, 1);
     if (copy) atomic_fetch_add(&c->hits, 1);
     return copy;
 }
@@ -565,19 +646,16 @@ int kj_cache_bundle_put(kj_cache *c, const uint8_t key[32], const void *data, si
     if (r == 0) {
         bentry *e = slot(b, key);
         if (!e->live) b->n++;
-        else if (e->own) free(e->data);
+        else if (e->own) free((void *)e->data);
+        memset(e, 0, sizeof *e);
         memcpy(e->key, key, 32);
         e->data = copy, e->size = (uint32_t)size;
-        e->age = 0, e->used = 1, e->own = 1, e->live = 1;
+        e->used = 1, e->own = 1, e->live = 1;
         b->dirty = 1;
     }
     pthread_mutex_unlock(&c->lock);
     if (r != 0) free(copy);
     return r;
-}
-
-static int by_key(const void *x, const void *y) {
-    return memcmp((*(const bentry *const *)x)->key, (*(const bentry *const *)y)->key, 32);
 }
 
 /* Another process wrote the bundle since it was read (the kjit
@@ -588,32 +666,16 @@ static void bundle_merge(kj_cache *c, bundle *b) {
     struct stat now;
     entry_stat(c, b->key, &now);
     if (!now.st_ino || same_file(&now, &b->seen)) return;
-    size_t n;
-    unsigned char *d = kj_cache_get(c, b->key, &n); /* (not in the bundle: from its file) */
-    bundle *t = d ? calloc(1, sizeof *t) : NULL;
-    unsigned char **m = t ? realloc(b->merged, (b->nmerged + 1) * sizeof *m) : NULL;
-    if (!m || bundle_parse(t, d, n) != 0) {
-        bundle_free(t);
-        free(d);
-        return;
-    }
-    b->merged = m;
+    bmap m;
+    if (bundle_map(c, b->key, &m, &now) != 1) return;
     pthread_mutex_lock(&c->lock);
-    b->merged[b->nmerged++] = d;
+    (void)bundle_take(b, m); /* (a damaged one: what it gave before the damage) */
     b->seen = now;
-    for (size_t i = 0; i < t->cap; i++) {
-        bentry *o = &t->v[i];
-        if (!o->live || reserve(b) != 0) continue;
-        bentry *e = slot(b, o->key);
-        if (e->live && e->own) continue; /* (this process's is newer) */
-        if (!e->live) b->n++;
-        uint8_t used = e->live && e->used;
-        *e = *o;
-        e->used = used, e->own = 0;
-    }
     pthread_mutex_unlock(&c->lock);
-    t->read = NULL;
-    bundle_free(t);
+}
+
+static int by_key(const void *x, const void *y) {
+    return memcmp((*(const bentry *const *)x)->key, (*(const bentry *const *)y)->key, 32);
 }
 
 int kj_cache_bundle_write(kj_cache *c, char *why, size_t len) {
@@ -622,47 +684,69 @@ int kj_cache_bundle_write(kj_cache *c, char *why, size_t len) {
     pthread_mutex_lock(&c->lock);
     int dirty = b->dirty;
     pthread_mutex_unlock(&c->lock);
-    if (dirty) bundle_merge(c, b);
+    if (!dirty) return 0;
+    bundle_merge(c, b);
     pthread_mutex_lock(&c->lock);
-    int r = 0;
-    if (!b->dirty) goto done;
-    /* What is kept: every entry used, and the others until they are too old,
-     * or the bundle would take more than a quarter of the cache. */
+    /* What is kept: every entry used, and the others until they are too
+     * old, or the bundle would take more than a quarter of the cache; not
+     * an entry found damaged.  The others' data are checked on the way (an
+     * entry is not copied forward unchecked). */
     bentry **keep = malloc((b->n ? b->n : 1) * sizeof *keep);
-    size_t k = 0, total = 12, used = 12;
-    r = -1;
+    size_t k = 0;
+    uint64_t total = 0;
+    int r = -1;
     if (!keep) goto done;
     for (size_t i = 0; i < b->cap; i++) {
         bentry *e = &b->v[i];
-        if (!e->live || (!e->used && e->age >= KJ_CACHE_BUNDLE_AGE)) continue;
+        if (!e->live || e->bad || (!e->used && e->age >= KJ_CACHE_BUNDLE_AGE)) continue;
         keep[k++] = e;
-        total += BHEAD + e->size;
-        if (e->used) used += BHEAD + e->size;
+        total += e->size;
     }
     int unused_too = total <= c->max_bytes / 4;
-    if (!unused_too) total = used;
     qsort(keep, k, sizeof *keep, by_key); /* (the same entries, the same bytes) */
-    unsigned char *d = malloc(total), *p = d;
-    if (d) {
-        uint32_t count = 0;
-        memcpy(p, BMAGIC, 8), p += 12;
-        for (size_t i = 0; i < k; i++) {
-            bentry *e = keep[i];
-            if (!e->used && !unused_too) continue;
-            memcpy(p, e->key, 32);
-            p[32] = e->used ? 0 : (uint8_t)(e->age + 1), p[33] = p[34] = p[35] = 0;
-            memcpy(p + 36, &e->size, 4);
-            memcpy(p + BHEAD, e->data, e->size);
-            p += BHEAD + e->size;
-            count++;
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        bentry *e = keep[i];
+        if (!e->used && !unused_too) continue;
+        if (!e->own && !e->checked) {
+            uint8_t sum[32];
+            checksum(e->key, e->data, e->size, sum);
+            e->checked = 1;
+            if ((e->bad = memcmp(sum, e->sum, 32) != 0)) continue;
         }
-        memcpy(d + 8, &count, 4);
-        r = kj_cache_put(c, b->key, d, total, why, len);
-        if (r == 0) b->dirty = 0, entry_stat(c, b->key, &b->seen);
-        free(d);
+        if (e->own) checksum(e->key, e->data, e->size, e->sum);
+        keep[n++] = e;
     }
-    free(keep);
+    uint64_t ilen = 4 + (uint64_t)n * BINDEX, off = HEAD + ilen;
+    unsigned char *index = malloc((size_t)ilen);
+    const void **part = malloc((n + 2) * sizeof *part);
+    size_t *plen = malloc((n + 2) * sizeof *plen);
+    if (index && part && plen) {
+        uint32_t count = (uint32_t)n;
+        memcpy(index, &count, 4);
+        for (size_t i = 0; i < n; i++) {
+            bentry *e = keep[i];
+            unsigned char *x = index + 4 + i * BINDEX;
+            memcpy(x, e->key, 32);
+            memcpy(x + 32, e->sum, 32);
+            memcpy(x + 64, &off, 8);
+            memcpy(x + 72, &e->size, 4);
+            x[76] = e->used ? 0 : (uint8_t)(e->age + 1), x[77] = x[78] = x[79] = 0;
+            part[i + 2] = e->data, plen[i + 2] = e->size;
+            off += e->size;
+        }
+        uint8_t h[HEAD];
+        memcpy(h, BMAGIC, 8);
+        memcpy(h + 8, b->key, 32);
+        memcpy(h + 40, &ilen, 8);
+        checksum(b->key, index, (size_t)ilen, h + 48);
+        part[0] = h, plen[0] = HEAD, part[1] = index, plen[1] = (size_t)ilen;
+        r = write_file(c, b->key, part, plen, (int)n + 2, why, len);
+        if (r == 0) b->dirty = 0, entry_stat(c, b->key, &b->seen);
+    }
+    free(index), free(part), free(plen);
 done:
+    free(keep);
     pthread_mutex_unlock(&c->lock);
     if (r != 0 && why && len && !*why) say(why, len, "cannot write the cache's bundle: out of memory");
     return r;

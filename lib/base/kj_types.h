@@ -232,6 +232,7 @@ struct kjit {
     _Atomic int machine_known;    /* machine_key is set: by LLVM, or the cache */
     int own_link_off;             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
     int warm_marks_off;           /* KJIT_WARM_MARKS=0 (kj_tier.c, mark_queued) */
+    int no_first_t2;              /* KJIT_FIRST_T2=0: a hot start links T1, then T2 */
     _Atomic unsigned unfinished;  /* T1 bodies kept, and functions marked queued at the
                                      end: kjit_cache_finish's work (kjit_cache_unfinished) */
 

@@ -433,6 +433,10 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     /* From the code cache, without IR, if an earlier run left what it
      * needs. */
     uint8_t pre[32];
+    /* Hot in an earlier run, and its T2 body kept: that one, and no T1. */
+    if (!pending && compile && u.instrument && jit->cache && !jit->no_first_t2 &&
+        hot_before(jit, fn, &u) == 2 && kj_tier_first_t2(jit, fn, target) == 0)
+        return KJIT_OK;
     kjit_status r = pending || !compile ? KJIT_EUNDEF : first_from_cache(jit, fn, &u, g.sym[0], pre);
     if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target);
     if ((r = kj_llvm_ready(jit)) != KJIT_OK) {
@@ -499,7 +503,7 @@ void *kj_resolve(kj_fn *fn) {
         if (st == KJIT_OK && hot == 1) kj_tier_enqueue(jit, fn);
         pthread_mutex_unlock(&jit->lock);
     }
-    if (st == KJIT_OK && hot == 2 && kj_tier_compile_now(jit, fn) == 0) {
+    if (st == KJIT_OK && hot == 2 && kj_tier_compile_now(jit, fn, 1) == 0) {
         atomic_fetch_add(&jit->stats.cache_hot, 1);
         pthread_mutex_lock(&jit->lock);
         target = kj_stub_target(fn->stub.slot);

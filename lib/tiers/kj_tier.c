@@ -269,7 +269,8 @@ static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
 static void ready(kjit *jit, kj_worker *w);
 
 /* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
- * the T2 body it has.  0 if a body was installed. */
+ * the T2 body it has, and sending back to T1 what inlined it (again 2: a
+ * hot start, whose source is unchanged: not).  0 if a body was installed. */
 static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
@@ -347,7 +348,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     } else if (r != KJIT_OK) {
         atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
-    if (code && again) kj_tier_invalidate(jit, fn); /* what inlined the old body */
+    if (code && again == 1) kj_tier_invalidate(jit, fn); /* what inlined the old body */
     /* The code cache remembers it got hot, for the next run (kj_lazy.c). */
     uint8_t key[32];
     int mark = code && (fn->src_keyed || fn->t1_keyed) && !fn->hot_marked;
@@ -381,7 +382,38 @@ void kj_tier_start_hot(kjit *jit, const char *name) {
     if (w.tm) LLVMDisposeTargetMachine(w.tm);
 }
 
-int kj_tier_compile_now(kjit *jit, kj_fn *fn) {
+int kj_tier_first_t2(kjit *jit, kj_fn *fn, void **target) {
+    char sym[256];
+    kj_unit u = {.symbol = sym, .opt_level = jit->t2_level, .tier = "T2"};
+    uint8_t pre[32];
+    kj_impl_name(jit, fn->name, sym, sizeof sym);
+    if (!t2_prekey(jit, fn, &u, pre) || kj_compile_pre(jit, &u, pre) != KJIT_OK) return -1;
+    kj_deps none = {0};
+    pthread_mutex_lock(&jit->lock);
+    kj_code *code = kj_code_new(&u, &none, 1);
+    if (code) {
+        fn->t2 = code;
+        fn->state = KJ_COMPILED;
+        fn->t1_addr = fn->stub.lazy; /* (invalidated, it compiles again from its stub) */
+        fn->tier = 2;
+        fn->hot_marked = 1; /* (marked so already) */
+        kj_fn_point(fn, u.addr);
+        atomic_fetch_add(&jit->stats.compiled_t2, 1);
+        atomic_fetch_add(&jit->stats.cache_hot, 1);
+        kj_trace(jit, KJIT_EV_COMPILED, fn->name, "T2", kj_now_us() - u.us, u.us, u.bytes, NULL);
+        kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "T2", 0, 0, 0, NULL);
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (!code) {
+        kj_code_free_mem(jit, u.rt, u.elf);
+        kj_gdb_unregister(u.gdb);
+        return -1;
+    }
+    *target = u.addr;
+    return 0;
+}
+
+int kj_tier_compile_now(kjit *jit, kj_fn *fn, int same) {
     kj_worker w = {.jit = jit}; /* (LLVM and its machine if the cache has no T2 body) */
     pthread_mutex_lock(&jit->lock);
     while (fn->queued) { /* a compiler thread has it: let it finish */
@@ -392,7 +424,7 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn) {
     fn->queued = 1; /* (keeps the compiler threads off it) */
     fn->queued_at = kj_now_us();
     pthread_mutex_unlock(&jit->lock);
-    int r = t2_compile(jit, &w, fn, 1);
+    int r = t2_compile(jit, &w, fn, same ? 2 : 1);
     if (w.tm) LLVMDisposeTargetMachine(w.tm);
     return r;
 }

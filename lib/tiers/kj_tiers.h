@@ -139,8 +139,15 @@ void kj_tier_instrument(void *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
 /* kjit_recompile at T2: compile fn on this thread now (waiting for a
  * compiler thread that has it), install it, retire its old T2 body.  0 if
- * installed; else -1 with the error set, and fn as it was. */
-int kj_tier_compile_now(kjit *jit, kj_fn *fn);
+ * installed; else -1 with the error set, and fn as it was.  same: its
+ * source is the one it was compiled from (a hot start): no T2 body that
+ * inlined it needs to go back to T1. */
+int kj_tier_compile_now(kjit *jit, kj_fn *fn, int same);
+/* A first call of a function an earlier run made hot, whose T2 body the
+ * code cache holds: that body, linked and installed at once, and no T1
+ * body (kj_materialize; fn is KJ_COMPILING, compile_lock held).  0 and
+ * *target; -1 if the cache does not give it (nothing was done). */
+int kj_tier_first_t2(kjit *jit, kj_fn *fn, void **target);
 /* A function defined with a source key that got hot in an earlier run (the
  * code cache's mark): compile it at T2 now, on this thread, from T0 or its
  * stub.  Counts cache_hot. */
