@@ -204,6 +204,7 @@ def total(xs):
 
 
 def table(sec, ps, res, runs):
+    fin = (lambda x: "n/a") if sec == "ks" else k1.s  # (no --cache-finish for Kaleidoscope)
     print("\n### %s: wall s, median of %d; warm's cache figures from --stats=json\n"
           % (sec, runs))
     head = ["program", "native", "nocache", "cold", "warm", "finished", "warm/native",
@@ -231,7 +232,7 @@ def table(sec, ps, res, runs):
     for name, w, c, llvm in lines:
         stored = num(c["cache_stored"]) + (" (%g)" % c["cache_rejected"]
                                            if c["cache_rejected"] else "")
-        cells = ([name] + [k1.s(w[r]) for r in RUNNERS] +
+        cells = ([name] + [(fin if r == "finished" else k1.s)(w[r]) for r in RUNNERS] +
                  [k1.ratio(w["warm"], w["native"]), k1.ratio(w["finished"], w["native"]),
                   k1.ratio(w["warm"], w["nocache"])] +
                  [num(c[k]) for k in STATS[:3]] +

@@ -18,10 +18,9 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <spawn.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kc_trace.h"
@@ -106,7 +105,6 @@ int kc_ir_is_ir(const char *path) {
 
 static kjit *g_jit;
 static int g_stats;
-static char **g_finish_argv, **g_finish_envp; /* the --cache-finish to start, or NULL */
 static double g_timeout;            /* --timeout: the seconds, once they have passed */
 static volatile sig_atomic_t g_timed_out;
 
@@ -166,55 +164,91 @@ static int program_cxa_atexit(void (*fn)(void *), void *arg, void *dso) {
 static int program_atexit(void (*fn)(void)) { return add_handler((void (*)(void *))fn, NULL, 0); }
 
 /* The command that finishes this run's work in the code cache (`kjit
- * --cache-finish` with this run's arguments; KJIT_CACHE_FINISH=0 in its
- * environment), made before the program runs: the exit may come with other
- * threads inside malloc, and the child of a fork may call only what is safe
- * in a signal handler.  None under --watch, --trace or --perf (their
- * outputs are the user's), or with KJIT_CACHE_FINISH=0. */
-static void finish_prepare(const kc_config *cfg) {
-    const char *e = getenv("KJIT_CACHE_FINISH");
-    if (cfg->watch || cfg->trace || cfg->perf || !cfg->argv || (e && strcmp(e, "0") == 0)) return;
-    int argc = 0, envc = 0;
+ * --cache-finish` with this run's arguments, from this directory, with
+ * KJIT_CACHE_FINISH=idle), made before the program runs: its strings copied
+ * (the program may write over its argv and environment), and the
+ * directory held (it may chdir).  None under --watch, --trace or --perf
+ * (their outputs are the user's), with KJIT_CACHE_FINISH=0, or when an
+ * input is not a regular file (a pipe cannot be read again). */
+static struct {
+    char **argv, **envp;
+    int cwd;   /* the directory, O_PATH */
+    pid_t pid; /* the process that prepared it: not a child the program forked */
+} g_finish = {.cwd = -1};
+
+static char *dup_or(const char *s, int *bad) {
+    char *d = strdup(s);
+    if (!d) *bad = 1;
+    return d;
+}
+
+static void finish_prepare(const kc_config *cfg, const kc_unit *units, int nfiles) {
+    const char *e = getenv("KJIT_CACHE_FINISH"), *perf = getenv("KJIT_PERF");
+    if (cfg->watch || cfg->trace || cfg->perf || !cfg->argv || (e && strcmp(e, "0") == 0) ||
+        (perf && strcmp(perf, "1") == 0))
+        return;
+    for (int i = 0; i < nfiles; i++) {
+        struct stat st;
+        if (stat(units[i].name, &st) != 0 || !S_ISREG(st.st_mode)) return;
+    }
+    int argc = 0, envc = 0, bad = 0, k = 0;
     while (cfg->argv[argc]) argc++;
     while (environ[envc]) envc++;
     char **av = calloc((size_t)argc + 2, sizeof *av), **ev = calloc((size_t)envc + 2, sizeof *ev);
-    if (!av || !ev) {
+    bad = !av || !ev;
+    for (int i = 0; !bad && i < argc; i++)
+        av[i ? i + 1 : 0] = dup_or(cfg->argv[i], &bad);
+    if (!bad) av[1] = dup_or("--cache-finish", &bad);
+    for (int i = 0; !bad && i < envc; i++)
+        if (strncmp(environ[i], "KJIT_CACHE_FINISH=", 18) != 0)
+            ev[k++] = dup_or(environ[i], &bad);
+    if (!bad) ev[k] = dup_or("KJIT_CACHE_FINISH=idle", &bad); /* (kc_main: SCHED_IDLE) */
+    int cwd = bad ? -1 : open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (bad || cwd < 0) {
+        for (int i = 0; av && av[i]; i++) free(av[i]);
+        for (int i = 0; ev && ev[i]; i++) free(ev[i]);
         free(av), free(ev);
         return;
     }
-    av[0] = cfg->argv[0];
-    av[1] = "--cache-finish";
-    for (int i = 1; i < argc; i++) av[i + 1] = cfg->argv[i];
-    int k = 0;
-    for (int i = 0; i < envc; i++)
-        if (strncmp(environ[i], "KJIT_CACHE_FINISH=", 18) != 0) ev[k++] = environ[i];
-    ev[k] = "KJIT_CACHE_FINISH=0";
-    g_finish_argv = av, g_finish_envp = ev;
+    g_finish.argv = av, g_finish.envp = ev, g_finish.cwd = cwd, g_finish.pid = getpid();
 }
 
-/* At the exit of a run that left work for kjit_cache_finish: start it, in a
- * process of its own (a new session, no terminal, no file of ours open),
- * at the lowest priority (SCHED_IDLE: it runs where a core is idle), and
- * do not wait for it. */
+/* At the exit of a run that left work for kjit_cache_finish, and wrote the
+ * cache: start it, and do not wait for it.  posix_spawn: a new session,
+ * /dev/null for its standard streams and no other file of ours (a harness
+ * waits for the ends of its pipes), default signal handling and an empty
+ * mask, and the run's first directory; it puts itself at the lowest
+ * priority (kc_main: posix_spawn sets no SCHED_IDLE).  kjit_cache_finish lets one finishing of a
+ * cache run at a time; the others end at once. */
 static void finish_later(void) {
-    if (!g_finish_argv || !kjit_cache_unfinished(g_jit)) return;
+    if (!g_finish.argv || g_finish.pid != getpid() || !kjit_cache_unfinished(g_jit) ||
+        kjit_cache_warning(g_jit))
+        return;
     fflush(stdout), fflush(stderr);
-    pid_t p = fork();
-    if (p < 0) return;
-    if (p > 0) {
-        while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {}
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_t fa;
+    if (posix_spawnattr_init(&at) != 0) return;
+    if (posix_spawn_file_actions_init(&fa) != 0) {
+        posix_spawnattr_destroy(&at);
         return;
     }
-    if (fork() != 0) _exit(0); /* (the grandchild is nobody's to wait for) */
-    setsid();
-    int fd = open("/dev/null", O_RDWR);
-    if (fd >= 0) dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-    for (int i = 3; i < 1024; i++) close(i); /* (a harness waits for its pipes' ends) */
-    setpriority(PRIO_PROCESS, 0, 19);
-    struct sched_param sp = {0};
-    sched_setscheduler(0, SCHED_IDLE, &sp);
-    execve("/proc/self/exe", g_finish_argv, g_finish_envp);
-    _exit(127);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL), sigdelset(&all, SIGSTOP);
+    int ok = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                               POSIX_SPAWN_SETSIGDEF) == 0 &&
+             posix_spawnattr_setsigmask(&at, &none) == 0 &&
+             posix_spawnattr_setsigdefault(&at, &all) == 0 &&
+             posix_spawn_file_actions_addfchdir_np(&fa, g_finish.cwd) == 0 &&
+             posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) == 0 &&
+             posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) == 0 &&
+             posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0) == 0 &&
+             posix_spawn_file_actions_addclosefrom_np(&fa, 3) == 0;
+    pid_t pid;
+    if (ok) (void)posix_spawn(&pid, "/proc/self/exe", &fa, &at, g_finish.argv, g_finish.envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
 }
 
 /* The program's exit(), and the return from its main: its handlers (last
@@ -329,7 +363,7 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
     g_stats = cfg->stats;
     atexit(at_exit);
-    finish_prepare(cfg);
+    finish_prepare(cfg, units, nfiles);
     if (kjit_run_constructors(jit) != KJIT_OK) {
         fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
         return 1;

@@ -498,9 +498,11 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier);
  * adding the modules, with the cache on, in tiered mode (else
  * KJIT_EINVAL).  *compiled (if not NULL) gets the number compiled.  KJIT_OK,
  * or the first failure's status and message (the others are still
- * compiled).  `kjit --cache-finish` calls it; kjit starts that command
- * itself, at the lowest priority, after a run of a C, C++ or IR program
- * that left such work (kjit_cache_unfinished), unless KJIT_CACHE_FINISH=0. */
+ * compiled).  One process at a time per cache directory: while another
+ * holds it (its lock file, finish.lock), this one returns KJIT_OK at once.
+ * `kjit --cache-finish` calls it; kjit starts that command itself, at the
+ * lowest priority, after a run of a C, C++ or IR program that left such
+ * work (kjit_cache_unfinished), unless KJIT_CACHE_FINISH=0. */
 kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled);
 /* How much of kjit_cache_finish's work this JIT left in the cache: the T1
  * (-O0) bodies it kept, and the functions it marked queued for T2 when

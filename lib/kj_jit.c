@@ -768,6 +768,10 @@ kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled) {
     if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: no JIT");
     if (!jit->cache || jit->opts.mode != KJIT_MODE_TIERED)
         return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: needs the code cache and tiered mode");
+    /* One at a time per cache: runs that end while one works start others,
+     * which end here (what they would do, it does or the next one will). */
+    int held = kj_cache_lock(jit->cache, "finish.lock");
+    if (held < 0) return KJIT_OK;
     /* The functions an earlier run compiled, as they are now (none runs). */
     pthread_mutex_lock(&jit->lock);
     size_t n = 0, cap = 0;
@@ -801,6 +805,7 @@ kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled) {
     }
     free(v);
     kj_objcache_flush(jit); /* (the bundle: written now) */
+    close(held);
     return first == KJIT_OK ? KJIT_OK : kj_set_error(first, "%s", msg);
 }
 

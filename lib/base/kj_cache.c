@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -49,7 +50,8 @@ struct kj_cache {
     char *path; /* for messages */
     uint64_t max_bytes;
     _Atomic uint64_t hits, misses, puts, corrupt;
-    pthread_mutex_t lock; /* the bundle's */
+    pthread_mutex_t lock;  /* the bundle's table (a leaf lock) */
+    pthread_mutex_t wlock; /* kj_cache_bundle_write's, whole */
     bundle *_Atomic opened; /* kj_cache_bundle_open's, or NULL */
 };
 
@@ -143,6 +145,7 @@ kj_cache *kj_cache_open(const char *dir, uint64_t max_bytes, char *why, size_t l
     c->fd = fd;
     c->max_bytes = max_bytes ? max_bytes : MAX_DEFAULT;
     pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->wlock, NULL);
     return c;
 }
 
@@ -425,6 +428,7 @@ void kj_cache_close(kj_cache *c) {
     if (atomic_load(&c->puts)) kj_cache_evict(c);
     bundle_free(atomic_load(&c->opened));
     pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->wlock);
     close(c->fd);
     free(c->path);
     free(c);
@@ -540,7 +544,8 @@ static int bundle_map(kj_cache *c, const uint8_t key[32], bmap *m, struct stat *
     if (ok) { /* most recently used, as a hit of an entry is */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        if (ts.tv_sec - st->st_mtime >= 60 || ts.tv_sec < st->st_mtime) futimens(fd, NULL);
+        if ((ts.tv_sec - st->st_mtime >= 60 || ts.tv_sec < st->st_mtime) && futimens(fd, NULL) == 0)
+            (void)fstat(fd, st); /* (the time seen: not taken for another's write) */
     }
     close(fd);
     if (!ok) {
@@ -681,10 +686,14 @@ static int by_key(const void *x, const void *y) {
 int kj_cache_bundle_write(kj_cache *c, char *why, size_t len) {
     bundle *b = atomic_load(&c->opened);
     if (!b) return 0;
+    pthread_mutex_lock(&c->wlock); /* (one write at a time: merge, then write) */
     pthread_mutex_lock(&c->lock);
     int dirty = b->dirty;
     pthread_mutex_unlock(&c->lock);
-    if (!dirty) return 0;
+    if (!dirty) {
+        pthread_mutex_unlock(&c->wlock);
+        return 0;
+    }
     bundle_merge(c, b);
     pthread_mutex_lock(&c->lock);
     /* What is kept: every entry used, and the others until they are too
@@ -748,6 +757,16 @@ int kj_cache_bundle_write(kj_cache *c, char *why, size_t len) {
 done:
     free(keep);
     pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->wlock);
     if (r != 0 && why && len && !*why) say(why, len, "cannot write the cache's bundle: out of memory");
     return r;
+}
+
+int kj_cache_lock(kj_cache *c, const char *name) {
+    int fd = openat(c->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }

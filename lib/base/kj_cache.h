@@ -23,8 +23,9 @@ void kj_sha256_done(kj_sha256 *s, uint8_t out[32]);
  * them (the default). */
 void kj_sha256_portable(int on);
 
-/* kj_cache.c: entries keyed by 32 bytes, one file each.  Several threads
- * and several processes may use one directory at once. */
+/* kj_cache.c: entries keyed by 32 bytes, one file each, or many in a
+ * bundle (below).  Several threads and several processes may use one
+ * directory at once. */
 typedef struct kj_cache kj_cache;
 typedef struct {
     uint64_t entries, bytes, max_bytes;
@@ -57,9 +58,9 @@ int kj_cache_put(kj_cache *c, const uint8_t key[32], const void *data, size_t si
  * stores it, if anything was put since it was read or last written: the
  * entries put, those of the bundle read that were looked up, and the others
  * until KJ_CACHE_BUNDLE_AGE writes have passed them by unused (another
- * input of the same program may call them).  One bundle per kj_cache;
- * processes sharing one keep the last one written, which costs the other
- * only compiles.  All of it is safe from several threads. */
+ * input of the same program may call them).  One bundle per kj_cache; a
+ * write first merges what another process wrote since the bundle was read
+ * (this one's entries winning).  All of it is safe from several threads. */
 #define KJ_CACHE_BUNDLE_AGE 16
 /* 1: opened (an empty bundle if none was kept, or a damaged one was
  * rejected); 0: one is open already, or out of memory. */
@@ -68,6 +69,9 @@ int kj_cache_bundle_open(kj_cache *c, const uint8_t bkey[32]);
 int kj_cache_bundle_put(kj_cache *c, const uint8_t key[32], const void *data, size_t size);
 /* 0 (written, or nothing to write), or -1 with a reason in why. */
 int kj_cache_bundle_write(kj_cache *c, char *why, size_t len);
+/* Hold the lock file name (in the directory) if no process holds it: its
+ * descriptor (close it to let go), or -1. */
+int kj_cache_lock(kj_cache *c, const char *name);
 /* This process's counts: hits, misses, puts, corrupt (entries rejected). */
 void kj_cache_counters(const kj_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *puts,
                        uint64_t *corrupt);

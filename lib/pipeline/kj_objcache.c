@@ -61,7 +61,8 @@ static int digits_at(const char *sym) {
  * thread.  Entries are written by a thread of their own, in order;
  * kj_objcache_flush waits for the queue (kjit_stop_tiering, destroy), and
  * after it writes happen where they are asked for.  Past KJ_WRITER_MAX bytes
- * queued, too. */
+ * queued, too.  With a bundle open (a program of bitcode), entries go into
+ * it instead, in memory, until the flush, which writes it. */
 #define KJ_WRITER_MAX (64u << 20)
 typedef struct cjob {
     struct cjob *next;
@@ -123,13 +124,17 @@ static void *writer_main(void *arg) {
  * cut off half-written.  What was queued before is written (flush). */
 static int enqueue(kjit *jit, cjob *j) {
     struct kj_writer *w = jit->writer;
-    /* Into the program's bundle, in memory: nothing for the thread. */
-    if (!j->shared && !atomic_load(&jit->cache_closed) && !atomic_load(&jit->cache_failed) &&
+    pthread_mutex_lock(&w->lock);
+    /* Into the program's bundle, in memory: nothing for the thread.  Not
+     * after a flush (kjit_stop_tiering): the bundle may not be written
+     * again (a process ending without kjit_destroy), so a file now. */
+    if (!j->shared && !w->stopped && !atomic_load(&jit->cache_closed) &&
+        !atomic_load(&jit->cache_failed) &&
         kj_cache_bundle_put(jit->cache, j->key, j->data, j->len) == 0) {
+        pthread_mutex_unlock(&w->lock);
         free(j);
         return 0;
     }
-    pthread_mutex_lock(&w->lock);
     if (atomic_load(&jit->cache_closed)) { /* (set before flush takes this lock) */
         pthread_mutex_unlock(&w->lock);
         free(j);
@@ -498,9 +503,10 @@ void kj_objcache_prekey(kjit *jit, const kj_unit *u, const uint8_t src_key[32], 
 /* An entry under a pre-key: "KJIE", has_loop, full (the T1 code
  * generation level it was made at), the binding's length (4 bytes,
  * little-endian), the binding, then an object entry's data (the symbol's
- * length, the symbol, the object).  One file a function: the first version
- * kept an index entry and the object apart, two files to read in a warm
- * run and two to write in a cold one. */
+ * length, the symbol, the object).  One entry a function (one file, or one
+ * entry of the program's bundle): the first version kept an index entry and
+ * the object apart, two files to read in a warm run and two to write in a
+ * cold one. */
 #define IX_HEAD (4 + 2 + 4)
 
 /* What kj_objcache_key's pre-key path makes of pre, full and a binding. */

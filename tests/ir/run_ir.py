@@ -229,6 +229,9 @@ def variants(modes, levels):
         # The code cache: a run that fills an empty cache, then one served
         # from it (issue K2); both must match the native build.
         vs.append(("cache-O2", [], "O2"))
+        # And with kjit --cache-finish between them: the warm run starts
+        # what the cold one compiled at T2, from the cache.
+        vs.append(("cache-finish-O2", [], "O2"))
     return vs
 
 
@@ -363,6 +366,11 @@ def main():
                         got = (got[0], got[1] + "\n(the cold run left the cache empty)",
                                got[2], got[3])
                     else:  # warm: from the cache
+                        if variant.startswith("cache-finish"):
+                            fin = run([kjit, "--cache-finish"] + cmd[1:], cwd, merge, timeout, extra)
+                            if fin[2] != 0:
+                                return name, variant, cmd, native, (
+                                    fin[0], fin[1] + b"\n(kjit --cache-finish failed)", fin[2], fin[3])
                         got = run(cmd, cwd, merge, timeout, extra)
                 return name, variant, cmd, native, got
             got = run(cmd, cwd, merge, timeout)

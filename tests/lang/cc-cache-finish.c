@@ -2,23 +2,28 @@
 // functions at T1 (-O0) in the cache; --cache-finish compiles them at T2
 // without running the program, keeps them and marks them, so the next run
 // starts them at T2 from the cache, without LLVM; a second --cache-finish
-// finds nothing to do (and loads no LLVM).  Without the cache it is an
+// finds nothing to do (and loads no LLVM), and so does one that finds
+// another holding the cache's finish.lock.  Without the cache it is an
 // error; for Kaleidoscope, a usage error.  And kjit starts it itself after
 // a run that left such work, detached (the run's output comes back at
 // once), unless KJIT_CACHE_FINISH=0 (lit sets it: tests/lit.cfg.py).
+// (--hot=1000000000: no T2 compile of the runs themselves, which may end
+// before the run or not; the automatic one's check waits for the outcome.)
 // REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/p.bc
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --stats=json %t/p.bc > %t/1 2> %t/s1
-// RUN: env KJIT_CACHE=on %kjit --cache-finish --cache-dir=%t/c --stats=json %t/p.bc > %t/2 2> %t/s2
-// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --stats=json %t/p.bc > %t/3 2> %t/s3
-// RUN: env KJIT_CACHE=on %kjit --cache-finish --cache-dir=%t/c --stats=json %t/p.bc > %t/4 2> %t/s4
+// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --hot=1000000000 --stats=json %t/p.bc > %t/1 2> %t/s1
+// RUN: flock %t/c/finish.lock env KJIT_CACHE=on %kjit --cache-finish --cache-dir=%t/c --hot=1000000000 --stats=json %t/p.bc 2> %t/busy
+// RUN: env KJIT_CACHE=on %kjit --cache-finish --cache-dir=%t/c --hot=1000000000 --stats=json %t/p.bc > %t/2 2> %t/s2
+// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/c --hot=1000000000 --stats=json %t/p.bc > %t/3 2> %t/s3
+// RUN: env KJIT_CACHE=on %kjit --cache-finish --cache-dir=%t/c --hot=1000000000 --stats=json %t/p.bc > %t/4 2> %t/s4
 // RUN: diff %t/expected %t/1
 // RUN: diff %t/expected %t/3
 // RUN: not test -s %t/2
 // RUN: FileCheck --check-prefix=COLD %s < %t/s1
+// RUN: FileCheck --check-prefix=BUSY %s < %t/busy
 // RUN: FileCheck --check-prefix=FINISH %s < %t/s2
 // RUN: FileCheck --check-prefix=WARM %s < %t/s3
 // RUN: FileCheck --check-prefix=AGAIN %s < %t/s4
@@ -30,6 +35,8 @@
 // RUN: FileCheck --check-prefixes=LATER,WARM %s < %t/later
 // COLD: "compiled_t2":0,
 // COLD-SAME: "cache_stored":{{[4-9]}},
+// BUSY: "compiled_t2":0,
+// BUSY-SAME: "llvm_setup_us":0,
 // FINISH: "compiled_t2":3,
 // FINISH-SAME: "cache_stored":3,
 // LATER: exit 0 output sum 6647270600
