@@ -62,11 +62,15 @@ MODES = [
     # the second (the one compared) links its objects and starts what got
     # hot at T2 (issue K2: cached code behaves exactly like fresh code).
     ("warm-hot1", ["--jit=tiered", "--hot=1", "--tier-sync"]),
+    # Run, then kjit --cache-finish (every function the run compiled at T1
+    # compiled at T2 and kept), then the run compared: it starts them at T2
+    # from the cache.
+    ("warm-finish", ["--jit=tiered"]),
 ]
-WARM = {"warm-hot1"}
+WARM = {"warm-hot1", "warm-finish"}
 LEVELS = ["O0", "O2"]
 QUICK = {"tiered": "O2", "tiered-hot1": "O2", "lazy": "O0", "lazy-ir": "O2", "eager": "O0", "interp": "O2",
-         "warm-hot1": "O0"}
+         "warm-hot1": "O0", "warm-finish": "O2"}
 
 # Seed % 10 -> generator: csmith 4 in 10, cgen 4, reload 2.
 GENERATORS = ["csmith", "cgen", "reload", "csmith", "cgen", "csmith", "cgen", "reload", "csmith", "cgen"]
@@ -216,7 +220,8 @@ class CSubject(ksfuzz.Subject):
         for mode, argv in MODES:
             for lvl in LEVELS:
                 if not self.quick or QUICK[mode] == lvl:
-                    out.append(("%s-%s" % (mode, lvl), (argv, lvl, "warm" if mode in WARM else "linked")))
+                    layout = ("finish" if mode == "warm-finish" else "warm") if mode in WARM else "linked"
+                    out.append(("%s-%s" % (mode, lvl), (argv, lvl, layout)))
         return out
 
     def configs_for(self, case):
@@ -224,7 +229,7 @@ class CSubject(ksfuzz.Subject):
         b = self.build(case.path)
         if b.error is None and b.modules:
             out += [(n + "-mods", (a, lvl, "modules")) for n, (a, lvl, layout) in self.configs()
-                    if layout != "warm"]   # (the same arguments as tiered-hot1's)
+                    if layout not in ("warm", "finish")]   # (the same arguments as others')
         if self.self_check:
             out.append(("planted-O2", (MODES[0][1], "O2", "planted")))
         return out
@@ -235,12 +240,17 @@ class CSubject(ksfuzz.Subject):
         if b.error is not None:
             return Result(125, b"", b.error.encode())
         files = {"linked": lambda: [b.bitcode[lvl]], "modules": lambda: b.modules[lvl],
-                 "planted": lambda: [b.planted[lvl]], "warm": lambda: [b.bitcode[lvl]]}[layout]()
-        if layout == "warm":
-            cache = os.path.join(b.dir, "cache-" + lvl)   # this build's, removed with it
+                 "planted": lambda: [b.planted[lvl]], "warm": lambda: [b.bitcode[lvl]],
+                 "finish": lambda: [b.bitcode[lvl]]}[layout]()
+        if layout in ("warm", "finish"):
+            cache = os.path.join(b.dir, "cache-%s-%s" % (layout, lvl))   # this build's, removed with it
             shutil.rmtree(cache, ignore_errors=True)
             argv = argv + ["--cache-dir=" + cache]
             self.execute([self.kjit] + argv + files)
+            if layout == "finish":
+                f = self.execute([self.kjit, "--cache-finish"] + argv + files)
+                if f.status != 0:
+                    return Result(f.status, f.out, f.err + b"\n(kjit --cache-finish failed)")
             self.warm["runs"] += 1
             if not any(f.endswith(".kjc") for _, _, fs in os.walk(cache) for f in fs):
                 self.warm["empty"] += 1
@@ -284,7 +294,7 @@ class CSubject(ksfuzz.Subject):
     def reload_configs(self):
         out = []
         for name, (argv, lvl, layout) in self.configs():
-            if layout != "warm":   # the same arguments as tiered-hot1
+            if layout not in ("warm", "finish"):   # the same arguments as others'
                 out.append(("reload-" + name, (argv, lvl)))
         if self.self_check:
             out.append(("reload-tiered-O0-planted", (MODES[0][1], "O0")))
