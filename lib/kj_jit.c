@@ -796,7 +796,11 @@ kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled) {
     for (size_t i = 0; i < n; i++) {
         int hot = kj_objcache_was_hot(jit, v[i]->src_key);
         if (hot == 2 || (hot == 0 && !kj_lazy_t1_cached(jit, v[i]))) continue;
+        jit->finish_pre_only = hot == 0; /* (t2_compile, on this thread) */
+        unsigned skipped = jit->finish_skipped;
         kjit_status r = kjit_recompile(jit, v[i]->name, 2);
+        jit->finish_pre_only = 0;
+        if (jit->finish_skipped != skipped) continue; /* (not an error) */
         if (r == KJIT_OK && compiled) (*compiled)++;
         if (r != KJIT_OK && first == KJIT_OK) {
             first = r;

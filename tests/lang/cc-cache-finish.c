@@ -3,7 +3,9 @@
 // without running the program, keeps them and marks them, so the next run
 // starts them at T2 from the cache, without LLVM; a second --cache-finish
 // finds nothing to do (and loads no LLVM), and so does one that finds
-// another holding the cache's finish.lock.  Without the cache it is an
+// another holding the cache's finish.lock.  Of a C source (IR clang did
+// not optimise, whose T2 body inlines its callees' and is kept under its
+// IR's key) it compiles only what a run queued for T2: here nothing.  Without the cache it is an
 // error; for Kaleidoscope, a usage error.  And kjit starts it itself after
 // a run that left such work, detached (the run's output comes back at
 // once), unless KJIT_CACHE_FINISH=0 (lit sets it: tests/lit.cfg.py).
@@ -31,6 +33,11 @@
 // RUN: FileCheck --check-prefix=OFF %s < %t/off
 // RUN: %exit %kjit --cache-finish %S/inputs/multi-a.ks 2> %t/ks | FileCheck --check-prefix=TWO %s
 // RUN: FileCheck --check-prefix=KS %s < %t/ks
+// RUN: cp %s %t/src.c
+// RUN: env KJIT_CACHE=on %kjit --cache-dir=%t/s --hot=1000000000 %t/src.c > %t/6
+// RUN: env KJIT_CACHE=on %kjit --cache-finish --cache-dir=%t/s --hot=1000000000 --stats=json %t/src.c 2> %t/s6
+// RUN: diff %t/expected %t/6
+// RUN: FileCheck --check-prefix=SRC %s < %t/s6
 // RUN: python3 %S/inputs/finish_later.py %kjit %t/auto %t/p.bc 3 > %t/later
 // RUN: FileCheck --check-prefixes=LATER,WARM %s < %t/later
 // COLD: "compiled_t2":0,
@@ -47,6 +54,8 @@
 // AGAIN: "compiled_t2":0,
 // AGAIN-SAME: "llvm_setup_us":0,
 // AGAIN-SAME: "cache_stored":0,
+// SRC: "compiled_t2":0,
+// SRC-SAME: "t2_failed":0,
 // ONE: exit: 1
 // OFF: kjit: error: --cache-finish: kjit_cache_finish: needs the code cache and tiered mode
 // TWO: exit: 2
