@@ -493,8 +493,9 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier);
 /* Finish in the code cache what earlier runs of the same modules left for
  * later, so that the next run starts more of the program at T2: every
  * function a run left queued for T2 (its compile had not ended when the
- * run did), and every function a run compiled at -O0 (T1), is compiled at
- * T2, kept, and marked hot.  Nothing of the program runs.  Call after
+ * run did), and every function of IR optimised already (KJIT_MD_OPTIMISED)
+ * that a run compiled at -O0 (T1), is compiled at T2, kept, and marked
+ * hot.  Nothing of the program runs.  Call after
  * adding the modules, with the cache on, in tiered mode (else
  * KJIT_EINVAL).  *compiled (if not NULL) gets the number compiled.  KJIT_OK,
  * or the first failure's status and message (the others are still

@@ -233,6 +233,8 @@ struct kjit {
     int own_link_off;             /* KJIT_OWN_LINK=0: ORC links every object (kj_elf.c) */
     int warm_marks_off;           /* KJIT_WARM_MARKS=0 (kj_tier.c, mark_queued) */
     int no_first_t2;              /* KJIT_FIRST_T2=0: a hot start links T1, then T2 */
+    uint8_t host_key[32];         /* kj_objcache.c's, once computed (host_keyed) */
+    _Atomic int host_keyed;
     int finish_pre_only;          /* kjit_cache_finish, for a function no run queued:
                                      T2 only of IR optimised already (t2_compile) */
     unsigned finish_skipped;      /* the T2 compiles it so skipped */
