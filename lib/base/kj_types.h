@@ -272,7 +272,7 @@ struct kjit {
     /* When the last first-call compile ended (µs, kj_now_us): whole-function
      * T2 compiles wait until the program's first calls have settled for
      * KJ_T2_DELAY_US (kj_tier.c). */
-#define KJ_T2_DELAY_US 100000
+#define KJ_T2_DELAY_US 25000
     _Atomic uint64_t first_compiled_at;
     atomic_int t2_prestarted;      /* kj_tier_prestart ran (its check without the lock) */
     int pending;                  /* jobs in the two queues */

@@ -39,7 +39,7 @@
 #include "base/kj_cache.h"
 #include "pipeline/kj_pipeline.h"
 
-#define KEY_VERSION "kjit-objcache-3"
+#define KEY_VERSION "kjit-objcache-4"
 
 #if defined(__x86_64__)
 #include <cpuid.h>

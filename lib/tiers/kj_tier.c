@@ -22,7 +22,8 @@
  * would take a core from those compiles, which the program is waiting for,
  * and a program that is still starting up may end before T2 code pays for
  * itself (.NET's tiered compilation delays its tier-1 call counting the
- * same way, by 100 ms).  OSR entries and --tier-sync do not wait.
+ * same way, by 100 ms; 25 ms here: docs/DESIGN.md).  OSR entries and
+ * --tier-sync do not wait.
  *
  * Locks: the T2 thread holds def_lock (read) only while it calls generators,
  * so no definition it reads can be released under it; jit->lock briefly to
@@ -226,7 +227,7 @@ int kj_deps_current(const kj_deps *deps) {
  * instead of through the stub: recursion costs what it costs in C.  The
  * price: a recursion already running when the function is redefined
  * finishes in this body (new calls, from anywhere, reach the new one). */
-static void call_self_directly(LLVMModuleRef mod, const char *name, const char *impl) {
+void kj_tier_call_self(LLVMModuleRef mod, const char *name, const char *impl) {
     LLVMValueRef self = LLVMGetNamedFunction(mod, name);
     LLVMValueRef body = LLVMGetNamedFunction(mod, impl);
     if (!self || !body || !LLVMIsDeclaration(self) ||
@@ -301,7 +302,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     if (ok && !cached) {
         r = kj_unit_open(jit, &u, fn->name, NULL);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
-        if (r == KJIT_OK) call_self_directly(u.mod, fn->name, sym);
+        if (r == KJIT_OK) kj_tier_call_self(u.mod, fn->name, sym);
         /* IR its generator says is optimised already (kjit.h,
          * KJIT_MD_OPTIMISED): code generation at T2's level only, as lli
          * does; LLVM's passes again would cost what they did the first

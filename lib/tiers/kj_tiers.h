@@ -137,6 +137,9 @@ void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
 /* T1's counters in fn's body (a kj_unit's instrument, ctx the kj_fn). */
 void kj_tier_instrument(void *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
+/* In mod, fn's calls of itself (name) go to its body (impl) directly, not
+ * through its stub: T2 bodies, and T1 bodies that are final (uncounted). */
+void kj_tier_call_self(LLVMModuleRef mod, const char *name, const char *impl);
 /* kjit_recompile at T2: compile fn on this thread now (waiting for a
  * compiler thread that has it), install it, retire its old T2 body.  0 if
  * installed; else -1 with the error set, and fn as it was.  same: its
