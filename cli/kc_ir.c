@@ -105,6 +105,7 @@ int kc_ir_is_ir(const char *path) {
 
 static kjit *g_jit;
 static int g_stats;
+static int g_watching; /* --watch: kc_watch_quiesce at exit */
 static double g_timeout;            /* --timeout: the seconds, once they have passed */
 static volatile sig_atomic_t g_timed_out;
 
@@ -261,6 +262,7 @@ static void finish_later(void) {
 static void program_exit(int status) {
     static _Atomic int exiting;
     if (atomic_fetch_add(&exiting, 1) == 0) {
+        if (g_watching) kc_watch_quiesce(); /* (its last reload's line first) */
         for (;;) {
             pthread_mutex_lock(&g_handlers_lock);
             kc_handler h = g_nhandlers ? g_handlers[--g_nhandlers] : (kc_handler){0};
@@ -372,6 +374,7 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
      * reaches a quiescent point): attached, it is never freed under it. */
     kjit_thread_attach(jit);
     if (cfg->watch && kc_watch_start(jit) != 0) return 1;
+    g_watching = cfg->watch;
     if (cfg->timeout > 0) {
         g_timeout = cfg->timeout;
         kc_alarm_after(cfg->timeout, on_alarm);

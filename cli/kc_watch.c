@@ -157,6 +157,16 @@ static void inlined_into(const char *bc, const char *fname, char *out, size_t le
     LLVMContextDispose(ctx);
 }
 
+/* Held from a reload's install to the end of what it says: the program may
+ * run the new code, and end, before the line is printed, and its exit
+ * waits here (kc_watch_quiesce) so that the line is neither lost nor
+ * printed after the exit's own (--stats). */
+static pthread_mutex_t g_saying = PTHREAD_MUTEX_INITIALIZER;
+
+void kc_watch_quiesce(void) { pthread_mutex_lock(&g_saying); /* (kept: no reload after) */ }
+
+static void reload_said(watcher *w, kc_unit *u, kjit_reload *r);
+
 static void reload(watcher *w, kc_unit *u) {
     const char *file = u->deps ? u->deps[0] : u->name;
     if (access(file, F_OK) != 0) {
@@ -187,13 +197,20 @@ static void reload(watcher *w, kc_unit *u) {
         return;
     }
     kjit_reload r;
+    pthread_mutex_lock(&g_saying);
     kjit_status st = kjit_reload_module_memory(w->jit, data, len, u->name, &r);
     free(data);
-    if (st != KJIT_OK) {
+    if (st != KJIT_OK)
         fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s\n", u->name,
                 kjit_errmsg());
-        return;
-    }
+    else
+        reload_said(w, u, &r);
+    pthread_mutex_unlock(&g_saying);
+}
+
+/* The lines of a reload that succeeded. */
+static void reload_said(watcher *w, kc_unit *u, kjit_reload *r0) {
+    kjit_reload r = *r0;
     fprintf(stderr, "kjit: reloaded %s: %d changed, %d added, %d refused%s%s (%.1f ms)\n",
             u->name, r.changed, r.added, r.refused, r.refused ? ": " : "", r.refused_names,
             r.us / 1e3);

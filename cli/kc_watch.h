@@ -24,5 +24,8 @@ int kc_watch_prepare(kc_unit *units, int n, kc_cc *cc);
  * reload or failure; a failure leaves the program running its code.  0, or
  * -1 after saying why. */
 int kc_watch_start(kjit *jit);
+/* At the program's exit: wait for a reload that has installed its code to
+ * say so, and let no other start (kc_watch.c). */
+void kc_watch_quiesce(void);
 
 #endif
