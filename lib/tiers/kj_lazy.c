@@ -364,10 +364,11 @@ static int hot_before(kjit *jit, kj_fn *fn, const kj_unit *u) {
 }
 
 /* After first_from_cache: install as finish_group does, and go to T2 at
- * once if it got hot in an earlier run. */
+ * once if it got hot in an earlier run (hot_src: hot_before's answer if
+ * the caller asked it already, else -1). */
 static kjit_status cached_done(kjit *jit, kj_fn *fn, kj_group *g, kj_unit *u, kjit_status r,
-                               void **target) {
-    int hot = r == KJIT_OK && u->instrument ? hot_before(jit, fn, u) : 0;
+                               void **target, int hot_src) {
+    int hot = r == KJIT_OK && u->instrument ? hot_src >= 0 ? hot_src : hot_before(jit, fn, u) : 0;
     r = finish_group(jit, g, u, r, target);
     if (hot && r == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
@@ -441,12 +442,20 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     /* From the code cache, without IR, if an earlier run left what it
      * needs. */
     uint8_t pre[32];
-    /* Hot in an earlier run, and its T2 body kept: that one, and no T1. */
-    if (!pending && compile && u.instrument && jit->cache && !jit->no_first_t2 &&
-        hot_before(jit, fn, &u) == 2 && kj_tier_first_t2(jit, fn, target) == 0)
+    /* Its mark under its source key, if it has one (looked up once: here
+     * and by cached_done).  Hot in an earlier run, and its T2 body kept:
+     * that one, and no T1. */
+    int hot_src = -1;
+    if (!pending && compile && u.instrument && jit->cache) {
+        pthread_mutex_lock(&jit->lock);
+        int keyed = fn->src_keyed;
+        pthread_mutex_unlock(&jit->lock);
+        if (keyed) hot_src = hot_before(jit, fn, &u);
+    }
+    if (hot_src == 2 && !jit->no_first_t2 && kj_tier_first_t2(jit, fn, target) == 0)
         return KJIT_OK;
     kjit_status r = pending || !compile ? KJIT_EUNDEF : first_from_cache(jit, fn, &u, g.sym[0], pre);
-    if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target);
+    if (r != KJIT_EUNDEF) return cached_done(jit, fn, &g, &u, r, target, hot_src);
     if ((r = kj_llvm_ready(jit)) != KJIT_OK) {
         kj_unit_discard(&u);
         return finish_group(jit, &g, &u, r, target);
