@@ -184,6 +184,7 @@ static char *dup_or(const char *s, int *bad) {
 }
 
 static void finish_prepare(const kc_config *cfg, const kc_unit *units, int nfiles) {
+    /* (KJIT_PERF=1: as --perf, which kjit_create reads too) */
     const char *e = getenv("KJIT_CACHE_FINISH"), *perf = getenv("KJIT_PERF");
     if (cfg->watch || cfg->trace || cfg->perf || !cfg->argv || (e && strcmp(e, "0") == 0) ||
         (perf && strcmp(perf, "1") == 0))
@@ -206,7 +207,7 @@ static void finish_prepare(const kc_config *cfg, const kc_unit *units, int nfile
     if (!bad) ev[k] = dup_or("KJIT_CACHE_FINISH=idle", &bad); /* (kc_main: SCHED_IDLE) */
     int cwd = bad ? -1 : open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (bad || cwd < 0) {
-        for (int i = 0; av && av[i]; i++) free(av[i]);
+        for (int i = 0; av && i <= argc; i++) free(av[i]); /* (av[1] may be NULL) */
         for (int i = 0; ev && ev[i]; i++) free(ev[i]);
         free(av), free(ev);
         return;
@@ -219,8 +220,8 @@ static void finish_prepare(const kc_config *cfg, const kc_unit *units, int nfile
  * /dev/null for its standard streams and no other file of ours (a harness
  * waits for the ends of its pipes), default signal handling and an empty
  * mask, and the run's first directory; it puts itself at the lowest
- * priority (kc_main: posix_spawn sets no SCHED_IDLE).  kjit_cache_finish lets one finishing of a
- * cache run at a time; the others end at once. */
+ * priority (kc_main: posix_spawn sets no SCHED_IDLE).  kjit_cache_finish
+ * lets one finishing of a cache run at a time; the others end at once. */
 static void finish_later(void) {
     if (!g_finish.argv || g_finish.pid != getpid() || !kjit_cache_unfinished(g_jit) ||
         kjit_cache_warning(g_jit))

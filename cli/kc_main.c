@@ -55,7 +55,8 @@
     X(NOCACHE, "--no-cache", NULL, "compile everything again (also KJIT_CACHE=off)")      \
     X(CACHEFINISH, "--cache-finish", NULL,                                               \
       "C, C++ and IR programs: do not run the program; compile at T2 and keep what "    \
-      "earlier runs left at T1 or queued for T2, so that the next run starts there.  "   \
+      "earlier runs left queued for T2, and, of IR optimised already, at T1, so that "   \
+      "the next run starts there.  "                                                     \
       "kjit starts this itself, at the lowest priority, after a run that left such "     \
       "work (KJIT_CACHE_FINISH=0: not)")                                                 \
     X(CACHESTATS, "--cache-stats", NULL, "print the cache's directory, entries and size, " \

@@ -165,7 +165,7 @@ static pthread_mutex_t g_saying = PTHREAD_MUTEX_INITIALIZER;
 
 void kc_watch_quiesce(void) { pthread_mutex_lock(&g_saying); /* (kept: no reload after) */ }
 
-static void reload_said(watcher *w, kc_unit *u, kjit_reload *r);
+static void reload_said(const kc_unit *u, const kjit_reload *r);
 
 static void reload(watcher *w, kc_unit *u) {
     const char *file = u->deps ? u->deps[0] : u->name;
@@ -204,21 +204,20 @@ static void reload(watcher *w, kc_unit *u) {
         fprintf(stderr, "kjit: reload of %s failed, the program goes on: %s\n", u->name,
                 kjit_errmsg());
     else
-        reload_said(w, u, &r);
+        reload_said(u, &r);
     pthread_mutex_unlock(&g_saying);
 }
 
 /* The lines of a reload that succeeded. */
-static void reload_said(watcher *w, kc_unit *u, kjit_reload *r0) {
-    kjit_reload r = *r0;
+static void reload_said(const kc_unit *u, const kjit_reload *r) {
     fprintf(stderr, "kjit: reloaded %s: %d changed, %d added, %d refused%s%s (%.1f ms)\n",
-            u->name, r.changed, r.added, r.refused, r.refused ? ": " : "", r.refused_names,
-            r.us / 1e3);
+            u->name, r->changed, r->added, r->refused, r->refused ? ": " : "", r->refused_names,
+            r->us / 1e3);
     /* main runs until the program ends: its new body is never entered.  In
      * bitcode clang optimised, an edit of a function it inlined into main
      * lands here too. */
-    for (const char *n = r.changed_names; (n = strstr(n, "main")); n += 4)
-        if ((n == r.changed_names || n[-1] == ' ') && (!n[4] || n[4] == ',')) {
+    for (const char *n = r->changed_names; (n = strstr(n, "main")); n += 4)
+        if ((n == r->changed_names || n[-1] == ' ') && (!n[4] || n[4] == ',')) {
             char inl[512] = "";
             if (!u->deps) inlined_into(u->bc, "main", inl, sizeof inl);
             if (inl[0])

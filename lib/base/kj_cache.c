@@ -188,6 +188,16 @@ static int write_all(int fd, const void *p, size_t n) {
     return 0;
 }
 
+/* Make the file of fd, last modified at st's time, the most recently used
+ * (fails harmlessly when read-only); to the minute: a warm run reads
+ * hundreds of entries, and a write of each one's time would cost more than
+ * the read.  1 if it was touched. */
+static int touch(int fd, const struct stat *st) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (ts.tv_sec - st->st_mtime >= 60 || ts.tv_sec < st->st_mtime) && futimens(fd, NULL) == 0;
+}
+
 void *kj_cache_get(kj_cache *c, const uint8_t key[32], size_t *size) {
     void *in = atomic_load(&c->opened) ? bundle_get(c, key, size) : NULL;
     if (in) return in;
@@ -216,12 +226,7 @@ void *kj_cache_get(kj_cache *c, const uint8_t key[32], size_t *size) {
         atomic_fetch_add(&c->corrupt, 1);
         goto miss;
     }
-    /* Most recently used (fails harmlessly when read-only); to the minute:
-     * a warm run reads hundreds of entries, and a write of each one's
-     * time would cost more than the read. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (ts.tv_sec - st.st_mtime >= 60 || ts.tv_sec < st.st_mtime) futimens(fd, NULL);
+    touch(fd, &st);
     close(fd);
     atomic_fetch_add(&c->hits, 1);
     *size = (size_t)n;
@@ -310,12 +315,16 @@ typedef struct {
     uint64_t size;
 } entry;
 
-/* "<62 lowercase hex>.kjc" */
-static int is_entry(const char *s) {
-    if (strlen(s) != 66 || strcmp(s + 62, ".kjc") != 0) return 0;
-    for (int i = 0; i < 62; i++)
+/* Whether s[0..n) are lowercase hex digits. */
+static int hex_digits(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
     return 1;
+}
+
+/* "<62 lowercase hex>.kjc" */
+static int is_entry(const char *s) {
+    return strlen(s) == 66 && strcmp(s + 62, ".kjc") == 0 && hex_digits(s, 62);
 }
 
 /* The entries (files of entries' names, in the 256 subdirectories) in *out,
@@ -334,13 +343,9 @@ static long list(kj_cache *c, int stale, entry **out) {
         if (top >= 0) close(top);
         return -1;
     }
-    for (struct dirent *e; (e = readdir(t));) {
-        unsigned i;
-        char tail;
-        if (strlen(e->d_name) == 2 && sscanf(e->d_name, "%2x%c", &i, &tail) == 1 &&
-            strchr("0123456789abcdef", e->d_name[0]) && strchr("0123456789abcdef", e->d_name[1]))
-            there[i] = 1;
-    }
+    for (struct dirent *e; (e = readdir(t));)
+        if (strlen(e->d_name) == 2 && hex_digits(e->d_name, 2))
+            there[strtoul(e->d_name, NULL, 16)] = 1;
     closedir(t);
     for (int i = 0; i < 256; i++) {
         char sub[3];
@@ -541,12 +546,8 @@ static int bundle_map(kj_cache *c, const uint8_t key[32], bmap *m, struct stat *
         checksum(key, d + HEAD, (size_t)ilen, sum);
         ok = !memcmp(sum, d + 48, 32);
     }
-    if (ok) { /* most recently used, as a hit of an entry is */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        if ((ts.tv_sec - st->st_mtime >= 60 || ts.tv_sec < st->st_mtime) && futimens(fd, NULL) == 0)
-            (void)fstat(fd, st); /* (the time seen: not taken for another's write) */
-    }
+    if (ok && touch(fd, st)) /* (most recently used, as a hit of an entry is) */
+        (void)fstat(fd, st); /* (the time seen: not taken for another's write) */
     close(fd);
     if (!ok) {
         if (p != MAP_FAILED) munmap(p, (size_t)st->st_size);

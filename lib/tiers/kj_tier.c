@@ -269,6 +269,25 @@ static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
 
 static void ready(kjit *jit, kj_worker *w);
 
+/* Install code, u's T2 body, as fn's (caller holds lock); waited: how long
+ * it was queued (µs).  From T0 or its stub, invalidation goes back there. */
+static void install_t2(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, uint64_t waited) {
+    kj_code_drop(jit, fn->t2); /* (a recompile's: retired at quiescence) */
+    fn->t2 = code;
+    if (fn->tier == 0) {
+        fn->state = KJ_COMPILED;
+        fn->t1_addr = fn->stub.lazy;
+    }
+    fn->tier = 2;
+    fn->invalidated = 0;
+    kj_fn_point(fn, u->addr);
+    atomic_fetch_add(&jit->stats.compiled_t2, 1);
+    kj_trace(jit, KJIT_EV_COMPILED, fn->name, "T2", kj_now_us() - u->us, u->us, u->bytes, NULL);
+    kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "T2", 0, 0, 0, NULL);
+    atomic_fetch_add(&jit->stats.t2_us, u->us);
+    atomic_fetch_add(&jit->stats.t2_queue_us, waited);
+}
+
 /* One T2 compile of fn; `again` (kjit_recompile): from T2 too, replacing
  * the T2 body it has, and sending back to T1 what inlined it (again 2: a
  * hot start, whose source is unchanged: not).  0 if a body was installed. */
@@ -340,20 +359,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
                   fn->version == version && kj_deps_current(&deps);
     kj_code *code = current ? kj_code_new(&u, &deps, 1) : NULL;
     if (code) {
-        kj_code_drop(jit, fn->t2); /* (a recompile's: retired at quiescence) */
-        fn->t2 = code;
-        if (from == 0) { /* from T0: invalidation goes back there */
-            fn->state = KJ_COMPILED;
-            fn->t1_addr = fn->stub.lazy;
-        }
-        fn->tier = 2;
-        fn->invalidated = 0;
-        kj_fn_point(fn, u.addr);
-        atomic_fetch_add(&jit->stats.compiled_t2, 1);
-        kj_trace(jit, KJIT_EV_COMPILED, fn->name, "T2", kj_now_us() - u.us, u.us, u.bytes, NULL);
-        kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "T2", 0, 0, 0, NULL);
-        atomic_fetch_add(&jit->stats.t2_us, u.us);
-        atomic_fetch_add(&jit->stats.t2_queue_us, kj_now_us() - queued_at);
+        install_t2(jit, fn, code, &u, kj_now_us() - queued_at); /* (fn->tier == from) */
     } else if (r != KJIT_OK && !skip) {
         atomic_fetch_add(&jit->stats.t2_failed, 1);
     }
@@ -400,17 +406,10 @@ int kj_tier_first_t2(kjit *jit, kj_fn *fn, void **target) {
     kj_deps none = {0};
     pthread_mutex_lock(&jit->lock);
     kj_code *code = kj_code_new(&u, &none, 1);
-    if (code) {
-        fn->t2 = code;
-        fn->state = KJ_COMPILED;
-        fn->t1_addr = fn->stub.lazy; /* (invalidated, it compiles again from its stub) */
-        fn->tier = 2;
+    if (code) { /* (fn is KJ_COMPILING at tier 0: invalidated, it compiles again from its stub) */
+        install_t2(jit, fn, code, &u, 0);
         fn->hot_marked = 1; /* (marked so already) */
-        kj_fn_point(fn, u.addr);
-        atomic_fetch_add(&jit->stats.compiled_t2, 1);
         atomic_fetch_add(&jit->stats.cache_hot, 1);
-        kj_trace(jit, KJIT_EV_COMPILED, fn->name, "T2", kj_now_us() - u.us, u.us, u.bytes, NULL);
-        kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "T2", 0, 0, 0, NULL);
     }
     pthread_mutex_unlock(&jit->lock);
     if (!code) {
