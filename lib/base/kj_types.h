@@ -284,6 +284,7 @@ struct kjit {
     kj_fn *ahead_head, *ahead_tail;
     pthread_t ahead_thread;
     int ahead_started, ahead_stop;
+    int ahead_busy; /* the thread is compiling (T2 waits for it: kj_tier.c) */
     pthread_cond_t ahead_wake, ahead_done;
 
     kj_stubs *stubs;

@@ -555,12 +555,12 @@ static int read_bodies(kj_module *m, LLVMValueRef g, char *err, size_t len) {
 
 /* ---- copies in workspaces --------------------------------------------------
  *
- * A first compile that holds a workspace (kj_unit_open_ws) gets its
+ * A compile that holds a workspace (kj_unit_open_ws: first compiles, T2) gets its
  * function copied out of the workspace's own copy of the module, read
  * lazily from the module's bytes the first time and changed as the source
  * module was (normalise, promote, the constructor lists gone), so that
  * its names are the same: no bitcode written and read back, and no
- * source-context lock held while it is copied.  Other compiles (T2, OSR,
+ * source-context lock held while it is copied.  Other compiles (OSR,
  * reloads, modules not read lazily) copy from the source context as
  * before (fn_generate). */
 

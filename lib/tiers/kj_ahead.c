@@ -208,9 +208,13 @@ static void *ahead_main(void *arg) {
         kj_fn *fn = jit->ahead_head;
         jit->ahead_head = fn->ahead_next;
         if (!jit->ahead_head) jit->ahead_tail = NULL;
+        jit->ahead_busy = 1;
         pthread_mutex_unlock(&jit->lock);
         compile_one(jit, fn, &tms);
         pthread_mutex_lock(&jit->lock);
+        jit->ahead_busy = 0;
+        /* Nothing left to compile ahead: T2 need not wait (kj_tier.c). */
+        if (!jit->ahead_head) pthread_cond_broadcast(&jit->t2_wake);
     }
     pthread_mutex_unlock(&jit->lock);
     for (unsigned i = 0; i < KJ_WS_MAX; i++) {

@@ -40,6 +40,7 @@
 #include <llvm-c/Core.h>
 
 #include "base/kj_base.h"
+#include "base/kj_wrap.h"
 #include "machine/kj_machine.h"
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
@@ -269,6 +270,12 @@ static int t2_prekey(kjit *jit, kj_fn *fn, kj_unit *u, uint8_t pre[32]) {
 
 static void ready(kjit *jit, kj_worker *w);
 
+/* w's code generators, then its target machine. */
+static void worker_machine_free(kj_worker *w) {
+    for (unsigned i = 0; i < KJ_WS_MAX; i++) kj_wrap_emitter_free(w->emit[i]);
+    if (w->tm) LLVMDisposeTargetMachine(w->tm);
+}
+
 /* Install code, u's T2 body, as fn's (caller holds lock); waited: how long
  * it was queued (µs).  From T0 or its stub, invalidation goes back there. */
 static void install_t2(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, uint64_t waited) {
@@ -318,8 +325,12 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     if (ok && !cached) ready(jit, w);
     if (ok && !cached && !w->tm) ok = 0; /* LLVM could not be set up: failed */
     u.tm = w->tm;
+    u.emitters = w->emit;
     if (ok && !cached) {
-        r = kj_unit_open(jit, &u, fn->name, NULL);
+        /* In a workspace: the module front end copies the body out of its
+         * sources there, with no bitcode read, and the thread's code
+         * generator for that workspace is built once. */
+        r = kj_unit_open_ws(jit, &u, fn->name);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
         if (r == KJIT_OK) kj_tier_call_self(u.mod, fn->name, sym);
         /* IR its generator says is optimised already (kjit.h,
@@ -394,7 +405,7 @@ void kj_tier_start_hot(kjit *jit, const char *name) {
     if (!from_t0) return;
     kj_worker w = {.jit = jit}; /* (LLVM and its machine if the cache has no T2 body) */
     if (t2_compile(jit, &w, fn, 0) == 0) atomic_fetch_add(&jit->stats.cache_hot, 1);
-    if (w.tm) LLVMDisposeTargetMachine(w.tm);
+    worker_machine_free(&w);
 }
 
 int kj_tier_first_t2(kjit *jit, kj_fn *fn, void **target) {
@@ -433,7 +444,7 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn, int same) {
     fn->queued_at = kj_now_us();
     pthread_mutex_unlock(&jit->lock);
     int r = t2_compile(jit, &w, fn, same ? 2 : 1);
-    if (w.tm) LLVMDisposeTargetMachine(w.tm);
+    worker_machine_free(&w);
     return r;
 }
 
@@ -441,6 +452,9 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn, int same) {
  * first calls to settle (µs; 0: not at all).  Caller holds lock. */
 static uint64_t startup_wait(kjit *jit) {
     if (jit->opts.t2_sync || jit->osr_head) return 0;
+    /* Every function the compiled code calls directly is compiled: there
+     * is nothing ahead for T2 to take a core from. */
+    if (jit->ahead_started && !jit->ahead_head && !jit->ahead_busy) return 0;
     uint64_t last = atomic_load(&jit->first_compiled_at), now = kj_now_us();
     return last && now < last + KJ_T2_DELAY_US ? last + KJ_T2_DELAY_US - now : 0;
 }
@@ -595,7 +609,7 @@ void kj_tier_stop(kjit *jit) {
     for (int i = 0; i < n; i++) {
         kj_worker *w = jit->workers[i];
         pthread_join(w->thread, NULL);
-        if (w->tm) LLVMDisposeTargetMachine(w->tm);
+        worker_machine_free(w);
         free(w);
     }
     pthread_mutex_lock(&jit->lock);

@@ -96,6 +96,9 @@ typedef struct kj_worker {
     pthread_t thread;
     kjit *jit;
     LLVMTargetMachineRef tm;
+    /* tm's code generators, one per workspace (kj_unit.emitters): freed
+     * before it (kj_tier_worker_free). */
+    struct kj_wrap_emitter *emit[KJ_WS_MAX];
     kj_fn *current;          /* under lock */
     kj_fn *compiling;        /* its whole-function T2 compile, under lock: marked
                                 queued at exit too (kj_tier.c, mark_queued) */
