@@ -75,6 +75,60 @@ static int traced(void) {
     return pid != 0;
 }
 
+/* ---- fork ------------------------------------------------------------------
+ *
+ * The live JITs, so that a fork of the program (pthread_atfork, registered
+ * once) can hold each one's compiler threads between jobs and make its
+ * child whole (kj_tier.c, "fork"; kj_elf.c, kj_objcache.c).  The list's
+ * lock is held from prepare to the end of the fork. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static kjit *live;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void) {
+    pthread_mutex_lock(&live_lock);
+    for (kjit *j = live; j; j = j->fork_next) {
+        kj_tier_fork_prepare(j);
+        kj_objcache_fork_prepare(j);
+    }
+}
+
+static void fork_parent(void) {
+    for (kjit *j = live; j; j = j->fork_next) {
+        kj_objcache_fork_parent(j);
+        kj_tier_fork_parent(j);
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void fork_child(void) {
+    for (kjit *j = live; j; j = j->fork_next) {
+        kj_objcache_fork_child(j);
+        kj_tier_fork_child(j);
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void fork_register(void) { (void)pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+static void live_add(kjit *jit) {
+    pthread_once(&fork_once, fork_register);
+    pthread_mutex_lock(&live_lock);
+    jit->fork_next = live;
+    live = jit;
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(kjit *jit) {
+    pthread_mutex_lock(&live_lock);
+    for (kjit **p = &live; *p; p = &(*p)->fork_next)
+        if (*p == jit) {
+            *p = jit->fork_next;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+}
+
 kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     if (!out) return kj_set_error(KJIT_EINVAL, "kjit_create: out is NULL");
     *out = NULL;
@@ -173,6 +227,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     jit->hot_fn = kj_tier_hot;
 
     /* LLVM is loaded and set up at the first compile (kj_llvm.c). */
+    live_add(jit);
     *out = jit;
     return KJIT_OK;
 oom:
@@ -223,6 +278,7 @@ static void cache_close(kjit *jit) {
 
 void kjit_destroy(kjit *jit) {
     if (!jit) return;
+    live_remove(jit);
     kj_ahead_stop(jit);
     kj_tier_stop(jit); /* no background compile runs past this point */
     /* Trackers must be released while the session still exists. */

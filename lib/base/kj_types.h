@@ -285,6 +285,10 @@ struct kjit {
     pthread_t ahead_thread;
     int ahead_started, ahead_stop;
     int ahead_busy; /* the thread is compiling (T2 waits for it: kj_tier.c) */
+    /* A fork is under way (kj_tier.c, "fork"): the background compiler
+     * threads take no new job.  Under lock. */
+    int fork_hold;
+    struct kjit *fork_next;       /* the live JITs (kj_jit.c), under its lock */
     pthread_cond_t ahead_wake, ahead_done;
 
     kj_stubs *stubs;

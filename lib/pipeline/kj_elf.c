@@ -511,6 +511,15 @@ static void arena_release(kjit *jit, kj_arena *a) {
     if (last) arena_unmap(a);
 }
 
+void kj_elf_fork_child(kjit *jit) {
+    /* An arena's code is shared memory, so a forked child and its parent
+     * see each other's writes there: each appending its new code at the
+     * same place overwrote the other's (wrong results in both, crashes).
+     * The child keeps running what is there and appends nothing: its new
+     * code goes into arenas of its own. */
+    for (kj_arena *a = jit->arenas; a; a = a->next) a->code_used = ARENA_CODE;
+}
+
 void kj_elf_arenas_free(kjit *jit) {
     for (kj_arena *a = jit->arenas, *next; a; a = next) {
         next = a->next;

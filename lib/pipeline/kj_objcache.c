@@ -160,6 +160,26 @@ static int enqueue(kjit *jit, cjob *j) {
     return 0;
 }
 
+void kj_objcache_fork_prepare(kjit *jit) {
+    if (jit->writer) pthread_mutex_lock(&jit->writer->lock);
+}
+
+void kj_objcache_fork_parent(kjit *jit) {
+    if (jit->writer) pthread_mutex_unlock(&jit->writer->lock);
+}
+
+void kj_objcache_fork_child(kjit *jit) {
+    struct kj_writer *w = jit->writer;
+    if (!w) return;
+    /* The writer thread is the parent's, and so are the entries it has
+     * yet to write (left to it, not freed: a job may be half-read). */
+    w->started = 0;
+    w->head = w->tail = NULL;
+    w->bytes = 0;
+    pthread_cond_init(&w->wake, NULL);
+    pthread_mutex_unlock(&w->lock);
+}
+
 void kj_objcache_flush(kjit *jit) {
     struct kj_writer *w = jit->writer;
     if (!w) return;

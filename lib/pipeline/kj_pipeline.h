@@ -187,6 +187,11 @@ void kj_objcache_close(kjit *jit);
 /* Wait for the entries queued for writing; later ones are written where
  * they are asked for (kjit_stop_tiering). */
 void kj_objcache_flush(kjit *jit);
+/* Around a fork (kj_jit.c): the writer's queue held; in the child, the
+ * writer thread and its queue are the parent's. */
+void kj_objcache_fork_prepare(kjit *jit);
+void kj_objcache_fork_parent(kjit *jit);
+void kj_objcache_fork_child(kjit *jit);
 /* Keep the entries of the program whose first module is named name in one
  * bundle (kj_cache_bundle_open), unless KJIT_CACHE_BUNDLES=0 or one is
  * open; written at kj_objcache_flush. */
@@ -268,6 +273,8 @@ void kj_elf_each(kjit *jit, void (*fn)(kjit *jit, const char *name, void *addr))
 void kj_elf_syms_free(kjit *jit);
 /* At teardown, after every object is freed: the arenas objects were in. */
 void kj_elf_arenas_free(kjit *jit);
+/* In a forked child (kj_tier_fork_child): new code in arenas of its own. */
+void kj_elf_fork_child(kjit *jit);
 
 /* kj_llvm.c: LLVM loaded and the backend set up at the first compile. */
 /* Make sure LLVM is loaded and this JIT's backend (LLJIT, target machines)

@@ -202,7 +202,7 @@ static void *ahead_main(void *arg) {
     kj_machines tms = {.emit_fast = emit_fast, .emit_full = emit_full};
     pthread_mutex_lock(&jit->lock);
     for (;;) {
-        while (!jit->ahead_head && !jit->ahead_stop)
+        while ((!jit->ahead_head || jit->fork_hold) && !jit->ahead_stop)
             pthread_cond_wait(&jit->ahead_wake, &jit->lock);
         if (jit->ahead_stop) break;
         kj_fn *fn = jit->ahead_head;
@@ -213,6 +213,7 @@ static void *ahead_main(void *arg) {
         compile_one(jit, fn, &tms);
         pthread_mutex_lock(&jit->lock);
         jit->ahead_busy = 0;
+        pthread_cond_broadcast(&jit->ahead_done); /* (a fork waits for this: kj_tier.c) */
         /* Nothing left to compile ahead: T2 need not wait (kj_tier.c). */
         if (!jit->ahead_head) pthread_cond_broadcast(&jit->t2_wake);
     }

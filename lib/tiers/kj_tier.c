@@ -484,7 +484,7 @@ static void *t2_main(void *arg) {
     kjit *jit = w->jit;
     pthread_mutex_lock(&jit->lock);
     for (;;) {
-        while (!jit->qhead && !jit->osr_head && !jit->t2_stop)
+        while (((!jit->qhead && !jit->osr_head) || jit->fork_hold) && !jit->t2_stop)
             pthread_cond_wait(&jit->t2_wake, &jit->lock);
         if (jit->t2_stop) break;
         uint64_t later = startup_wait(jit);
@@ -614,6 +614,50 @@ void kj_tier_stop(kjit *jit) {
     }
     pthread_mutex_lock(&jit->lock);
     jit->nworkers = 0; /* (a second stop, kjit_destroy's, finds none) */
+    pthread_mutex_unlock(&jit->lock);
+}
+
+/* ---- fork ------------------------------------------------------------------
+ *
+ * A program that forks has only the forking thread in its child: no
+ * compiler thread, and no thread to finish a compile one had begun (a first
+ * call waiting for the ahead thread's compile waited for ever).  So a fork
+ * waits until the compiler threads are between jobs, holding nothing, and
+ * keeps them there while it forks (fork_hold; pthread_atfork, kj_jit.c).  In
+ * the child they are forgotten: the next job there starts new ones.  The
+ * price is that fork waits for the compiles in flight (a T2 compile of a
+ * large function takes up to a second).  A compile on another program
+ * thread at that moment is not waited for: as for any program with
+ * threads, its child must not need what that thread held (POSIX). */
+
+void kj_tier_fork_prepare(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    jit->fork_hold = 1;
+    while (jit->busy || jit->ahead_busy)
+        pthread_cond_wait(jit->busy ? &jit->t2_idle : &jit->ahead_done, &jit->lock);
+}
+
+void kj_tier_fork_parent(kjit *jit) {
+    jit->fork_hold = 0;
+    pthread_cond_broadcast(&jit->t2_wake);
+    pthread_cond_broadcast(&jit->ahead_wake);
+    pthread_mutex_unlock(&jit->lock);
+}
+
+void kj_tier_fork_child(kjit *jit) {
+    jit->fork_hold = 0;
+    /* Their threads are not in this process (their machines stay unused,
+     * not freed: LLVM's state may be the parent's half-way). */
+    jit->nworkers = 0;
+    jit->busy = 0;
+    jit->ahead_started = 0;
+    jit->ahead_busy = 0;
+    /* Waiters that are not in this process may be counted in them. */
+    pthread_cond_init(&jit->t2_wake, NULL);
+    pthread_cond_init(&jit->t2_idle, NULL);
+    pthread_cond_init(&jit->ahead_wake, NULL);
+    pthread_cond_init(&jit->ahead_done, NULL);
+    kj_elf_fork_child(jit);
     pthread_mutex_unlock(&jit->lock);
 }
 

@@ -163,6 +163,13 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
  * (not from the program's thread that will find its function hot). */
 void kj_tier_prestart(kjit *jit);
 void kj_tier_drain(kjit *jit);
+/* Around a fork (pthread_atfork, kj_jit.c): prepare waits until the
+ * compiler threads are between jobs, keeps them there and holds lock;
+ * parent lets them go on; child forgets them (they are not in the child).
+ * Both release lock. */
+void kj_tier_fork_prepare(kjit *jit);
+void kj_tier_fork_parent(kjit *jit);
+void kj_tier_fork_child(kjit *jit);
 void kj_tier_stop(kjit *jit);
 /* As kj_tier_stop, without waiting for the compiler threads: a compile in
  * flight goes on to its end and is thrown away (the process is exiting). */

@@ -30,6 +30,7 @@ import difflib
 import fnmatch
 import hashlib
 import os
+import signal
 import shlex
 import shutil
 import subprocess
@@ -203,19 +204,34 @@ def environment(extra=None):
     return env
 
 
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run(cmd, cwd, merge, timeout, extra=None):
     """(stdout, stderr, status, seconds); status is "timeout" or "signal N"
     where there is no exit status."""
     t = time.monotonic()
+    # A process group of its own, killed whole at the end: a program that
+    # forks (fork.c) may leave children behind, which a hang would leave
+    # spinning through the rest of the suite.
+    p = subprocess.Popen(cmd, cwd=cwd, env=environment(extra), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                         start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=environment(extra), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT if merge else subprocess.PIPE,
-                           timeout=timeout)
-        out, err, rc = p.stdout, p.stderr or b"", p.returncode
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
         status = "signal %d" % -rc if rc < 0 else rc
-    except subprocess.TimeoutExpired as e:
-        out, err, status = e.stdout or b"", e.stderr or b"", "timeout"
+    except subprocess.TimeoutExpired:
+        kill_group(p.pid)
+        out, err = p.communicate()
+        status = "timeout"
+    kill_group(p.pid)
+    out, err = out or b"", err or b""
     return (out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), status,
             time.monotonic() - t)
 
