@@ -81,6 +81,11 @@ int kc_file_is_binary(const char *path) {
     return kc_is_binary(buf, sniff(path, buf));
 }
 
+int kc_ir_named(const char *path) {
+    size_t n = strlen(path);
+    return n > 3 && (strcmp(path + n - 3, ".bc") == 0 || strcmp(path + n - 3, ".ll") == 0);
+}
+
 int kc_ir_is_ir(const char *path) {
     unsigned char buf[KC_SNIFF + 1];
     size_t n = sniff(path, buf);
@@ -328,7 +333,7 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
         size_t len;
         char *data = kc_read_file(units[i].bc, &len);
         if (!data) {
-            fprintf(stderr, "kjit: error: cannot read %s: %s\n", units[i].bc, strerror(errno));
+            fprintf(stderr, "kjit: error: cannot read '%s': %s\n", units[i].bc, strerror(errno));
             return 1;
         }
         kjit_status st = kjit_add_module_memory(jit, data, len, units[i].name);
@@ -341,7 +346,11 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     if (cfg->cache_finish) { /* nothing runs */
         unsigned n = 0;
         kjit_status st = kjit_cache_finish(jit, &n);
-        if (st != KJIT_OK) fprintf(stderr, "kjit: error: --cache-finish: %s\n", kjit_errmsg());
+        if (st != KJIT_OK) { /* (the option's name, not the library's function's) */
+            const char *why = kjit_errmsg(), *lib = "kjit_cache_finish: ";
+            if (strncmp(why, lib, strlen(lib)) == 0) why += strlen(lib);
+            fprintf(stderr, "kjit: error: --cache-finish: %s\n", why);
+        }
         if (cfg->stats) kc_stats_print(jit, cfg->stats);
         kc_cache_warn(jit);
         kjit_destroy(jit);

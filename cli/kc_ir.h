@@ -11,6 +11,9 @@
 /* Whether the file at path holds LLVM IR (bitcode, or text IR), by its
  * content.  0 if it cannot be read (the caller reports that). */
 int kc_ir_is_ir(const char *path);
+/* Whether path is named as IR is (.bc, .ll), whatever it holds: a missing
+ * or damaged one is then said so, not read as Kaleidoscope. */
+int kc_ir_named(const char *path);
 
 /* Whether data (its first KC_SNIFF bytes) is binary: not bitcode, and not
  * mostly text (more than a tenth of its bytes are control bytes, NUL among

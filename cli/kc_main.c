@@ -30,7 +30,8 @@
     X(JIT, "--jit=", "tiered|interp|lazy|lazy-ir|eager",                                  \
       "tiered (default): run at once by the interpreter (T0), compiled optimised (T2) "  \
       "on a background thread once hot, running loops moved there (OSR); interp: T0 "     \
-      "only, nothing compiled; lazy: compiled at the first call; lazy-ir: IR made at "    \
+      "only, nothing compiled (C, C++ and IR, which have no T0: compiled at the first "   \
+      "call, as lazy); lazy: compiled at the first call; lazy-ir: IR made at "            \
       "definition, compiled at the first call; eager: compiled at definition")            \
     X(HOT, "--hot=", "N",                                                                 \
       "tiered: calls plus loop iterations of a function before its T2 compile "           \
@@ -235,7 +236,8 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--") == 0) {
             /* After IR files, the program's arguments; else more files. */
             if (ninputs > 0 && !inputs[0].is_code &&
-                (kc_cc_is_source(inputs[0].arg) || kc_ir_is_ir(inputs[0].arg))) {
+                (kc_cc_is_source(inputs[0].arg) || kc_ir_is_ir(inputs[0].arg) ||
+                 kc_ir_named(inputs[0].arg))) {
                 prog_args = argv + i + 1;
                 nprog_args = argc - i - 1;
                 break;
@@ -392,7 +394,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < ninputs; i++) {
         int src = !inputs[i].is_code && kc_cc_is_source(inputs[i].arg);
         nsrc += src;
-        nir += src || (!inputs[i].is_code && kc_ir_is_ir(inputs[i].arg));
+        nir += src || (!inputs[i].is_code &&
+                       (kc_ir_is_ir(inputs[i].arg) || kc_ir_named(inputs[i].arg)));
     }
     if (nir > 0) {
         kc_unit *units = calloc((size_t)ninputs, sizeof *units);

@@ -822,8 +822,11 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
 kjit_status kjit_cache_finish(kjit *jit, unsigned *compiled) {
     if (compiled) *compiled = 0;
     if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: no JIT");
-    if (!jit->cache || jit->opts.mode != KJIT_MODE_TIERED)
-        return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: needs the code cache and tiered mode");
+    if (!jit->cache)
+        return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: the code cache is off (turned off, "
+                                         "or its directory could not be used)");
+    if (jit->opts.mode != KJIT_MODE_TIERED)
+        return kj_set_error(KJIT_EINVAL, "kjit_cache_finish: needs tiered mode");
     /* One at a time per cache: runs that end while one works start others,
      * which end here (what they would do, it does or the next one will). */
     int held = kj_cache_lock(jit->cache, "finish.lock");

@@ -57,7 +57,7 @@
 // SRC: "compiled_t2":0,
 // SRC-SAME: "t2_failed":0,
 // ONE: exit: 1
-// OFF: kjit: error: --cache-finish: kjit_cache_finish: needs the code cache and tiered mode
+// OFF: kjit: error: --cache-finish: the code cache is off (turned off, or its directory could not be used)
 // TWO: exit: 2
 // KS: --cache-finish is for C, C++ and LLVM IR programs
 #include <stdio.h>
