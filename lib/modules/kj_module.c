@@ -1668,7 +1668,12 @@ static void chain(struct kj_modules *ms, const char *what, const char *name, con
     kj_sha256_init(&s);
     kj_sha256_add(&s, ms->chain, sizeof ms->chain);
     kj_sha256_add(&s, what, strlen(what) + 1);
-    kj_sha256_add(&s, name, strlen(name) + 1);
+    /* A name that is a file's path counts as the file: "p.bc", "./p.bc"
+     * and its absolute path are one program (and so is its bundle:
+     * kj_objcache_bundle). */
+    char *real = realpath(name, NULL);
+    kj_sha256_add(&s, real ? real : name, strlen(real ? real : name) + 1);
+    free(real);
     uint64_t n = len;
     kj_sha256_add(&s, &n, sizeof n);
     kj_sha256_add(&s, data, len);

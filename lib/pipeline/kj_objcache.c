@@ -198,12 +198,16 @@ void kj_objcache_flush(kjit *jit) {
 void kj_objcache_bundle(kjit *jit, const char *name) {
     const char *e = getenv("KJIT_CACHE_BUNDLES");
     if (!jit->cache || (e && strcmp(e, "0") == 0)) return;
+    /* A name that is a file's path (the command's) counts as the file:
+     * "p.bc", "./p.bc" and its absolute path are one program. */
+    char *real = realpath(name, NULL);
     kj_sha256 s;
     uint8_t key[32];
     kj_sha256_init(&s);
     kj_sha256_add(&s, "bundle", 7);
     kj_sha256_add(&s, jit->build_id, sizeof jit->build_id);
-    kj_sha256_add(&s, name, strlen(name) + 1);
+    kj_sha256_add(&s, real ? real : name, strlen(real ? real : name) + 1);
+    free(real);
     kj_sha256_done(&s, key);
     (void)kj_cache_bundle_open(jit->cache, key);
 }

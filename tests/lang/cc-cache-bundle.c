@@ -4,6 +4,8 @@
 // bundle is rejected and counted, the run compiles again and its output is
 // the program's; KJIT_CACHE_BUNDLES=0 keeps a file an entry, and the
 // bundle's run and the files' run find the same objects (as many hits).
+// The program named another way ("./p.bc", from its directory) is the
+// same program: every object from the same bundle, still two files.
 // (--hot=1000000000: no function gets a mark, so no warm run compiles at
 // T2 in the background, which it may finish or not.)
 // REQUIRES: default-mode
@@ -20,6 +22,10 @@
 // RUN: env KJIT_CACHE=on KJIT_CACHE_BUNDLES=0 %kjit --cache-dir=%t/f --ahead=off --hot=1000000000 %t/p.bc > /dev/null
 // RUN: env KJIT_CACHE=on KJIT_CACHE_BUNDLES=0 %kjit --cache-dir=%t/f --ahead=off --hot=1000000000 --stats=json %t/p.bc > %t/5 2> %t/s5
 // RUN: find %t/f -type f | wc -l | FileCheck --check-prefix=MANY %s
+// RUN: cd %t && env KJIT_CACHE=on %kjit --cache-dir=%t/c --ahead=off --hot=1000000000 --stats=json ./p.bc > %t/6 2> %t/s6
+// RUN: find %t/c -type f | wc -l | FileCheck --check-prefix=TWO %s
+// RUN: diff %t/expected %t/6
+// RUN: FileCheck --check-prefix=WARM %s < %t/s6
 // RUN: diff %t/expected %t/1
 // RUN: diff %t/expected %t/2
 // RUN: diff %t/expected %t/3
