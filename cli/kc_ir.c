@@ -391,6 +391,11 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     }
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");
+    /* The program's name for glibc (assert, err and error print it), as
+     * argv[0] is: "p.bc: p.c:8: main: Assertion ...", not kjit's. */
+    program_invocation_name = argv[0];
+    const char *slash = strrchr(argv[0], '/');
+    program_invocation_short_name = slash ? (char *)slash + 1 : argv[0];
     program_exit(main_fn(nargs + 1, argv, environ));
     return 1;
 }
