@@ -682,6 +682,7 @@ out:
 #else /* not x86-64: ORC links every object */
 
 void kj_elf_arenas_free(kjit *jit) { (void)jit; }
+void kj_elf_fork_child(kjit *jit) { (void)jit; } /* (ORC's memory is private) */
 
 int kj_elf_link(kjit *jit, const char *obj, size_t size, const char *symbol, kj_elf **out,
                 void **addr, kj_perf_syms *perf, uint64_t *perf_addr) {

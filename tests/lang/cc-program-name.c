@@ -3,6 +3,7 @@
 // native build's name its binary, not kjit.  By hand: argc is 1, so the
 // assertion fails and the process ends with SIGABRT (128 + 6).
 // REQUIRES: default-mode
+// UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/prog.bc
 // RUN: env KJIT_CACHE=off %exit %kjit %t/prog.bc 2>&1 | FileCheck %s
