@@ -376,6 +376,12 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     g_stats = cfg->stats;
     atexit(at_exit);
     finish_prepare(cfg, units, nfiles);
+    /* The program's name for glibc (assert, err and error print it), as
+     * argv[0] is, from its constructors on: "p.bc: p.c:8: main: Assertion
+     * ...", not kjit's. */
+    program_invocation_name = argv[0];
+    const char *slash = strrchr(argv[0], '/');
+    program_invocation_short_name = slash ? (char *)slash + 1 : argv[0];
     if (kjit_run_constructors(jit) != KJIT_OK) {
         fprintf(stderr, "kjit: error: %s\n", kjit_errmsg());
         return 1;
@@ -391,11 +397,6 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     }
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");
-    /* The program's name for glibc (assert, err and error print it), as
-     * argv[0] is: "p.bc: p.c:8: main: Assertion ...", not kjit's. */
-    program_invocation_name = argv[0];
-    const char *slash = strrchr(argv[0], '/');
-    program_invocation_short_name = slash ? (char *)slash + 1 : argv[0];
     program_exit(main_fn(nargs + 1, argv, environ));
     return 1;
 }

@@ -31,7 +31,7 @@
       "tiered (default): run at once by the interpreter (T0), compiled optimised (T2) "  \
       "on a background thread once hot, running loops moved there (OSR); interp: T0 "     \
       "only, nothing compiled (C, C++ and IR, which have no T0: compiled at the first "   \
-      "call, as lazy); lazy: compiled at the first call; lazy-ir: IR made at "            \
+      "call, nothing ahead); lazy: compiled at the first call; lazy-ir: IR made at "      \
       "definition, compiled at the first call; eager: compiled at definition")            \
     X(HOT, "--hot=", "N",                                                                 \
       "tiered: calls plus loop iterations of a function before its T2 compile "           \
@@ -418,7 +418,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < ninputs && !st; i++) {
             if (!kc_cc_is_source(units[i].name)) continue;
             if (access(units[i].name, R_OK) != 0) {
-                fprintf(stderr, "kjit: error: cannot read %s: %s\n", units[i].name,
+                fprintf(stderr, "kjit: error: cannot read '%s': %s\n", units[i].name,
                         strerror(errno));
                 st = 1;
             } else if (!(units[i].bc = kc_cc_output(&cc, units[i].name, i))) {

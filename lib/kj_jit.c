@@ -273,7 +273,7 @@ static void cache_close(kjit *jit) {
     kj_objcache_flush(jit);
     uint64_t hits, misses, puts = 0, corrupt;
     if (jit->cache) kj_cache_counters(jit->cache, &hits, &misses, &puts, &corrupt);
-    if (puts) kj_cache_evict(jit->cache);
+    if (puts && !jit->forked) kj_cache_evict(jit->cache); /* (a forked child: its parent) */
 }
 
 void kjit_destroy(kjit *jit) {

@@ -771,3 +771,38 @@ int kj_cache_lock(kj_cache *c, const char *name) {
     }
     return fd;
 }
+
+char *kj_cache_program_name(const char *name) {
+    struct stat st;
+    char cwd[4096];
+    if (stat(name, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (name[0] != '/' && !getcwd(cwd, sizeof cwd)))
+        return strdup(name);
+    size_t n = (name[0] == '/' ? 0 : strlen(cwd) + 1) + strlen(name) + 1;
+    char *path = malloc(n), *out = malloc(n + 1);
+    if (!path || !out) {
+        free(path), free(out);
+        return NULL;
+    }
+    snprintf(path, n, "%s%s%s", name[0] == '/' ? "" : cwd, name[0] == '/' ? "" : "/", name);
+    /* Segment by segment: "" and "." dropped, ".." drops the one before. */
+    size_t len = 0;
+    for (char *seg = path, *end; *seg; seg = end) {
+        end = strchr(seg, '/');
+        size_t sl = end ? (size_t)(end - seg) : strlen(seg);
+        end = end ? end + 1 : seg + sl;
+        if (sl == 0 || (sl == 1 && seg[0] == '.')) continue;
+        if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (len > 0 && out[len - 1] != '/') len--;
+            if (len > 0) len--;
+            continue;
+        }
+        out[len++] = '/';
+        memcpy(out + len, seg, sl);
+        len += sl;
+    }
+    if (len == 0) out[len++] = '/';
+    out[len] = 0;
+    free(path);
+    return out;
+}

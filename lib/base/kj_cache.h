@@ -72,6 +72,14 @@ int kj_cache_bundle_write(kj_cache *c, char *why, size_t len);
 /* Hold the lock file name (in the directory) if no process holds it: its
  * descriptor (close it to let go), or -1. */
 int kj_cache_lock(kj_cache *c, const char *name);
+
+/* The name a program's entries are kept under for a module named name: if
+ * it is the path of a file, the file's absolute path, with "." and ".."
+ * taken out but symbolic links kept (a link to the release of the day is
+ * one program from release to release), so that "p.bc", "./p.bc" and
+ * "/dir/p.bc" are one; else name.  The caller frees it; NULL: out of
+ * memory. */
+char *kj_cache_program_name(const char *name);
 /* This process's counts: hits, misses, puts, corrupt (entries rejected). */
 void kj_cache_counters(const kj_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *puts,
                        uint64_t *corrupt);

@@ -288,6 +288,7 @@ struct kjit {
     /* A fork is under way (kj_tier.c, "fork"): the background compiler
      * threads take no new job.  Under lock. */
     int fork_hold;
+    int forked;                   /* this process is a fork of the one that made it */
     struct kjit *fork_next;       /* the live JITs (kj_jit.c), under its lock */
     pthread_cond_t ahead_wake, ahead_done;
 

@@ -1671,7 +1671,7 @@ static void chain(struct kj_modules *ms, const char *what, const char *name, con
     /* A name that is a file's path counts as the file: "p.bc", "./p.bc"
      * and its absolute path are one program (and so is its bundle:
      * kj_objcache_bundle). */
-    char *real = realpath(name, NULL);
+    char *real = kj_cache_program_name(name);
     kj_sha256_add(&s, real ? real : name, strlen(real ? real : name) + 1);
     free(real);
     uint64_t n = len;

@@ -68,11 +68,13 @@ static void ws_drain(kjit *jit, struct kj_ws *ws) { /* (ws held, or no thread ru
     }
 }
 
-kjit_status kj_unit_open_ws(kjit *jit, kj_unit *u, const char *module_name) {
+static kjit_status open_ws(kjit *jit, kj_unit *u, const char *module_name, unsigned spare) {
     struct kj_ws *ws = NULL;
     if (!ws_held && !jit->ws_off) {
         pthread_mutex_lock(&jit->ws_lock);
-        for (unsigned i = 0; i < KJ_WS_MAX && !ws; i++)
+        unsigned free_ws = 0;
+        for (unsigned i = 0; i < KJ_WS_MAX; i++) free_ws += !jit->ws[i].busy;
+        for (unsigned i = 0; i < KJ_WS_MAX && !ws && free_ws > spare; i++)
             if (!jit->ws[i].busy) {
                 ws = &jit->ws[i];
                 ws->busy = 1;
@@ -97,6 +99,14 @@ kjit_status kj_unit_open_ws(kjit *jit, kj_unit *u, const char *module_name) {
         ws_held = ws;
     }
     return st;
+}
+
+kjit_status kj_unit_open_ws(kjit *jit, kj_unit *u, const char *module_name) {
+    return open_ws(jit, u, module_name, 0);
+}
+
+kjit_status kj_unit_open_ws_spare(kjit *jit, kj_unit *u, const char *module_name) {
+    return open_ws(jit, u, module_name, 1);
 }
 
 struct kj_ws *kj_ws_held(LLVMContextRef ctx) {

@@ -190,7 +190,9 @@ void kj_objcache_flush(kjit *jit) {
     pthread_mutex_unlock(&w->lock);
     if (join) pthread_join(w->thread, NULL);
     char why[512] = "";
-    if (jit->cache && !atomic_load(&jit->cache_failed) &&
+    /* Not from a forked child: its bundle is its parent's, which writes it
+     * (eight workers' exits wrote it eight times, merging each other's). */
+    if (jit->cache && !atomic_load(&jit->cache_failed) && !jit->forked &&
         kj_cache_bundle_write(jit->cache, why, sizeof why) != 0)
         kj_objcache_failed(jit, why);
 }
@@ -200,7 +202,7 @@ void kj_objcache_bundle(kjit *jit, const char *name) {
     if (!jit->cache || (e && strcmp(e, "0") == 0)) return;
     /* A name that is a file's path (the command's) counts as the file:
      * "p.bc", "./p.bc" and its absolute path are one program. */
-    char *real = realpath(name, NULL);
+    char *real = kj_cache_program_name(name);
     kj_sha256 s;
     uint8_t key[32];
     kj_sha256_init(&s);

@@ -85,6 +85,9 @@ kjit_status kj_unit_open(kjit *jit, kj_unit *u, const char *module_name, LLVMCon
  * own): a long-lived context the calling thread holds until the unit is
  * discarded (kj_compile does).  A thread holds one workspace at most. */
 kjit_status kj_unit_open_ws(kjit *jit, kj_unit *u, const char *module_name);
+/* The same for a compile that can wait (T2): a workspace only if another
+ * stays free for first calls, which the program waits for. */
+kjit_status kj_unit_open_ws_spare(kjit *jit, kj_unit *u, const char *module_name);
 /* The workspace the calling thread holds, if its context is ctx; else NULL.
  * (A generator's test: is the module it fills in a workspace?) */
 struct kj_ws *kj_ws_held(LLVMContextRef ctx);

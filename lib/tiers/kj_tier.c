@@ -327,10 +327,11 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
     u.tm = w->tm;
     u.emitters = w->emit;
     if (ok && !cached) {
-        /* In a workspace: the module front end copies the body out of its
-         * sources there, with no bitcode read, and the thread's code
-         * generator for that workspace is built once. */
-        r = kj_unit_open_ws(jit, &u, fn->name);
+        /* In a workspace, if one stays free for first calls: the module
+         * front end copies the body out of its sources there, with no
+         * bitcode read, and the thread's code generator for that
+         * workspace is built once. */
+        r = kj_unit_open_ws_spare(jit, &u, fn->name);
         if (r == KJIT_OK) r = kj_unit_generate(jit, &u, gen, user);
         if (r == KJIT_OK) kj_tier_call_self(u.mod, fn->name, sym);
         /* IR its generator says is optimised already (kjit.h,
@@ -525,6 +526,8 @@ static void *t2_main(void *arg) {
 
 void kj_tier_drain(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
+    /* (jobs and no thread: a forked child's, inherited) */
+    if (!jit->nworkers && (jit->qhead || jit->osr_head) && !jit->t2_stop) (void)start_thread(jit);
     while ((jit->qhead || jit->osr_head || jit->busy) && !jit->t2_stop)
         pthread_cond_wait(&jit->t2_idle, &jit->lock);
     pthread_mutex_unlock(&jit->lock);
@@ -646,12 +649,16 @@ void kj_tier_fork_parent(kjit *jit) {
 
 void kj_tier_fork_child(kjit *jit) {
     jit->fork_hold = 0;
+    jit->forked = 1;
     /* Their threads are not in this process (their machines stay unused,
      * not freed: LLVM's state may be the parent's half-way). */
     jit->nworkers = 0;
     jit->busy = 0;
     jit->ahead_started = 0;
     jit->ahead_busy = 0;
+    /* Their jobs stay queued: the child's next compile of counting code
+     * starts a thread (kj_tier_prestart), as does a drain. */
+    atomic_store(&jit->t2_prestarted, 0);
     /* Waiters that are not in this process may be counted in them. */
     pthread_cond_init(&jit->t2_wake, NULL);
     pthread_cond_init(&jit->t2_idle, NULL);

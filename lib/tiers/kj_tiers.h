@@ -97,7 +97,7 @@ typedef struct kj_worker {
     kjit *jit;
     LLVMTargetMachineRef tm;
     /* tm's code generators, one per workspace (kj_unit.emitters): freed
-     * before it (kj_tier_worker_free). */
+     * before it (kj_tier.c, worker_machine_free). */
     struct kj_wrap_emitter *emit[KJ_WS_MAX];
     kj_fn *current;          /* under lock */
     kj_fn *compiling;        /* its whole-function T2 compile, under lock: marked
