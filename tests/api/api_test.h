@@ -80,6 +80,31 @@ static inline int t_generate(void *user, LLVMModuleRef mod, const char *symbol, 
     return 0;
 }
 
+/* A T0 entry computing what t_generate's code computes. */
+static inline kjit_value t_t0_weighted(void *user, const kjit_value *args) {
+    t_fn *d = user;
+    double acc = d->k;
+    for (int i = 0; d->types[i]; i++) acc += args[i].d * (i + 1);
+    return (kjit_value){.d = acc};
+}
+
+/* Define w0 .. w(n-1) as "d(dd)" functions of defs (k = i), with T0 entries
+ * (test_workers.c, test_fork.c). */
+static inline void t_define_weighted(kjit *jit, t_fn *defs, int n) {
+    char name[32];
+    for (int i = 0; i < n; i++) {
+        defs[i] = (t_fn){.types = "dd", .k = i};
+        kjit_def d;
+        kjit_def_init(&d);
+        d.sig = "d(dd)";
+        d.gen = t_generate;
+        d.t0 = t_t0_weighted;
+        d.user = &defs[i];
+        snprintf(name, sizeof name, "w%d", i);
+        CHECK(kjit_define_ex(jit, name, &d) == KJIT_OK);
+    }
+}
+
 /* Signature string for a t_fn: "d(" types ")". */
 static inline const char *t_sig(const t_fn *d, char *buf, size_t len) {
     snprintf(buf, len, "d(%s)", d->types);

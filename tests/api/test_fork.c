@@ -15,13 +15,6 @@
 
 #include "api_test.h"
 
-static kjit_value t0_weighted(void *user, const kjit_value *args) {
-    t_fn *d = user;
-    double acc = d->k;
-    for (int i = 0; d->types[i]; i++) acc += args[i].d * (i + 1);
-    return (kjit_value){.d = acc};
-}
-
 static void on_alarm(int s) {
     (void)s;
     _exit(3);
@@ -57,17 +50,7 @@ int main(void) {
     CHECK(kjit_create(&o, &jit) == KJIT_OK);
     static t_fn defs[N];
     char name[32];
-    for (int i = 0; i < N; i++) {
-        defs[i] = (t_fn){.types = "dd", .k = i};
-        kjit_def d;
-        kjit_def_init(&d);
-        d.sig = "d(dd)";
-        d.gen = t_generate;
-        d.t0 = t0_weighted;
-        d.user = &defs[i];
-        snprintf(name, sizeof name, "w%d", i);
-        CHECK(kjit_define_ex(jit, name, &d) == KJIT_OK);
-    }
+    t_define_weighted(jit, defs, N);
     for (int round = 0; round < 8; round++)
         for (int i = 0; i < N; i++) {
             snprintf(name, sizeof name, "w%d", i);
