@@ -627,11 +627,13 @@ void kj_tier_stop(kjit *jit) {
  * call waiting for the ahead thread's compile waited for ever).  So a fork
  * waits until the compiler threads are between jobs, holding nothing, and
  * keeps them there while it forks (fork_hold; pthread_atfork, kj_jit.c).  In
- * the child they are forgotten: the next job there starts new ones.  The
- * price is that fork waits for the compiles in flight (a T2 compile of a
- * large function takes up to a second).  A compile on another program
- * thread at that moment is not waited for: as for any program with
- * threads, its child must not need what that thread held (POSIX). */
+ * the child they are forgotten; the jobs they left stay queued, and the
+ * child's next compile of counting code, or a drain, starts a thread for
+ * them.  The price is that fork waits for the compiles in flight (a T2
+ * compile of a large function takes up to a second).  Not covered: another
+ * program thread inside a kjit call that compiles or defines at that
+ * moment, whose locks the child may then wait for for ever (kjit.h,
+ * kjit_create; docs/DESIGN.md). */
 
 void kj_tier_fork_prepare(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
