@@ -202,13 +202,13 @@ typedef void (*kjit_release)(void *user);
 /* Create a JIT.  opts may be NULL for defaults.  On failure *out is NULL and
  * kjit_errmsg() tells why.
  *
- * A process with a JIT may fork: the fork waits until the JIT's compiler
- * threads are between compiles (up to one compile's length), and the child
- * goes on with compiler threads of its own.  The fork must not happen while
- * another thread of the process is inside a kjit call that compiles or
- * defines (the child could wait for ever for a lock that thread held), nor
- * from a generator, a trace hook, or a signal handler that interrupted a
- * kjit call. */
+ * A process with a JIT may fork, from any of its threads: the fork waits
+ * until no other thread is inside a kjit call that compiles or defines
+ * (first calls included) and keeps others out, then until the JIT's
+ * compiler threads are between compiles (up to one compile's length); the
+ * child goes on with compiler threads of its own.  The fork must not
+ * happen from inside such a call: from a generator, a trace hook, or a
+ * signal handler that interrupted a kjit call. */
 kjit_status kjit_create(const kjit_options *opts, kjit **out);
 
 /* libkjit loads LLVM itself at the first compile, not at kjit_create (a

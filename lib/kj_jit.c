@@ -210,6 +210,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     pthread_rwlock_init(&jit->def_lock, NULL);
     pthread_cond_init(&jit->t2_wake, NULL);
     pthread_cond_init(&jit->t2_idle, NULL);
+    pthread_cond_init(&jit->gate, NULL);
     pthread_cond_init(&jit->ahead_wake, NULL);
     pthread_cond_init(&jit->ahead_done, NULL);
     jit->t2_level = o.opt_level > 2 ? o.opt_level : 2;
@@ -319,6 +320,7 @@ void kjit_destroy(kjit *jit) {
     pthread_rwlock_destroy(&jit->def_lock);
     pthread_cond_destroy(&jit->t2_wake);
     pthread_cond_destroy(&jit->t2_idle);
+    pthread_cond_destroy(&jit->gate);
     pthread_cond_destroy(&jit->ahead_wake);
     pthread_cond_destroy(&jit->ahead_done);
     kj_stub_manager_free(jit->stubs);
@@ -379,11 +381,13 @@ static kjit_status install_locked(kjit *jit, const char *name, const char *sig,
 static kjit_status install(kjit *jit, const char *name, const char *sig, kjit_generator gen,
                            kjit_t0_fn t0, kjit_osr_generator osr, void *user,
                            kjit_release release, void *host) {
+    kj_tier_enter(jit);
     pthread_rwlock_wrlock(&jit->def_lock);
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = install_locked(jit, name, sig, gen, t0, osr, user, release, host, NULL);
     pthread_mutex_unlock(&jit->compile_lock);
     pthread_rwlock_unlock(&jit->def_lock);
+    kj_tier_leave(jit);
     return st;
 }
 
@@ -480,6 +484,7 @@ _Thread_local int kj_defer_compile;
 kjit_status kj_redefine_compiled(kjit *jit, const char *name, kjit_generator gen, void *user,
                                  kjit_release release) {
     if (!valid_name(name)) return kjit_define(jit, name, KJIT_SIG_ANY, gen, user, release);
+    kj_tier_enter(jit);
     pthread_rwlock_wrlock(&jit->def_lock);
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
@@ -500,12 +505,14 @@ kjit_status kj_redefine_compiled(kjit *jit, const char *name, kjit_generator gen
         install_locked(jit, name, KJIT_SIG_ANY, gen, NULL, NULL, user, release, NULL, pre);
     pthread_mutex_unlock(&jit->compile_lock);
     pthread_rwlock_unlock(&jit->def_lock);
+    kj_tier_leave(jit);
     return st;
 }
 
 kjit_status kj_define_now(kjit *jit, const char *name) {
     kjit_mode m = jit->opts.mode;
     if (m != KJIT_MODE_LAZY_IR && m != KJIT_MODE_EAGER) return KJIT_OK;
+    kj_tier_enter(jit);
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
@@ -514,6 +521,7 @@ kjit_status kj_define_now(kjit *jit, const char *name) {
     void *target;
     kjit_status st = pending ? kj_materialize(jit, fn, m == KJIT_MODE_EAGER, &target) : KJIT_OK;
     pthread_mutex_unlock(&jit->compile_lock);
+    kj_tier_leave(jit);
     return st;
 }
 
@@ -623,6 +631,7 @@ static void body_as_t1(kj_fn *fn) {
 
 kjit_status kjit_optimize(kjit *jit, const char *name) {
     if (!jit || !valid_name(name)) return kj_set_error(KJIT_EINVAL, "kjit_optimize: bad name");
+    kj_tier_enter(jit);
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
@@ -643,6 +652,7 @@ kjit_status kjit_optimize(kjit *jit, const char *name) {
         pthread_mutex_unlock(&jit->lock);
     }
     pthread_mutex_unlock(&jit->compile_lock);
+    kj_tier_leave(jit);
     if (r == KJIT_OK && jit->opts.t2_sync) kj_tier_drain(jit);
     return r;
 }
@@ -780,6 +790,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
         return kj_set_error(KJIT_EINVAL, "kjit_recompile: bad name or tier (1 or 2)");
     kjit_status r = kj_llvm_ready(jit);
     if (r != KJIT_OK) return r;
+    kj_tier_enter(jit);
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
@@ -788,6 +799,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
     if (st == KJ_UNDEFINED || st == KJ_HOST || !fn->gen) {
         pthread_mutex_unlock(&jit->lock);
         pthread_mutex_unlock(&jit->compile_lock);
+        kj_tier_leave(jit);
         return kj_set_error(KJIT_EINVAL, "'%s' is not a function the JIT compiles", name);
     }
     if (tier == 1 && st == KJ_COMPILED) {
@@ -816,6 +828,7 @@ kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
         snprintf(msg, sizeof msg, "%s", kjit_errmsg());
         r = kj_set_error(KJIT_ECOMPILE, "cannot recompile '%s': %s", name, msg);
     }
+    kj_tier_leave(jit);
     return r;
 }
 
@@ -1132,6 +1145,7 @@ static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
 
     kjit_status st = kj_llvm_ready(jit);
     if (st != KJIT_OK) return st;
+    kj_tier_enter(jit);
     pthread_mutex_lock(&jit->compile_lock);
     st = kj_unit_open(jit, &u, sym, NULL);
     if (st == KJIT_OK) st = kj_unit_generate(jit, &u, d->gen, d->user);
@@ -1140,6 +1154,7 @@ static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     else
         kj_unit_discard(&u);
     pthread_mutex_unlock(&jit->compile_lock);
+    kj_tier_leave(jit);
     atomic_fetch_add(&jit->stats.toplevel_us, u.us);
     if (st != KJIT_OK) {
         atomic_fetch_add(&jit->stats.compile_errors, 1);

@@ -288,6 +288,11 @@ struct kjit {
     /* A fork is under way (kj_tier.c, "fork"): the background compiler
      * threads take no new job.  Under lock. */
     int fork_hold;
+    /* Program threads inside a kjit call that takes compile_lock or
+     * def_lock (kj_tier_enter); while fork_gate is up, no other enters,
+     * and the fork waits for inside to fall to 0.  Under lock. */
+    int inside, fork_gate;
+    pthread_cond_t gate;
     int forked;                   /* this process is a fork of the one that made it */
     struct kjit *fork_next;       /* the live JITs (kj_jit.c), under its lock */
     pthread_cond_t ahead_wake, ahead_done;

@@ -802,6 +802,7 @@ static int data_generate(void *user, LLVMModuleRef mod, const char *symbol, char
 static kjit_status define_data(kjit *jit, kjit_generator gen, void *user, const uint8_t *pre,
                                const char *first_src) {
     kjit_status st = KJIT_OK;
+    kj_tier_enter(jit); /* (a fork waits for this thread to leave) */
     pthread_mutex_lock(&jit->compile_lock);
     kj_unit u = {.opt_level = 0, .tier = "data"};
     char *first = NULL;
@@ -854,6 +855,7 @@ linked:
         pthread_mutex_unlock(&jit->lock);
     }
     pthread_mutex_unlock(&jit->compile_lock);
+    kj_tier_leave(jit);
     return st;
 }
 

@@ -503,6 +503,7 @@ void *kj_resolve(kj_fn *fn) {
     if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     void *target = NULL;
     uint64_t t0 = kj_now_us();
+    kj_tier_enter(jit); /* (a fork waits for this thread to leave: kj_tier.c) */
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_materialize(jit, fn, 1, &target);
     pthread_mutex_unlock(&jit->compile_lock);
@@ -526,6 +527,7 @@ void *kj_resolve(kj_fn *fn) {
         target = kj_stub_target(fn->stub.slot);
         pthread_mutex_unlock(&jit->lock);
     }
+    kj_tier_leave(jit);
     /* The program's thread waited for the lock and the compile: wait_us. */
     uint64_t waited = kj_now_us() - t0;
     tls_wait_us += waited;

@@ -630,13 +630,41 @@ void kj_tier_stop(kjit *jit) {
  * the child they are forgotten; the jobs they left stay queued, and the
  * child's next compile of counting code, or a drain, starts a thread for
  * them.  The price is that fork waits for the compiles in flight (a T2
- * compile of a large function takes up to a second).  Not covered: another
- * program thread inside a kjit call that compiles or defines at that
- * moment, whose locks the child may then wait for for ever (kjit.h,
- * kjit_create; docs/DESIGN.md). */
+ * compile of a large function takes up to a second).
+ *
+ * Before that, the fork waits for the program's other threads to leave the
+ * kjit calls that take compile_lock or def_lock (first calls, definitions,
+ * recompiles, modules: kj_tier_enter), and keeps new ones out, so that the
+ * child inherits those locks free: a child whose parent forked while
+ * another thread compiled a first call waited for ever at its own first
+ * call.  Those threads finish with the compiler threads still running (a
+ * first call may wait for the ahead thread's compile, a recompile for a
+ * drain); only then are the compiler threads held.  Not covered: a fork
+ * from inside such a call (a generator, a trace hook: it waits for no
+ * one, as before) (kjit.h, kjit_create). */
+
+static _Thread_local int tls_inside; /* this thread's kj_tier_enter depth */
+
+void kj_tier_enter(kjit *jit) {
+    pthread_mutex_lock(&jit->lock);
+    while (jit->fork_gate && !tls_inside) pthread_cond_wait(&jit->gate, &jit->lock);
+    jit->inside++;
+    pthread_mutex_unlock(&jit->lock);
+    tls_inside++;
+}
+
+void kj_tier_leave(kjit *jit) {
+    tls_inside--;
+    pthread_mutex_lock(&jit->lock);
+    if (jit->inside > 0 && --jit->inside == 0 && jit->fork_gate)
+        pthread_cond_broadcast(&jit->gate);
+    pthread_mutex_unlock(&jit->lock);
+}
 
 void kj_tier_fork_prepare(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
+    jit->fork_gate = 1;
+    while (jit->inside > 0 && !tls_inside) pthread_cond_wait(&jit->gate, &jit->lock);
     jit->fork_hold = 1;
     while (jit->busy || jit->ahead_busy)
         pthread_cond_wait(jit->busy ? &jit->t2_idle : &jit->ahead_done, &jit->lock);
@@ -644,6 +672,8 @@ void kj_tier_fork_prepare(kjit *jit) {
 
 void kj_tier_fork_parent(kjit *jit) {
     jit->fork_hold = 0;
+    jit->fork_gate = 0;
+    pthread_cond_broadcast(&jit->gate);
     pthread_cond_broadcast(&jit->t2_wake);
     pthread_cond_broadcast(&jit->ahead_wake);
     pthread_mutex_unlock(&jit->lock);
@@ -651,6 +681,8 @@ void kj_tier_fork_parent(kjit *jit) {
 
 void kj_tier_fork_child(kjit *jit) {
     jit->fork_hold = 0;
+    jit->fork_gate = 0;
+    jit->inside = tls_inside; /* (the others are not in the child) */
     jit->forked = 1;
     /* Their threads are not in this process (their machines stay unused,
      * not freed: LLVM's state may be the parent's half-way). */
@@ -666,6 +698,7 @@ void kj_tier_fork_child(kjit *jit) {
     pthread_cond_init(&jit->t2_idle, NULL);
     pthread_cond_init(&jit->ahead_wake, NULL);
     pthread_cond_init(&jit->ahead_done, NULL);
+    pthread_cond_init(&jit->gate, NULL);
     kj_elf_fork_child(jit);
     pthread_mutex_unlock(&jit->lock);
 }

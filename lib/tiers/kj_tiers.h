@@ -163,13 +163,19 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn);        /* under lock */
  * (not from the program's thread that will find its function hot). */
 void kj_tier_prestart(kjit *jit);
 void kj_tier_drain(kjit *jit);
-/* Around a fork (pthread_atfork, kj_jit.c): prepare waits until the
- * compiler threads are between jobs, keeps them there and holds lock;
- * parent lets them go on; child forgets them (they are not in the child).
- * Both release lock. */
+/* Around a fork (pthread_atfork, kj_jit.c): prepare waits until no
+ * program thread is inside a kjit call that compiles or defines (and keeps
+ * others out), then until the compiler threads are between jobs, keeps
+ * them there and holds lock; parent lets them go on; child forgets them
+ * (they are not in the child).  Both release lock. */
 void kj_tier_fork_prepare(kjit *jit);
 void kj_tier_fork_parent(kjit *jit);
 void kj_tier_fork_child(kjit *jit);
+/* A program thread enters and leaves a region that takes compile_lock or
+ * def_lock (first calls, definitions, recompiles, modules): a fork waits
+ * until none is inside.  Nests; takes lock (never hold it here). */
+void kj_tier_enter(kjit *jit);
+void kj_tier_leave(kjit *jit);
 void kj_tier_stop(kjit *jit);
 /* As kj_tier_stop, without waiting for the compiler threads: a compile in
  * flight goes on to its end and is thrown away (the process is exiting). */
