@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,7 +292,16 @@ int kc_watch_prepare(kc_unit *units, int n, kc_cc *cc) {
 int kc_watch_start(kjit *jit) {
     g_watcher.jit = jit;
     pthread_t t;
-    if (pthread_create(&t, NULL, watch_main, &g_watcher) != 0) {
+    /* The program's signals are its threads' to handle, not this one's
+     * (it starts with every asynchronous one blocked, as libkjit's own). */
+    sigset_t all, old;
+    sigfillset(&all);
+    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(&all, sync[i]);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int started = pthread_create(&t, NULL, watch_main, &g_watcher);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started != 0) {
         fprintf(stderr, "kjit: error: --watch: cannot start its thread\n");
         return -1;
     }

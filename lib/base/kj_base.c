@@ -1,7 +1,7 @@
 /*
  * kj_base.c — the bottom of libkjit (lib/base): the calling thread's error
- * text, the monotonic clock, and the hash of names.  Calls nothing of
- * libkjit.
+ * text, the monotonic clock, the hash of names, and the signals kjit's
+ * threads and locked regions block.  Calls nothing of libkjit.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +22,24 @@ kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
 const char *kjit_errmsg(void) { return tls_errmsg; }
 
 /* ---- the clock and names ------------------------------------------------ */
+
+void kj_signals_block(sigset_t *old) {
+    sigset_t all;
+    sigfillset(&all);
+    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(&all, sync[i]);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+void kj_signals_restore(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
+
+int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
+    sigset_t old;
+    kj_signals_block(&old); /* (the new thread starts with this mask) */
+    int r = pthread_create(t, NULL, fn, arg);
+    kj_signals_restore(&old);
+    return r;
+}
 
 uint64_t kj_now_us(void) {
     struct timespec ts;

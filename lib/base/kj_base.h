@@ -6,6 +6,8 @@
 #ifndef KJ_BASE_H
 #define KJ_BASE_H
 
+#include <signal.h>
+
 #include "base/kj_types.h"
 
 /* kj_base.c */
@@ -15,6 +17,18 @@ kjit_status kj_set_error(kjit_status st, const char *fmt, ...)
 /* Microseconds of the monotonic clock. */
 uint64_t kj_now_us(void);
 uint64_t kj_hash_name(const char *s);
+/* The program's signal handlers run only on its own threads, and never
+ * where kjit holds its locks: a handler that calls a function not compiled
+ * yet would compile it, and wait for ever for the lock its own thread
+ * holds.  kj_signals_block blocks the asynchronous signals on the calling
+ * thread (*old: the mask before), the synchronous ones (SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGTRAP, SIGSYS) left as they were; kj_signals_restore
+ * puts *old back (a signal that came meanwhile is delivered then).
+ * kj_thread_start starts a thread of kjit's own with them blocked (0, or
+ * pthread_create's error). */
+void kj_signals_block(sigset_t *old);
+void kj_signals_restore(const sigset_t *old);
+int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* kj_trace.c: an event for the trace hook, if one is set.  start_us 0:
  * now. */

@@ -142,7 +142,7 @@ static int enqueue(kjit *jit, cjob *j) {
     }
     int now = w->stopped || w->bytes + j->len > KJ_WRITER_MAX;
     if (!now && !w->started) {
-        now = pthread_create(&w->thread, NULL, writer_main, jit) != 0;
+        now = kj_thread_start(&w->thread, writer_main, jit) != 0;
         w->started = !now;
     }
     if (!now) {

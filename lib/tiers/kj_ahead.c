@@ -111,7 +111,7 @@ void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
         if (!jit->ahead_tail) jit->ahead_tail = last;
     }
     if (queued && !jit->ahead_started && !jit->ahead_stop) {
-        if (pthread_create(&jit->ahead_thread, NULL, ahead_main, jit) == 0) {
+        if (kj_thread_start(&jit->ahead_thread, ahead_main, jit) == 0) {
             jit->ahead_started = 1;
         } else { /* no thread: first calls compile as before */
             for (kj_fn *c = jit->ahead_head; c; c = c->ahead_next) c->ahead = 0;

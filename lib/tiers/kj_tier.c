@@ -116,7 +116,7 @@ static int start_thread(kjit *jit) {
     kj_worker *w = calloc(1, sizeof *w);
     if (!w) return jit->nworkers > 0 ? 0 : -1;
     w->jit = jit;
-    if (pthread_create(&w->thread, NULL, t2_main, w) != 0) {
+    if (kj_thread_start(&w->thread, t2_main, w) != 0) {
         free(w);
         return jit->nworkers > 0 ? 0 : -1;
     }
@@ -644,8 +644,13 @@ void kj_tier_stop(kjit *jit) {
  * one, as before) (kjit.h, kjit_create). */
 
 static _Thread_local int tls_inside; /* this thread's kj_tier_enter depth */
+static _Thread_local sigset_t tls_mask; /* its signal mask before (kj_signals_block) */
 
 void kj_tier_enter(kjit *jit) {
+    /* The program's signal handlers wait until this thread leaves (a
+     * handler's first call would wait for compile_lock, which its own
+     * thread holds: a hang, tests/ir/signal_first_call.c). */
+    if (!tls_inside) kj_signals_block(&tls_mask);
     pthread_mutex_lock(&jit->lock);
     while (jit->fork_gate && !tls_inside) pthread_cond_wait(&jit->gate, &jit->lock);
     jit->inside++;
@@ -659,6 +664,7 @@ void kj_tier_leave(kjit *jit) {
     if (jit->inside > 0 && --jit->inside == 0 && jit->fork_gate)
         pthread_cond_broadcast(&jit->gate);
     pthread_mutex_unlock(&jit->lock);
+    if (!tls_inside) kj_signals_restore(&tls_mask);
 }
 
 void kj_tier_fork_prepare(kjit *jit) {
