@@ -89,6 +89,8 @@ struct Declarer final : ValueMaterializer {
         if (!g) return nullptr;
         GlobalValue *d = shell(m, g);
         make_external(d, true);
+        /* (a weak reference stays one: null if nothing defines it) */
+        if (g->hasExternalWeakLinkage()) d->setLinkage(GlobalValue::ExternalWeakLinkage);
         return d;
     }
 };

@@ -712,6 +712,54 @@ static void mark_optimised(LLVMModuleRef part, LLVMValueRef def) {
     LLVMAddNamedMetadataOperand(part, md, LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, NULL, 0)));
 }
 
+/* Whether nothing defines name: no module, no definition the JIT has (a
+ * host function the command or a client gave it), not the process. */
+static int undefined(struct kj_modules *ms, const char *name) {
+    pthread_mutex_lock(&ms->lock);
+    int mod = msym_find(ms, name) != NULL;
+    pthread_mutex_unlock(&ms->lock);
+    kjit_fn_info info;
+    if (mod || (kjit_fn_info_get(ms->jit, name, &info) == KJIT_OK && info.state != KJIT_FN_UNDEFINED))
+        return 0;
+    return dlsym(RTLD_DEFAULT, name) == NULL;
+}
+
+/* The weak declarations of part that nothing defines are null, as a
+ * linker makes them: C's `if (f) f();` and `&v != 0`, and clang's test of
+ * a C++ thread_local's init function, declared so for a variable defined
+ * in another file (which defines none when the variable is constant: the
+ * program called null, an error "call to undefined function '_ZTH...'"
+ * that broke abseil).  Decided at each compile, when the program's
+ * modules are all there. */
+static void weak_undefined_null(struct kj_modules *ms, LLVMModuleRef part) {
+    LLVMValueRef next;
+    int nulled = 0;
+    for (LLVMValueRef g = LLVMGetFirstFunction(part); g; g = next) {
+        next = LLVMGetNextFunction(g);
+        if (LLVMIsDeclaration(g) && LLVMGetLinkage(g) == LLVMExternalWeakLinkage &&
+            !LLVMGetIntrinsicID(g) && undefined(ms, name_of(g))) {
+            LLVMReplaceAllUsesWith(g, LLVMConstNull(LLVMTypeOf(g)));
+            LLVMDeleteFunction(g);
+            nulled = 1;
+        }
+    }
+    for (LLVMValueRef g = LLVMGetFirstGlobal(part); g; g = next) {
+        next = LLVMGetNextGlobal(g);
+        if (LLVMIsDeclaration(g) && LLVMGetLinkage(g) == LLVMExternalWeakLinkage &&
+            undefined(ms, name_of(g))) {
+            LLVMReplaceAllUsesWith(g, LLVMConstNull(LLVMTypeOf(g)));
+            LLVMDeleteGlobal(g);
+            nulled = 1;
+        }
+    }
+    /* (a later run with a module that defines one must not take this code
+     * from the cache without making the IR again: kj_objcache.c) */
+    LLVMContextRef c = LLVMGetModuleContext(part);
+    if (nulled)
+        LLVMAddNamedMetadataOperand(part, KJ_MD_NO_PREKEY,
+                                    LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, NULL, 0)));
+}
+
 /* The generator of a module's function. */
 static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *err,
                        size_t errlen) {
@@ -754,6 +802,7 @@ static int fn_generate(void *user, LLVMModuleRef mod, const char *symbol, char *
 copied:;
     LLVMValueRef def = LLVMGetNamedFunction(part, f->name);
     mark_optimised(part, def);
+    weak_undefined_null(ms, part);
     /* Tables of its labels are part of each compile of it. */
     for (unsigned i = 1; i < f->ndefs; i++)
         LLVMSetLinkage(LLVMGetNamedGlobal(part, name_of(f->defs[i])), LLVMPrivateLinkage);

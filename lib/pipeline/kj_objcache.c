@@ -404,6 +404,10 @@ int kj_objcache_key(kjit *jit, kj_unit *u, const char *passes, int transformed,
         pthread_mutex_unlock(&jit->lock);
         if (!xkey) return 0; /* a transformation without a key: not cached */
     }
+    if (u->pre && LLVMGetNamedMetadata(u->mod, KJ_MD_NO_PREKEY, strlen(KJ_MD_NO_PREKEY))) {
+        free((void *)xkey);
+        return 0;
+    }
     if (u->pre && !transformed) { /* of the pre-key: no bitcode to write */
         u->binding = kj_link_binding(u->mod, &u->binding_len);
         if (!u->binding) return 0;

@@ -107,6 +107,11 @@ int kj_unit_optimised(LLVMModuleRef mod);
 /* kj_unit.passes for no IR pass at all (kj_compile then builds no pass
  * pipeline). */
 #define KJ_NO_PASSES "no-op-module"
+/* Named metadata of a unit whose IR depends on more than its source and
+ * the names it binds (a weak reference made null because nothing defines
+ * it: kj_module.c): not kept under a pre-key (kj_objcache.c), whose object
+ * is used without making the IR again. */
+#define KJ_MD_NO_PREKEY "kjit.no-prekey"
 /* The unit's tier for transformations and pass pipelines: 1 (T1 and
  * untiered first compiles), 2 (T2, OSR), 0 (thunks). */
 int kj_unit_tier(const kj_unit *u);
