@@ -169,6 +169,23 @@ static int program_cxa_atexit(void (*fn)(void *), void *arg, void *dso) {
 
 static int program_atexit(void (*fn)(void)) { return add_handler((void (*)(void *))fn, NULL, 0); }
 
+/* The other functions of libc_nonshared.a a program may call, which
+ * libc.so does not export: they register with libc's own, as the static
+ * library's do (with no DSO handle: never unregistered, as the program's
+ * own are not). */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+                             void *dso);
+extern int __cxa_at_quick_exit(void (*fn)(void *), void *dso);
+
+static int program_pthread_atfork(void (*prepare)(void), void (*parent)(void),
+                                  void (*child)(void)) {
+    return __register_atfork(prepare, parent, child, NULL);
+}
+
+static int program_at_quick_exit(void (*fn)(void)) {
+    return __cxa_at_quick_exit((void (*)(void *))fn, NULL);
+}
+
 /* The command that finishes this run's work in the code cache (`kjit
  * --cache-finish` with this run's arguments, from this directory, with
  * KJIT_CACHE_FINISH=idle), made before the program runs: its strings copied
@@ -326,6 +343,8 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     kjit_define_host(jit, "exit", KJIT_SIG_ANY, (void *)program_exit);
     kjit_define_host(jit, "atexit", KJIT_SIG_ANY, (void *)program_atexit);
     kjit_define_host(jit, "__cxa_atexit", KJIT_SIG_ANY, (void *)program_cxa_atexit);
+    kjit_define_host(jit, "pthread_atfork", KJIT_SIG_ANY, (void *)program_pthread_atfork);
+    kjit_define_host(jit, "at_quick_exit", KJIT_SIG_ANY, (void *)program_at_quick_exit);
     /* Watched from before the files are read: a change after the read is
      * never missed. */
     if (cfg->watch && kc_watch_prepare(units, nfiles, cc) != 0) return 1;
