@@ -187,7 +187,13 @@ kjit_status kj_unit_generate(kjit *jit, kj_unit *u, kjit_generator gen, void *us
 
 kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err) {
     char *msg = LLVMGetErrorMessage(err);
-    kj_set_error(st, "%s: %s", what, msg);
+    /* A failed link's own reason, which ORC reported apart (kj_llvm.c),
+     * instead of the names of what could not be made. */
+    char why[256];
+    if (kj_llvm_session_error_take(why, sizeof why) && strncmp(msg, "Failed to materialize", 21) == 0)
+        kj_set_error(st, "%s: %s", what, why);
+    else
+        kj_set_error(st, "%s: %s", what, msg);
     LLVMDisposeErrorMessage(msg);
     return st;
 }

@@ -145,11 +145,25 @@ LLVMContextRef kj_llvm_context(void) {
 }
 
 /* Notices ORC cannot return to a caller.  A failed link also fails the
- * lookup that caused it, which reports its own error; the notice is dropped
- * (ORC's default reporter would print it, and libkjit never prints). */
+ * lookup that caused it, which reports its own error ("Failed to
+ * materialize symbols: main"); the notice, which says why ("Symbols not
+ * found: [ nosuchvar ]"), is kept for that error (kj_llvm_error), on the
+ * thread that linked (ORC's default reporter would print it, and libkjit
+ * never prints). */
+static _Thread_local char tls_session_error[256];
+
 static void drop_session_error(void *ctx, LLVMErrorRef err) {
     (void)ctx;
-    LLVMConsumeError(err);
+    char *msg = LLVMGetErrorMessage(err);
+    snprintf(tls_session_error, sizeof tls_session_error, "%s", msg ? msg : "");
+    LLVMDisposeErrorMessage(msg);
+}
+
+int kj_llvm_session_error_take(char *out, size_t len) {
+    int had = tls_session_error[0] != 0;
+    snprintf(out, len, "%s", tls_session_error);
+    tls_session_error[0] = 0;
+    return had;
 }
 
 static kjit_status define_abs(kjit *jit, const char *name, void *addr) {

@@ -132,6 +132,10 @@ kjit_status kj_compile_pre(kjit *jit, kj_unit *u, const uint8_t pre[32]);
 /* Put err's message, after `what: `, in the thread's error text; consumes
  * err and returns st. */
 kjit_status kj_llvm_error(kjit_status st, const char *what, LLVMErrorRef err);
+/* The last error ORC reported apart on this thread (a failed link's
+ * reason), copied into out and cleared; whether there was one
+ * (kj_llvm_error takes it). */
+int kj_llvm_session_error_take(char *out, size_t len);
 /* Free the code a ResourceTracker owns and release the tracker. */
 #define KJ_DEAD_NAMES_CLEAR 256
 void kj_rt_free(kjit *jit, LLVMOrcResourceTrackerRef rt);
