@@ -1038,15 +1038,20 @@ static kjit_status plan_module(struct kj_modules *ms, LLVMModuleRef mod, const c
                                unsigned index, kj_plan *p) {
     LLVMValueRef *all;
     size_t n;
+    /* (plan_alloc takes no ifunc: it was dropped, and its calls were calls
+     * of an undefined function) */
+    LLVMValueRef ifunc = LLVMGetFirstGlobalIFunc(mod);
+    if (ifunc)
+        return kj_set_error(KJIT_EINVAL,
+                            "%s: ifunc '%s' is not supported (a function chosen by a resolver "
+                            "at load time, __attribute__((ifunc)))",
+                            mname, name_of(ifunc));
     kjit_status st = plan_alloc(mod, p, &all, &n);
     if (st != KJIT_OK) return st;
     /* First the checks, so that a refused module defines nothing. */
     for (size_t i = 0; i < n; i++) {
         LLVMValueRef g = all[i];
         if (!external_def(g) || local(g) || skipped(g)) continue;
-        if (LLVMIsAGlobalIFunc(g))
-            return free(all), kj_set_error(KJIT_EINVAL, "%s: ifunc '%s' is not supported", mname,
-                                           name_of(g));
         kj_msym *s = msym_find(ms, name_of(g));
         if (s && !s->weak && !is_weak(LLVMGetLinkage(g))) {
             free(all);
