@@ -41,8 +41,9 @@
       "with the uncompiled functions it calls unconditionally, as one module")            \
     X(T1, "--t1=", "fast|early|loops|full",                                              \
       "tiered: T1 code generated at -O0 (fast to make); at the -O level for main and "    \
-      "the first 8 other functions with a loop (what runs long in one call, never "       \
-      "reaching T2), or for every function with a loop, or for all (default: fast for "   \
+      "the first 8 other functions with a loop of a program of at most 40 functions "     \
+      "(its kernels, which run long in one call, never reaching T2; a larger program "    \
+      "as fast), or for every function with a loop, or for all (default: fast for "       \
       "Kaleidoscope, early for C, C++ and IR programs)")                                 \
     X(AHEAD, "--ahead=", "on|off",                                                       \
       "lazy and tiered: compile, on a background thread, the functions that compiled "  \

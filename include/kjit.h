@@ -107,12 +107,15 @@ typedef struct kjit_options {
                                  minimal): KJIT_T1_FAST (default) at -O0, the cheapest;
                                  KJIT_T1_LOOPS at opt_level for functions with a loop, which
                                  may never be entered again (a C main) and so never reach
-                                 T2, at -O0 for the others; KJIT_T1_EARLY the same for
-                                 "main" and the first 8 other functions with a loop that are
-                                 compiled (a C program's main loop and the kernels it calls
-                                 run long in one call; a large program's later loops do
-                                 not pay for their compile), at -O0 for the rest, which T2
-                                 takes over once hot; KJIT_T1_FULL all at opt_level.
+                                 T2, at -O0 for the others; KJIT_T1_EARLY the same, in a
+                                 program of at most 40 functions, for "main" and the
+                                 first 8 other functions with a loop that are compiled (a
+                                 small C program's main loop and the kernels it calls run
+                                 long in one call), at -O0 for the rest, which T2 takes
+                                 over once hot; in a larger program all at -O0, as
+                                 KJIT_T1_FAST (there the first functions with a loop are
+                                 start-up code, and their compiles were waits);
+                                 KJIT_T1_FULL all at opt_level.
                                  For IR optimised already (C built with -O2) code generated
                                  at opt_level is about as fast as native */
     const char *t1_passes;    /* the IR pass pipeline of the first compile (T1 in tiered

@@ -177,12 +177,24 @@ void kj_lazy_installed(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, vo
 
 /* Whether T1 code is generated at the -O level (kjit_options.t1_codegen):
  * for a function with a loop, as the policy says; `take` uses up one of
- * KJIT_T1_EARLY's places, as a compile does. */
+ * KJIT_T1_EARLY's places, as a compile does.  Those go to the first
+ * functions with a loop of a program of at most KJ_T1_EARLY_SMALL
+ * functions, whose kernels they are (the test-suite's: Linpack's dgefa,
+ * himeno's jacobi, evalloop's eval, called from main a few times and
+ * running long in each call); in a larger program the first functions
+ * with a loop are its start-up (an SQL engine's initialisation, a parser's
+ * tables, Lua's collector), and their compiles at the -O level were waits:
+ * without them tree-sitter's first run took 0.26 s against 0.43, lz4's
+ * 0.31 against 0.35, the SQL engine's 0.60 against 0.63 (bench/README.md,
+ * twelfth session). */
+#define KJ_T1_EARLY_SMALL 40
 static int t1_full(kjit *jit, const char *name, int has_loop, int take) {
     int t1 = jit->opts.t1_codegen;
     if (t1 == KJIT_T1_FULL) return 1;
     if (!has_loop || (t1 != KJIT_T1_LOOPS && t1 != KJIT_T1_EARLY)) return 0;
-    if (t1 == KJIT_T1_LOOPS || strcmp(name, "main") == 0) return 1;
+    if (t1 == KJIT_T1_LOOPS) return 1;
+    if (atomic_load(&jit->stats.defined) > KJ_T1_EARLY_SMALL) return 0;
+    if (strcmp(name, "main") == 0) return 1;
     return take ? atomic_fetch_sub(&jit->t1_early_left, 1) > 0
                 : atomic_load(&jit->t1_early_left) > 0;
 }
