@@ -474,11 +474,23 @@ void kc_cc_warm(kc_cc *cc) {
     int efd = open(werr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (efd < 0) return free(env);
     pid_t parent = getpid();
+    sigset_t none;
+    sigemptyset(&none);
     pid_t pid = vfork();
     if (pid == 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
         if (dup2(efd, 2) < 0) _exit(127);
         if (dir && chdir(dir) != 0) _exit(127);
+        /* clang gets no blocked signal (--watch's thread, which starts
+         * it, blocks them all); this child's handlers (its own copy) are
+         * the default first, as exec makes them, so that none runs here
+         * on the parent's memory. */
+        for (int s = 1; s < NSIG; s++) {
+            struct sigaction sa;
+            if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+                signal(s, SIG_DFL);
+        }
+        sigprocmask(SIG_SETMASK, &none, NULL);
         execve(argv[0], argv, env);
         _exit(127);
     }
@@ -870,8 +882,17 @@ int kc_cc_compile(kc_cc *cc, const char *src, const char *out, char ***deps) {
         posix_spawn_file_actions_init(&fa);
         if (dir) posix_spawn_file_actions_addchdir_np(&fa, dir);
         posix_spawn_file_actions_addopen(&fa, 2, efile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        /* (no blocked signal: --watch's thread, which may run this, blocks
+         * them all) */
+        posix_spawnattr_t at;
+        posix_spawnattr_init(&at);
+        sigset_t none;
+        sigemptyset(&none);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
         pid_t pid;
-        int e = posix_spawn(&pid, clang, &fa, NULL, av.v, environ);
+        int e = posix_spawn(&pid, clang, &fa, &at, av.v, environ);
+        posix_spawnattr_destroy(&at);
         posix_spawn_file_actions_destroy(&fa);
         if (e != 0) {
             fprintf(stderr, "kjit: error: cannot run %s: %s\n", clang, strerror(e));

@@ -575,10 +575,26 @@ kjit_status kjit_define_ex(kjit *jit, const char *name, const kjit_def *d) {
         kj_objcache_source_key(d->source, d->source_len, name, key);
         kj_fn_set_source_key(jit, name, d->user, key);
         /* Hot in an earlier run: T2 now, before its first call. */
-        if (jit->opts.mode == KJIT_MODE_TIERED && d->gen && kj_objcache_was_hot(jit, key) == 2)
+        if (jit->opts.mode == KJIT_MODE_TIERED && d->gen && kj_objcache_was_hot(jit, key) == 2) {
+            kj_tier_enter(jit); /* (its T2 compile takes def_lock on this thread) */
             kj_tier_start_hot(jit, name);
+            kj_tier_leave(jit);
+        }
     }
     return st;
+}
+
+/* kj_fn_lookup_or_add under lock, with the asynchronous signals blocked
+ * meanwhile: a handler that interrupted it and called into kjit (a first
+ * call, kjit_address) would wait for lock, held by its own thread. */
+static kj_fn *lookup_or_add(kjit *jit, const char *name) {
+    sigset_t mask;
+    kj_signals_block(&mask);
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
+    pthread_mutex_unlock(&jit->lock);
+    kj_signals_restore(&mask);
+    return fn;
 }
 
 kjit_fn *kjit_fn_get(kjit *jit, const char *name) {
@@ -586,9 +602,7 @@ kjit_fn *kjit_fn_get(kjit *jit, const char *name) {
         kj_set_error(KJIT_EINVAL, "kjit_fn_get: bad name");
         return NULL;
     }
-    pthread_mutex_lock(&jit->lock);
-    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
-    pthread_mutex_unlock(&jit->lock);
+    kj_fn *fn = lookup_or_add(jit, name);
     if (!fn) kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
     return (kjit_fn *)fn;
 }
@@ -788,9 +802,9 @@ const char *kjit_cache_warning(kjit *jit) {
 kjit_status kjit_recompile(kjit *jit, const char *name, int tier) {
     if (!jit || !valid_name(name) || tier < 1 || tier > 2)
         return kj_set_error(KJIT_EINVAL, "kjit_recompile: bad name or tier (1 or 2)");
+    kj_tier_enter(jit); /* (before LLVM's set-up, which holds llvm_lock) */
     kjit_status r = kj_llvm_ready(jit);
-    if (r != KJIT_OK) return r;
-    kj_tier_enter(jit);
+    if (r != KJIT_OK) return kj_tier_leave(jit), r;
     pthread_mutex_lock(&jit->compile_lock);
     pthread_mutex_lock(&jit->lock);
     kj_fn *fn = kj_fn_find(jit, name);
@@ -938,9 +952,7 @@ void *kjit_address(kjit *jit, const char *name) {
         kj_set_error(KJIT_EINVAL, "kjit_address: bad name");
         return NULL;
     }
-    pthread_mutex_lock(&jit->lock);
-    kj_fn *fn = kj_fn_lookup_or_add(jit, name);
-    pthread_mutex_unlock(&jit->lock);
+    kj_fn *fn = lookup_or_add(jit, name);
     if (!fn) {
         kj_set_error(KJIT_ENOMEM, "out of memory for the stub of '%s'", name);
         return NULL;
@@ -1143,9 +1155,9 @@ static kjit_status run_ex(kjit *jit, const kjit_def *d, kjit_value *result) {
     /* Run-once code: the cheapest compile (mem2reg, -O0 code generation). */
     kj_unit u = {.symbol = sym, .opt_level = 0, .tier = "thunk"};
 
+    kj_tier_enter(jit); /* (before LLVM's set-up, which holds llvm_lock) */
     kjit_status st = kj_llvm_ready(jit);
-    if (st != KJIT_OK) return st;
-    kj_tier_enter(jit);
+    if (st != KJIT_OK) return kj_tier_leave(jit), st;
     pthread_mutex_lock(&jit->compile_lock);
     st = kj_unit_open(jit, &u, sym, NULL);
     if (st == KJIT_OK) st = kj_unit_generate(jit, &u, d->gen, d->user);

@@ -31,6 +31,23 @@ void kj_signals_block(sigset_t *old) {
     pthread_sigmask(SIG_BLOCK, &all, old);
 }
 
+void kj_signals_hold(sigset_t *old) {
+    sigset_t held;
+    sigfillset(&held);
+    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(&held, sync[i]);
+    static const int ending[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGALRM,   SIGPIPE, SIGUSR1,
+                                 SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGTSTP, SIGTTIN,
+                                 SIGTTOU};
+    for (size_t i = 0; i < sizeof ending / sizeof *ending; i++) {
+        struct sigaction sa;
+        if (sigaction(ending[i], NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+            sa.sa_handler == SIG_DFL)
+            sigdelset(&held, ending[i]);
+    }
+    pthread_sigmask(SIG_BLOCK, &held, old);
+}
+
 void kj_signals_restore(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
 
 int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {

@@ -22,11 +22,15 @@ uint64_t kj_hash_name(const char *s);
  * yet would compile it, and wait for ever for the lock its own thread
  * holds.  kj_signals_block blocks the asynchronous signals on the calling
  * thread (*old: the mask before), the synchronous ones (SIGSEGV, SIGBUS,
- * SIGFPE, SIGILL, SIGTRAP, SIGSYS) left as they were; kj_signals_restore
- * puts *old back (a signal that came meanwhile is delivered then).
- * kj_thread_start starts a thread of kjit's own with them blocked (0, or
- * pthread_create's error). */
+ * SIGFPE, SIGILL, SIGTRAP, SIGSYS) left as they were; kj_signals_hold the
+ * same on a program thread, except the usual ones that end or stop the
+ * process by default and have no handler now (SIGINT, SIGTERM, SIGALRM...:
+ * a compile in the way of one should not keep it from ending the
+ * process); kj_signals_restore puts *old back (a signal that came
+ * meanwhile is delivered then).  kj_thread_start starts a thread of
+ * kjit's own with them all blocked (0, or pthread_create's error). */
 void kj_signals_block(sigset_t *old);
+void kj_signals_hold(sigset_t *old);
 void kj_signals_restore(const sigset_t *old);
 int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 

@@ -713,7 +713,9 @@ static void mark_optimised(LLVMModuleRef part, LLVMValueRef def) {
 }
 
 /* Whether nothing defines name: no module, no definition the JIT has (a
- * host function the command or a client gave it), not the process. */
+ * host function the command or a client gave it), not the process, not a
+ * module's top-level asm (linked by kj_elf.c or ORC: looked up as a first
+ * call of a host function is, kj_lazy.c). */
 static int undefined(struct kj_modules *ms, const char *name) {
     pthread_mutex_lock(&ms->lock);
     int mod = msym_find(ms, name) != NULL;
@@ -721,7 +723,8 @@ static int undefined(struct kj_modules *ms, const char *name) {
     kjit_fn_info info;
     if (mod || (kjit_fn_info_get(ms->jit, name, &info) == KJIT_OK && info.state != KJIT_FN_UNDEFINED))
         return 0;
-    return dlsym(RTLD_DEFAULT, name) == NULL;
+    return !dlsym(RTLD_DEFAULT, name) && !kj_elf_find(ms->jit, name) &&
+           !kj_llvm_lookup(ms->jit, name);
 }
 
 /* The weak declarations of part that nothing defines are null, as a
@@ -1855,8 +1858,20 @@ static int plan_replay(kjit *jit, struct kj_modules *ms, const char *mname, cons
     return 1;
 }
 
+static kjit_status add_module_memory(kjit *jit, const void *data, size_t len, const char *name);
+
+/* Adding, reloading and printing modules take the modules' locks, LLVM's
+ * set-up lock and compile_lock: inside kj_tier_enter, so that a fork in
+ * another thread waits for them (kj_tier.c, "fork"). */
 kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, const char *name) {
     if (!jit || (!data && len)) return kj_set_error(KJIT_EINVAL, "kjit_add_module: bad argument");
+    kj_tier_enter(jit);
+    kjit_status st = add_module_memory(jit, data, len, name);
+    kj_tier_leave(jit);
+    return st;
+}
+
+static kjit_status add_module_memory(kjit *jit, const void *data, size_t len, const char *name) {
     if (!name) name = "module";
     struct kj_modules *ms = modules_of(jit);
     if (!ms) return kj_set_error(KJIT_ENOMEM, "out of memory");
@@ -1902,8 +1917,20 @@ kjit_status kjit_add_module_memory(kjit *jit, const void *data, size_t len, cons
 static kjit_status reload(kjit *jit, struct kj_modules *ms, const void *data, size_t len,
                           const char *name, unsigned index, kjit_reload *out);
 
+static kjit_status reload_module_memory(kjit *jit, const void *data, size_t len,
+                                        const char *name, kjit_reload *out);
+
 kjit_status kjit_reload_module_memory(kjit *jit, const void *data, size_t len, const char *name,
                                       kjit_reload *out) {
+    if (!jit) return reload_module_memory(jit, data, len, name, out); /* (its error) */
+    kj_tier_enter(jit);
+    kjit_status st = reload_module_memory(jit, data, len, name, out);
+    kj_tier_leave(jit);
+    return st;
+}
+
+static kjit_status reload_module_memory(kjit *jit, const void *data, size_t len,
+                                        const char *name, kjit_reload *out) {
     kjit_reload ignored;
     if (!out) out = &ignored;
     memset(out, 0, sizeof *out);
@@ -2028,7 +2055,9 @@ kjit_status kjit_reload_module_file(kjit *jit, const char *path, kjit_reload *ou
 
 kjit_status kjit_add_module(kjit *jit, LLVMModuleRef mod) {
     if (!jit || !mod) return kj_set_error(KJIT_EINVAL, "kjit_add_module: the JIT or module is NULL");
+    kj_tier_enter(jit);
     kjit_status st = kj_llvm_ready(jit);
+    kj_tier_leave(jit);
     if (st != KJIT_OK) return st;
     size_t n;
     const char *id = LLVMGetModuleIdentifier(mod, &n);
@@ -2041,9 +2070,18 @@ kjit_status kjit_add_module(kjit *jit, LLVMModuleRef mod) {
     return st;
 }
 
+static char *modules_print(kjit *jit, struct kj_modules *ms);
+
 char *kjit_modules_print(kjit *jit) {
     struct kj_modules *ms = jit ? jit->modules : NULL;
     if (!ms) return strdup("");
+    kj_tier_enter(jit);
+    char *out = modules_print(jit, ms);
+    kj_tier_leave(jit);
+    return out;
+}
+
+static char *modules_print(kjit *jit, struct kj_modules *ms) {
     if (kj_llvm_ready(jit) != KJIT_OK) return NULL;
     pthread_mutex_lock(&ms->lock);
     for (kj_module *m = ms->list; m; m = m->next)

@@ -282,6 +282,8 @@ static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n);
  * u->symbol, tell perf and gdb; on failure nothing of it stays. */
 static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
     kjit_status st = KJIT_OK;
+    char stale[8]; /* (a reason ORC reported for an earlier link: not this one's) */
+    (void)kj_llvm_session_error_take(stale, sizeof stale);
     /* kjit's own linker first (kj_elf.c): a fifth of JITLink's time.  What
      * it does not link, or cannot resolve (ORC then says so, in its
      * words), goes to ORC. */

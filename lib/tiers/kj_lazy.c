@@ -193,7 +193,12 @@ static int t1_full(kjit *jit, const char *name, int has_loop, int take) {
     if (t1 == KJIT_T1_FULL) return 1;
     if (!has_loop || (t1 != KJIT_T1_LOOPS && t1 != KJIT_T1_EARLY)) return 0;
     if (t1 == KJIT_T1_LOOPS) return 1;
-    if (atomic_load(&jit->stats.defined) > KJ_T1_EARLY_SMALL) return 0;
+    /* (the program's own functions: not the host functions the command or
+     * a client defined, nor redefinitions, which --watch adds) */
+    int64_t own = (int64_t)atomic_load(&jit->stats.defined) -
+                  (int64_t)atomic_load(&jit->stats.hosts) -
+                  (int64_t)atomic_load(&jit->stats.redefined);
+    if (own > KJ_T1_EARLY_SMALL) return 0;
     if (strcmp(name, "main") == 0) return 1;
     return take ? atomic_fetch_sub(&jit->t1_early_left, 1) > 0
                 : atomic_load(&jit->t1_early_left) > 0;

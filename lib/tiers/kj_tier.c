@@ -184,9 +184,14 @@ void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job) {
 /* Called by T1 code when its counter reaches the threshold. */
 void kj_tier_hot(kj_fn *fn) {
     kjit *jit = fn->jit;
+    /* (a handler's first call, on this thread, would wait for lock; the
+     * section is short: all blocked, no dispositions asked) */
+    sigset_t mask;
+    kj_signals_block(&mask);
     pthread_mutex_lock(&jit->lock);
     kj_tier_enqueue(jit, fn);
     pthread_mutex_unlock(&jit->lock);
+    kj_signals_restore(&mask);
     if (jit->opts.t2_sync) kj_tier_drain(jit);
 }
 
@@ -650,7 +655,7 @@ void kj_tier_enter(kjit *jit) {
     /* The program's signal handlers wait until this thread leaves (a
      * handler's first call would wait for compile_lock, which its own
      * thread holds: a hang, tests/ir/signal_first_call.c). */
-    if (!tls_inside) kj_signals_block(&tls_mask);
+    if (!tls_inside) kj_signals_hold(&tls_mask);
     pthread_mutex_lock(&jit->lock);
     while (jit->fork_gate && !tls_inside) pthread_cond_wait(&jit->gate, &jit->lock);
     jit->inside++;

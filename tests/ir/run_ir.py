@@ -64,6 +64,8 @@ CONFIG = {
     "vla": {"variants": T1_VARIANTS},
     "vla_loop": {"variants": T1_VARIANTS},
     "alloca_loop": {"variants": T1_VARIANTS},
+    # functions made hot again and again while a timer's handler compiles
+    "signal_hot": {"variants": [("hot2", ["--hot=2"])]},
 }
 # KJIT_VERIFY=2: LLVM's verifier also checks the IR after kjit's own changes
 # (polls, T1's counters), so that invalid IR is an error, not a crash in
