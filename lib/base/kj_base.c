@@ -21,21 +21,25 @@ kjit_status kj_set_error(kjit_status st, const char *fmt, ...) {
 
 const char *kjit_errmsg(void) { return tls_errmsg; }
 
-/* ---- the clock and names ------------------------------------------------ */
+/* ---- signals ------------------------------------------------------------ */
+
+/* Every signal but the synchronous ones, which a fault raises on the
+ * faulting thread. */
+static void asynchronous(sigset_t *set) {
+    sigfillset(set);
+    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(set, sync[i]);
+}
 
 void kj_signals_block(sigset_t *old) {
     sigset_t all;
-    sigfillset(&all);
-    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(&all, sync[i]);
+    asynchronous(&all);
     pthread_sigmask(SIG_BLOCK, &all, old);
 }
 
 void kj_signals_hold(sigset_t *old) {
     sigset_t held;
-    sigfillset(&held);
-    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(&held, sync[i]);
+    asynchronous(&held);
     static const int ending[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGALRM,   SIGPIPE, SIGUSR1,
                                  SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGTSTP, SIGTTIN,
                                  SIGTTOU};
@@ -57,6 +61,8 @@ int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
     kj_signals_restore(&old);
     return r;
 }
+
+/* ---- the clock and names ------------------------------------------------ */
 
 uint64_t kj_now_us(void) {
     struct timespec ts;

@@ -705,11 +705,15 @@ static int unoptimised(LLVMValueRef fn) {
     return 0;
 }
 
-/* Tell T2 whether def's IR is optimised already (kjit.h, KJIT_MD_OPTIMISED). */
-static void mark_optimised(LLVMModuleRef part, LLVMValueRef def) {
-    const char *md = unoptimised(def) ? KJIT_MD_UNOPTIMISED : KJIT_MD_OPTIMISED;
+/* A mark on part: named metadata md holding an empty node. */
+static void add_mark(LLVMModuleRef part, const char *md) {
     LLVMContextRef c = LLVMGetModuleContext(part);
     LLVMAddNamedMetadataOperand(part, md, LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, NULL, 0)));
+}
+
+/* Tell T2 whether def's IR is optimised already (kjit.h, KJIT_MD_OPTIMISED). */
+static void mark_optimised(LLVMModuleRef part, LLVMValueRef def) {
+    add_mark(part, unoptimised(def) ? KJIT_MD_UNOPTIMISED : KJIT_MD_OPTIMISED);
 }
 
 /* Whether nothing defines name: no module, no definition the JIT has (a
@@ -734,33 +738,28 @@ static int undefined(struct kj_modules *ms, const char *name) {
  * program called null, an error "call to undefined function '_ZTH...'"
  * that broke abseil).  Decided at each compile, when the program's
  * modules are all there. */
+static int null_if_undefined(struct kj_modules *ms, LLVMValueRef g) {
+    if (!LLVMIsDeclaration(g) || LLVMGetLinkage(g) != LLVMExternalWeakLinkage ||
+        (LLVMIsAFunction(g) && LLVMGetIntrinsicID(g)) || !undefined(ms, name_of(g)))
+        return 0;
+    LLVMReplaceAllUsesWith(g, LLVMConstNull(LLVMTypeOf(g)));
+    return 1;
+}
+
 static void weak_undefined_null(struct kj_modules *ms, LLVMModuleRef part) {
     LLVMValueRef next;
     int nulled = 0;
     for (LLVMValueRef g = LLVMGetFirstFunction(part); g; g = next) {
         next = LLVMGetNextFunction(g);
-        if (LLVMIsDeclaration(g) && LLVMGetLinkage(g) == LLVMExternalWeakLinkage &&
-            !LLVMGetIntrinsicID(g) && undefined(ms, name_of(g))) {
-            LLVMReplaceAllUsesWith(g, LLVMConstNull(LLVMTypeOf(g)));
-            LLVMDeleteFunction(g);
-            nulled = 1;
-        }
+        if (null_if_undefined(ms, g)) LLVMDeleteFunction(g), nulled = 1;
     }
     for (LLVMValueRef g = LLVMGetFirstGlobal(part); g; g = next) {
         next = LLVMGetNextGlobal(g);
-        if (LLVMIsDeclaration(g) && LLVMGetLinkage(g) == LLVMExternalWeakLinkage &&
-            undefined(ms, name_of(g))) {
-            LLVMReplaceAllUsesWith(g, LLVMConstNull(LLVMTypeOf(g)));
-            LLVMDeleteGlobal(g);
-            nulled = 1;
-        }
+        if (null_if_undefined(ms, g)) LLVMDeleteGlobal(g), nulled = 1;
     }
     /* (a later run with a module that defines one must not take this code
      * from the cache without making the IR again: kj_objcache.c) */
-    LLVMContextRef c = LLVMGetModuleContext(part);
-    if (nulled)
-        LLVMAddNamedMetadataOperand(part, KJ_MD_NO_PREKEY,
-                                    LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, NULL, 0)));
+    if (nulled) add_mark(part, KJ_MD_NO_PREKEY);
 }
 
 /* The generator of a module's function. */
