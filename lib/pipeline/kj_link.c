@@ -29,6 +29,10 @@
  * kjit.polls, the trampoline's resolver).
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,13 +169,134 @@ static void *resolve_runtime(kjit *jit, const char *name, int *callable) {
     return !fn ? NULL : count ? (void *)&fn->count : (void *)fn;
 }
 
+/* ---- the process's own thread-locals ---------------------------------------
+ *
+ * kjit compiles thread-local variables the emulated way (kj_wrap.cpp): an
+ * access is a call of __emutls_get_address with the variable's control
+ * object, "__emutls_v.NAME", which the module defining NAME provides.  A
+ * thread-local of the process (libstdc++'s std::__once_callable, which
+ * std::call_once and so std::async use) has no such object: the process
+ * has it natively, in a TLS block of its own per thread.  For such a NAME
+ * the link gets a control object made here, marked as ours, and
+ * __emutls_get_address resolves to host_tls_address: for our objects, the
+ * calling thread's address of NAME (dlsym gives the calling thread's copy
+ * of a TLS symbol), cached per thread; for every other object, libgcc's.
+ * The objects live as long as the process (a JIT's code may still run in
+ * another JIT's threads), one per name, in a list. */
+typedef struct host_tls {
+    uintptr_t size, align; /* libgcc's struct __emutls_object, which */
+    void *loc;             /* __emutls_get_address reads: templ is */
+    const void *templ;     /* host_tls_mark on ours */
+    struct host_tls *next;
+    char name[];
+} host_tls;
+
+static const char host_tls_mark;
+static void *_Atomic emutls_real; /* libgcc's __emutls_get_address */
+static host_tls *host_tls_list;
+static pthread_mutex_t host_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local struct {
+    const host_tls *obj;
+    void *addr;
+} host_tls_cache[8];
+
+static void *host_tls_address(void *obj) {
+    const host_tls *o = obj;
+    if (o->templ != &host_tls_mark) {
+        void *(*real)(void *);
+        void *p = atomic_load_explicit(&emutls_real, memory_order_relaxed);
+        memcpy(&real, &p, sizeof real);
+        return real(obj);
+    }
+    unsigned h = (unsigned)((uintptr_t)o >> 4) % 8u; /* (calloc: 16-aligned) */
+    if (host_tls_cache[h].obj == o) return host_tls_cache[h].addr;
+    void *a = dlsym(RTLD_DEFAULT, o->name);
+    host_tls_cache[h].obj = o;
+    host_tls_cache[h].addr = a;
+    return a;
+}
+
+/* The process's thread-locals that kjit's own work changes on a program
+ * thread: LLVM runs std::call_once in a first call's compile, and so
+ * leaves libstdc++'s pointers null, which the program's own call_once,
+ * whose function's first call this may be, reads next. */
+static const char *const kept_names[KJ_LINK_KEPT] = {"_ZSt15__once_callable",
+                                                     "_ZSt11__once_call"};
+static host_tls *_Atomic kept_obj[KJ_LINK_KEPT];
+
+/* The control object for the process's thread-local `name`, or NULL if
+ * the process has no such symbol (or no emulated TLS to fall back on). */
+static void *host_tls_object(const char *name) {
+    if (!dlsym(RTLD_DEFAULT, name)) return NULL;
+    pthread_mutex_lock(&host_tls_lock);
+    void *real = dlsym(RTLD_DEFAULT, "__emutls_get_address");
+    if (real) atomic_store(&emutls_real, real);
+    host_tls *o = host_tls_list;
+    while (o && strcmp(o->name, name) != 0) o = o->next;
+    if (!o && real) {
+        size_t n = strlen(name) + 1;
+        o = calloc(1, sizeof *o + n);
+        if (o) {
+            o->size = o->align = sizeof(void *); /* (never read: not libgcc's) */
+            o->templ = &host_tls_mark;
+            memcpy(o->name, name, n);
+            o->next = host_tls_list;
+            host_tls_list = o;
+            for (int i = 0; i < KJ_LINK_KEPT; i++)
+                if (strcmp(name, kept_names[i]) == 0) atomic_store(&kept_obj[i], o);
+        }
+    }
+    pthread_mutex_unlock(&host_tls_lock);
+    return o;
+}
+
+void kj_link_thread_save(kj_link_thread *t) {
+    t->err = errno;
+    for (int i = 0; i < KJ_LINK_KEPT; i++) {
+        host_tls *o = atomic_load(&kept_obj[i]);
+        void *a = o ? host_tls_address(o) : NULL;
+        t->kept[i] = NULL;
+        if (a) memcpy(&t->kept[i], a, sizeof t->kept[i]);
+    }
+    errno = t->err;
+}
+
+void kj_link_thread_restore(const kj_link_thread *t) {
+    for (int i = 0; i < KJ_LINK_KEPT; i++) {
+        host_tls *o = atomic_load(&kept_obj[i]);
+        void *a = o ? host_tls_address(o) : NULL;
+        if (a) memcpy(a, &t->kept[i], sizeof t->kept[i]);
+    }
+    errno = t->err;
+}
+
+/* A name outside kjit's namespaces: the process's symbol, or ours for
+ * emulated TLS of the process's thread-locals (above). */
+static void *resolve_process(const char *name) {
+    void *real;
+    if (strcmp(name, "__emutls_get_address") == 0 && (real = dlsym(RTLD_DEFAULT, name))) {
+        atomic_store(&emutls_real, real); /* (before any code calls ours) */
+        void *(*f)(void *) = host_tls_address;
+        void *p;
+        memcpy(&p, &f, sizeof p);
+        return p;
+    }
+    void *a = dlsym(RTLD_DEFAULT, name);
+    if (!a && strncmp(name, "__emutls_v.", 11) == 0) a = host_tls_object(name + 11);
+    return a;
+}
+
 /* Where a name the JITDylib does not define resolves: a stub, a process
  * symbol, what compiled code reaches of kjit, or nothing (NULL: the link
  * fails, naming it). */
 void *kj_link_resolve(kjit *jit, const char *name, int *callable) {
     size_t plen = sizeof KJ_NS - 1; /* == sizeof KJ_HOST_NS - 1, KJ_LINK_COUNT... */
     *callable = 1;
-    if (strncmp(name, "__kjit", 6) != 0) return dlsym(RTLD_DEFAULT, name);
+    if (strncmp(name, "__kjit", 6) != 0) {
+        void *a = resolve_process(name);
+        if (a && strncmp(name, "__emutls_v.", 11) == 0) *callable = 0;
+        return a;
+    }
     if (strncmp(name, "__kjit.x.", 9) == 0 || strncmp(name, KJ_LINK_COUNT, plen) == 0 ||
         strncmp(name, KJ_LINK_FN, plen) == 0)
         return resolve_runtime(jit, name, callable);

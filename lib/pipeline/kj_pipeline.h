@@ -187,6 +187,17 @@ int kj_link_binding_holds(kjit *jit, const char *binding, size_t len);
 /* Where a name no object defines resolves: a stub, a process symbol, what
  * compiled code reaches of kjit; NULL: nowhere.  *callable: code. */
 void *kj_link_resolve(kjit *jit, const char *name, int *callable);
+/* A program thread's state that kjit's work on that thread (a first call's
+ * compile or load, a counter's report) must leave as it found it: errno,
+ * and the process's thread-locals LLVM changes there (libstdc++'s
+ * call_once pointers, once a program reached them: kj_link.c). */
+#define KJ_LINK_KEPT 2
+typedef struct kj_link_thread {
+    int err;
+    void *kept[KJ_LINK_KEPT];
+} kj_link_thread;
+void kj_link_thread_save(kj_link_thread *t);
+void kj_link_thread_restore(const kj_link_thread *t);
 /* Attach the definition generator that resolves names at link time. */
 void kj_link_init(kjit *jit);
 

@@ -520,6 +520,8 @@ void *kj_resolve(kj_fn *fn) {
     if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     void *target = NULL;
     uint64_t t0 = kj_now_us();
+    kj_link_thread saved; /* (errno and such: the call sees them as its caller left them) */
+    kj_link_thread_save(&saved);
     kj_tier_enter(jit); /* (a fork waits for this thread to leave: kj_tier.c) */
     pthread_mutex_lock(&jit->compile_lock);
     kjit_status st = kj_materialize(jit, fn, 1, &target);
@@ -555,6 +557,7 @@ void *kj_resolve(kj_fn *fn) {
         snprintf(msg, sizeof msg, "%s", kjit_errmsg());
         return kj_trap_raise(jit, st, msg);
     }
+    kj_link_thread_restore(&saved);
     return target;
 }
 

@@ -32,6 +32,7 @@
  *
  * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,7 @@ void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job) {
 /* Called by T1 code when its counter reaches the threshold. */
 void kj_tier_hot(kj_fn *fn) {
     kjit *jit = fn->jit;
+    int err = errno; /* (the program's, as it left it) */
     /* (a handler's first call, on this thread, would wait for lock; the
      * section is short: all blocked, no dispositions asked) */
     sigset_t mask;
@@ -193,6 +195,7 @@ void kj_tier_hot(kj_fn *fn) {
     pthread_mutex_unlock(&jit->lock);
     kj_signals_restore(&mask);
     if (jit->opts.t2_sync) kj_tier_drain(jit);
+    errno = err;
 }
 
 /* Give the function's callees available_externally bodies in mod, so the
