@@ -31,6 +31,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <errno.h>
+#include <fenv.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -252,6 +253,17 @@ static void *host_tls_object(const char *name) {
 
 void kj_link_thread_save(kj_link_thread *t) {
     t->err = errno;
+    /* kjit's locks are held across cancellation points (a wait for the
+     * ahead thread, the code cache's files): a thread cancelled there
+     * would leave them held, and every other first call waits forever.  A
+     * cancel is acted on at the program's next cancellation point. */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &t->cancel);
+    /* LLVM's work runs in the default floating-point environment (rounding
+     * to nearest), and the program's flags are not changed by it: its
+     * constant folder clears them, its register allocator's float weights
+     * raise inexact. */
+    fegetenv(&t->fenv);
+    fesetenv(FE_DFL_ENV);
     for (int i = 0; i < KJ_LINK_KEPT; i++) {
         host_tls *o = atomic_load(&kept_obj[i]);
         void *a = o ? host_tls_address(o) : NULL;
@@ -267,6 +279,9 @@ void kj_link_thread_restore(const kj_link_thread *t) {
         void *a = o ? host_tls_address(o) : NULL;
         if (a) memcpy(a, &t->kept[i], sizeof t->kept[i]);
     }
+    fesetenv(&t->fenv);
+    int old;
+    pthread_setcancelstate(t->cancel, &old);
     errno = t->err;
 }
 

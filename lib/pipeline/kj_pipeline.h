@@ -10,6 +10,8 @@
 #ifndef KJ_PIPELINE_H
 #define KJ_PIPELINE_H
 
+#include <fenv.h>
+
 #include "base/kj_types.h"
 
 /* kj_fn.c: the function table (every name the JIT has heard of). */
@@ -189,11 +191,14 @@ int kj_link_binding_holds(kjit *jit, const char *binding, size_t len);
 void *kj_link_resolve(kjit *jit, const char *name, int *callable);
 /* A program thread's state that kjit's work on that thread (a first call's
  * compile or load, a counter's report) must leave as it found it: errno,
- * and the process's thread-locals LLVM changes there (libstdc++'s
- * call_once pointers, once a program reached them: kj_link.c). */
+ * the floating-point environment (kjit works in the default one), the
+ * process's thread-locals LLVM changes there (libstdc++'s call_once
+ * pointers, once a program reached them: kj_link.c); and cancellation is
+ * disabled in between. */
 #define KJ_LINK_KEPT 2
 typedef struct kj_link_thread {
-    int err;
+    int err, cancel;
+    fenv_t fenv;
     void *kept[KJ_LINK_KEPT];
 } kj_link_thread;
 void kj_link_thread_save(kj_link_thread *t);

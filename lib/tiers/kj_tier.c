@@ -32,7 +32,6 @@
  *
  * Layer tiers (lib/LAYERS): calls only the pipeline and the layers below.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,7 +184,8 @@ void kj_tier_enqueue_osr(kjit *jit, kj_osr_job *job) {
 /* Called by T1 code when its counter reaches the threshold. */
 void kj_tier_hot(kj_fn *fn) {
     kjit *jit = fn->jit;
-    int err = errno; /* (the program's, as it left it) */
+    kj_link_thread saved; /* (errno and such, as the program left them) */
+    kj_link_thread_save(&saved);
     /* (a handler's first call, on this thread, would wait for lock; the
      * section is short: all blocked, no dispositions asked) */
     sigset_t mask;
@@ -195,7 +195,7 @@ void kj_tier_hot(kj_fn *fn) {
     pthread_mutex_unlock(&jit->lock);
     kj_signals_restore(&mask);
     if (jit->opts.t2_sync) kj_tier_drain(jit);
-    errno = err;
+    kj_link_thread_restore(&saved);
 }
 
 /* Give the function's callees available_externally bodies in mod, so the
@@ -652,6 +652,7 @@ void kj_tier_stop(kjit *jit) {
  * one, as before) (kjit.h, kjit_create). */
 
 static _Thread_local int tls_inside; /* this thread's kj_tier_enter depth */
+static _Thread_local int tls_cancel; /* its cancel state before, at depth 0 */
 static _Thread_local sigset_t tls_mask; /* its signal mask before (kj_signals_block) */
 
 void kj_tier_enter(kjit *jit) {
@@ -659,6 +660,10 @@ void kj_tier_enter(kjit *jit) {
      * handler's first call would wait for compile_lock, which its own
      * thread holds: a hang, tests/ir/signal_first_call.c). */
     if (!tls_inside) kj_signals_hold(&tls_mask);
+    /* Nor is the thread cancelled inside (the gate's wait, a first call's
+     * wait for the ahead thread, the cache's files are cancellation
+     * points): it would leave kjit's locks held (tests/ir/cancel_first_call.c). */
+    if (!tls_inside) pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &tls_cancel);
     pthread_mutex_lock(&jit->lock);
     while (jit->fork_gate && !tls_inside) pthread_cond_wait(&jit->gate, &jit->lock);
     jit->inside++;
@@ -672,7 +677,11 @@ void kj_tier_leave(kjit *jit) {
     if (jit->inside > 0 && --jit->inside == 0 && jit->fork_gate)
         pthread_cond_broadcast(&jit->gate);
     pthread_mutex_unlock(&jit->lock);
-    if (!tls_inside) kj_signals_restore(&tls_mask);
+    if (!tls_inside) {
+        int old;
+        pthread_setcancelstate(tls_cancel, &old);
+        kj_signals_restore(&tls_mask);
+    }
 }
 
 void kj_tier_fork_prepare(kjit *jit) {
