@@ -35,6 +35,9 @@ void *kj_arch_reentry_address(void);
 /* A function that returns 0 in every return register: where a failed call
  * outside any kjit_run continues. */
 void *kj_arch_fail_address(void);
+/* fn(arg) run with the stack pointer at top (16-byte aligned), then back on
+ * the caller's stack (kj_trap_on_stack: a compile on a small stack). */
+void kj_arch_call_on_stack(void *top, void (*fn)(void *), void *arg);
 
 /* The argument registers as the trampoline saved them, and the caller's
  * stack-passed arguments above them.  Scalar arguments (8-byte integers,

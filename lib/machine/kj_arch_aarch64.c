@@ -171,6 +171,37 @@ __asm__(
     "  ret\n"
     ".size kj_aarch64_fail, .-kj_aarch64_fail\n");
 
+/* kj_arch_call_on_stack(top, fn, arg): fn(arg) with sp at top (16-byte
+ * aligned), back on the caller's stack after.  x29 keeps the caller's
+ * frame record, so the CFI (CFA = x29 + 16) walks from fn back. */
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".globl kj_arch_call_on_stack\n"
+    ".hidden kj_arch_call_on_stack\n"
+    ".type kj_arch_call_on_stack,%function\n"
+    "kj_arch_call_on_stack:\n"
+    "  .cfi_startproc\n"
+    "  bti c\n"
+    "  stp x29, x30, [sp, #-16]!\n"
+    "  .cfi_def_cfa_offset 16\n"
+    "  .cfi_offset x29, -16\n"
+    "  .cfi_offset x30, -8\n"
+    "  mov x29, sp\n"
+    "  .cfi_def_cfa x29, 16\n"
+    "  mov sp, x0\n"
+    "  mov x0, x2\n"
+    "  blr x1\n"
+    "  mov sp, x29\n"
+    "  .cfi_def_cfa sp, 16\n"
+    "  ldp x29, x30, [sp], #16\n"
+    "  .cfi_def_cfa_offset 0\n"
+    "  .cfi_restore x29\n"
+    "  .cfi_restore x30\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size kj_arch_call_on_stack, .-kj_arch_call_on_stack\n");
+
 extern char kj_aarch64_reentry[] __attribute__((visibility("hidden")));
 extern char kj_aarch64_fail[] __attribute__((visibility("hidden")));
 

@@ -113,6 +113,32 @@ __asm__(
     "  ret\n"
     ".size kj_x86_64_fail, .-kj_x86_64_fail\n");
 
+/* kj_arch_call_on_stack(top, fn, arg): fn(arg) with %rsp at top (16-byte
+ * aligned), back on the caller's stack after.  %rbp keeps the caller's
+ * frame, so the CFI (CFA = %rbp + 16) walks from fn back to the caller. */
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".globl kj_arch_call_on_stack\n"
+    ".hidden kj_arch_call_on_stack\n"
+    ".type kj_arch_call_on_stack,@function\n"
+    "kj_arch_call_on_stack:\n"
+    "  .cfi_startproc\n"
+    "  pushq %rbp\n"
+    "  .cfi_def_cfa_offset 16\n"
+    "  .cfi_offset %rbp, -16\n"
+    "  movq %rsp, %rbp\n"
+    "  .cfi_def_cfa_register %rbp\n"
+    "  movq %rdi, %rsp\n"
+    "  movq %rdx, %rdi\n"
+    "  callq *%rsi\n"
+    "  movq %rbp, %rsp\n"
+    "  popq %rbp\n"
+    "  .cfi_def_cfa %rsp, 8\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size kj_arch_call_on_stack, .-kj_arch_call_on_stack\n");
+
 extern char kj_x86_64_reentry[] __attribute__((visibility("hidden")));
 extern char kj_x86_64_fail[] __attribute__((visibility("hidden")));
 

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <unwind.h>
 
@@ -251,6 +252,49 @@ static void thread_setup(void) {
     tls_raw = malloc(2 * KJ_RAW_KEEP * sizeof *tls_raw);
     if (tls_raw) pthread_setspecific(raw_key, tls_raw);
     tls_ready = 1;
+}
+
+/* This thread's stack's low end, learnt once: a thread the program made
+ * has not been through kjit_run (thread_setup).  0 if unknown. */
+static uintptr_t stack_lo(void) {
+    static _Thread_local int asked;
+    if (!tls_stack_lo && !asked) {
+        asked = 1;
+        pthread_attr_t attr;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            void *addr;
+            size_t size;
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0) tls_stack_lo = (uintptr_t)addr;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return tls_stack_lo;
+}
+
+size_t kj_trap_stack_left(void) {
+    uintptr_t lo = stack_lo(), sp = (uintptr_t)__builtin_frame_address(0);
+    return !lo ? SIZE_MAX : sp > lo ? sp - lo : 0;
+}
+
+/* A compile on a stack of its own: 8 MiB (what a main thread has), and
+ * a guard page below, mapped for the call and unmapped after. */
+#define KJ_OWN_STACK (8u << 20)
+
+void kj_trap_on_stack(void (*fn)(void *), void *arg) {
+    if (kj_trap_stack_left() > KJ_COMPILE_STACK) {
+        fn(arg);
+        return;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), size = KJ_OWN_STACK + page;
+    char *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED) { /* (as before: on the thread's own, and hope) */
+        fn(arg);
+        return;
+    }
+    mprotect(m, page, PROT_NONE);
+    kj_arch_call_on_stack(m + size, fn, arg);
+    munmap(m, size);
 }
 
 int kj_trap_stack_ok(void) {

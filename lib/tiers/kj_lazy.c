@@ -515,17 +515,43 @@ static _Thread_local uint64_t tls_wait_us;
 
 uint64_t kj_lazy_thread_wait_us(void) { return tls_wait_us; }
 
+/* A first call's compile (kj_resolve), on a stack with room for LLVM. */
+typedef struct resolving {
+    kj_fn *fn;
+    void *target;
+    kjit_status st;
+} resolving;
+
+static void materialize(void *arg) {
+    resolving *r = arg;
+    kjit *jit = r->fn->jit;
+    pthread_mutex_lock(&jit->compile_lock);
+    r->st = kj_materialize(jit, r->fn, 1, &r->target);
+    pthread_mutex_unlock(&jit->compile_lock);
+}
+
+static void compile_now(void *arg) {
+    resolving *r = arg;
+    r->st = kj_tier_compile_now(r->fn->jit, r->fn, 1) == 0 ? KJIT_OK : KJIT_ECOMPILE;
+}
+
+/* (Below this, not even the switch to a stack of its own is safe.) */
+#define KJ_RESOLVE_STACK 4096
+
 void *kj_resolve(kj_fn *fn) {
     kjit *jit = fn->jit;
-    if (!kj_trap_stack_ok()) return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
-    void *target = NULL;
+    if (kj_trap_stack_left() < KJ_RESOLVE_STACK)
+        return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     uint64_t t0 = kj_now_us();
     kj_link_thread saved; /* (errno and such: the call sees them as its caller left them) */
     kj_link_thread_save(&saved);
     kj_tier_enter(jit); /* (a fork waits for this thread to leave: kj_tier.c) */
-    pthread_mutex_lock(&jit->compile_lock);
-    kjit_status st = kj_materialize(jit, fn, 1, &target);
-    pthread_mutex_unlock(&jit->compile_lock);
+    /* A thread the program made with a small stack (16 KiB is allowed), or
+     * a recursion near its stack's end: LLVM needs more than that. */
+    resolving r = {.fn = fn};
+    kj_trap_on_stack(materialize, &r);
+    kjit_status st = r.st;
+    void *target = r.target;
     /* Hot in an earlier run: T2 now, on this thread (a cache hit, most
      * likely), so the call runs T2 code from the start; or, if that run
      * ended before its T2 body was made, queued for T2 at once (a compile
@@ -540,7 +566,9 @@ void *kj_resolve(kj_fn *fn) {
         if (st == KJIT_OK && hot == 1) kj_tier_enqueue(jit, fn);
         pthread_mutex_unlock(&jit->lock);
     }
-    if (st == KJIT_OK && hot == 2 && kj_tier_compile_now(jit, fn, 1) == 0) {
+    resolving now = {.fn = fn, .st = KJIT_ECOMPILE};
+    if (st == KJIT_OK && hot == 2) kj_trap_on_stack(compile_now, &now);
+    if (now.st == KJIT_OK) {
         atomic_fetch_add(&jit->stats.cache_hot, 1);
         pthread_mutex_lock(&jit->lock);
         target = kj_stub_target(fn->stub.slot);

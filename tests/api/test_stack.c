@@ -1,8 +1,10 @@
 /*
  * test_stack.c — unbounded recursion in JIT'd code is reported as a stack
  * overflow by kjit_run, which returns; the JIT keeps working afterwards, on
- * this thread and on another.
+ * this thread and on another.  A first call on a thread with a small stack
+ * (16 and 32 KiB, or the least allowed: LLVM needs more) compiles on a stack of kjit's own.
  */
+#include <limits.h>
 #include <pthread.h>
 
 #include "api_test.h"
@@ -55,6 +57,27 @@ static void *overflow_twice(void *arg) {
     return arg;
 }
 
+/* A first call of fn through its address, on a thread of `size` bytes of
+ * stack: what it returned. */
+static void *call_first(void *arg) {
+    double *v = arg;
+    *v = ((double (*)(void))kjit_address(jit, *v == 1 ? "small1" : "small2"))();
+    return NULL;
+}
+
+static double on_small_stack(double which, size_t size) {
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    if (size < (size_t)PTHREAD_STACK_MIN) size = PTHREAD_STACK_MIN; /* (128 KiB on aarch64) */
+    CHECK(pthread_attr_setstacksize(&at, size) == 0);
+    pthread_t t;
+    double v = which;
+    CHECK(pthread_create(&t, &at, call_first, &v) == 0);
+    pthread_join(t, NULL);
+    pthread_attr_destroy(&at);
+    return v;
+}
+
 int main(void) {
     CHECK(kjit_create(NULL, &jit) == KJIT_OK);
     /* -O0 would keep the recursion; at -O2 LLVM cannot remove it either,
@@ -67,6 +90,11 @@ int main(void) {
     kjit_stats s;
     kjit_get_stats(jit, &s);
     CHECK(s.runtime_errors == 4);
+    static t_fn s1 = {.types = "", .k = 11}, s2 = {.types = "", .k = 12};
+    CHECK(kjit_define(jit, "small1", "d()", t_generate, &s1, NULL) == KJIT_OK);
+    CHECK(kjit_define(jit, "small2", "d()", t_generate, &s2, NULL) == KJIT_OK);
+    CHECK(on_small_stack(1, 16384) == 11);
+    CHECK(on_small_stack(2, 32768) == 12);
     kjit_destroy(jit);
     return t_done("test_stack");
 }
