@@ -196,6 +196,8 @@ static int program_at_quick_exit(void (*fn)(void)) {
 static struct {
     char **argv, **envp;
     int cwd;   /* the directory, O_PATH */
+    dev_t dev; /* which it is (the program may take the number: finish_later) */
+    ino_t ino;
     pid_t pid; /* the process that prepared it: not a child the program forked */
 } g_finish = {.cwd = -1};
 
@@ -234,6 +236,8 @@ static void finish_prepare(const kc_config *cfg, const kc_unit *units, int nfile
         free(av), free(ev);
         return;
     }
+    struct stat st;
+    if (fstat(cwd, &st) == 0) g_finish.dev = st.st_dev, g_finish.ino = st.st_ino;
     g_finish.argv = av, g_finish.envp = ev, g_finish.cwd = cwd, g_finish.pid = getpid();
 }
 
@@ -245,8 +249,13 @@ static void finish_prepare(const kc_config *cfg, const kc_unit *units, int nfile
  * priority (kc_main: posix_spawn sets no SCHED_IDLE).  kjit_cache_finish
  * lets one finishing of a cache run at a time; the others end at once. */
 static void finish_later(void) {
+    struct stat st;
     if (!g_finish.argv || g_finish.pid != getpid() || !kjit_cache_unfinished(g_jit) ||
         kjit_cache_warning(g_jit))
+        return;
+    /* (a program that closed every descriptor above 2 may hold the number
+     * for a directory of its own: no finishing from there) */
+    if (fstat(g_finish.cwd, &st) != 0 || st.st_dev != g_finish.dev || st.st_ino != g_finish.ino)
         return;
     fflush(stdout), fflush(stderr);
     posix_spawnattr_t at;

@@ -9,14 +9,33 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct kc_trace {
     pthread_mutex_t lock; /* events come from several threads */
     FILE *json;           /* NULL: text on stderr */
     int nevents;
+    dev_t dev;            /* which file json is */
+    ino_t ino;
+    int lost;             /* the program took json's descriptor */
 };
+
+/* Whether the trace's descriptor is still its file.  A program may close
+ * every descriptor above 2 and open its own in their place: the trace would
+ * then go into the program's file.  If it is not, the buffer is dropped and
+ * the stream left unclosed (closing it would close the program's file), and
+ * kc_trace_end says the trace is incomplete. */
+static int still_ours(kc_trace *t) {
+    struct stat st;
+    if (t->lost) return 0;
+    if (fstat(fileno(t->json), &st) == 0 && st.st_dev == t->dev && st.st_ino == t->ino) return 1;
+    __fpurge(t->json);
+    t->lost = 1;
+    return 0;
+}
 
 /* A JSON string body: quotes, backslashes and control bytes escaped. */
 static void json_str(FILE *f, const char *s) {
@@ -42,7 +61,7 @@ static void on_event(void *user, const kjit_event *ev) {
         if (ev->bytes) fprintf(stderr, " %llu bytes", (unsigned long long)ev->bytes);
         if (ev->message[0]) fprintf(stderr, " %s", ev->message);
         fputc('\n', stderr);
-    } else {
+    } else if (still_ours(t)) {
         FILE *f = t->json;
         fprintf(f, "%s\n{\"name\":\"", t->nevents++ ? "," : "");
         if (ev->kind == KJIT_EV_COMPILED) fputs("compile ", f);
@@ -71,6 +90,8 @@ kc_trace *kc_trace_start(kjit *jit, const char *path) {
             free(t);
             return NULL;
         }
+        struct stat st;
+        if (fstat(fileno(t->json), &st) == 0) t->dev = st.st_dev, t->ino = st.st_ino;
         /* Track names: thread 1 is the program's (it defines first). */
         fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"
               "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":1,"
@@ -87,10 +108,14 @@ kc_trace *kc_trace_start(kjit *jit, const char *path) {
 int kc_trace_end(kc_trace *t) {
     if (!t) return 0;
     int bad = 0;
-    if (t->json) {
+    if (t->json && still_ours(t)) {
         fputs("\n]}\n", t->json);
         bad = fclose(t->json) != 0;
         if (bad) fprintf(stderr, "kjit: error: cannot write the trace file\n");
+    } else if (t->json) {
+        fprintf(stderr, "kjit: error: the trace file is incomplete: the program closed its "
+                        "descriptor\n");
+        bad = 1;
     }
     pthread_mutex_destroy(&t->lock);
     free(t);

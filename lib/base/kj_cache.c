@@ -46,7 +46,10 @@
 typedef struct bundle bundle;
 
 struct kj_cache {
-    int fd;     /* the directory: all names below are relative to it */
+    _Atomic int fd; /* the directory: all names below are relative to it (dir_fd) */
+    dev_t dev;      /* which it is */
+    ino_t ino;
+    pthread_mutex_t dlock; /* dir_fd's opening again */
     char *path; /* for messages */
     uint64_t max_bytes;
     _Atomic uint64_t hits, misses, puts, corrupt;
@@ -143,10 +146,45 @@ kj_cache *kj_cache_open(const char *dir, uint64_t max_bytes, char *why, size_t l
         return NULL;
     }
     c->fd = fd;
+    c->dev = fst.st_dev;
+    c->ino = fst.st_ino;
+    pthread_mutex_init(&c->dlock, NULL);
     c->max_bytes = max_bytes ? max_bytes : MAX_DEFAULT;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->wlock, NULL);
     return c;
+}
+
+/* Whether fd is the cache's directory. */
+static int is_ours(const kj_cache *c, int fd) {
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino;
+}
+
+/* The directory's descriptor, checked to still be it.  A program may close
+ * every descriptor above 2 (daemons do, before they open their own) and get
+ * the number back for a file or directory of its own: kjit then wrote its
+ * entries into the program's directory (tests/ir/close_fds.c).  If the
+ * number is no longer ours, the directory is opened again by its path and
+ * must be the same one; the old number is the program's now, and left
+ * alone.  -1 if it cannot be had: the operation fails, as on a full disk.
+ * (A program that closes and reopens on one thread while kjit is between
+ * the check and its use on another can still win that race.) */
+static int dir_fd(kj_cache *c) {
+    int fd = atomic_load(&c->fd);
+    if (is_ours(c, fd)) return fd;
+    pthread_mutex_lock(&c->dlock);
+    fd = atomic_load(&c->fd);
+    if (!is_ours(c, fd)) {
+        fd = open(c->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 && !is_ours(c, fd)) {
+            close(fd);
+            fd = -1;
+        }
+        atomic_store(&c->fd, fd);
+    }
+    pthread_mutex_unlock(&c->dlock);
+    return fd;
 }
 
 /* ---- entries ------------------------------------------------------------ */
@@ -203,7 +241,7 @@ void *kj_cache_get(kj_cache *c, const uint8_t key[32], size_t *size) {
     if (in) return in;
     char name[NAME];
     entry_name(key, name);
-    int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dir_fd(c), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st, now;
     uint8_t h[HEAD], sum[32], *data = NULL;
     uint64_t n = 0;
@@ -220,9 +258,9 @@ void *kj_cache_get(kj_cache *c, const uint8_t key[32], size_t *size) {
     if (ok) checksum(key, data, n, sum), ok = !memcmp(sum, h + 48, 32);
     if (!ok) {
         /* Remove the file read, not one a writer has renamed over it since. */
-        if (fstatat(c->fd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
+        if (fstatat(dir_fd(c), name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
             now.st_ino == st.st_ino)
-            unlinkat(c->fd, name, 0);
+            unlinkat(dir_fd(c), name, 0);
         atomic_fetch_add(&c->corrupt, 1);
         goto miss;
     }
@@ -263,10 +301,10 @@ static int write_file(kj_cache *c, const uint8_t key[32], const void *const *par
     entry_name(key, name);
     memcpy(sub, name, 2), sub[2] = 0;
     int fd = -1, err;
-    if (mkdirat(c->fd, sub, 0700) != 0 && errno != EEXIST) goto fail;
+    if (mkdirat(dir_fd(c), sub, 0700) != 0 && errno != EEXIST) goto fail;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
         temp_name(name, tmp);
-        fd = openat(c->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = openat(dir_fd(c), tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) goto fail;
@@ -274,13 +312,13 @@ static int write_file(kj_cache *c, const uint8_t key[32], const void *const *par
         if (write_all(fd, part[i], plen[i]) != 0) goto fail_tmp;
     err = close(fd); /* (where some file systems report a failed write) */
     fd = -1;
-    if (err != 0 || renameat(c->fd, tmp, c->fd, name) != 0) goto fail_tmp;
+    if (err != 0 || renameat(dir_fd(c), tmp, dir_fd(c), name) != 0) goto fail_tmp;
     atomic_fetch_add(&c->puts, 1);
     return 0;
 fail_tmp:
     err = errno;
     if (fd >= 0) close(fd);
-    unlinkat(c->fd, tmp, 0);
+    unlinkat(dir_fd(c), tmp, 0);
     errno = err;
 fail:
     say(why, len, "cannot write to cache directory %s: %s", c->path, strerror(errno));
@@ -337,7 +375,7 @@ static long list(kj_cache *c, int stale, entry **out) {
     /* The subdirectories there are: a small cache has few of the 256, and
      * trying each cost a run of hello world a tenth of its time. */
     char there[256] = {0};
-    int top = openat(c->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int top = openat(dir_fd(c), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *t = top < 0 ? NULL : fdopendir(top);
     if (!t) {
         if (top >= 0) close(top);
@@ -351,7 +389,7 @@ static long list(kj_cache *c, int stale, entry **out) {
         char sub[3];
         if (!there[i]) continue;
         snprintf(sub, sizeof sub, "%02x", i);
-        int dfd = openat(c->fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int dfd = openat(dir_fd(c), sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0 && errno == ENOENT) continue;
         DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
         if (!d) {
@@ -402,7 +440,7 @@ int kj_cache_clear(kj_cache *c) {
     entry *v;
     long n = list(c, 1, &v);
     int removed = 0;
-    for (long i = 0; i < n; i++) removed += unlinkat(c->fd, v[i].name, 0) == 0;
+    for (long i = 0; i < n; i++) removed += unlinkat(dir_fd(c), v[i].name, 0) == 0;
     if (n >= 0) free(v);
     return n < 0 ? -1 : removed;
 }
@@ -423,7 +461,7 @@ void kj_cache_evict(kj_cache *c) {
     if (total > c->max_bytes) {
         qsort(v, (size_t)n, sizeof *v, older);
         for (long i = 0; i < n && total > goal; i++)
-            if (unlinkat(c->fd, v[i].name, 0) == 0 || errno == ENOENT) total -= v[i].size;
+            if (unlinkat(dir_fd(c), v[i].name, 0) == 0 || errno == ENOENT) total -= v[i].size;
     }
     free(v);
 }
@@ -434,7 +472,9 @@ void kj_cache_close(kj_cache *c) {
     bundle_free(atomic_load(&c->opened));
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->wlock);
-    close(c->fd);
+    int fd = atomic_load(&c->fd);
+    if (is_ours(c, fd)) close(fd); /* (not a number the program took over) */
+    pthread_mutex_destroy(&c->dlock);
     free(c->path);
     free(c);
 }
@@ -491,7 +531,7 @@ static void bundle_free(bundle *b) {
 static void entry_stat(kj_cache *c, const uint8_t key[32], struct stat *st) {
     char name[NAME];
     entry_name(key, name);
-    if (fstatat(c->fd, name, st, AT_SYMLINK_NOFOLLOW) != 0) memset(st, 0, sizeof *st);
+    if (fstatat(dir_fd(c), name, st, AT_SYMLINK_NOFOLLOW) != 0) memset(st, 0, sizeof *st);
 }
 
 static int same_file(const struct stat *a, const struct stat *b) {
@@ -529,7 +569,7 @@ static int bundle_map(kj_cache *c, const uint8_t key[32], bmap *m, struct stat *
     char name[NAME];
     entry_name(key, name);
     memset(st, 0, sizeof *st);
-    int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dir_fd(c), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return 0;
     void *p = MAP_FAILED;
     int ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_size >= HEAD + 4 &&
@@ -764,7 +804,7 @@ done:
 }
 
 int kj_cache_lock(kj_cache *c, const char *name) {
-    int fd = openat(c->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = openat(dir_fd(c), name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         fd = -1;
