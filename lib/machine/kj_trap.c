@@ -224,17 +224,28 @@ static size_t altstack_size(void) {
     return KJ_ALTSTACK_SIZE;
 }
 
+/* This thread's stack's low end, learnt once: a thread the program made
+ * has not been through kjit_run (thread_setup).  0 if unknown. */
+static uintptr_t stack_lo(void) {
+    static _Thread_local int asked;
+    if (!tls_stack_lo && !asked) {
+        asked = 1;
+        pthread_attr_t attr;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            void *addr;
+            size_t size;
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0) tls_stack_lo = (uintptr_t)addr;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return tls_stack_lo;
+}
+
 /* First kjit_run on this thread: learn the stack bounds, give the thread an
  * alternate signal stack. */
 static void thread_setup(void) {
     kj_trap_global_init();
-    pthread_attr_t attr;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        void *addr;
-        size_t size;
-        if (pthread_attr_getstack(&attr, &addr, &size) == 0) tls_stack_lo = (uintptr_t)addr;
-        pthread_attr_destroy(&attr);
-    }
+    (void)stack_lo();
     stack_t cur;
     size_t altsize = altstack_size();
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= altsize) {
@@ -252,23 +263,6 @@ static void thread_setup(void) {
     tls_raw = malloc(2 * KJ_RAW_KEEP * sizeof *tls_raw);
     if (tls_raw) pthread_setspecific(raw_key, tls_raw);
     tls_ready = 1;
-}
-
-/* This thread's stack's low end, learnt once: a thread the program made
- * has not been through kjit_run (thread_setup).  0 if unknown. */
-static uintptr_t stack_lo(void) {
-    static _Thread_local int asked;
-    if (!tls_stack_lo && !asked) {
-        asked = 1;
-        pthread_attr_t attr;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            void *addr;
-            size_t size;
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0) tls_stack_lo = (uintptr_t)addr;
-            pthread_attr_destroy(&attr);
-        }
-    }
-    return tls_stack_lo;
 }
 
 size_t kj_trap_stack_left(void) {
