@@ -330,6 +330,20 @@ static int resolve_all(kjit *jit, olink *l) {
             l->val[i] = (uint64_t)(uintptr_t)a;
         }
     }
+    /* __emutls_get_address resolves to kjit's (kj_link.c), which answers
+     * for the process's own thread-locals; an object that reaches none of
+     * them calls libgcc's directly (a loop on a thread_local: 1.3x). */
+    size_t emutls = 0;
+    int host = 0;
+    for (size_t i = 1; i < l->nsym; i++) {
+        const char *name = l->str + l->sym[i].st_name;
+        if (l->sym[i].st_shndx != SHN_UNDEF) continue;
+        if (strcmp(name, "__emutls_get_address") == 0) emutls = i;
+        else if (strncmp(name, "__emutls_v.", 11) == 0)
+            host |= kj_link_host_tls((const void *)(uintptr_t)l->val[i]);
+    }
+    void *real = emutls && !host ? kj_link_emutls_real() : NULL;
+    if (real) l->val[emutls] = (uint64_t)(uintptr_t)real;
     return 0;
 }
 

@@ -285,6 +285,12 @@ void kj_link_thread_restore(const kj_link_thread *t) {
     errno = t->err;
 }
 
+int kj_link_host_tls(const void *obj) {
+    return obj && ((const host_tls *)obj)->templ == &host_tls_mark;
+}
+
+void *kj_link_emutls_real(void) { return atomic_load(&emutls_real); }
+
 /* A name outside kjit's namespaces: the process's symbol, or ours for
  * emulated TLS of the process's thread-locals (above). */
 static void *resolve_process(const char *name) {

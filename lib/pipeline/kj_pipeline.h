@@ -201,6 +201,12 @@ typedef struct kj_link_thread {
     fenv_t fenv;
     void *kept[KJ_LINK_KEPT];
 } kj_link_thread;
+/* Whether a resolved "__emutls_v.NAME" is kjit's object for the process's
+ * thread-local NAME; libgcc's __emutls_get_address, which an object that
+ * reaches none of those calls directly (kj_elf.c: no compare on each
+ * access), or NULL before any was resolved. */
+int kj_link_host_tls(const void *obj);
+void *kj_link_emutls_real(void);
 void kj_link_thread_save(kj_link_thread *t);
 void kj_link_thread_restore(const kj_link_thread *t);
 /* Attach the definition generator that resolves names at link time. */
