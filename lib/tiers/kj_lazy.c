@@ -579,13 +579,13 @@ void *kj_resolve(kj_fn *fn) {
     uint64_t waited = kj_now_us() - t0;
     tls_wait_us += waited;
     atomic_fetch_add_explicit(&jit->stats.wait_us, waited, memory_order_relaxed);
+    kj_link_thread_restore(&saved); /* (before a raise too: the thread goes on) */
     if (st != KJIT_OK) {
         /* Every lock is released; nothing is half-updated. */
         char msg[KJ_ERRMSG_SIZE];
         snprintf(msg, sizeof msg, "%s", kjit_errmsg());
         return kj_trap_raise(jit, st, msg);
     }
-    kj_link_thread_restore(&saved);
     return target;
 }
 

@@ -3,6 +3,9 @@
  * laziness, redefinition, undefined calls inside and outside kjit_run,
  * generator failures that do not wedge a function, statistics.
  */
+#include <fenv.h>
+#include <pthread.h>
+
 #include "api_test.h"
 
 static int hook_calls;
@@ -76,8 +79,16 @@ int main(void) {
     /* A failing generator does not wedge the function. */
     t_fn bad_d = {.types = "", .k = 3, .fail = 1};
     CHECK(kjit_define(jit, "flaky", "d()", t_generate, &bad_d, NULL) == KJIT_OK);
+    /* ... and the thread goes on as it was: its rounding mode and
+     * cancelability (a first call holds the last off while kjit works). */
+    fesetround(FE_UPWARD);
     CHECK(kjit_run(jit, call_thunk, "flaky", &v) == KJIT_EGEN);
     CHECK(strstr(kjit_errmsg(), "told to fail") != NULL);
+    CHECK(fegetround() == FE_UPWARD);
+    fesetround(FE_TONEAREST);
+    int cancel = -1;
+    CHECK(pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &cancel) == 0 &&
+          cancel == PTHREAD_CANCEL_ENABLE);
     bad_d.fail = 0;
     CHECK(kjit_run(jit, call_thunk, "flaky", &v) == KJIT_OK && v == 3);
 
