@@ -84,9 +84,17 @@ static int traced(void) {
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static kjit *live;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+/* The forking thread's signal mask before the fork: its signals are blocked
+ * from prepare to parent and child, for a handler's first call would wait
+ * for the locks the fork holds (a SIGCHLD handler, as the parent's fork
+ * returned, hung: tests/ir/fork_sigchld.c). */
+static sigset_t fork_mask;
 
 static void fork_prepare(void) {
+    sigset_t mask;
+    kj_signals_block(&mask);
     pthread_mutex_lock(&live_lock);
+    fork_mask = mask;
     for (kjit *j = live; j; j = j->fork_next) {
         kj_tier_fork_prepare(j);
         kj_objcache_fork_prepare(j);
@@ -98,7 +106,9 @@ static void fork_parent(void) {
         kj_objcache_fork_parent(j);
         kj_tier_fork_parent(j);
     }
+    sigset_t mask = fork_mask;
     pthread_mutex_unlock(&live_lock);
+    kj_signals_restore(&mask);
 }
 
 static void fork_child(void) {
@@ -106,7 +116,9 @@ static void fork_child(void) {
         kj_objcache_fork_child(j);
         kj_tier_fork_child(j);
     }
+    sigset_t mask = fork_mask;
     pthread_mutex_unlock(&live_lock);
+    kj_signals_restore(&mask);
 }
 
 static void fork_register(void) { (void)pthread_atfork(fork_prepare, fork_parent, fork_child); }

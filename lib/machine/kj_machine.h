@@ -52,10 +52,12 @@ void kj_trap_note_code(uintptr_t lo, uintptr_t hi);
 int kj_trap_in_jit(uintptr_t pc);
 /* Whether this thread has enough stack left to compile safely. */
 int kj_trap_stack_ok(void);
-/* Bytes of stack this thread has left (SIZE_MAX if unknown). */
+/* Bytes of stack this thread has left (SIZE_MAX if unknown: off its own
+ * stack, on a signal's or a coroutine's). */
 size_t kj_trap_stack_left(void);
-/* fn(arg): on this thread's stack if it has room for a compile, else on a
- * stack of its own (a thread the program made small, a deep recursion). */
+/* fn(arg): on this thread's stack if it has room for a compile, else (or
+ * off it) on a stack of its own (a thread the program made small, a deep
+ * recursion, a signal's alternate stack, a coroutine's). */
 void kj_trap_on_stack(void (*fn)(void *), void *arg);
 
 #endif

@@ -60,6 +60,7 @@ static _Thread_local kj_raw *tls_raw;       /* the last error's frames: 2 * KJ_R
 static _Thread_local size_t tls_nraw, tls_raw_seen;
 static _Thread_local char tls_landed_msg[KJ_ERRMSG_SIZE];
 static _Thread_local uintptr_t tls_stack_lo; /* lowest usable address of this thread's stack */
+static _Thread_local uintptr_t tls_stack_hi; /* and its end */
 static _Thread_local int tls_ready;
 
 #define KJ_ALTSTACK_SIZE (64 * 1024)
@@ -234,11 +235,20 @@ static uintptr_t stack_lo(void) {
         if (pthread_getattr_np(pthread_self(), &attr) == 0) {
             void *addr;
             size_t size;
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0) tls_stack_lo = (uintptr_t)addr;
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+                tls_stack_lo = (uintptr_t)addr, tls_stack_hi = (uintptr_t)addr + size;
             pthread_attr_destroy(&attr);
         }
     }
     return tls_stack_lo;
+}
+
+/* Bytes left below sp on this thread's stack; SIZE_MAX if sp is not on it
+ * (a signal's alternate stack, a coroutine's of makecontext: how much they
+ * have is not known) or its bounds are not. */
+static size_t left_below(uintptr_t sp) {
+    uintptr_t lo = stack_lo();
+    return lo && sp > lo && sp <= tls_stack_hi ? sp - lo : SIZE_MAX;
 }
 
 /* First kjit_run on this thread: learn the stack bounds, give the thread an
@@ -265,17 +275,15 @@ static void thread_setup(void) {
     tls_ready = 1;
 }
 
-size_t kj_trap_stack_left(void) {
-    uintptr_t lo = stack_lo(), sp = (uintptr_t)__builtin_frame_address(0);
-    return !lo ? SIZE_MAX : sp > lo ? sp - lo : 0;
-}
+size_t kj_trap_stack_left(void) { return left_below((uintptr_t)__builtin_frame_address(0)); }
 
 /* A compile on a stack of its own: 8 MiB (what a main thread has), and
  * a guard page below, mapped for the call and unmapped after. */
 #define KJ_OWN_STACK (8u << 20)
 
 void kj_trap_on_stack(void (*fn)(void *), void *arg) {
-    if (kj_trap_stack_left() > KJ_COMPILE_STACK) {
+    size_t left = kj_trap_stack_left();
+    if (left > KJ_COMPILE_STACK && left != SIZE_MAX) {
         fn(arg);
         return;
     }
@@ -292,11 +300,10 @@ void kj_trap_on_stack(void (*fn)(void *), void *arg) {
 }
 
 int kj_trap_stack_ok(void) {
-    if (!tls_stack_lo) return 1;
     /* The frame address, not a local's: a sanitizer may keep locals on a
      * heap-allocated fake stack. */
-    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    return sp > tls_stack_lo && sp - tls_stack_lo > KJ_COMPILE_STACK;
+    size_t left = left_below((uintptr_t)__builtin_frame_address(0));
+    return left > KJ_COMPILE_STACK; /* (SIZE_MAX: not known, as before) */
 }
 
 kjit_status kj_trap_run(kjit_value (*body)(void *ctx), void *ctx, kjit_value *result) {
