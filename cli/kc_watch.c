@@ -293,11 +293,9 @@ int kc_watch_start(kjit *jit) {
     g_watcher.jit = jit;
     pthread_t t;
     /* The program's signals are its threads' to handle, not this one's
-     * (it starts with every asynchronous one blocked, as libkjit's own). */
+     * (it starts with every one blocked, as libkjit's own). */
     sigset_t all, old;
     sigfillset(&all);
-    static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-    for (size_t i = 0; i < sizeof sync / sizeof *sync; i++) sigdelset(&all, sync[i]);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int started = pthread_create(&t, NULL, watch_main, &g_watcher);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

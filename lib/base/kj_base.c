@@ -55,8 +55,13 @@ void kj_signals_hold(sigset_t *old) {
 void kj_signals_restore(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
 
 int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
-    sigset_t old;
-    kj_signals_block(&old); /* (the new thread starts with this mask) */
+    /* Every signal, the synchronous ones too: a program that blocks SIGFPE
+     * or SIGSYS and waits for one it sends itself with kill() had it
+     * delivered to kjit's thread, and died.  (A fault of kjit's own there
+     * still ends the process: the kernel does not hold those back.) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* (the new thread starts with this mask) */
     int r = pthread_create(t, NULL, fn, arg);
     kj_signals_restore(&old);
     return r;

@@ -28,7 +28,8 @@ uint64_t kj_hash_name(const char *s);
  * a compile in the way of one should not keep it from ending the
  * process); kj_signals_restore puts *old back (a signal that came
  * meanwhile is delivered then).  kj_thread_start starts a thread of
- * kjit's own with them all blocked (0, or pthread_create's error). */
+ * kjit's own with every signal blocked, the synchronous ones too (0, or
+ * pthread_create's error). */
 void kj_signals_block(sigset_t *old);
 void kj_signals_hold(sigset_t *old);
 void kj_signals_restore(const sigset_t *old);

@@ -301,13 +301,19 @@ static int write_file(kj_cache *c, const uint8_t key[32], const void *const *par
     entry_name(key, name);
     memcpy(sub, name, 2), sub[2] = 0;
     int fd = -1, err;
-    if (mkdirat(dir_fd(c), sub, 0700) != 0 && errno != EEXIST) goto fail;
+    /* (The modes are set, not left to the umask: a program's umask(0777)
+     * made directories and entries no later run could use.) */
+    if (mkdirat(dir_fd(c), sub, 0700) == 0)
+        fchmodat(dir_fd(c), sub, 0700, 0);
+    else if (errno != EEXIST)
+        goto fail;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
         temp_name(name, tmp);
         fd = openat(dir_fd(c), tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) goto fail;
+    if (fchmod(fd, 0600) != 0) goto fail_tmp;
     for (int i = 0; i < n; i++)
         if (write_all(fd, part[i], plen[i]) != 0) goto fail_tmp;
     err = close(fd); /* (where some file systems report a failed write) */
@@ -805,6 +811,7 @@ done:
 
 int kj_cache_lock(kj_cache *c, const char *name) {
     int fd = openat(dir_fd(c), name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) fchmod(fd, 0600); /* (not the umask's: write_file) */
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         fd = -1;
