@@ -291,28 +291,54 @@ static void finish_later(void) {
  * compile in flight then ends with the process (kjit_stop_tiering_for_exit).
  * Except under --trace: the trace is finished at exit, and such a compile
  * would still write to it. */
-static void program_exit(int status) {
-    static _Atomic int exiting;
-    if (atomic_fetch_add(&exiting, 1) == 0) {
-        if (g_watching) kc_watch_quiesce(); /* (its last reload's line first) */
-        for (;;) {
-            pthread_mutex_lock(&g_handlers_lock);
-            kc_handler h = g_nhandlers ? g_handlers[--g_nhandlers] : (kc_handler){0};
-            pthread_mutex_unlock(&g_handlers_lock);
-            if (!h.fn) break;
-            if (h.with_arg)
-                h.fn(h.arg);
-            else
-                ((void (*)(void))h.fn)();
-        }
-        kjit_run_destructors(g_jit);
-        if (g_trace)
-            kjit_stop_tiering(g_jit);
+static _Thread_local int tls_exiting; /* this thread runs the program's exit */
+
+/* The program's exit: its handlers, its modules' destructors, tiering
+ * stopped, the finishing started; once.  Again on the thread already in
+ * it (exit() called by a handler or a destructor): the handlers left still
+ * run, as in glibc's exit.  Another thread's exit meanwhile does nothing
+ * here (glibc's exit makes it wait).  Also registered with the C library's
+ * atexit, for an exit that does not go through the program's exit symbol:
+ * err() and errx() call glibc's own, and the last thread to end after main
+ * called pthread_exit calls exit(0). */
+static void exit_work(void) {
+    static _Atomic int started;
+    static _Atomic int done;
+    if (atomic_load(&done) || (atomic_fetch_add(&started, 1) != 0 && !tls_exiting)) return;
+    tls_exiting = 1;
+    if (g_watching) kc_watch_quiesce(); /* (its last reload's line first) */
+    for (;;) {
+        pthread_mutex_lock(&g_handlers_lock);
+        kc_handler h = g_nhandlers ? g_handlers[--g_nhandlers] : (kc_handler){0};
+        pthread_mutex_unlock(&g_handlers_lock);
+        if (!h.fn) break;
+        if (h.with_arg)
+            h.fn(h.arg);
         else
-            kjit_stop_tiering_for_exit(g_jit);
-        finish_later(); /* (after the cache is written) */
+            ((void (*)(void))h.fn)();
     }
+    kjit_run_destructors(g_jit);
+    if (atomic_exchange(&done, 1)) return; /* (a nested exit did the rest) */
+    if (g_trace)
+        kjit_stop_tiering(g_jit);
+    else
+        kjit_stop_tiering_for_exit(g_jit);
+    finish_later(); /* (after the cache is written) */
+}
+
+static void program_exit(int status) {
+    exit_work();
     exit(status);
+}
+
+/* pthread_exit from the program's main thread: the process ends when its
+ * last thread does, and kjit's compiler threads would never end (it hung).
+ * Tiering stops first (their threads end; a first call still compiles on
+ * the calling thread); the last program thread's end runs exit_work. */
+static pthread_t g_main_thread;
+static void program_pthread_exit(void *value) {
+    if (pthread_equal(pthread_self(), g_main_thread)) kjit_stop_tiering(g_jit);
+    pthread_exit(value);
 }
 
 /* A run-time error in a C program (a call to a function nothing defines):
@@ -354,6 +380,8 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     kjit_define_host(jit, "__cxa_atexit", KJIT_SIG_ANY, (void *)program_cxa_atexit);
     kjit_define_host(jit, "pthread_atfork", KJIT_SIG_ANY, (void *)program_pthread_atfork);
     kjit_define_host(jit, "at_quick_exit", KJIT_SIG_ANY, (void *)program_at_quick_exit);
+    kjit_define_host(jit, "pthread_exit", KJIT_SIG_ANY, (void *)program_pthread_exit);
+    g_main_thread = pthread_self();
     /* Watched from before the files are read: a change after the read is
      * never missed. */
     if (cfg->watch && kc_watch_prepare(units, nfiles, cc) != 0) return 1;
@@ -423,6 +451,7 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
         g_timeout = cfg->timeout;
         kc_alarm_after(cfg->timeout, on_alarm);
     }
+    atexit(exit_work); /* (only once the program runs: g_jit is its) */
     int (*main_fn)(int, char **, char **) =
         (int (*)(int, char **, char **))kjit_address(jit, "main");
     program_exit(main_fn(nargs + 1, argv, environ));

@@ -63,6 +63,8 @@ CONFIG = {
     "argv_env": {"args": ["alpha", "", "two words", "--", "-O0", "--jit=eager"], "status": 47},
     "exit_stdio": {"merge": True, "status": 7},
     "segv_handler": {"status": 3},
+    "exit_nested": {"status": 9},
+    "exit_errx": {"merge": True, "status": 5},
     # (ASan's runtime warns of the program's swapcontext, in the sanitizer
     # build: not kjit's output)
     "other_stacks": {"ignore_stderr": rb"^==\d+==WARNING: ASan doesn't fully support "
@@ -401,7 +403,7 @@ def main():
                             fin = run_here([kjit, "--cache-finish"] + cmd[1:], cwd, merge, timeout, extra)
                             if fin[2] != 0:
                                 return name, variant, cmd, native, (
-                                    fin[0], fin[1] + b"\n(kjit --cache-finish failed)", fin[2], fin[3])
+                                    fin[0], fin[1] + "\n(kjit --cache-finish failed)", fin[2], fin[3])
                         got = run_here(cmd, cwd, merge, timeout, extra)
                 return name, variant, cmd, native, got
             got = run_here(cmd, cwd, merge, timeout)
