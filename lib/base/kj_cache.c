@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,6 +294,29 @@ static void temp_name(const char *name, char out[16]) {
     out[13] = 0;
 }
 
+/* SIGXFSZ, which a write past the program's RLIMIT_FSIZE raises on the
+ * writing thread, held back around the store's writes: the write fails
+ * (EFBIG) and the run goes on without the cache, where the signal's default
+ * action ended the process at its exit and lost its buffered output
+ * (tests/lang/cc-cache-fsize.c).  One raised meanwhile is taken, unless it
+ * was pending before. */
+static void xfsz_hold(sigset_t *old, int *was_pending) {
+    sigset_t x, p;
+    sigemptyset(&x);
+    sigaddset(&x, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &x, old);
+    *was_pending = sigpending(&p) == 0 && sigismember(&p, SIGXFSZ);
+}
+
+static void xfsz_release(const sigset_t *old, int was_pending) {
+    sigset_t x, p;
+    sigemptyset(&x);
+    sigaddset(&x, SIGXFSZ);
+    if (!was_pending && sigpending(&p) == 0 && sigismember(&p, SIGXFSZ))
+        sigtimedwait(&x, NULL, &(struct timespec){0, 0});
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 /* Write the file of key's entry: the n parts, into a temporary file of its
  * subdirectory, renamed into place.  0, or -1 with a reason in why. */
 static int write_file(kj_cache *c, const uint8_t key[32], const void *const *part,
@@ -314,8 +338,14 @@ static int write_file(kj_cache *c, const uint8_t key[32], const void *const *par
     }
     if (fd < 0) goto fail;
     if (fchmod(fd, 0600) != 0) goto fail_tmp;
-    for (int i = 0; i < n; i++)
-        if (write_all(fd, part[i], plen[i]) != 0) goto fail_tmp;
+    sigset_t mask;
+    int pending, wrote = 0;
+    xfsz_hold(&mask, &pending);
+    while (wrote < n && write_all(fd, part[wrote], plen[wrote]) == 0) wrote++;
+    err = errno;
+    xfsz_release(&mask, pending);
+    errno = err;
+    if (wrote < n) goto fail_tmp;
     err = close(fd); /* (where some file systems report a failed write) */
     fd = -1;
     if (err != 0 || renameat(dir_fd(c), tmp, dir_fd(c), name) != 0) goto fail_tmp;
