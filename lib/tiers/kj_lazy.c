@@ -540,12 +540,20 @@ static void compile_now(void *arg) {
 
 void *kj_resolve(kj_fn *fn) {
     kjit *jit = fn->jit;
-    if (kj_trap_stack_left() < KJ_RESOLVE_STACK)
-        return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
     uint64_t t0 = kj_now_us();
+    /* (first: a fork waits for this thread to leave, and a signal handler's
+     * first call waits until it has: kj_tier.c.  Learning the stack's
+     * bounds allocates (glibc reads /proc/self/maps for the main thread),
+     * and a handler's first call that interrupted it waited for malloc's
+     * lock for ever) */
+    kj_tier_enter(jit);
     kj_link_thread saved; /* (errno and such: the call sees them as its caller left them) */
     kj_link_thread_save(&saved);
-    kj_tier_enter(jit); /* (a fork waits for this thread to leave: kj_tier.c) */
+    if (kj_trap_stack_left() < KJ_RESOLVE_STACK) {
+        kj_link_thread_restore(&saved);
+        kj_tier_leave(jit);
+        return kj_trap_raise(jit, KJIT_ERUNTIME, "stack overflow");
+    }
     /* A thread the program made with a small stack (16 KiB is allowed), or
      * a recursion near its stack's end: LLVM needs more than that. */
     resolving r = {.fn = fn};
@@ -574,12 +582,12 @@ void *kj_resolve(kj_fn *fn) {
         target = kj_stub_target(fn->stub.slot);
         pthread_mutex_unlock(&jit->lock);
     }
+    kj_link_thread_restore(&saved); /* (before a raise too: the thread goes on) */
     kj_tier_leave(jit);
     /* The program's thread waited for the lock and the compile: wait_us. */
     uint64_t waited = kj_now_us() - t0;
     tls_wait_us += waited;
     atomic_fetch_add_explicit(&jit->stats.wait_us, waited, memory_order_relaxed);
-    kj_link_thread_restore(&saved); /* (before a raise too: the thread goes on) */
     if (st != KJIT_OK) {
         /* Every lock is released; nothing is half-updated. */
         char msg[KJ_ERRMSG_SIZE];
