@@ -193,8 +193,10 @@ void kj_tier_hot(kj_fn *fn) {
     pthread_mutex_lock(&jit->lock);
     kj_tier_enqueue(jit, fn);
     pthread_mutex_unlock(&jit->lock);
-    kj_signals_restore(&mask);
+    /* (--tier-sync waits here for the T2 compile: a handler's own hot
+     * report would wait on the same condition, so they wait too) */
     if (jit->opts.t2_sync) kj_tier_drain(jit);
+    kj_signals_restore(&mask);
     kj_link_thread_restore(&saved);
 }
 
