@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/kj_base.h"
@@ -65,6 +66,21 @@ int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
     int r = pthread_create(t, NULL, fn, arg);
     kj_signals_restore(&old);
     return r;
+}
+
+/* ---- descriptors ---------------------------------------------------------- */
+
+int kj_fd_id_of(int fd, kj_fd_id *id) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) return -1;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    return 0;
+}
+
+int kj_fd_is(int fd, const kj_fd_id *id) {
+    kj_fd_id now;
+    return kj_fd_id_of(fd, &now) == 0 && now.dev == id->dev && now.ino == id->ino;
 }
 
 /* ---- the clock and names ------------------------------------------------ */

@@ -7,6 +7,7 @@
 #define KJ_BASE_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include "base/kj_types.h"
 
@@ -34,6 +35,18 @@ void kj_signals_block(sigset_t *old);
 void kj_signals_hold(sigset_t *old);
 void kj_signals_restore(const sigset_t *old);
 int kj_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* Which file a descriptor is open on.  kjit keeps descriptors across a run
+ * (the code cache's directory, the perf map), and a program may close every
+ * descriptor above 2 and get those numbers back for files of its own:
+ * kj_fd_id_of (0, or -1 if fstat fails) says which file fd is now, kj_fd_is
+ * whether it is still that one. */
+typedef struct kj_fd_id {
+    dev_t dev;
+    ino_t ino;
+} kj_fd_id;
+int kj_fd_id_of(int fd, kj_fd_id *id);
+int kj_fd_is(int fd, const kj_fd_id *id);
 
 /* kj_trace.c: an event for the trace hook, if one is set.  start_us 0:
  * now. */

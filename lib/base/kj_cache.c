@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/kj_base.h"
 #include "base/kj_cache.h"
 
 #define MAGIC "KJITC001"
@@ -48,8 +49,7 @@ typedef struct bundle bundle;
 
 struct kj_cache {
     _Atomic int fd; /* the directory: all names below are relative to it (dir_fd) */
-    dev_t dev;      /* which it is */
-    ino_t ino;
+    kj_fd_id id;    /* which it is */
     pthread_mutex_t dlock; /* dir_fd's opening again */
     char *path; /* for messages */
     uint64_t max_bytes;
@@ -147,19 +147,12 @@ kj_cache *kj_cache_open(const char *dir, uint64_t max_bytes, char *why, size_t l
         return NULL;
     }
     c->fd = fd;
-    c->dev = fst.st_dev;
-    c->ino = fst.st_ino;
+    c->id = (kj_fd_id){.dev = fst.st_dev, .ino = fst.st_ino};
     pthread_mutex_init(&c->dlock, NULL);
     c->max_bytes = max_bytes ? max_bytes : MAX_DEFAULT;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->wlock, NULL);
     return c;
-}
-
-/* Whether fd is the cache's directory. */
-static int is_ours(const kj_cache *c, int fd) {
-    struct stat st;
-    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino;
 }
 
 /* The directory's descriptor, checked to still be it.  A program may close
@@ -173,12 +166,12 @@ static int is_ours(const kj_cache *c, int fd) {
  * the check and its use on another can still win that race.) */
 static int dir_fd(kj_cache *c) {
     int fd = atomic_load(&c->fd);
-    if (is_ours(c, fd)) return fd;
+    if (kj_fd_is(fd, &c->id)) return fd;
     pthread_mutex_lock(&c->dlock);
     fd = atomic_load(&c->fd);
-    if (!is_ours(c, fd)) {
+    if (!kj_fd_is(fd, &c->id)) {
         fd = open(c->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0 && !is_ours(c, fd)) {
+        if (fd >= 0 && !kj_fd_is(fd, &c->id)) {
             close(fd);
             fd = -1;
         }
@@ -509,7 +502,7 @@ void kj_cache_close(kj_cache *c) {
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->wlock);
     int fd = atomic_load(&c->fd);
-    if (is_ours(c, fd)) close(fd); /* (not a number the program took over) */
+    if (kj_fd_is(fd, &c->id)) close(fd); /* (not a number the program took over) */
     pthread_mutex_destroy(&c->dlock);
     free(c->path);
     free(c);

@@ -74,24 +74,20 @@ static FILE *open_map(void) {
 
 /* The map of this process, opened if need be (a forked child has its own;
  * the parent's stays open in it: its buffer may hold the parent's line). */
-static dev_t perf_dev; /* which file perf_file is */
-static ino_t perf_ino;
+static kj_fd_id perf_id; /* which file perf_file is */
 
 static FILE *map_file(void) {
-    struct stat st;
     /* A program may close every descriptor above 2 and open its own in
      * their place: the map would go into the program's file.  If the
      * descriptor is no longer the map's, the stream is left unclosed
      * (closing it would close the program's file; its buffer is empty,
      * each line is flushed) and the map opened again. */
-    if (perf_file && perf_pid == getpid() &&
-        !(fstat(fileno(perf_file), &st) == 0 && st.st_dev == perf_dev && st.st_ino == perf_ino))
+    if (perf_file && perf_pid == getpid() && !kj_fd_is(fileno(perf_file), &perf_id))
         perf_file = NULL;
     if (!perf_file || perf_pid != getpid()) {
         perf_file = open_map();
         perf_pid = getpid();
-        if (perf_file && fstat(fileno(perf_file), &st) == 0)
-            perf_dev = st.st_dev, perf_ino = st.st_ino;
+        if (perf_file) (void)kj_fd_id_of(fileno(perf_file), &perf_id);
     }
     return perf_file;
 }
