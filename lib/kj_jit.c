@@ -238,6 +238,7 @@ kjit_status kjit_create(const kjit_options *opts, kjit **out) {
     jit->polls = kj_safepoint_polls;
     jit->poll_fn = kj_safepoint_poll;
     jit->hot_fn = kj_tier_hot;
+    jit->osr_c_fn = kj_osr_c_poll;
 
     /* LLVM is loaded and set up at the first compile (kj_llvm.c). */
     live_add(jit);
@@ -378,6 +379,7 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     kj_code_drop(jit, fn->code);
     kj_code_drop(jit, fn->t2);
     kj_osr_drop(jit, fn);
+    kj_osr_c_forget(fn, fn->version > 0);
     fn->code = fn->t2 = NULL;
     fn->tier = 0;
     fn->invalidated = 0;

@@ -79,6 +79,8 @@ typedef struct kj_deps {
     uint64_t ver[KJ_MAX_DEPS];
 } kj_deps;
 
+#define KJ_OSR_C_MAX 8 /* OSR points of a C function (kj_wrap.cpp's KJ_OSR_POINTS) */
+
 typedef struct kj_fn {
     struct kj_fn *hash_next;
     kjit *jit;
@@ -109,6 +111,16 @@ typedef struct kj_fn {
     kjit_osr_generator osr_gen;
     uint64_t osr_requested;
     _Atomic(struct kj_osr_entry *) osr;
+    /* On-stack replacement of C frames, from T1 into T2 (kj_osr.c): the
+     * continuations of the T2 body at its points and their signatures,
+     * written under lock (address last, cleared first), read without it;
+     * whether a T1 frame asked for them (queued once); never again after a
+     * redefinition (an old frame is not the new body's). */
+    _Atomic(void *) osr_c[KJ_OSR_C_MAX];
+    _Atomic uint32_t osr_c_sig[KJ_OSR_C_MAX];
+    _Atomic int osr_c_asked;
+    int osr_c_off;
+    int osr_c_urgent;             /* queued by a T1 frame that waits: first, at once */
 
     /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
     int tier;                     /* 0: not tiered, 1: T1, 2: T2 */
@@ -329,6 +341,7 @@ struct kjit {
     char cache_why[512];
     char *transform_key[3]; /* kjit_set_transform_key, per tier; under lock */
     void (*hot_fn)(kj_fn *fn);
+    void *(*osr_c_fn)(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes); /* kj_osr_c_poll */
 
     kjit_error_hook hook;
     void *hook_user;

@@ -10,7 +10,10 @@
 #include <llvm/DebugInfo/DWARF/DWARFContext.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DebugInfoMetadata.h>
+#include <llvm/IR/CFG.h>
 #include <llvm/IR/Instructions.h>
+#include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/GlobalAlias.h>
 #include <llvm/IR/GlobalVariable.h>
@@ -19,6 +22,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Local.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 #include <llvm/Object/ObjectFile.h>
 #include <llvm-c/Core.h>
@@ -26,7 +30,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <vector>
 
 using namespace llvm;
 
@@ -365,4 +372,505 @@ extern "C" int kj_wrap_where(const char *obj, size_t size, unsigned section, uin
         n++;
     }
     return n;
+}
+
+/* ---- on-stack replacement of C frames (kj_osr.c) ---------------------------
+ *
+ * An OSR point is the header of an outermost loop: the one block of a
+ * strongly connected component of the CFG that is entered from outside it
+ * (a component entered at two blocks, irreducible, has none).  Its live
+ * values are f's arguments used at or after it, its phis, and every value
+ * defined in a block it cannot reach and used in one it can: such a block
+ * lies on every path from the entry to the header, so those values exist
+ * when the header runs.  A value defined in a block the header reaches is
+ * made again on the way from the header to its uses, since the header is
+ * its component's only way in.  T1 code and the continuation T2 makes both
+ * take the points and their live values from the same IR, in the same
+ * order (blocks, then instructions, as f lists them); `sig` (the count and
+ * the types) guards the match. */
+namespace {
+
+struct osr_point {
+    BasicBlock *header;
+    std::vector<Value *> live;
+    uint32_t sig;
+};
+
+/* Whether f can have points at all: nothing that sees or changes its own
+ * frame (the continuation is another frame, above the T1 one). */
+bool osr_fn_ok(const Function &f) {
+    if (f.isVarArg() || f.hasPrefixData() || f.hasPrologueData() || f.hasGC() || f.empty())
+        return false;
+    for (const Argument &a : f.args())
+        if (a.hasInAllocaAttr() || a.hasPreallocatedAttr() || a.hasSwiftErrorAttr() ||
+            a.getType()->isTokenTy())
+            return false;
+    for (const BasicBlock &b : f)
+        for (const Instruction &i : b) {
+            for (const Use &op : i.operands()) {
+                if (isa<BlockAddress>(op.get())) return false; /* (directly: not mapped) */
+                if (auto *mv = dyn_cast<MetadataAsValue>(op.get()))
+                    if (isa<LocalAsMetadata>(mv->getMetadata()) ||
+                        isa<DIArgList>(mv->getMetadata()))
+                        if (!isa<DbgInfoIntrinsic>(&i)) return false;
+            }
+            auto *call = dyn_cast<CallBase>(&i);
+            if (!call) continue;
+            if (isa<CallBrInst>(call) || call->hasFnAttr(Attribute::ReturnsTwice)) return false;
+            if (auto *ci = dyn_cast<CallInst>(call))
+                if (ci->isMustTailCall()) return false;
+            if (const Function *callee = call->getCalledFunction()) {
+                if (callee->hasFnAttribute(Attribute::ReturnsTwice)) return false;
+                switch (callee->getIntrinsicID()) {
+                case Intrinsic::stacksave: case Intrinsic::stackrestore:
+                case Intrinsic::localescape: case Intrinsic::frameaddress:
+                case Intrinsic::returnaddress: case Intrinsic::addressofreturnaddress:
+                case Intrinsic::sponentry: case Intrinsic::vastart: case Intrinsic::vaend:
+                case Intrinsic::eh_unwind_init: case Intrinsic::eh_return_i32:
+                case Intrinsic::eh_return_i64: case Intrinsic::coro_id:
+                case Intrinsic::coro_begin:
+                    return false;
+                default:
+                    break;
+                }
+            }
+        }
+    return true;
+}
+
+/* Tarjan's components of f's CFG, iteratively: comp[b] for every block
+ * the entry reaches. */
+void osr_components(Function &f, DenseMap<BasicBlock *, unsigned> &comp) {
+    DenseMap<BasicBlock *, unsigned> index, low;
+    std::vector<BasicBlock *> stack;
+    DenseMap<BasicBlock *, bool> on;
+    std::vector<std::pair<BasicBlock *, unsigned>> work;
+    unsigned next = 0, ncomp = 0;
+    BasicBlock *entry = &f.getEntryBlock();
+    work.push_back({entry, 0});
+    index[entry] = low[entry] = next++;
+    stack.push_back(entry);
+    on[entry] = true;
+    while (!work.empty()) {
+        BasicBlock *b = work.back().first;
+        unsigned &k = work.back().second;
+        Instruction *t = b->getTerminator();
+        unsigned n = t ? t->getNumSuccessors() : 0;
+        if (k < n) {
+            BasicBlock *s = t->getSuccessor(k++);
+            if (!index.count(s)) {
+                index[s] = low[s] = next++;
+                stack.push_back(s);
+                on[s] = true;
+                work.push_back({s, 0});
+            } else if (on[s]) {
+                low[b] = std::min(low[b], index[s]);
+            }
+            continue;
+        }
+        if (low[b] == index[b]) {
+            BasicBlock *x;
+            do {
+                x = stack.back();
+                stack.pop_back();
+                on[x] = false;
+                comp[x] = ncomp;
+            } while (x != b);
+            ncomp++;
+        }
+        work.pop_back();
+        if (!work.empty()) {
+            BasicBlock *p = work.back().first;
+            low[p] = std::min(low[p], low[b]);
+        }
+    }
+}
+
+uint32_t osr_sig(unsigned k, const std::vector<Value *> &live) {
+    uint32_t h = 2166136261u;
+    auto mix = [&h](uint32_t v) { h = (h ^ v) * 16777619u; };
+    mix(k);
+    mix((uint32_t)live.size());
+    for (Value *v : live) {
+        Type *t = v->getType();
+        mix(t->getTypeID());
+        if (t->isIntegerTy()) mix(t->getIntegerBitWidth());
+        if (auto *vt = dyn_cast<FixedVectorType>(t)) mix(vt->getNumElements());
+    }
+    return h;
+}
+
+#define KJ_OSR_POINTS 8 /* (kj_types.h's KJ_OSR_C_MAX) */
+#define KJ_OSR_LIVE 64  /* more live values than this: no point */
+#define KJ_OSR_EVERY 64 /* T1 code asks for its continuation every this many passes */
+
+bool osr_names_blocks(const Constant *c, const Function *f);
+
+/* Whether v may hold one of f's block addresses, or point at one (made
+ * from a global that holds them, by any chain of instructions): the
+ * continuation's blocks are others, and a computed goto there would jump
+ * into f's code.  (A block address as an operand is refused outright.) */
+bool osr_names_own_blocks(Value *v, const Function &f) {
+    std::vector<Value *> todo{v};
+    DenseMap<Value *, bool> seen;
+    while (!todo.empty()) {
+        Value *x = todo.back();
+        todo.pop_back();
+        if (seen.count(x)) continue;
+        seen[x] = true;
+        if (auto *g = dyn_cast<GlobalVariable>(x)) {
+            if (g->hasInitializer() && osr_names_blocks(g->getInitializer(), &f)) return true;
+            continue;
+        }
+        if (auto *ce = dyn_cast<ConstantExpr>(x)) {
+            for (Use &op : ce->operands()) todo.push_back(op.get());
+            continue;
+        }
+        if (auto *i = dyn_cast<Instruction>(x))
+            for (Use &op : i->operands()) todo.push_back(op.get());
+    }
+    return false;
+}
+
+std::vector<osr_point> osr_points(Function &f, DenseMap<BasicBlock *, unsigned> &comp) {
+    std::vector<osr_point> out;
+    if (!osr_fn_ok(f)) return out;
+    osr_components(f, comp);
+    /* A component with a cycle (more than one block, or a block that
+     * branches to itself), and the blocks entering it from outside. */
+    DenseMap<unsigned, unsigned> size;
+    for (auto &e : comp) size[e.second]++;
+    DenseMap<unsigned, BasicBlock *> head;
+    DenseMap<unsigned, bool> bad;
+    for (BasicBlock &b : f) {
+        auto it = comp.find(&b);
+        if (it == comp.end()) continue;
+        for (BasicBlock *s : successors(&b)) {
+            unsigned c = comp.lookup(s);
+            if (c == it->second) continue;
+            if (head.count(c) && head[c] != s) bad[c] = true;
+            head[c] = s;
+        }
+    }
+    for (BasicBlock &h : f) {
+        if (out.size() == KJ_OSR_POINTS) break;
+        auto it = comp.find(&h);
+        if (it == comp.end() || head.lookup(it->second) != &h || bad.lookup(it->second)) continue;
+        bool cyclic = size[it->second] > 1;
+        for (BasicBlock *s : successors(&h)) cyclic |= s == &h;
+        if (!cyclic || h.isEHPad() || isa<LandingPadInst>(h.getFirstNonPHI())) continue;
+        /* The blocks h reaches. */
+        DenseMap<const BasicBlock *, bool> reach;
+        std::vector<BasicBlock *> todo{&h};
+        reach[&h] = true;
+        while (!todo.empty()) {
+            BasicBlock *b = todo.back();
+            todo.pop_back();
+            for (BasicBlock *s : successors(b))
+                if (!reach.count(s)) reach[s] = true, todo.push_back(s);
+        }
+        /* Whether a use is in a block h reaches (a phi's: its edge's block). */
+        auto used_after = [&](const Value *v) {
+            for (const Use &u : v->uses()) {
+                auto *ui = dyn_cast<Instruction>(u.getUser());
+                if (!ui) continue;
+                const BasicBlock *at = ui->getParent();
+                if (auto *phi = dyn_cast<PHINode>(ui)) at = phi->getIncomingBlock(u);
+                if (reach.count(at)) return true;
+            }
+            return false;
+        };
+        osr_point p{&h, {}, 0};
+        bool ok = true;
+        for (Argument &a : f.args())
+            if (used_after(&a)) p.live.push_back(&a);
+        for (PHINode &phi : h.phis()) p.live.push_back(&phi);
+        for (BasicBlock &b : f) {
+            if (reach.count(&b) || !comp.count(&b)) continue;
+            for (Instruction &i : b)
+                if (!i.getType()->isVoidTy() && used_after(&i)) p.live.push_back(&i);
+        }
+        for (Value *v : p.live) ok &= !v->getType()->isTokenTy() && !osr_names_own_blocks(v, f);
+        if (!ok || p.live.size() > KJ_OSR_LIVE) continue;
+        p.sig = osr_sig((unsigned)out.size(), p.live);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+/* A constant with every blockaddress of f in it made one of nf's (vmap:
+ * f's blocks to nf's); NULL if one names a block nf has not. */
+Constant *osr_remap_blocks(Constant *c, Function *f, Function *nf,
+                           DenseMap<const Value *, Value *> &local) {
+    if (auto *ba = dyn_cast<BlockAddress>(c)) {
+        if (ba->getFunction() != f) return c;
+        auto it = local.find(ba->getBasicBlock());
+        return it == local.end() ? nullptr : BlockAddress::get(nf, cast<BasicBlock>(it->second));
+    }
+    if (!isa<ConstantAggregate>(c)) return c;
+    std::vector<Constant *> ops;
+    bool changed = false;
+    for (Use &op : c->operands()) {
+        Constant *o = osr_remap_blocks(cast<Constant>(op.get()), f, nf, local);
+        if (!o) return nullptr;
+        changed |= o != op.get();
+        ops.push_back(o);
+    }
+    if (!changed) return c;
+    if (auto *a = dyn_cast<ConstantArray>(c)) return ConstantArray::get(a->getType(), ops);
+    if (auto *s = dyn_cast<ConstantStruct>(c)) return ConstantStruct::get(s->getType(), ops);
+    return ConstantVector::get(ops);
+}
+
+bool osr_names_blocks(const Constant *c, const Function *f) {
+    if (auto *ba = dyn_cast<BlockAddress>(c)) return ba->getFunction() == f;
+    if (!isa<ConstantAggregate>(c)) return false;
+    for (const Use &op : c->operands())
+        if (osr_names_blocks(cast<Constant>(op.get()), f)) return true;
+    return false;
+}
+
+/* The continuation of point p: f from p's header on, its live values as
+ * parameters; NULL if it cannot be made. */
+Function *osr_continuation(Function &f, const osr_point &p, const std::string &name,
+                           DenseMap<const Value *, Value *> &local) {
+    LLVMContext &c = f.getContext();
+    Module *m = f.getParent();
+    std::vector<Type *> params;
+    for (Value *v : p.live) params.push_back(v->getType());
+    auto *ft = FunctionType::get(f.getReturnType(), params, false);
+    Function *nf = Function::Create(ft, GlobalValue::ExternalLinkage, name, m);
+    nf->setCallingConv(CallingConv::C);
+    nf->setAttributes(AttributeList::get(c, f.getAttributes().getFnAttrs(), AttributeSet(), {}));
+    nf->removeFnAttr(Attribute::AlwaysInline);
+    if (f.hasPersonalityFn()) nf->setPersonalityFn(f.getPersonalityFn());
+    if (f.hasSection()) nf->setSection(f.getSection());
+    unsigned k = 0;
+    std::vector<PHINode *> hphis;
+    for (Value *v : p.live) {
+        Argument *a = nf->getArg(k++);
+        if (auto *phi = dyn_cast<PHINode>(v); phi && phi->getParent() == p.header) continue;
+        local[v] = a;
+    }
+    BasicBlock *entry = BasicBlock::Create(c, "osr.entry", nf);
+    DenseMap<const BasicBlock *, bool> reach;
+    {
+        std::vector<BasicBlock *> todo{p.header};
+        reach[p.header] = true;
+        while (!todo.empty()) {
+            BasicBlock *b = todo.back();
+            todo.pop_back();
+            for (BasicBlock *s : successors(b))
+                if (!reach.count(s)) reach[s] = true, todo.push_back(s);
+        }
+    }
+    for (BasicBlock &b : f) {
+        if (!reach.count(&b)) continue;
+        BasicBlock *nb = BasicBlock::Create(c, b.getName(), nf);
+        local[&b] = nb;
+        for (Instruction &i : b) {
+            if (isa<DbgInfoIntrinsic>(&i)) continue;
+            Instruction *ni = i.clone();
+            if (i.hasName()) ni->setName(i.getName());
+            ni->setDebugLoc(DebugLoc());
+            ni->insertInto(nb, nb->end());
+            local[&i] = ni;
+        }
+    }
+    /* The globals of blockaddresses of f that the copy uses (a computed
+     * goto's table), each copied naming nf's blocks. */
+    DenseMap<const Value *, Value *> tables;
+    for (BasicBlock &nb : *nf)
+        for (Instruction &ni : nb)
+            for (Use &op : ni.operands()) {
+                auto it = local.find(op.get());
+                if (it != local.end()) {
+                    op.set(it->second);
+                    continue;
+                }
+                auto *g = dyn_cast<GlobalVariable>(op.get());
+                if (!g || !g->hasInitializer() || !osr_names_blocks(g->getInitializer(), &f))
+                    continue;
+                auto t = tables.find(g);
+                if (t == tables.end()) {
+                    Constant *init = osr_remap_blocks(g->getInitializer(), &f, nf, local);
+                    if (!init) {
+                        for (auto &e : tables) cast<GlobalVariable>(e.second)->eraseFromParent();
+                        nf->dropAllReferences();
+                        nf->eraseFromParent();
+                        return nullptr;
+                    }
+                    auto *ng = new GlobalVariable(*m, g->getValueType(), g->isConstant(),
+                                                  GlobalValue::InternalLinkage, init,
+                                                  g->getName() + ".osr");
+                    ng->setAlignment(g->getAlign());
+                    t = tables.insert({g, ng}).first;
+                }
+                op.set(t->second);
+            }
+    for (BasicBlock &nb : *nf)
+        for (PHINode &phi : nb.phis()) {
+            for (unsigned i = phi.getNumIncomingValues(); i-- > 0;) {
+                auto b = local.find(phi.getIncomingBlock(i));
+                if (b == local.end() || !reach.count(phi.getIncomingBlock(i)))
+                    phi.removeIncomingValue(i, false);
+                else
+                    phi.setIncomingBlock(i, cast<BasicBlock>(b->second));
+            }
+        }
+    auto *nh = cast<BasicBlock>(local[p.header]);
+    k = 0;
+    for (Value *v : p.live) {
+        Argument *a = nf->getArg(k++);
+        auto *phi = dyn_cast<PHINode>(v);
+        if (phi && phi->getParent() == p.header) cast<PHINode>(local[phi])->addIncoming(a, entry);
+    }
+    BranchInst::Create(nh, entry);
+    return nf;
+}
+
+std::string osr_name(const char *prefix, unsigned k, uint32_t sig) {
+    char tail[32];
+    snprintf(tail, sizeof tail, ".osr%u.%08x", k, sig);
+    return std::string(prefix) + tail;
+}
+
+
+/* In g (f itself, or a continuation whose copies of f's values map
+ * gives), the way into point p's header from outside its component
+ * becomes a call of p's continuation, whose value g returns: each block
+ * of f is then compiled once, in the function of the last point before it,
+ * not once per continuation that reaches it.  0 if it cannot be done. */
+bool osr_outline(Function &g, const DenseMap<const Value *, Value *> *map, const osr_point &p,
+                 Function *cont, const DenseMap<BasicBlock *, unsigned> &comp) {
+    auto in_g = [&](Value *v) -> Value * {
+        if (!map) return v;
+        auto it = map->find(v);
+        return it == map->end() ? nullptr : it->second;
+    };
+    auto *h = dyn_cast_or_null<BasicBlock>(in_g(p.header));
+    if (!h) return false;
+    unsigned hc = comp.lookup(p.header);
+    DenseMap<const BasicBlock *, bool> inside; /* (g's copies of the component's blocks) */
+    for (auto &e : comp)
+        if (e.second == hc)
+            if (auto *b = dyn_cast_or_null<BasicBlock>(in_g(e.first))) inside[b] = true;
+    std::vector<BasicBlock *> from;
+    for (BasicBlock *pred : predecessors(h))
+        if (!inside.count(pred) && std::find(from.begin(), from.end(), pred) == from.end())
+            from.push_back(pred);
+    if (from.empty()) return false;
+    for (BasicBlock *pred : from)
+        if (!isa<BranchInst>(pred->getTerminator()) && !isa<SwitchInst>(pred->getTerminator()))
+            return false; /* (an invoke's edge, a computed goto's: left) */
+    /* The live values, in g, before anything changes. */
+    std::vector<Value *> args;
+    for (Value *v : p.live) {
+        auto *phi = dyn_cast<PHINode>(v);
+        if (phi && phi->getParent() == p.header) {
+            args.push_back(nullptr); /* (the header's phi: made below) */
+            continue;
+        }
+        Value *w = in_g(v);
+        if (!w) return false;
+        args.push_back(w);
+    }
+    LLVMContext &c = g.getContext();
+    BasicBlock *call = BasicBlock::Create(c, h->getName() + ".osr.call", &g);
+    unsigned k = 0;
+    for (Value *v : p.live) {
+        auto *phi = dyn_cast<PHINode>(v);
+        if (phi && phi->getParent() == p.header) {
+            auto *hphi = cast<PHINode>(in_g(phi));
+            auto *np = PHINode::Create(hphi->getType(), 0, hphi->getName() + ".in", call);
+            for (BasicBlock *pred : from)
+                for (BasicBlock *s : successors(pred))
+                    if (s == h) np->addIncoming(hphi->getIncomingValueForBlock(pred), pred);
+            args[k] = np;
+        }
+        k++;
+    }
+    auto *r = CallInst::Create(cont->getFunctionType(), cont, args, "", call);
+    r->setCallingConv(CallingConv::C);
+    ReturnInst::Create(c, g.getReturnType()->isVoidTy() ? nullptr : r, call);
+    for (BasicBlock *pred : from) {
+        for (PHINode &phi : h->phis())
+            while (phi.getBasicBlockIndex(pred) >= 0) phi.removeIncomingValue(pred, false);
+        pred->getTerminator()->replaceSuccessorWith(h, call);
+    }
+    return true;
+}
+
+} // namespace
+
+extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *prefix) {
+    Function &f = *cast<Function>(unwrap(fref));
+    DenseMap<BasicBlock *, unsigned> comp;
+    std::vector<osr_point> points = osr_points(f, comp);
+    std::vector<Function *> conts(points.size(), nullptr);
+    std::vector<DenseMap<const Value *, Value *>> maps(points.size());
+    unsigned n = 0;
+    for (unsigned k = 0; k < points.size(); k++)
+        if ((conts[k] = osr_continuation(f, points[k], osr_name(prefix, k, points[k].sig),
+                                         maps[k])))
+            n++;
+    /* Each point's region out of f and the other continuations (f last:
+     * the maps name its values). */
+    for (unsigned i = 0; i <= points.size(); i++) {
+        bool last = i == points.size();
+        if (!last && !conts[i]) continue;
+        Function &g = last ? f : *conts[i];
+        bool changed = false;
+        for (unsigned j = 0; j < points.size(); j++)
+            if (j != i && conts[j])
+                changed |= osr_outline(g, last ? nullptr : &maps[i], points[j], conts[j], comp);
+        if (changed) removeUnreachableBlocks(g);
+    }
+    return n;
+}
+
+extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_ref,
+                                           LLVMValueRef fn_ref) {
+    Function &f = *cast<Function>(unwrap(fref));
+    auto *poll = cast<Function>(unwrap(poll_ref));
+    Value *fnrec = unwrap(fn_ref);
+    DenseMap<BasicBlock *, unsigned> comp;
+    std::vector<osr_point> points = osr_points(f, comp);
+    LLVMContext &c = f.getContext();
+    Type *i32 = Type::getInt32Ty(c);
+    if (points.empty()) return 0;
+    /* The activation's passes through its points, in its frame. */
+    Instruction *first = &*f.getEntryBlock().getFirstInsertionPt();
+    auto *ctr = new AllocaInst(i32, 0, "kj.osr.passes", first);
+    new StoreInst(ConstantInt::get(i32, 0), ctr, first);
+    for (unsigned k = 0; k < points.size(); k++) {
+        osr_point &p = points[k];
+        BasicBlock *h = p.header;
+        BasicBlock *rest = h->splitBasicBlock(h->getFirstNonPHI(), h->getName() + ".osr.rest");
+        Instruction *term = h->getTerminator();
+        auto *n = new LoadInst(i32, ctr, "kj.osr.n", term);
+        auto *n1 = BinaryOperator::CreateAdd(n, ConstantInt::get(i32, 1), "kj.osr.n1", term);
+        new StoreInst(n1, ctr, term);
+        auto *low = BinaryOperator::CreateAnd(n1, ConstantInt::get(i32, KJ_OSR_EVERY - 1),
+                                              "kj.osr.low", term);
+        auto *due = new ICmpInst(term, ICmpInst::ICMP_EQ, low, ConstantInt::get(i32, 0),
+                                 "kj.osr.due");
+        BasicBlock *chk = BasicBlock::Create(c, "kj.osr.poll", &f);
+        BasicBlock *go = BasicBlock::Create(c, "kj.osr.go", &f);
+        BranchInst::Create(chk, rest, due, term);
+        term->eraseFromParent();
+        Value *args[4] = {fnrec, ConstantInt::get(i32, k), ConstantInt::get(i32, p.sig), n1};
+        auto *to = CallInst::Create(poll->getFunctionType(), poll, args, "kj.osr.to", chk);
+        auto *none = new ICmpInst(chk, ICmpInst::ICMP_EQ, to,
+                                  ConstantPointerNull::get(cast<PointerType>(to->getType())),
+                                  "kj.osr.none");
+        BranchInst::Create(rest, go, none, chk);
+        std::vector<Type *> params;
+        for (Value *v : p.live) params.push_back(v->getType());
+        auto *ft = FunctionType::get(f.getReturnType(), params, false);
+        auto *r = CallInst::Create(ft, to, p.live, "", go);
+        r->setCallingConv(CallingConv::C);
+        ReturnInst::Create(c, f.getReturnType()->isVoidTy() ? nullptr : r, go);
+    }
+    return (unsigned)points.size();
 }

@@ -62,6 +62,17 @@ typedef void (*kj_wrap_frame_fn)(void *ctx, const char *function, const char *fi
 int kj_wrap_where(const char *obj, size_t size, unsigned section, uint64_t pc, kj_wrap_frame_fn fn,
                   void *ctx);
 
+/* On-stack replacement of C frames (kj_osr.c, docs/DESIGN.md): the points
+ * of f (the headers of its outermost loops, at most 8), the same in T1's
+ * IR and T2's.  T1: at each point, every 64 passes of the activation, call
+ * poll(fn_rec, k, sig, passes) (ptr (ptr, i32, i32, i32)); if it returns
+ * code, call that with the live values and return what it returns.  T2: add to f's module one function
+ * per point, named PREFIX.osrK.SIG (8 hex digits), that runs f from that
+ * point on with the live values as parameters.  Each returns how many
+ * points it made. */
+unsigned kj_wrap_osr_instrument(LLVMValueRef f, LLVMValueRef poll, LLVMValueRef fn_rec);
+unsigned kj_wrap_osr_continuations(LLVMValueRef f, const char *prefix);
+
 #ifdef __cplusplus
 }
 #endif

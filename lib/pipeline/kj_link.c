@@ -161,6 +161,7 @@ static void *resolve_runtime(kjit *jit, const char *name, int *callable) {
     *callable = 1;
     if (strcmp(name, KJ_LINK_POLL) == 0) return (void *)(uintptr_t)jit->poll_fn;
     if (strcmp(name, KJ_LINK_HOT) == 0) return (void *)(uintptr_t)jit->hot_fn;
+    if (strcmp(name, KJ_LINK_OSR) == 0) return (void *)(uintptr_t)jit->osr_c_fn;
     *callable = 0;
     int count = strncmp(name, KJ_LINK_COUNT, sizeof KJ_LINK_COUNT - 1) == 0;
     if (!count && strncmp(name, KJ_LINK_FN, sizeof KJ_LINK_FN - 1) != 0) return NULL;

@@ -78,6 +78,10 @@ typedef struct kj_unit {
     char *binding;           /* out: kj_link_binding's, if wanted (the caller frees) */
     size_t binding_len;
     int has_loop;            /* it has a loop (kept with a pre-keyed object) */
+    /* out: the continuations linked with it (OSR of C frames: kj_osr.c),
+     * by point, and their signatures; NULL where none */
+    void *osr[KJ_OSR_C_MAX];
+    uint32_t osr_sig[KJ_OSR_C_MAX];
 } kj_unit;
 
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,
@@ -173,6 +177,7 @@ void kj_link_hosts_free(kj_link_hosts *hosts);
 #define KJ_LINK_POLL "__kjit.x.poll"
 #define KJ_LINK_JIT "__kjit.x.jit"
 #define KJ_LINK_HOT "__kjit.x.hot"
+#define KJ_LINK_OSR "__kjit.x.osr"
 #define KJ_LINK_COUNT "__kjit.c."
 #define KJ_LINK_FN "__kjit.n."
 /* The module's declaration of one of those names (a function if ty is a

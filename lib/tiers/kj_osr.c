@@ -240,3 +240,71 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec) {
     free(rec->name);
     free(rec);
 }
+
+/* ---- C frames: from T1 into T2 at a loop header ----------------------------
+ *
+ * Functions of optimised IR (a C program's) have no T0 and no frame layout
+ * of the client's: their T1 code is the first tier, and a function entered
+ * once (a C main with its loop, Lua's VM loop) would run there for the
+ * whole program.  So T1 code asks, at the headers of its outermost loops
+ * (every 64 passes), whether the T2 body has a *continuation* for that
+ * point: a function made from the same IR, taking the values live there as
+ * parameters and running the rest of the function (OSRKit's design, D'Elia
+ * and Demetrescu, CGO 2016: OSR as a call; kj_wrap.cpp makes both sides).
+ * If it has, T1 calls it and returns what it returns: the T1 frame stays
+ * below, so pointers into it (its allocas) stay good.  An activation that
+ * has passed its points KJ_OSR_URGENT times is one that runs long: it
+ * queues the function for T2 once, first in the queue and with no wait for
+ * the program's start-up (a main has no counters to queue it; Lua's VM
+ * loop's T2 compile waited 390 ms behind others while its activation ran
+ * at T1).  KJIT_OSR_C=0 turns it off, KJIT_OSR_C=polls keeps the points
+ * but never moves nor queues (the benchmarks compare: what the points cost
+ * T1 code when OSR never fires). */
+#define KJ_OSR_URGENT 4096
+
+int kj_osr_c_on(void) {
+    static _Atomic int on = -1;
+    int v = atomic_load_explicit(&on, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("KJIT_OSR_C");
+        v = !e || strcmp(e, "0") != 0 ? 1 : 0;
+        if (e && strcmp(e, "polls") == 0) v = 2;
+        atomic_store_explicit(&on, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes) {
+    if (point < 0 || point >= KJ_OSR_C_MAX || kj_osr_c_on() == 2) return NULL;
+    void *to = atomic_load_explicit(&fn->osr_c[point], memory_order_acquire);
+    if (to) {
+        /* (the signature, then the address again: not one of a body
+         * installed meanwhile with another's signature) */
+        uint32_t s = atomic_load_explicit(&fn->osr_c_sig[point], memory_order_acquire);
+        if (s != sig || atomic_load_explicit(&fn->osr_c[point], memory_order_acquire) != to)
+            return NULL;
+        atomic_fetch_add(&fn->jit->stats.osr_entries, 1);
+        kj_trace(fn->jit, KJIT_EV_INSTALLED, fn->name, "osr", 0, 0, 0, NULL);
+        return to;
+    }
+    if (passes >= KJ_OSR_URGENT && !atomic_load_explicit(&fn->osr_c_asked, memory_order_relaxed) &&
+        !atomic_exchange(&fn->osr_c_asked, 1))
+        kj_tier_urgent(fn);
+    return NULL;
+}
+
+void kj_osr_c_install(kj_fn *fn, const kj_unit *u) {
+    for (int k = 0; k < KJ_OSR_C_MAX; k++) {
+        atomic_store_explicit(&fn->osr_c[k], NULL, memory_order_release);
+        if (fn->osr_c_off || !u->osr[k]) continue;
+        atomic_store_explicit(&fn->osr_c_sig[k], u->osr_sig[k], memory_order_release);
+        atomic_store_explicit(&fn->osr_c[k], u->osr[k], memory_order_release);
+    }
+}
+
+void kj_osr_c_forget(kj_fn *fn, int forever) {
+    for (int k = 0; k < KJ_OSR_C_MAX; k++)
+        atomic_store_explicit(&fn->osr_c[k], NULL, memory_order_release);
+    atomic_store(&fn->osr_c_asked, 0);
+    if (forever) fn->osr_c_off = 1;
+}

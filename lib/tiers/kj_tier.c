@@ -75,13 +75,22 @@ static void count_then(void *ctx, LLVMBuilderRef b, LLVMValueRef fn, LLVMBasicBl
 void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
     kj_fn *fn = ctx;
     kjit *jit = fn->jit;
-    /* A C program's main is entered once: a T2 body of it would never run
-     * (no OSR for compiled frames), so its loops count nothing (t1_full
-     * gives it the -O level's code generation already). */
-    if (strcmp(fn->name, "main") == 0) return;
     LLVMValueRef f = LLVMGetNamedFunction(mod, symbol);
     if (!f || LLVMIsDeclaration(f)) return;
     LLVMContextRef c = LLVMGetModuleContext(mod);
+    /* OSR points first, on the IR T2 will have (kj_osr.c): optimised IR,
+     * whose T1 and T2 run no pass. */
+    if (kj_osr_c_on() && !fn->osr_c_off && kj_unit_optimised(mod)) {
+        LLVMTypeRef ptr = LLVMPointerTypeInContext(c, 0), i32 = LLVMInt32TypeInContext(c);
+        LLVMTypeRef params[4] = {ptr, i32, i32, i32};
+        LLVMValueRef poll = kj_link_extern(mod, KJ_LINK_OSR, LLVMFunctionType(ptr, params, 4, 0));
+        LLVMValueRef rec = kj_link_extern_of(mod, KJ_LINK_FN, fn->name, LLVMInt64TypeInContext(c));
+        if (poll && rec) kj_wrap_osr_instrument(f, poll, rec);
+    }
+    /* A C program's main is entered once: a T2 body of it would only run
+     * through its continuations, so its loops count nothing (its OSR
+     * points queue it). */
+    if (strcmp(fn->name, "main") == 0) return;
     counter in = {.threshold = jit->opts.hot_threshold};
     in.i64 = LLVMInt64TypeInContext(c);
     in.ptr = LLVMPointerTypeInContext(c, 0);
@@ -200,6 +209,35 @@ void kj_tier_hot(kj_fn *fn) {
     kj_link_thread_restore(&saved);
 }
 
+void kj_tier_urgent(kj_fn *fn) {
+    kjit *jit = fn->jit;
+    kj_link_thread saved;
+    kj_link_thread_save(&saved);
+    sigset_t mask;
+    kj_signals_block(&mask);
+    pthread_mutex_lock(&jit->lock);
+    if (!fn->queued) kj_tier_enqueue(jit, fn);
+    if (fn->queued && jit->qhead != fn) { /* (queued, not taken: to the front) */
+        kj_fn **at = &jit->qhead;
+        while (*at && *at != fn) at = &(*at)->queue_next;
+        if (*at) {
+            *at = fn->queue_next;
+            if (jit->qtail == fn) jit->qtail = NULL;
+            for (kj_fn *t = jit->qhead; t; t = t->queue_next) jit->qtail = t;
+            fn->queue_next = jit->qhead;
+            jit->qhead = fn;
+            if (!jit->qtail) jit->qtail = fn;
+        }
+    }
+    fn->osr_c_urgent = 1;
+    kj_trace(jit, KJIT_EV_QUEUED, fn->name, "urgent", 0, 0, 0, NULL);
+    pthread_cond_signal(&jit->t2_wake);
+    pthread_mutex_unlock(&jit->lock);
+    if (jit->opts.t2_sync) kj_tier_drain(jit);
+    kj_signals_restore(&mask);
+    kj_link_thread_restore(&saved);
+}
+
 /* Give the function's callees available_externally bodies in mod, so the
  * inliner can see them (calls that stay still go through their stubs).
  * Records each callee and its version in deps.  Caller holds def_lock. */
@@ -291,6 +329,7 @@ static void worker_machine_free(kj_worker *w) {
 static void install_t2(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, uint64_t waited) {
     kj_code_drop(jit, fn->t2); /* (a recompile's: retired at quiescence) */
     fn->t2 = code;
+    kj_osr_c_install(fn, u);
     if (fn->tier == 0) {
         fn->state = KJ_COMPILED;
         fn->t1_addr = fn->stub.lazy;
@@ -351,6 +390,10 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
          * alone: keyed by its pre-key, and indexed. */
         if (r == KJIT_OK && kj_unit_optimised(u.mod)) {
             u.passes = KJ_NO_PASSES;
+            /* (with its OSR points' continuations: kj_osr.c) */
+            LLVMValueRef f = LLVMGetNamedFunction(u.mod, sym);
+            if (f && !LLVMIsDeclaration(f) && kj_osr_c_on() && !fn->osr_c_off)
+                kj_wrap_osr_continuations(f, sym);
             if (indexed) u.pre = pre;
         } else if (r == KJIT_OK && jit->finish_pre_only) {
             /* kjit_cache_finish, for a function no run queued: a T2 body
@@ -462,7 +505,7 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn, int same) {
 /* How long whole-function T2 compiles must still wait for the program's
  * first calls to settle (µs; 0: not at all).  Caller holds lock. */
 static uint64_t startup_wait(kjit *jit) {
-    if (jit->opts.t2_sync || jit->osr_head) return 0;
+    if (jit->opts.t2_sync || jit->osr_head || (jit->qhead && jit->qhead->osr_c_urgent)) return 0;
     /* Every function the compiled code calls directly is compiled: there
      * is nothing ahead for T2 to take a core from. */
     if (jit->ahead_started && !jit->ahead_head && !jit->ahead_busy) return 0;
@@ -743,6 +786,7 @@ void kj_tier_invalidate(kjit *jit, kj_fn *g) {
             /* Back to T1 (or T0), which calls g through its stub. */
             kj_fn_point(f, f->t1_addr);
             kj_code_drop(jit, f->t2);
+            kj_osr_c_forget(f, 0);
             f->t2 = NULL;
             f->tier = 1;
             if (f->t1_addr == f->stub.lazy) {

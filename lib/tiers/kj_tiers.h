@@ -115,6 +115,14 @@ void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g);
  * thread's current run while it lasts. */
 kj_fn *kj_osr_run_begin(kjit *jit, const kjit_def *def);
 void kj_osr_run_end(kjit *jit, kj_fn *rec);
+/* C frames, T1 to T2 (kj_wrap.cpp makes the code): whether it is on
+ * (KJIT_OSR_C); what T1 code calls at a point (KJ_LINK_OSR): the
+ * continuation to call, or NULL; publish a T2 body's continuations, or
+ * forget them (forever: a redefinition) -- under lock. */
+int kj_osr_c_on(void);
+void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes);
+void kj_osr_c_install(kj_fn *fn, const kj_unit *u);
+void kj_osr_c_forget(kj_fn *fn, int forever);
 
 /* kj_safepoint.c: code on every function entry and loop back-edge. */
 /* Emit, at b's position in fn, code that ends by branching to next. */
@@ -140,6 +148,9 @@ void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
 /* T1's counters in fn's body (a kj_unit's instrument, ctx the kj_fn). */
 void kj_tier_instrument(void *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
+/* The same for a T1 activation waiting for its OSR continuation (kj_osr.c):
+ * queued first, and compiled without waiting for start-up to end. */
+void kj_tier_urgent(kj_fn *fn);
 /* In mod, fn's calls of itself (name) go to its body (impl) directly, not
  * through its stub: T2 bodies, and T1 bodies that are final (uncounted). */
 void kj_tier_call_self(LLVMModuleRef mod, const char *name, const char *impl);

@@ -69,6 +69,8 @@ CONFIG = {
     # build: not kjit's output)
     "other_stacks": {"ignore_stderr": rb"^==\d+==WARNING: ASan doesn't fully support "
                                       rb"makecontext/swapcontext.*\n"},
+    "osr_loops": {"variants": [("osr-hot1", ["--t1=fast", "--hot=1", "--tier-sync"]),
+                               ("osr-sync", ["--t1=fast", "--tier-sync"])]},
     "vla": {"variants": T1_VARIANTS},
     "vla_loop": {"variants": T1_VARIANTS},
     "alloca_loop": {"variants": T1_VARIANTS},
@@ -252,6 +254,11 @@ def variants(modes, levels):
     vs.append(("ll", [], "ll"))
     if "O2" in levels:
         vs.append(("hot1-O2", ["--jit=tiered", "--hot=1", "--tier-sync"], "O2"))
+        # T1 code that counts (a small program's loops get the -O level's
+        # code generation at T1, which does not), every function hot at
+        # once: a loop entered before its T2 body was made moves into the
+        # body's continuation at its header (OSR of C frames, kj_osr.c).
+        vs.append(("osr-O2", ["--jit=tiered", "--t1=fast", "--hot=1", "--tier-sync"], "O2"))
         # The code cache: a run that fills an empty cache, then one served
         # from it (issue K2); both must match the native build.
         vs.append(("cache-O2", [], "O2"))
