@@ -14,8 +14,9 @@ F8(1) F8(2) F8(3) F8(4) F8(5) F8(6)
 static int (*const table[])(int) = {C8(1), C8(2), C8(3), C8(4), C8(5), C8(6)};
 
 static double grid[512];
+static double a[1000];
 
-/* Called once: 6000 turns of its outer loop. */
+/* Called once: its outer loop turns 60000 times. */
 __attribute__((noinline)) double relax(int turns) {
     double s = 0;
     for (int t = 0; t < turns; t++) {
@@ -30,10 +31,14 @@ int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 1;
     int seed = 0;
     for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) seed += table[i]((int)i);
-    double r = relax(6000 * n);
+    double r = relax(60000 * n);
     /* main's own loop, entered once. */
-    unsigned long h = (unsigned long)seed;
-    for (long i = 0; i < 60000000L * n; i++) h = h * 6364136223846793005UL + (unsigned long)(i ^ (i >> 3));
-    printf("%d %.6f %lu\n", seed, r, h);
+    for (int i = 0; i < 1000; i++) a[i] = i * 0.5;
+    double s = 0;
+    for (long it = 0; it < 2000000L * n; it++) {
+        for (int i = 0; i < 1000; i += 7) s += a[i] * (double)(it & 3);
+        a[it % 1000] += 1.0;
+    }
+    printf("%d %.6f %.1f\n", seed, r, s);
     return 0;
 }

@@ -438,30 +438,57 @@ bool osr_fn_ok(const Function &f) {
     return true;
 }
 
-/* Tarjan's components of f's CFG, iteratively: comp[b] for every block
- * the entry reaches. */
-void osr_components(Function &f, DenseMap<BasicBlock *, unsigned> &comp) {
-    DenseMap<BasicBlock *, unsigned> index, low;
-    std::vector<BasicBlock *> stack;
-    DenseMap<BasicBlock *, bool> on;
-    std::vector<std::pair<BasicBlock *, unsigned>> work;
+/* f's CFG, numbered: the blocks the entry reaches, their successors, and
+ * Tarjan's strongly connected components (iteratively). */
+struct osr_cfg {
+    std::vector<BasicBlock *> block;
+    DenseMap<const BasicBlock *, unsigned> index;
+    std::vector<std::vector<unsigned>> succ;
+    std::vector<unsigned> comp, comp_size;
+    bool taken = false; /* a block's address is taken */
+
+    int of(const BasicBlock *b) const {
+        auto it = index.find(b);
+        return it == index.end() ? -1 : (int)it->second;
+    }
+};
+
+void osr_cfg_make(Function &f, osr_cfg &g) {
+    std::vector<BasicBlock *> todo{&f.getEntryBlock()};
+    g.index[&f.getEntryBlock()] = 0;
+    g.block.push_back(&f.getEntryBlock());
+    while (!todo.empty()) {
+        BasicBlock *b = todo.back();
+        todo.pop_back();
+        g.taken |= b->hasAddressTaken();
+        for (BasicBlock *s : successors(b))
+            if (g.index.insert({s, (unsigned)g.block.size()}).second) {
+                g.block.push_back(s);
+                todo.push_back(s);
+            }
+    }
+    unsigned n = (unsigned)g.block.size();
+    g.succ.resize(n);
+    for (unsigned i = 0; i < n; i++)
+        for (BasicBlock *s : successors(g.block[i])) g.succ[i].push_back(g.index[s]);
+    const unsigned none = ~0u;
+    std::vector<unsigned> index(n, none), low(n), stack;
+    std::vector<char> on(n, 0);
+    std::vector<std::pair<unsigned, unsigned>> work{{0, 0}};
+    g.comp.assign(n, none);
     unsigned next = 0, ncomp = 0;
-    BasicBlock *entry = &f.getEntryBlock();
-    work.push_back({entry, 0});
-    index[entry] = low[entry] = next++;
-    stack.push_back(entry);
-    on[entry] = true;
+    index[0] = low[0] = next++;
+    stack.push_back(0);
+    on[0] = 1;
     while (!work.empty()) {
-        BasicBlock *b = work.back().first;
+        unsigned b = work.back().first;
         unsigned &k = work.back().second;
-        Instruction *t = b->getTerminator();
-        unsigned n = t ? t->getNumSuccessors() : 0;
-        if (k < n) {
-            BasicBlock *s = t->getSuccessor(k++);
-            if (!index.count(s)) {
+        if (k < g.succ[b].size()) {
+            unsigned s = g.succ[b][k++];
+            if (index[s] == none) {
                 index[s] = low[s] = next++;
                 stack.push_back(s);
-                on[s] = true;
+                on[s] = 1;
                 work.push_back({s, 0});
             } else if (on[s]) {
                 low[b] = std::min(low[b], index[s]);
@@ -469,18 +496,20 @@ void osr_components(Function &f, DenseMap<BasicBlock *, unsigned> &comp) {
             continue;
         }
         if (low[b] == index[b]) {
-            BasicBlock *x;
+            unsigned x;
+            g.comp_size.push_back(0);
             do {
                 x = stack.back();
                 stack.pop_back();
-                on[x] = false;
-                comp[x] = ncomp;
+                on[x] = 0;
+                g.comp[x] = ncomp;
+                g.comp_size[ncomp]++;
             } while (x != b);
             ncomp++;
         }
         work.pop_back();
         if (!work.empty()) {
-            BasicBlock *p = work.back().first;
+            unsigned p = work.back().first;
             low[p] = std::min(low[p], low[b]);
         }
     }
@@ -501,7 +530,6 @@ uint32_t osr_sig(unsigned k, const std::vector<Value *> &live) {
 }
 
 #define KJ_OSR_POINTS 8 /* (kj_types.h's KJ_OSR_C_MAX) */
-#define KJ_OSR_LIVE 64  /* more live values than this: no point */
 #define KJ_OSR_EVERY 64 /* T1 code asks for its continuation every this many passes */
 
 bool osr_names_blocks(const Constant *c, const Function *f);
@@ -532,42 +560,44 @@ bool osr_names_own_blocks(Value *v, const Function &f) {
     return false;
 }
 
-std::vector<osr_point> osr_points(Function &f, DenseMap<BasicBlock *, unsigned> &comp) {
+/* f's points, at most KJ_OSR_POINTS, each with at most max_live values. */
+std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
     std::vector<osr_point> out;
     if (!osr_fn_ok(f)) return out;
-    osr_components(f, comp);
-    /* A component with a cycle (more than one block, or a block that
-     * branches to itself), and the blocks entering it from outside. */
-    DenseMap<unsigned, unsigned> size;
-    for (auto &e : comp) size[e.second]++;
-    DenseMap<unsigned, BasicBlock *> head;
-    DenseMap<unsigned, bool> bad;
-    for (BasicBlock &b : f) {
-        auto it = comp.find(&b);
-        if (it == comp.end()) continue;
-        for (BasicBlock *s : successors(&b)) {
-            unsigned c = comp.lookup(s);
-            if (c == it->second) continue;
-            if (head.count(c) && head[c] != s) bad[c] = true;
-            head[c] = s;
+    osr_cfg_make(f, g);
+    unsigned n = (unsigned)g.block.size();
+    /* The one block through which each component is entered, if one. */
+    const unsigned none = ~0u, two = ~1u;
+    std::vector<unsigned> head(n, none);
+    for (unsigned b = 0; b < n; b++)
+        for (unsigned s : g.succ[b]) {
+            unsigned c = g.comp[s];
+            if (c == g.comp[b]) continue;
+            head[c] = head[c] == none || head[c] == s ? s : two;
         }
-    }
-    for (BasicBlock &h : f) {
+    std::vector<char> reach(n);
+    std::vector<unsigned> todo;
+    /* (in the order f lists its blocks, which blocks kjit adds elsewhere,
+     * polls and counters, do not change) */
+    for (BasicBlock &bb : f) {
         if (out.size() == KJ_OSR_POINTS) break;
-        auto it = comp.find(&h);
-        if (it == comp.end() || head.lookup(it->second) != &h || bad.lookup(it->second)) continue;
-        bool cyclic = size[it->second] > 1;
-        for (BasicBlock *s : successors(&h)) cyclic |= s == &h;
-        if (!cyclic || h.isEHPad() || isa<LandingPadInst>(h.getFirstNonPHI())) continue;
+        int hi = g.of(&bb);
+        if (hi < 0) continue;
+        unsigned h = (unsigned)hi, c = g.comp[h];
+        if (head[c] != h) continue;
+        bool cyclic = g.comp_size[c] > 1;
+        for (unsigned s : g.succ[h]) cyclic |= s == h;
+        BasicBlock *hb = g.block[h];
+        if (!cyclic || hb->isEHPad() || isa<LandingPadInst>(hb->getFirstNonPHI())) continue;
         /* The blocks h reaches. */
-        DenseMap<const BasicBlock *, bool> reach;
-        std::vector<BasicBlock *> todo{&h};
-        reach[&h] = true;
+        std::fill(reach.begin(), reach.end(), 0);
+        reach[h] = 1;
+        todo.assign(1, h);
         while (!todo.empty()) {
-            BasicBlock *b = todo.back();
+            unsigned b = todo.back();
             todo.pop_back();
-            for (BasicBlock *s : successors(b))
-                if (!reach.count(s)) reach[s] = true, todo.push_back(s);
+            for (unsigned s : g.succ[b])
+                if (!reach[s]) reach[s] = 1, todo.push_back(s);
         }
         /* Whether a use is in a block h reaches (a phi's: its edge's block). */
         auto used_after = [&](const Value *v) {
@@ -576,22 +606,26 @@ std::vector<osr_point> osr_points(Function &f, DenseMap<BasicBlock *, unsigned> 
                 if (!ui) continue;
                 const BasicBlock *at = ui->getParent();
                 if (auto *phi = dyn_cast<PHINode>(ui)) at = phi->getIncomingBlock(u);
-                if (reach.count(at)) return true;
+                int i = g.of(at);
+                if (i >= 0 && reach[i]) return true;
             }
             return false;
         };
-        osr_point p{&h, {}, 0};
-        bool ok = true;
+        osr_point p{hb, {}, 0};
         for (Argument &a : f.args())
             if (used_after(&a)) p.live.push_back(&a);
-        for (PHINode &phi : h.phis()) p.live.push_back(&phi);
+        for (PHINode &phi : hb->phis()) p.live.push_back(&phi);
         for (BasicBlock &b : f) {
-            if (reach.count(&b) || !comp.count(&b)) continue;
+            int bi = g.of(&b);
+            if (bi < 0 || reach[bi] || p.live.size() > max_live) continue;
             for (Instruction &i : b)
                 if (!i.getType()->isVoidTy() && used_after(&i)) p.live.push_back(&i);
         }
-        for (Value *v : p.live) ok &= !v->getType()->isTokenTy() && !osr_names_own_blocks(v, f);
-        if (!ok || p.live.size() > KJ_OSR_LIVE) continue;
+        if (p.live.size() > max_live) continue;
+        bool ok = true;
+        for (Value *v : p.live)
+            ok &= !v->getType()->isTokenTy() && !(g.taken && osr_names_own_blocks(v, f));
+        if (!ok) continue;
         p.sig = osr_sig((unsigned)out.size(), p.live);
         out.push_back(std::move(p));
     }
@@ -742,7 +776,7 @@ std::string osr_name(const char *prefix, unsigned k, uint32_t sig) {
  * of f is then compiled once, in the function of the last point before it,
  * not once per continuation that reaches it.  0 if it cannot be done. */
 bool osr_outline(Function &g, const DenseMap<const Value *, Value *> *map, const osr_point &p,
-                 Function *cont, const DenseMap<BasicBlock *, unsigned> &comp) {
+                 Function *cont, const osr_cfg &cfg) {
     auto in_g = [&](Value *v) -> Value * {
         if (!map) return v;
         auto it = map->find(v);
@@ -750,11 +784,11 @@ bool osr_outline(Function &g, const DenseMap<const Value *, Value *> *map, const
     };
     auto *h = dyn_cast_or_null<BasicBlock>(in_g(p.header));
     if (!h) return false;
-    unsigned hc = comp.lookup(p.header);
+    unsigned hc = cfg.comp[cfg.of(p.header)];
     DenseMap<const BasicBlock *, bool> inside; /* (g's copies of the component's blocks) */
-    for (auto &e : comp)
-        if (e.second == hc)
-            if (auto *b = dyn_cast_or_null<BasicBlock>(in_g(e.first))) inside[b] = true;
+    for (unsigned i = 0; i < cfg.block.size(); i++)
+        if (cfg.comp[i] == hc)
+            if (auto *b = dyn_cast_or_null<BasicBlock>(in_g(cfg.block[i]))) inside[b] = true;
     std::vector<BasicBlock *> from;
     for (BasicBlock *pred : predecessors(h))
         if (!inside.count(pred) && std::find(from.begin(), from.end(), pred) == from.end())
@@ -803,10 +837,11 @@ bool osr_outline(Function &g, const DenseMap<const Value *, Value *> *map, const
 
 } // namespace
 
-extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *prefix) {
+extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *prefix,
+                                              unsigned max_live) {
     Function &f = *cast<Function>(unwrap(fref));
-    DenseMap<BasicBlock *, unsigned> comp;
-    std::vector<osr_point> points = osr_points(f, comp);
+    osr_cfg cfg;
+    std::vector<osr_point> points = osr_points(f, cfg, max_live);
     std::vector<Function *> conts(points.size(), nullptr);
     std::vector<DenseMap<const Value *, Value *>> maps(points.size());
     unsigned n = 0;
@@ -823,19 +858,19 @@ extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *pre
         bool changed = false;
         for (unsigned j = 0; j < points.size(); j++)
             if (j != i && conts[j])
-                changed |= osr_outline(g, last ? nullptr : &maps[i], points[j], conts[j], comp);
+                changed |= osr_outline(g, last ? nullptr : &maps[i], points[j], conts[j], cfg);
         if (changed) removeUnreachableBlocks(g);
     }
     return n;
 }
 
 extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_ref,
-                                           LLVMValueRef fn_ref) {
+                                           LLVMValueRef fn_ref, unsigned max_live) {
     Function &f = *cast<Function>(unwrap(fref));
     auto *poll = cast<Function>(unwrap(poll_ref));
     Value *fnrec = unwrap(fn_ref);
-    DenseMap<BasicBlock *, unsigned> comp;
-    std::vector<osr_point> points = osr_points(f, comp);
+    osr_cfg cfg;
+    std::vector<osr_point> points = osr_points(f, cfg, max_live);
     LLVMContext &c = f.getContext();
     Type *i32 = Type::getInt32Ty(c);
     if (points.empty()) return 0;

@@ -85,7 +85,7 @@ void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
         LLVMTypeRef params[4] = {ptr, i32, i32, i32};
         LLVMValueRef poll = kj_link_extern(mod, KJ_LINK_OSR, LLVMFunctionType(ptr, params, 4, 0));
         LLVMValueRef rec = kj_link_extern_of(mod, KJ_LINK_FN, fn->name, LLVMInt64TypeInContext(c));
-        if (poll && rec) kj_wrap_osr_instrument(f, poll, rec);
+        if (poll && rec) kj_wrap_osr_instrument(f, poll, rec, kj_osr_c_max_live(fn));
     }
     /* A C program's main is entered once: a T2 body of it would only run
      * through its continuations, so its loops count nothing (its OSR
@@ -393,7 +393,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
             /* (with its OSR points' continuations: kj_osr.c) */
             LLVMValueRef f = LLVMGetNamedFunction(u.mod, sym);
             if (f && !LLVMIsDeclaration(f) && kj_osr_c_on() && !fn->osr_c_off)
-                kj_wrap_osr_continuations(f, sym);
+                kj_wrap_osr_continuations(f, sym, kj_osr_c_max_live(fn));
             if (indexed) u.pre = pre;
         } else if (r == KJIT_OK && jit->finish_pre_only) {
             /* kjit_cache_finish, for a function no run queued: a T2 body

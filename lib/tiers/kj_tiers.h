@@ -120,6 +120,8 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec);
  * continuation to call, or NULL; publish a T2 body's continuations, or
  * forget them (forever: a redefinition) -- under lock. */
 int kj_osr_c_on(void);
+/* The most live values a point of fn may have (the same for T1 and T2). */
+unsigned kj_osr_c_max_live(const kj_fn *fn);
 void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes);
 void kj_osr_c_install(kj_fn *fn, const kj_unit *u);
 void kj_osr_c_forget(kj_fn *fn, int forever);
