@@ -120,7 +120,6 @@ typedef struct kj_fn {
     _Atomic uint32_t osr_c_sig[KJ_OSR_C_MAX];
     _Atomic int osr_c_asked;
     int osr_c_off;
-    int osr_c_urgent;             /* queued by a T1 frame that waits: first, at once */
 
     /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
     int tier;                     /* 0: not tiered, 1: T1, 2: T2 */

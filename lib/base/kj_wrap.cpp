@@ -391,6 +391,7 @@ extern "C" int kj_wrap_where(const char *obj, size_t size, unsigned section, uin
 namespace {
 
 struct osr_point {
+    unsigned k; /* its number among the candidate headers */
     BasicBlock *header;
     std::vector<Value *> live;
     uint32_t sig;
@@ -560,8 +561,14 @@ bool osr_names_own_blocks(Value *v, const Function &f) {
     return false;
 }
 
-/* f's points, at most KJ_OSR_POINTS, each with at most max_live values. */
+#define KJ_OSR_LIVE 64 /* a point with more live values is none */
+
+/* f's points: of its first KJ_OSR_POINTS candidate headers, those with at
+ * most max_live live values, each numbered as its candidate (so that a
+ * smaller max_live, T1's, leaves the others' numbers as they are). */
 std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
+    if (max_live > KJ_OSR_LIVE) max_live = KJ_OSR_LIVE;
+    unsigned cand = 0;
     std::vector<osr_point> out;
     if (!osr_fn_ok(f)) return out;
     osr_cfg_make(f, g);
@@ -580,7 +587,7 @@ std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
     /* (in the order f lists its blocks, which blocks kjit adds elsewhere,
      * polls and counters, do not change) */
     for (BasicBlock &bb : f) {
-        if (out.size() == KJ_OSR_POINTS) break;
+        if (cand == KJ_OSR_POINTS) break;
         int hi = g.of(&bb);
         if (hi < 0) continue;
         unsigned h = (unsigned)hi, c = g.comp[h];
@@ -589,6 +596,7 @@ std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
         for (unsigned s : g.succ[h]) cyclic |= s == h;
         BasicBlock *hb = g.block[h];
         if (!cyclic || hb->isEHPad() || isa<LandingPadInst>(hb->getFirstNonPHI())) continue;
+        unsigned k = cand++;
         /* The blocks h reaches. */
         std::fill(reach.begin(), reach.end(), 0);
         reach[h] = 1;
@@ -611,7 +619,7 @@ std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
             }
             return false;
         };
-        osr_point p{hb, {}, 0};
+        osr_point p{k, hb, {}, 0};
         for (Argument &a : f.args())
             if (used_after(&a)) p.live.push_back(&a);
         for (PHINode &phi : hb->phis()) p.live.push_back(&phi);
@@ -626,7 +634,7 @@ std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
         for (Value *v : p.live)
             ok &= !v->getType()->isTokenTy() && !(g.taken && osr_names_own_blocks(v, f));
         if (!ok) continue;
-        p.sig = osr_sig((unsigned)out.size(), p.live);
+        p.sig = osr_sig(k, p.live);
         out.push_back(std::move(p));
     }
     return out;
@@ -837,16 +845,16 @@ bool osr_outline(Function &g, const DenseMap<const Value *, Value *> *map, const
 
 } // namespace
 
-extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *prefix,
-                                              unsigned max_live) {
+extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *prefix) {
     Function &f = *cast<Function>(unwrap(fref));
     osr_cfg cfg;
-    std::vector<osr_point> points = osr_points(f, cfg, max_live);
+    std::vector<osr_point> points = osr_points(f, cfg, KJ_OSR_LIVE);
     std::vector<Function *> conts(points.size(), nullptr);
     std::vector<DenseMap<const Value *, Value *>> maps(points.size());
     unsigned n = 0;
     for (unsigned k = 0; k < points.size(); k++)
-        if ((conts[k] = osr_continuation(f, points[k], osr_name(prefix, k, points[k].sig),
+        if ((conts[k] = osr_continuation(f, points[k],
+                                         osr_name(prefix, points[k].k, points[k].sig),
                                          maps[k])))
             n++;
     /* Each point's region out of f and the other continuations (f last:
@@ -866,6 +874,7 @@ extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *pre
 
 extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_ref,
                                            LLVMValueRef fn_ref, unsigned max_live) {
+    unsigned made = 0;
     Function &f = *cast<Function>(unwrap(fref));
     auto *poll = cast<Function>(unwrap(poll_ref));
     Value *fnrec = unwrap(fn_ref);
@@ -880,6 +889,7 @@ extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_
     new StoreInst(ConstantInt::get(i32, 0), ctr, first);
     for (unsigned k = 0; k < points.size(); k++) {
         osr_point &p = points[k];
+        made++;
         BasicBlock *h = p.header;
         BasicBlock *rest = h->splitBasicBlock(h->getFirstNonPHI(), h->getName() + ".osr.rest");
         Instruction *term = h->getTerminator();
@@ -894,7 +904,7 @@ extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_
         BasicBlock *go = BasicBlock::Create(c, "kj.osr.go", &f);
         BranchInst::Create(chk, rest, due, term);
         term->eraseFromParent();
-        Value *args[4] = {fnrec, ConstantInt::get(i32, k), ConstantInt::get(i32, p.sig), n1};
+        Value *args[4] = {fnrec, ConstantInt::get(i32, p.k), ConstantInt::get(i32, p.sig), n1};
         auto *to = CallInst::Create(poll->getFunctionType(), poll, args, "kj.osr.to", chk);
         auto *none = new ICmpInst(chk, ICmpInst::ICMP_EQ, to,
                                   ConstantPointerNull::get(cast<PointerType>(to->getType())),
@@ -907,5 +917,5 @@ extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_
         r->setCallingConv(CallingConv::C);
         ReturnInst::Create(c, f.getReturnType()->isVoidTy() ? nullptr : r, go);
     }
-    return (unsigned)points.size();
+    return made;
 }

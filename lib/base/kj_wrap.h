@@ -67,14 +67,14 @@ int kj_wrap_where(const char *obj, size_t size, unsigned section, uint64_t pc, k
  * IR and T2's.  T1: at each point, every 64 passes of the activation, call
  * poll(fn_rec, k, sig, passes) (ptr (ptr, i32, i32, i32)); if it returns
  * code, call that with the live values and return what it returns.
- * max_live: a point with more live values has none (the same on both
- * sides, or the points are numbered differently).  T2: add to f's module one function
+ * A point has at most 64 live values; T1 code polls only at those with
+ * at most max_live (its cost is a call passing them).  T2: add to f's module one function
  * per point, named PREFIX.osrK.SIG (8 hex digits), that runs f from that
  * point on with the live values as parameters.  Each returns how many
  * points it made. */
 unsigned kj_wrap_osr_instrument(LLVMValueRef f, LLVMValueRef poll, LLVMValueRef fn_rec,
                                 unsigned max_live);
-unsigned kj_wrap_osr_continuations(LLVMValueRef f, const char *prefix, unsigned max_live);
+unsigned kj_wrap_osr_continuations(LLVMValueRef f, const char *prefix);
 
 #ifdef __cplusplus
 }

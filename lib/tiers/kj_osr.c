@@ -254,10 +254,11 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec) {
  * If it has, T1 calls it and returns what it returns: the T1 frame stays
  * below, so pointers into it (its allocas) stay good.  Other functions
  * are queued by their counters, as ever; main has none: an activation of
- * it that has passed its points KJ_OSR_URGENT times queues it once, first
- * in the queue and with no wait for the program's start-up.  (Every
- * function so queued, first, made Lua's run 1.07x slower: its collector's
- * loops went before the VM loop.)  KJIT_OSR_C=0 turns it off, KJIT_OSR_C=polls keeps the points
+ * it that has passed its points KJ_OSR_URGENT times queues it once, as a
+ * hot report does.  (Queueing every such function first, and without the
+ * start-up wait, made Lua's run 1.07x slower, its collector's loops going
+ * before the VM loop, and main's T2 compile took a core from the SQL
+ * engine's first compiles.)  KJIT_OSR_C=0 turns it off, KJIT_OSR_C=polls keeps the points
  * but never moves nor queues (the benchmarks compare: what the points cost
  * T1 code when OSR never fires). */
 #define KJ_OSR_URGENT 4096
@@ -278,7 +279,10 @@ int kj_osr_c_on(void) {
  * first compiles are of functions whose activations are short, and a
  * compile-bound run pays for them all: with up to 64 live values per
  * point the SQL engine's first run took 1.12x as long as without points,
- * with 16 1.07x, with 8 1.02x.  main, compiled once, may have 64. */
+ * with 16 1.07x, with 8 1.02x; one per 64 instructions of the function,
+ * at least 8, 1.07x.  So a point passes at most 8, and main's 64 (it is
+ * compiled once).  The T2 body makes the continuations of every point
+ * with at most 64 (kj_wrap.cpp numbers them the same either way). */
 #define KJ_OSR_LIVE 8
 #define KJ_OSR_LIVE_MAIN 64
 
@@ -287,7 +291,9 @@ unsigned kj_osr_c_max_live(const kj_fn *fn) {
 }
 
 void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes) {
-    if (point < 0 || point >= KJ_OSR_C_MAX || kj_osr_c_on() == 2) return NULL;
+    /* (off, or polls only: T1 code from the code cache may have points
+     * all the same, since the setting is not in its key) */
+    if (point < 0 || point >= KJ_OSR_C_MAX || kj_osr_c_on() != 1) return NULL;
     void *to = atomic_load_explicit(&fn->osr_c[point], memory_order_acquire);
     if (to) {
         /* (the signature, then the address again: not one of a body
@@ -301,7 +307,7 @@ void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes) {
     }
     if (passes >= KJ_OSR_URGENT && !atomic_load_explicit(&fn->osr_c_asked, memory_order_relaxed) &&
         !atomic_exchange(&fn->osr_c_asked, 1) && strcmp(fn->name, "main") == 0)
-        kj_tier_urgent(fn);
+        kj_tier_hot(fn);
     return NULL;
 }
 

@@ -209,35 +209,6 @@ void kj_tier_hot(kj_fn *fn) {
     kj_link_thread_restore(&saved);
 }
 
-void kj_tier_urgent(kj_fn *fn) {
-    kjit *jit = fn->jit;
-    kj_link_thread saved;
-    kj_link_thread_save(&saved);
-    sigset_t mask;
-    kj_signals_block(&mask);
-    pthread_mutex_lock(&jit->lock);
-    if (!fn->queued) kj_tier_enqueue(jit, fn);
-    if (fn->queued && jit->qhead != fn) { /* (queued, not taken: to the front) */
-        kj_fn **at = &jit->qhead;
-        while (*at && *at != fn) at = &(*at)->queue_next;
-        if (*at) {
-            *at = fn->queue_next;
-            if (jit->qtail == fn) jit->qtail = NULL;
-            for (kj_fn *t = jit->qhead; t; t = t->queue_next) jit->qtail = t;
-            fn->queue_next = jit->qhead;
-            jit->qhead = fn;
-            if (!jit->qtail) jit->qtail = fn;
-        }
-    }
-    fn->osr_c_urgent = 1;
-    kj_trace(jit, KJIT_EV_QUEUED, fn->name, "urgent", 0, 0, 0, NULL);
-    pthread_cond_signal(&jit->t2_wake);
-    pthread_mutex_unlock(&jit->lock);
-    if (jit->opts.t2_sync) kj_tier_drain(jit);
-    kj_signals_restore(&mask);
-    kj_link_thread_restore(&saved);
-}
-
 /* Give the function's callees available_externally bodies in mod, so the
  * inliner can see them (calls that stay still go through their stubs).
  * Records each callee and its version in deps.  Caller holds def_lock. */
@@ -393,7 +364,7 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
             /* (with its OSR points' continuations: kj_osr.c) */
             LLVMValueRef f = LLVMGetNamedFunction(u.mod, sym);
             if (f && !LLVMIsDeclaration(f) && kj_osr_c_on() && !fn->osr_c_off)
-                kj_wrap_osr_continuations(f, sym, kj_osr_c_max_live(fn));
+                kj_wrap_osr_continuations(f, sym);
             if (indexed) u.pre = pre;
         } else if (r == KJIT_OK && jit->finish_pre_only) {
             /* kjit_cache_finish, for a function no run queued: a T2 body
@@ -505,7 +476,7 @@ int kj_tier_compile_now(kjit *jit, kj_fn *fn, int same) {
 /* How long whole-function T2 compiles must still wait for the program's
  * first calls to settle (µs; 0: not at all).  Caller holds lock. */
 static uint64_t startup_wait(kjit *jit) {
-    if (jit->opts.t2_sync || jit->osr_head || (jit->qhead && jit->qhead->osr_c_urgent)) return 0;
+    if (jit->opts.t2_sync || jit->osr_head) return 0;
     /* Every function the compiled code calls directly is compiled: there
      * is nothing ahead for T2 to take a core from. */
     if (jit->ahead_started && !jit->ahead_head && !jit->ahead_busy) return 0;

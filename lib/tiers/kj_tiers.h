@@ -120,7 +120,7 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec);
  * continuation to call, or NULL; publish a T2 body's continuations, or
  * forget them (forever: a redefinition) -- under lock. */
 int kj_osr_c_on(void);
-/* The most live values a point of fn may have (the same for T1 and T2). */
+/* The most live values a point of fn's T1 code may pass. */
 unsigned kj_osr_c_max_live(const kj_fn *fn);
 void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes);
 void kj_osr_c_install(kj_fn *fn, const kj_unit *u);
@@ -150,9 +150,6 @@ void kj_tier_inline_bodies(kjit *jit, LLVMModuleRef mod, kj_deps *deps);
 /* T1's counters in fn's body (a kj_unit's instrument, ctx the kj_fn). */
 void kj_tier_instrument(void *fn, LLVMModuleRef mod, const char *symbol);
 void kj_tier_hot(kj_fn *fn);
-/* The same for a T1 activation waiting for its OSR continuation (kj_osr.c):
- * queued first, and compiled without waiting for start-up to end. */
-void kj_tier_urgent(kj_fn *fn);
 /* In mod, fn's calls of itself (name) go to its body (impl) directly, not
  * through its stub: T2 bodies, and T1 bodies that are final (uncounted). */
 void kj_tier_call_self(LLVMModuleRef mod, const char *name, const char *impl);
