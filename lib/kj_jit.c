@@ -379,7 +379,7 @@ static kjit_status redefine(kjit *jit, kj_fn *fn, const char *sig, kj_fn *saved)
     kj_code_drop(jit, fn->code);
     kj_code_drop(jit, fn->t2);
     kj_osr_drop(jit, fn);
-    kj_osr_c_forget(fn, fn->version > 0);
+    if (fn->version > 0) fn->osr_c_off = 1; /* (old C frames: no continuations) */
     fn->code = fn->t2 = NULL;
     fn->tier = 0;
     fn->invalidated = 0;

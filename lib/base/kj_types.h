@@ -79,8 +79,6 @@ typedef struct kj_deps {
     uint64_t ver[KJ_MAX_DEPS];
 } kj_deps;
 
-#define KJ_OSR_C_MAX 8 /* OSR points of a C function (kj_wrap.cpp's KJ_OSR_POINTS) */
-
 typedef struct kj_fn {
     struct kj_fn *hash_next;
     kjit *jit;
@@ -111,14 +109,11 @@ typedef struct kj_fn {
     kjit_osr_generator osr_gen;
     uint64_t osr_requested;
     _Atomic(struct kj_osr_entry *) osr;
-    /* On-stack replacement of C frames, from T1 into T2 (kj_osr.c): the
-     * continuations of the T2 body at its points and their signatures,
-     * written under lock (address last, cleared first), read without it;
-     * whether a T1 frame asked for them (queued once); never again after a
-     * redefinition (an old frame is not the new body's). */
-    _Atomic(void *) osr_c[KJ_OSR_C_MAX];
-    _Atomic uint32_t osr_c_sig[KJ_OSR_C_MAX];
-    _Atomic int osr_c_asked;
+    /* On-stack replacement of C frames (kj_osr.c): their continuations are
+     * entries in osr too (loop: the point); the points whose continuation
+     * was asked for (a bit each); none after a redefinition (an old frame
+     * is not the new body's). */
+    _Atomic unsigned osr_c_asked;
     int osr_c_off;
 
     /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */
@@ -177,6 +172,7 @@ typedef struct kj_osr_entry {
     struct kj_osr_entry *next;
     int loop;
     uint64_t version;        /* of the definition it was compiled from */
+    uint32_t sig;            /* a C frame's: its point's signature (kj_wrap.h) */
     void *addr;
     kj_code *code;           /* code->deps: what it inlined */
 } kj_osr_entry;
@@ -187,6 +183,8 @@ typedef struct kj_osr_job {
     kj_fn *fn;
     int loop;
     uint64_t version;
+    int c;                   /* a C frame's continuation (kj_osr.c), of signature sig */
+    uint32_t sig;
 } kj_osr_job;
 
 /* A thread that may run JIT'd code (kj_reclaim.c). */

@@ -22,7 +22,6 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
-#include <llvm/Transforms/Utils/Local.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 #include <llvm/Object/ObjectFile.h>
 #include <llvm-c/Core.h>
@@ -30,7 +29,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -447,6 +445,7 @@ struct osr_cfg {
     std::vector<std::vector<unsigned>> succ;
     std::vector<unsigned> comp, comp_size;
     bool taken = false; /* a block's address is taken */
+    bool eh = false;    /* a block is a landing pad */
 
     int of(const BasicBlock *b) const {
         auto it = index.find(b);
@@ -462,6 +461,7 @@ void osr_cfg_make(Function &f, osr_cfg &g) {
         BasicBlock *b = todo.back();
         todo.pop_back();
         g.taken |= b->hasAddressTaken();
+        g.eh |= b->isLandingPad();
         for (BasicBlock *s : successors(b))
             if (g.index.insert({s, (unsigned)g.block.size()}).second) {
                 g.block.push_back(s);
@@ -538,8 +538,15 @@ bool osr_names_blocks(const Constant *c, const Function *f);
 /* Whether v may hold one of f's block addresses, or point at one (made
  * from a global that holds them, by any chain of instructions): the
  * continuation's blocks are others, and a computed goto there would jump
- * into f's code.  (A block address as an operand is refused outright.) */
-bool osr_names_own_blocks(Value *v, const Function &f) {
+ * into f's code.  (A block address as an operand is refused outright.)
+ * Or whether it was made by exception handling, a landing pad's values or
+ * a catch's type index (llvm.eh.typeid.for): a function's LSDA numbers the
+ * types its own landing pads name, so a selector of f's is no selector of
+ * the continuation's (clang hoists the index out of a loop, and GVN puts a
+ * selector known equal in its place; a throw caught in the copy looped in
+ * the unwinder, the handler it found not taking it).  `blocks`: look for
+ * block addresses too (f has a block whose address is taken). */
+bool osr_names_own_blocks(Value *v, const Function &f, bool blocks) {
     std::vector<Value *> todo{v};
     DenseMap<Value *, bool> seen;
     while (!todo.empty()) {
@@ -547,6 +554,14 @@ bool osr_names_own_blocks(Value *v, const Function &f) {
         todo.pop_back();
         if (seen.count(x)) continue;
         seen[x] = true;
+        if (isa<LandingPadInst>(x)) return true;
+        if (auto *ii = dyn_cast<IntrinsicInst>(x))
+            if (ii->getIntrinsicID() == Intrinsic::eh_typeid_for) return true;
+        if (!blocks) { /* (only what an exception's handling made) */
+            if (auto *i = dyn_cast<Instruction>(x))
+                for (Use &op : i->operands()) todo.push_back(op.get());
+            continue;
+        }
         if (auto *g = dyn_cast<GlobalVariable>(x)) {
             if (g->hasInitializer() && osr_names_blocks(g->getInitializer(), &f)) return true;
             continue;
@@ -632,7 +647,8 @@ std::vector<osr_point> osr_points(Function &f, osr_cfg &g, unsigned max_live) {
         if (p.live.size() > max_live) continue;
         bool ok = true;
         for (Value *v : p.live)
-            ok &= !v->getType()->isTokenTy() && !(g.taken && osr_names_own_blocks(v, f));
+            ok &= !v->getType()->isTokenTy() &&
+                  !((g.taken || g.eh) && osr_names_own_blocks(v, f, g.taken));
         if (!ok) continue;
         p.sig = osr_sig(k, p.live);
         out.push_back(std::move(p));
@@ -771,105 +787,23 @@ Function *osr_continuation(Function &f, const osr_point &p, const std::string &n
     return nf;
 }
 
-std::string osr_name(const char *prefix, unsigned k, uint32_t sig) {
-    char tail[32];
-    snprintf(tail, sizeof tail, ".osr%u.%08x", k, sig);
-    return std::string(prefix) + tail;
-}
-
-
-/* In g (f itself, or a continuation whose copies of f's values map
- * gives), the way into point p's header from outside its component
- * becomes a call of p's continuation, whose value g returns: each block
- * of f is then compiled once, in the function of the last point before it,
- * not once per continuation that reaches it.  0 if it cannot be done. */
-bool osr_outline(Function &g, const DenseMap<const Value *, Value *> *map, const osr_point &p,
-                 Function *cont, const osr_cfg &cfg) {
-    auto in_g = [&](Value *v) -> Value * {
-        if (!map) return v;
-        auto it = map->find(v);
-        return it == map->end() ? nullptr : it->second;
-    };
-    auto *h = dyn_cast_or_null<BasicBlock>(in_g(p.header));
-    if (!h) return false;
-    unsigned hc = cfg.comp[cfg.of(p.header)];
-    DenseMap<const BasicBlock *, bool> inside; /* (g's copies of the component's blocks) */
-    for (unsigned i = 0; i < cfg.block.size(); i++)
-        if (cfg.comp[i] == hc)
-            if (auto *b = dyn_cast_or_null<BasicBlock>(in_g(cfg.block[i]))) inside[b] = true;
-    std::vector<BasicBlock *> from;
-    for (BasicBlock *pred : predecessors(h))
-        if (!inside.count(pred) && std::find(from.begin(), from.end(), pred) == from.end())
-            from.push_back(pred);
-    if (from.empty()) return false;
-    for (BasicBlock *pred : from)
-        if (!isa<BranchInst>(pred->getTerminator()) && !isa<SwitchInst>(pred->getTerminator()))
-            return false; /* (an invoke's edge, a computed goto's: left) */
-    /* The live values, in g, before anything changes. */
-    std::vector<Value *> args;
-    for (Value *v : p.live) {
-        auto *phi = dyn_cast<PHINode>(v);
-        if (phi && phi->getParent() == p.header) {
-            args.push_back(nullptr); /* (the header's phi: made below) */
-            continue;
-        }
-        Value *w = in_g(v);
-        if (!w) return false;
-        args.push_back(w);
-    }
-    LLVMContext &c = g.getContext();
-    BasicBlock *call = BasicBlock::Create(c, h->getName() + ".osr.call", &g);
-    unsigned k = 0;
-    for (Value *v : p.live) {
-        auto *phi = dyn_cast<PHINode>(v);
-        if (phi && phi->getParent() == p.header) {
-            auto *hphi = cast<PHINode>(in_g(phi));
-            auto *np = PHINode::Create(hphi->getType(), 0, hphi->getName() + ".in", call);
-            for (BasicBlock *pred : from)
-                for (BasicBlock *s : successors(pred))
-                    if (s == h) np->addIncoming(hphi->getIncomingValueForBlock(pred), pred);
-            args[k] = np;
-        }
-        k++;
-    }
-    auto *r = CallInst::Create(cont->getFunctionType(), cont, args, "", call);
-    r->setCallingConv(CallingConv::C);
-    ReturnInst::Create(c, g.getReturnType()->isVoidTy() ? nullptr : r, call);
-    for (BasicBlock *pred : from) {
-        for (PHINode &phi : h->phis())
-            while (phi.getBasicBlockIndex(pred) >= 0) phi.removeIncomingValue(pred, false);
-        pred->getTerminator()->replaceSuccessorWith(h, call);
-    }
-    return true;
-}
-
 } // namespace
 
-extern "C" unsigned kj_wrap_osr_continuations(LLVMValueRef fref, const char *prefix) {
+extern "C" int kj_wrap_osr_continuation(LLVMValueRef fref, unsigned k, uint32_t sig,
+                                        const char *name) {
     Function &f = *cast<Function>(unwrap(fref));
     osr_cfg cfg;
     std::vector<osr_point> points = osr_points(f, cfg, KJ_OSR_LIVE);
-    std::vector<Function *> conts(points.size(), nullptr);
-    std::vector<DenseMap<const Value *, Value *>> maps(points.size());
-    unsigned n = 0;
-    for (unsigned k = 0; k < points.size(); k++)
-        if ((conts[k] = osr_continuation(f, points[k],
-                                         osr_name(prefix, points[k].k, points[k].sig),
-                                         maps[k])))
-            n++;
-    /* Each point's region out of f and the other continuations (f last:
-     * the maps name its values). */
-    for (unsigned i = 0; i <= points.size(); i++) {
-        bool last = i == points.size();
-        if (!last && !conts[i]) continue;
-        Function &g = last ? f : *conts[i];
-        bool changed = false;
-        for (unsigned j = 0; j < points.size(); j++)
-            if (j != i && conts[j])
-                changed |= osr_outline(g, last ? nullptr : &maps[i], points[j], conts[j], cfg);
-        if (changed) removeUnreachableBlocks(g);
-    }
-    return n;
+    Function *nf = nullptr;
+    DenseMap<const Value *, Value *> local;
+    for (osr_point &p : points)
+        if (p.k == k && p.sig == sig) nf = osr_continuation(f, p, name, local);
+    if (!nf) return 0;
+    /* f itself is not wanted: its body goes, and it, if nothing names it
+     * (calls of the function go through its stub, by its own name). */
+    f.deleteBody();
+    if (f.use_empty()) f.eraseFromParent();
+    return 1;
 }
 
 extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_ref,

@@ -62,19 +62,24 @@ typedef void (*kj_wrap_frame_fn)(void *ctx, const char *function, const char *fi
 int kj_wrap_where(const char *obj, size_t size, unsigned section, uint64_t pc, kj_wrap_frame_fn fn,
                   void *ctx);
 
-/* On-stack replacement of C frames (kj_osr.c, docs/DESIGN.md): the points
- * of f (the headers of its outermost loops, at most 8), the same in T1's
- * IR and T2's.  T1: at each point, every 64 passes of the activation, call
- * poll(fn_rec, k, sig, passes) (ptr (ptr, i32, i32, i32)); if it returns
- * code, call that with the live values and return what it returns.
- * A point has at most 64 live values; T1 code polls only at those with
- * at most max_live (its cost is a call passing them).  T2: add to f's module one function
- * per point, named PREFIX.osrK.SIG (8 hex digits), that runs f from that
- * point on with the live values as parameters.  Each returns how many
- * points it made. */
+/* On-stack replacement of C frames (kj_osr.c, docs/DESIGN.md).  The
+ * points of a function are the headers of its outermost loops, numbered
+ * in the order f lists them (of the first 8), with their live values (at
+ * most 64) and a signature of their count and types: the same in T1's IR
+ * and in the IR a continuation is made from.
+ *
+ * kj_wrap_osr_instrument: T1 code; at each point with at most max_live
+ * values, every 64 passes of the activation, it calls poll(fn_rec, k, sig,
+ * passes) (ptr (ptr, i32, i32, i32)); if that returns code, it calls the
+ * code with the live values and returns what it returns.  Returns how many
+ * points it instrumented.
+ *
+ * kj_wrap_osr_continuation: in f's module, the continuation of point k if
+ * its signature is sig -- a function NAME that runs f from that point on,
+ * the live values its parameters -- and f's own body removed.  1 if made. */
 unsigned kj_wrap_osr_instrument(LLVMValueRef f, LLVMValueRef poll, LLVMValueRef fn_rec,
                                 unsigned max_live);
-unsigned kj_wrap_osr_continuations(LLVMValueRef f, const char *prefix);
+int kj_wrap_osr_continuation(LLVMValueRef f, unsigned k, uint32_t sig, const char *name);
 
 #ifdef __cplusplus
 }

@@ -278,37 +278,6 @@ static kj_wrap_emitter *emitter(kjit *jit, kj_unit *u, LLVMTargetMachineRef tm) 
 
 static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n);
 
-/* The continuations linked with u (OSR of C frames, kj_osr.c): the
- * object's functions named u->symbol ".osrK.SIG" (kj_wrap.cpp names them).
- * addr: where each of syms is (kjit's own linker); NULL: ask ORC. */
-static void find_osr(kjit *jit, kj_unit *u, const kj_perf_syms *syms, const uint64_t *addr) {
-    memset(u->osr, 0, sizeof u->osr);
-    if (!u->symbol) return;
-    size_t n = strlen(u->symbol);
-    for (int i = 0; i < syms->n; i++) {
-        const char *s = syms->name[i];
-        unsigned k, sig;
-        char more;
-        if (strncmp(s, u->symbol, n) != 0 || sscanf(s + n, ".osr%u.%8x%c", &k, &sig, &more) != 2 ||
-            k >= KJ_OSR_C_MAX)
-            continue;
-        uint64_t a = addr ? addr[i] : 0;
-        if (!addr) {
-            LLVMOrcExecutorAddress found = 0;
-            LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &found, s);
-            if (e) {
-                LLVMConsumeError(e);
-                continue;
-            }
-            a = found;
-        }
-        u->osr[k] = (void *)(uintptr_t)a;
-        u->osr_sig[k] = sig;
-    }
-}
-
-/* Link obj (taken) into the JITDylib under its own tracker, look up
- * u->symbol, tell perf and gdb; on failure nothing of it stays. */
 static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
     kjit_status st = KJIT_OK;
     char stale[8]; /* (a reason ORC reported for an earlier link: not this one's) */
@@ -341,7 +310,6 @@ static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
         return st;
     }
     u->addr = (void *)(uintptr_t)addr;
-    find_osr(jit, u, &perf, NULL);
     u->gdb = kj_perf_linked(jit, &perf, u->tier ? u->tier : "compiled", dbg, dbg_size);
     return KJIT_OK;
 }
@@ -506,7 +474,6 @@ static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n) {
     if (r != 1) return r;
     u->bytes = n;
     u->addr = entry;
-    find_osr(jit, u, &perf, addr);
     if (u->symbol)
         u->gdb = kj_perf_linked_at(jit, &perf, addr, u->tier ? u->tier : "compiled", NULL, 0);
     atomic_fetch_add(&jit->stats.own_linked, 1);

@@ -78,10 +78,6 @@ typedef struct kj_unit {
     char *binding;           /* out: kj_link_binding's, if wanted (the caller frees) */
     size_t binding_len;
     int has_loop;            /* it has a loop (kept with a pre-keyed object) */
-    /* out: the continuations linked with it (OSR of C frames: kj_osr.c),
-     * by point, and their signatures; NULL where none */
-    void *osr[KJ_OSR_C_MAX];
-    uint32_t osr_sig[KJ_OSR_C_MAX];
 } kj_unit;
 
 /* Create an empty module ready for a generator: in ctx if not NULL (shared,

@@ -26,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/Core.h>
+
 #include "base/kj_base.h"
+#include "base/kj_wrap.h"
 #include "machine/kj_machine.h"
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
@@ -116,8 +119,9 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
     }
     pthread_rwlock_rdlock(&jit->def_lock);
     pthread_mutex_lock(&jit->lock);
-    int ok = fn->version == job->version && fn->osr_gen;
+    int ok = fn->version == job->version && (job->c ? fn->gen != NULL : fn->osr_gen != NULL);
     kjit_osr_generator gen = fn->osr_gen;
+    kjit_generator cgen = fn->gen;
     void *user = fn->user;
     pthread_mutex_unlock(&jit->lock);
 
@@ -125,7 +129,24 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
     char sym[300];
     kj_unit u = {.symbol = sym, .tm = w->tm, .opt_level = jit->t2_level, .tier = "osr"};
     kjit_status r = KJIT_ECOMPILE;
-    if (ok) {
+    if (ok && job->c) {
+        /* The function's IR, as for T2 (in a workspace if one stays free
+         * for first calls), and its point's continuation made of it. */
+        char body[256];
+        kj_impl_name(jit, fn->name, body, sizeof body);
+        snprintf(sym, sizeof sym, "%s.osr%d", body, job->loop);
+        u.symbol = body;
+        r = kj_unit_open_ws_spare(jit, &u, fn->name);
+        if (r == KJIT_OK) r = kj_unit_generate(jit, &u, cgen, user);
+        u.symbol = sym;
+        u.emitters = w->emit;
+        LLVMValueRef f = r == KJIT_OK ? LLVMGetNamedFunction(u.mod, body) : NULL;
+        if (r == KJIT_OK && (!f || LLVMIsDeclaration(f) || !kj_unit_optimised(u.mod) ||
+                             !kj_wrap_osr_continuation(f, (unsigned)job->loop, job->sig, sym)))
+            r = kj_set_error(KJIT_ECOMPILE, "no continuation for '%s' at point %d", fn->name,
+                             job->loop);
+        u.passes = KJ_NO_PASSES; /* (optimised IR: code generation only, as T2's) */
+    } else if (ok) {
         char name[280];
         snprintf(name, sizeof name, "osr%d.%s", job->loop, fn->name);
         kj_impl_name(jit, name, sym, sizeof sym);
@@ -151,6 +172,7 @@ void kj_osr_compile(kjit *jit, kj_worker *w, kj_osr_job *job) {
         code->osr = e;
         e->loop = job->loop;
         e->version = job->version;
+        e->sig = job->sig;
         e->addr = u.addr;
         e->code = code;
         e->next = atomic_load(&fn->osr);
@@ -241,27 +263,40 @@ void kj_osr_run_end(kjit *jit, kj_fn *rec) {
     free(rec);
 }
 
-/* ---- C frames: from T1 into T2 at a loop header ----------------------------
+/* ---- C frames: from T1 into optimised code at a loop header ---------------
  *
  * Functions of optimised IR (a C program's) have no T0 and no frame layout
  * of the client's: their T1 code is the first tier, and a function entered
- * once (a C main with its loop, Lua's VM loop) would run there for the
- * whole program.  So T1 code asks, at the headers of its outermost loops
- * (every 64 passes), whether the T2 body has a *continuation* for that
- * point: a function made from the same IR, taking the values live there as
- * parameters and running the rest of the function (OSRKit's design, D'Elia
- * and Demetrescu, CGO 2016: OSR as a call; kj_wrap.cpp makes both sides).
- * If it has, T1 calls it and returns what it returns: the T1 frame stays
- * below, so pointers into it (its allocas) stay good.  Other functions
- * are queued by their counters, as ever; main has none: an activation of
- * it that has passed its points KJ_OSR_URGENT times queues it once, as a
- * hot report does.  (Queueing every such function first, and without the
- * start-up wait, made Lua's run 1.07x slower, its collector's loops going
- * before the VM loop, and main's T2 compile took a core from the SQL
- * engine's first compiles.)  KJIT_OSR_C=0 turns it off, KJIT_OSR_C=polls keeps the points
- * but never moves nor queues (the benchmarks compare: what the points cost
- * T1 code when OSR never fires). */
-#define KJ_OSR_URGENT 4096
+ * once (a C main with its loop, a kernel called once) would run there for
+ * the whole program.  So T1 code polls, at the headers of its outermost
+ * loops (every 64 passes of the activation), for a *continuation* of that
+ * point: a function made from the same IR, taking the values live there
+ * as parameters and running the rest of the function (OSRKit's design,
+ * D'Elia and Demetrescu, CGO 2016: OSR as a call; kj_wrap.cpp makes both
+ * sides).  If there is one, T1 calls it and returns what it returns: the
+ * T1 frame stays below, so pointers into it (its allocas) stay good.
+ *
+ * An activation that has passed its points KJ_OSR_URGENT times runs long:
+ * it asks once for that point's continuation, an OSR job served before
+ * the T2 queue and without its start-up wait, compiled at T2's level.  The
+ * function's T2 body is left as it was (a body that called its
+ * continuations, made with it, cost recursive functions 1.15x and
+ * Stanford-FloatMM 1.22x: bench/README.md), and only long activations pay
+ * for a continuation.  KJIT_OSR_C=0 turns it off, KJIT_OSR_C=polls keeps
+ * the points but never moves nor asks (the benchmarks compare: what the
+ * points cost T1 code). */
+#define KJ_OSR_URGENT 1024
+
+/* Each point costs T1 code a call that passes its live values; most
+ * first compiles are of functions whose activations are short, and a
+ * compile-bound run pays for them all: with up to 64 live values per
+ * point the SQL engine's first run took 1.12x as long as without points,
+ * with 16 1.07x, with 8 1.02x; one per 64 instructions of the function,
+ * at least 8, 1.07x.  So a point passes at most 8, and main's 64 (it is
+ * compiled once). */
+#define KJ_OSR_LIVE 8
+#define KJ_OSR_LIVE_MAIN 64
+#define KJ_OSR_C_POINTS 8 /* (kj_wrap.cpp's KJ_OSR_POINTS) */
 
 int kj_osr_c_on(void) {
     static _Atomic int on = -1;
@@ -275,54 +310,50 @@ int kj_osr_c_on(void) {
     return v;
 }
 
-/* Each point costs T1 code a call that passes its live values; most
- * first compiles are of functions whose activations are short, and a
- * compile-bound run pays for them all: with up to 64 live values per
- * point the SQL engine's first run took 1.12x as long as without points,
- * with 16 1.07x, with 8 1.02x; one per 64 instructions of the function,
- * at least 8, 1.07x.  So a point passes at most 8, and main's 64 (it is
- * compiled once).  The T2 body makes the continuations of every point
- * with at most 64 (kj_wrap.cpp numbers them the same either way). */
-#define KJ_OSR_LIVE 8
-#define KJ_OSR_LIVE_MAIN 64
-
 unsigned kj_osr_c_max_live(const kj_fn *fn) {
     return strcmp(fn->name, "main") == 0 ? KJ_OSR_LIVE_MAIN : KJ_OSR_LIVE;
+}
+
+/* The continuation of point for the current definition, if made. */
+static void *c_entry(kj_fn *fn, int point, uint32_t sig) {
+    uint64_t version = fn->version; /* (racy read: a stale one finds nothing) */
+    kj_osr_entry *e = find(fn, point, version);
+    return e && e->sig == sig ? e->addr : NULL;
 }
 
 void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes) {
     /* (off, or polls only: T1 code from the code cache may have points
      * all the same, since the setting is not in its key) */
-    if (point < 0 || point >= KJ_OSR_C_MAX || kj_osr_c_on() != 1) return NULL;
-    void *to = atomic_load_explicit(&fn->osr_c[point], memory_order_acquire);
-    if (to) {
-        /* (the signature, then the address again: not one of a body
-         * installed meanwhile with another's signature) */
-        uint32_t s = atomic_load_explicit(&fn->osr_c_sig[point], memory_order_acquire);
-        if (s != sig || atomic_load_explicit(&fn->osr_c[point], memory_order_acquire) != to)
-            return NULL;
-        atomic_fetch_add(&fn->jit->stats.osr_entries, 1);
-        kj_trace(fn->jit, KJIT_EV_INSTALLED, fn->name, "osr", 0, 0, 0, NULL);
-        return to;
+    if (point < 0 || point >= KJ_OSR_C_POINTS || kj_osr_c_on() != 1 || fn->osr_c_off)
+        return NULL;
+    kjit *jit = fn->jit;
+    void *to = c_entry(fn, point, sig);
+    if (!to && passes >= KJ_OSR_URGENT && jit->opts.mode == KJIT_MODE_TIERED &&
+        !(atomic_load_explicit(&fn->osr_c_asked, memory_order_relaxed) & (1u << point))) {
+        kj_link_thread saved; /* (errno and such, as the program left them) */
+        kj_link_thread_save(&saved);
+        sigset_t mask;
+        kj_signals_block(&mask);
+        pthread_mutex_lock(&jit->lock);
+        int asked = 0;
+        if (!fn->osr_c_off && !(atomic_load(&fn->osr_c_asked) & (1u << point))) {
+            kj_osr_job *job = calloc(1, sizeof *job);
+            if (job) {
+                atomic_fetch_or(&fn->osr_c_asked, 1u << point);
+                *job = (kj_osr_job){.fn = fn, .loop = point, .version = fn->version, .c = 1,
+                                    .sig = sig};
+                kj_tier_enqueue_osr(jit, job);
+                asked = 1;
+            }
+        }
+        pthread_mutex_unlock(&jit->lock);
+        if (asked && jit->opts.t2_sync) kj_tier_drain(jit);
+        kj_signals_restore(&mask);
+        kj_link_thread_restore(&saved);
+        if (asked && jit->opts.t2_sync) to = c_entry(fn, point, sig);
     }
-    if (passes >= KJ_OSR_URGENT && !atomic_load_explicit(&fn->osr_c_asked, memory_order_relaxed) &&
-        !atomic_exchange(&fn->osr_c_asked, 1) && strcmp(fn->name, "main") == 0)
-        kj_tier_hot(fn);
-    return NULL;
-}
-
-void kj_osr_c_install(kj_fn *fn, const kj_unit *u) {
-    for (int k = 0; k < KJ_OSR_C_MAX; k++) {
-        atomic_store_explicit(&fn->osr_c[k], NULL, memory_order_release);
-        if (fn->osr_c_off || !u->osr[k]) continue;
-        atomic_store_explicit(&fn->osr_c_sig[k], u->osr_sig[k], memory_order_release);
-        atomic_store_explicit(&fn->osr_c[k], u->osr[k], memory_order_release);
-    }
-}
-
-void kj_osr_c_forget(kj_fn *fn, int forever) {
-    for (int k = 0; k < KJ_OSR_C_MAX; k++)
-        atomic_store_explicit(&fn->osr_c[k], NULL, memory_order_release);
-    atomic_store(&fn->osr_c_asked, 0);
-    if (forever) fn->osr_c_off = 1;
+    if (!to) return NULL;
+    atomic_fetch_add_explicit(&jit->stats.osr_entries, 1, memory_order_relaxed);
+    kj_trace(jit, KJIT_EV_INSTALLED, fn->name, "osr", 0, 0, 0, NULL);
+    return to;
 }

@@ -300,7 +300,6 @@ static void worker_machine_free(kj_worker *w) {
 static void install_t2(kjit *jit, kj_fn *fn, kj_code *code, const kj_unit *u, uint64_t waited) {
     kj_code_drop(jit, fn->t2); /* (a recompile's: retired at quiescence) */
     fn->t2 = code;
-    kj_osr_c_install(fn, u);
     if (fn->tier == 0) {
         fn->state = KJ_COMPILED;
         fn->t1_addr = fn->stub.lazy;
@@ -361,10 +360,6 @@ static int t2_compile(kjit *jit, kj_worker *w, kj_fn *fn, int again) {
          * alone: keyed by its pre-key, and indexed. */
         if (r == KJIT_OK && kj_unit_optimised(u.mod)) {
             u.passes = KJ_NO_PASSES;
-            /* (with its OSR points' continuations: kj_osr.c) */
-            LLVMValueRef f = LLVMGetNamedFunction(u.mod, sym);
-            if (f && !LLVMIsDeclaration(f) && kj_osr_c_on() && !fn->osr_c_off)
-                kj_wrap_osr_continuations(f, sym);
             if (indexed) u.pre = pre;
         } else if (r == KJIT_OK && jit->finish_pre_only) {
             /* kjit_cache_finish, for a function no run queued: a T2 body
@@ -757,7 +752,6 @@ void kj_tier_invalidate(kjit *jit, kj_fn *g) {
             /* Back to T1 (or T0), which calls g through its stub. */
             kj_fn_point(f, f->t1_addr);
             kj_code_drop(jit, f->t2);
-            kj_osr_c_forget(f, 0);
             f->t2 = NULL;
             f->tier = 1;
             if (f->t1_addr == f->stub.lazy) {

@@ -116,15 +116,12 @@ void kj_osr_invalidate(kjit *jit, kj_fn *fn, kj_fn *g);
 kj_fn *kj_osr_run_begin(kjit *jit, const kjit_def *def);
 void kj_osr_run_end(kjit *jit, kj_fn *rec);
 /* C frames, T1 to T2 (kj_wrap.cpp makes the code): whether it is on
- * (KJIT_OSR_C); what T1 code calls at a point (KJ_LINK_OSR): the
- * continuation to call, or NULL; publish a T2 body's continuations, or
- * forget them (forever: a redefinition) -- under lock. */
+ * (KJIT_OSR_C: 1 on, 2 points that never move, 0 off); the most live
+ * values a point of fn's T1 code may pass; what T1 code calls at a point
+ * (KJ_LINK_OSR): the continuation to call, or NULL. */
 int kj_osr_c_on(void);
-/* The most live values a point of fn's T1 code may pass. */
 unsigned kj_osr_c_max_live(const kj_fn *fn);
 void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes);
-void kj_osr_c_install(kj_fn *fn, const kj_unit *u);
-void kj_osr_c_forget(kj_fn *fn, int forever);
 
 /* kj_safepoint.c: code on every function entry and loop back-edge. */
 /* Emit, at b's position in fn, code that ends by branching to next. */

@@ -1,11 +1,12 @@
 // On-stack replacement of C frames (kj_osr.c): a function entered once
 // whose loop runs long (main's, and spin's, called once from main) moves
-// from its T1 code into its T2 body's continuation while it runs.  The
+// from its T1 code into a continuation compiled at T2's level while it
+// runs, once its activation has passed the loop's header 1024 times.  The
 // frame's arrays (their addresses are live across the move), a struct
 // returned and an inner loop go across.  A computed goto's loop does not
 // move: its live target would be one of the T1 code's blocks.
-// --tier-sync makes the T2 compile happen at the first ask, so the move is
-// not timing.  KJIT_OSR_C=0 is the control: no move, same output.
+// --tier-sync makes the compile happen at the ask, so the move is not
+// timing.  KJIT_OSR_C=0 is the control: no move, same output.
 // REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
@@ -18,7 +19,9 @@
 // RUN: FileCheck --check-prefix=OSR %s < %t/trace1
 // RUN: FileCheck --check-prefix=NONE %s < %t/trace2
 // RUN: FileCheck --check-prefix=GOTO %s < %t/trace1
+// OSR: compiled spin [osr]
 // OSR: installed spin [osr]
+// OSR: compiled main [osr]
 // OSR: installed main [osr]
 // NONE-NOT: [osr]
 // GOTO: installed interp [T2]
