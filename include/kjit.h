@@ -635,7 +635,8 @@ typedef enum kjit_event_kind {
     KJIT_EV_COMPILED,    /* machine code made: tier "T1", "T2", "osr", "thunk" or "compiled";
                             dur_us the compile, bytes the object */
     KJIT_EV_QUEUED,      /* a hot function queued for T2 */
-    KJIT_EV_INSTALLED,   /* T2 code installed: its stub now leads there */
+    KJIT_EV_INSTALLED,   /* T2 code installed: its stub now leads there; tier "osr":
+                            a running C loop went on in its continuation */
     KJIT_EV_INVALIDATED, /* T2 code dropped: a function it inlined was redefined */
     KJIT_EV_RECLAIMED,   /* replaced code freed at quiescence (bytes) */
     KJIT_EV_ERROR        /* a run-time error (message) */
@@ -787,8 +788,9 @@ typedef struct kjit_stats {
     uint64_t reclaimed_bytes;/* code memory freed after being replaced */
     uint64_t run_t0;         /* calls run at T0 (kjit_define_ex entries; threads calling
                                 at T0 at once may each miss a few) */
-    uint64_t osr_compiled;   /* OSR entries compiled */
-    uint64_t osr_entries;    /* times a loop running at T0 went on in an OSR entry */
+    uint64_t osr_compiled;   /* OSR entries compiled (of T0 loops, and of C functions'
+                                loops running in T1 code: optimised IR, tiered mode) */
+    uint64_t osr_entries;    /* times a running loop went on in an OSR entry */
     uint64_t compile_threads;/* background compiler threads started */
     uint64_t t1_us;          /* time compiling T1 bodies (on the program's threads) */
     uint64_t hosts;          /* of `defined`: kjit_define_host calls */
