@@ -1,6 +1,7 @@
 /*
  * kj_osr.c — on-stack replacement: a loop running at T0 goes on in compiled
- * code, at a back-edge, carrying its frame.
+ * code, at a back-edge, carrying its frame; and a C function's loop running
+ * in its T1 code goes on in a continuation (the second half of this file).
  *
  * kjit_backedge is the safepoint of T0 code.  It counts back-edges towards
  * the function's tier-up; once the function is hot (and the definition has
