@@ -530,7 +530,7 @@ uint32_t osr_sig(unsigned k, const std::vector<Value *> &live) {
     return h;
 }
 
-#define KJ_OSR_POINTS 8 /* (kj_types.h's KJ_OSR_C_MAX) */
+#define KJ_OSR_POINTS 8 /* (kj_osr.c's KJ_OSR_C_POINTS) */
 #define KJ_OSR_EVERY 64 /* T1 code asks for its continuation every this many passes */
 
 bool osr_names_blocks(const Constant *c, const Function *f);
@@ -704,7 +704,6 @@ Function *osr_continuation(Function &f, const osr_point &p, const std::string &n
     if (f.hasPersonalityFn()) nf->setPersonalityFn(f.getPersonalityFn());
     if (f.hasSection()) nf->setSection(f.getSection());
     unsigned k = 0;
-    std::vector<PHINode *> hphis;
     for (Value *v : p.live) {
         Argument *a = nf->getArg(k++);
         if (auto *phi = dyn_cast<PHINode>(v); phi && phi->getParent() == p.header) continue;
@@ -769,8 +768,8 @@ Function *osr_continuation(Function &f, const osr_point &p, const std::string &n
     for (BasicBlock &nb : *nf)
         for (PHINode &phi : nb.phis()) {
             for (unsigned i = phi.getNumIncomingValues(); i-- > 0;) {
-                auto b = local.find(phi.getIncomingBlock(i));
-                if (b == local.end() || !reach.count(phi.getIncomingBlock(i)))
+                auto b = local.find(phi.getIncomingBlock(i)); /* (only copied blocks) */
+                if (b == local.end())
                     phi.removeIncomingValue(i, false);
                 else
                     phi.setIncomingBlock(i, cast<BasicBlock>(b->second));
@@ -808,7 +807,6 @@ extern "C" int kj_wrap_osr_continuation(LLVMValueRef fref, unsigned k, uint32_t 
 
 extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_ref,
                                            LLVMValueRef fn_ref, unsigned max_live) {
-    unsigned made = 0;
     Function &f = *cast<Function>(unwrap(fref));
     auto *poll = cast<Function>(unwrap(poll_ref));
     Value *fnrec = unwrap(fn_ref);
@@ -821,9 +819,7 @@ extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_
     Instruction *first = &*f.getEntryBlock().getFirstInsertionPt();
     auto *ctr = new AllocaInst(i32, 0, "kj.osr.passes", first);
     new StoreInst(ConstantInt::get(i32, 0), ctr, first);
-    for (unsigned k = 0; k < points.size(); k++) {
-        osr_point &p = points[k];
-        made++;
+    for (osr_point &p : points) {
         BasicBlock *h = p.header;
         BasicBlock *rest = h->splitBasicBlock(h->getFirstNonPHI(), h->getName() + ".osr.rest");
         Instruction *term = h->getTerminator();
@@ -851,5 +847,5 @@ extern "C" unsigned kj_wrap_osr_instrument(LLVMValueRef fref, LLVMValueRef poll_
         r->setCallingConv(CallingConv::C);
         ReturnInst::Create(c, f.getReturnType()->isVoidTy() ? nullptr : r, go);
     }
-    return made;
+    return (unsigned)points.size();
 }

@@ -278,6 +278,8 @@ static kj_wrap_emitter *emitter(kjit *jit, kj_unit *u, LLVMTargetMachineRef tm) 
 
 static int own_link(kjit *jit, kj_unit *u, const char *obj, size_t n);
 
+/* Link obj (taken) into the JITDylib under its own tracker, look up
+ * u->symbol, tell perf and gdb; on failure nothing of it stays. */
 static kjit_status add_object(kjit *jit, kj_unit *u, LLVMMemoryBufferRef obj) {
     kjit_status st = KJIT_OK;
     char stale[8]; /* (a reason ORC reported for an earlier link: not this one's) */

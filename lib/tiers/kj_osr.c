@@ -57,6 +57,16 @@ static kjit_value enter(kj_fn *fn, kj_osr_entry *e, kjit_value *frame) {
     return r;
 }
 
+/* Queue a job like proto for the background thread (caller holds lock):
+ * 1 if queued. */
+static int ask(kjit *jit, kj_osr_job proto) {
+    kj_osr_job *job = calloc(1, sizeof *job);
+    if (!job) return 0;
+    *job = proto;
+    kj_tier_enqueue_osr(jit, job);
+    return 1;
+}
+
 /* Ask for loop's entry once (tiered mode, a hot function with an OSR
  * generator).  Returns 1 if it was asked for now. */
 static int request(kjit *jit, kj_fn *fn, int loop, uint64_t version) {
@@ -65,16 +75,10 @@ static int request(kjit *jit, kj_fn *fn, int loop, uint64_t version) {
         return 0;
     int asked = 0;
     pthread_mutex_lock(&jit->lock);
-    if (fn->osr_gen && fn->version == version && !(fn->osr_requested & (1ull << loop))) {
-        kj_osr_job *job = calloc(1, sizeof *job);
-        if (job) {
-            fn->osr_requested |= 1ull << loop;
-            job->fn = fn;
-            job->loop = loop;
-            job->version = version;
-            kj_tier_enqueue_osr(jit, job);
-            asked = 1;
-        }
+    if (fn->osr_gen && fn->version == version && !(fn->osr_requested & (1ull << loop)) &&
+        ask(jit, (kj_osr_job){.fn = fn, .loop = loop, .version = version})) {
+        fn->osr_requested |= 1ull << loop;
+        asked = 1;
     }
     pthread_mutex_unlock(&jit->lock);
     return asked;
@@ -337,15 +341,11 @@ void *kj_osr_c_poll(kj_fn *fn, int32_t point, uint32_t sig, int32_t passes) {
         kj_signals_block(&mask);
         pthread_mutex_lock(&jit->lock);
         int asked = 0;
-        if (!fn->osr_c_off && !(atomic_load(&fn->osr_c_asked) & (1u << point))) {
-            kj_osr_job *job = calloc(1, sizeof *job);
-            if (job) {
-                atomic_fetch_or(&fn->osr_c_asked, 1u << point);
-                *job = (kj_osr_job){.fn = fn, .loop = point, .version = fn->version, .c = 1,
-                                    .sig = sig};
-                kj_tier_enqueue_osr(jit, job);
-                asked = 1;
-            }
+        if (!fn->osr_c_off && !(atomic_load(&fn->osr_c_asked) & (1u << point)) &&
+            ask(jit, (kj_osr_job){.fn = fn, .loop = point, .version = fn->version, .c = 1,
+                                  .sig = sig})) {
+            atomic_fetch_or(&fn->osr_c_asked, 1u << point);
+            asked = 1;
         }
         pthread_mutex_unlock(&jit->lock);
         if (asked && jit->opts.t2_sync) kj_tier_drain(jit);

@@ -87,9 +87,9 @@ void kj_tier_instrument(void *ctx, LLVMModuleRef mod, const char *symbol) {
         LLVMValueRef rec = kj_link_extern_of(mod, KJ_LINK_FN, fn->name, LLVMInt64TypeInContext(c));
         if (poll && rec) kj_wrap_osr_instrument(f, poll, rec, kj_osr_c_max_live(fn));
     }
-    /* A C program's main is entered once: a T2 body of it would only run
-     * through its continuations, so its loops count nothing (its OSR
-     * points queue it). */
+    /* A C program's main is entered once: a T2 body of it would never run,
+     * so its loops count nothing (a long activation of it asks for its OSR
+     * point's continuation instead). */
     if (strcmp(fn->name, "main") == 0) return;
     counter in = {.threshold = jit->opts.hot_threshold};
     in.i64 = LLVMInt64TypeInContext(c);
