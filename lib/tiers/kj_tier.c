@@ -510,7 +510,8 @@ static void ready(kjit *jit, kj_worker *w) {
 }
 
 /* A background compiler thread: OSR entries first (a loop is running at T0
- * and waiting for one), then whole functions in the order they became hot.
+ * and waiting for one), then whole functions in the queue's order
+ * (kj_tier_enqueue).
  * The first thread's first job loads LLVM (if no compile has): here, off the
  * program's threads. */
 static void *t2_main(void *arg) {
