@@ -341,6 +341,35 @@ static void program_pthread_exit(void *value) {
     pthread_exit(value);
 }
 
+/* A signal handler the program installs gets its code, and so does every
+ * function it names, at once (kjit_prepare): a handler's first call that
+ * interrupted the program inside malloc waited for malloc's lock for ever,
+ * since a first call allocates.  A failure is left for the handler's first
+ * call to report, as it would have. */
+typedef void (*kc_handler_fn)(int);
+static void prepare_handler(void *h) {
+    if (h != (void *)SIG_DFL && h != (void *)SIG_IGN && h != (void *)SIG_ERR)
+        (void)kjit_prepare(g_jit, h);
+}
+
+static kc_handler_fn program_signal(int sig, kc_handler_fn h) {
+    prepare_handler((void *)h);
+    return signal(sig, h);
+}
+
+/* (signal under strict ISO C: glibc's headers name it __sysv_signal) */
+static kc_handler_fn program_sysv_signal(int sig, kc_handler_fn h) {
+    prepare_handler((void *)h);
+    return sysv_signal(sig, h);
+}
+
+static int program_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (act)
+        prepare_handler(act->sa_flags & SA_SIGINFO ? (void *)act->sa_sigaction
+                                                   : (void *)act->sa_handler);
+    return sigaction(sig, act, old);
+}
+
 /* A run-time error in a C program (a call to a function nothing defines):
  * there is no sensible value to go on with. */
 static void on_error(void *user, kjit_status st, const char *msg) {
@@ -381,6 +410,11 @@ int kc_ir_run(const kc_config *cfg, kc_unit *units, int nfiles, kc_cc *cc, char 
     kjit_define_host(jit, "pthread_atfork", KJIT_SIG_ANY, (void *)program_pthread_atfork);
     kjit_define_host(jit, "at_quick_exit", KJIT_SIG_ANY, (void *)program_at_quick_exit);
     kjit_define_host(jit, "pthread_exit", KJIT_SIG_ANY, (void *)program_pthread_exit);
+    kjit_define_host(jit, "signal", KJIT_SIG_ANY, (void *)program_signal);
+    kjit_define_host(jit, "bsd_signal", KJIT_SIG_ANY, (void *)program_signal);
+    kjit_define_host(jit, "__sysv_signal", KJIT_SIG_ANY, (void *)program_sysv_signal);
+    kjit_define_host(jit, "sysv_signal", KJIT_SIG_ANY, (void *)program_sysv_signal);
+    kjit_define_host(jit, "sigaction", KJIT_SIG_ANY, (void *)program_sigaction);
     g_main_thread = pthread_self();
     /* Watched from before the files are read: a change after the read is
      * never missed. */

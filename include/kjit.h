@@ -427,6 +427,23 @@ kjit_status kjit_run_ex(kjit *jit, const kjit_def *def, kjit_value *result);
 kjit_status kjit_optimize(kjit *jit, const char *name);
 
 /*
+ * Code now, on this thread, for the function at `addr` (an address the JIT
+ * gave for it: kjit_address, or a function pointer its code made) and for
+ * every JIT function its code names — calls, and addresses taken — and
+ * theirs, transitively, so that calling them later makes no first call.
+ * For a signal handler: a first call allocates (it compiles, or reads the
+ * code cache and links), and one in a handler that interrupted the program
+ * inside malloc waits for malloc's lock for ever.  The command calls it
+ * for the handlers a C program installs (signal, sigaction).  A
+ * function reached only through a pointer computed at run time is not
+ * found.  Each function's IR is generated again to find what it names, so
+ * this loads LLVM where nothing else had.  KJIT_OK when `addr` is no JIT
+ * function's (a host function, SIG_IGN); else the first failed compile's
+ * error (those before it keep their code).
+ */
+kjit_status kjit_prepare(kjit *jit, void *addr);
+
+/*
  * Transformations of your own.  The callback gets every module the JIT
  * compiles at `tier` — 1: first compiles (T1 in tiered mode, every compile
  * in the other modes), 2: T2 bodies and OSR entries — after the JIT's own

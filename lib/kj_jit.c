@@ -667,6 +667,11 @@ static void body_as_t1(kj_fn *fn) {
     }
 }
 
+kjit_status kjit_prepare(kjit *jit, void *addr) {
+    if (!jit) return kj_set_error(KJIT_EINVAL, "kjit_prepare: no JIT");
+    return addr ? kj_lazy_prepare(jit, addr) : KJIT_OK;
+}
+
 kjit_status kjit_optimize(kjit *jit, const char *name) {
     if (!jit || !valid_name(name)) return kj_set_error(KJIT_EINVAL, "kjit_optimize: bad name");
     kj_tier_enter(jit);

@@ -610,3 +610,93 @@ void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) {
     }
 }
 
+
+/* ---- kjit_prepare ------------------------------------------------------- */
+
+/* What kj_lazy_prepare works through: functions in the order found, each
+ * once. */
+typedef struct prepared {
+    kjit *jit;
+    kj_fn *start;
+    kj_fn **fns;
+    size_t n, cap;
+    kjit_status st;
+} prepared;
+
+static int prepared_add(prepared *p, kj_fn *fn) {
+    for (size_t i = 0; i < p->n; i++)
+        if (p->fns[i] == fn) return 0;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        kj_fn **f = realloc(p->fns, cap * sizeof *f);
+        if (!f) return -1;
+        p->fns = f, p->cap = cap;
+    }
+    p->fns[p->n++] = fn;
+    return 0;
+}
+
+/* The JIT functions fn's IR names (each declaration in its unit: calls, and
+ * addresses taken), added to p.  Its IR is generated again for this: the
+ * code may have come from the code cache, which keeps none. */
+static kjit_status add_named(prepared *p, kj_fn *fn) {
+    kjit *jit = p->jit;
+    kjit_status r = kj_llvm_ready(jit);
+    if (r != KJIT_OK) return r;
+    kj_unit u;
+    first_compile(jit, fn, &u);
+    char sym[256];
+    if ((r = generate(jit, fn, fn->gen, fn->user, &u, sym)) != KJIT_OK) return kj_unit_discard(&u), r;
+    for (LLVMValueRef f = LLVMGetFirstFunction(u.mod); f && r == KJIT_OK; f = LLVMGetNextFunction(f)) {
+        if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f)) continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (strncmp(name, KJ_NS, sizeof KJ_NS - 1) == 0) name += sizeof KJ_NS - 1;
+        pthread_mutex_lock(&jit->lock);
+        kj_fn *c = kj_fn_find(jit, name);
+        int client = c && c->gen && c->state != KJ_HOST;
+        pthread_mutex_unlock(&jit->lock);
+        if (client && prepared_add(p, c) != 0) r = kj_set_error(KJIT_ENOMEM, "out of memory");
+    }
+    kj_unit_discard(&u);
+    return r;
+}
+
+/* (on a stack large enough for LLVM: kj_trap_on_stack) */
+static void prepare_all(void *arg) {
+    prepared *p = arg;
+    kjit *jit = p->jit;
+    pthread_mutex_lock(&jit->compile_lock);
+    if (prepared_add(p, p->start) != 0) p->st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n && p->st == KJIT_OK; i++) {
+        kj_fn *fn = p->fns[i];
+        pthread_mutex_lock(&jit->lock);
+        int stub = fn->state == KJ_STUB && !atomic_load(&fn->t0);
+        pthread_mutex_unlock(&jit->lock);
+        void *target;
+        if (stub && (p->st = kj_materialize(jit, fn, 1, &target)) != KJIT_OK) break;
+        p->st = add_named(p, fn);
+    }
+    pthread_mutex_unlock(&jit->compile_lock);
+}
+
+kjit_status kj_lazy_prepare(kjit *jit, void *addr) {
+    prepared p = {.jit = jit, .st = KJIT_OK};
+    pthread_mutex_lock(&jit->lock);
+    for (size_t i = 0; i < jit->table_size && !p.start; i++) {
+        kj_fn *fn = jit->table[i];
+        if (fn && fn->stub.entry == addr && fn->gen && fn->state != KJ_HOST) p.start = fn;
+    }
+    pthread_mutex_unlock(&jit->lock);
+    if (!p.start) return KJIT_OK; /* (a host function, SIG_IGN...: nothing to make) */
+    /* As a first call does (kj_resolve): a fork waits for this thread to
+     * leave; errno and such as the caller left them. */
+    kj_tier_enter(jit);
+    kj_link_thread saved;
+    kj_link_thread_save(&saved);
+    kj_trap_on_stack(prepare_all, &p);
+    kj_link_thread_restore(&saved);
+    kj_tier_leave(jit);
+    free(p.fns);
+    return p.st;
+}

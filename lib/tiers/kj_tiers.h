@@ -67,6 +67,10 @@ void *kj_resolve(kj_fn *fn);
 /* The trampoline's resolver (kj_stub_set_resolver): the T0 entry, or the
  * target of kj_resolve. */
 void *kj_lazy_resolve(void **slot, kj_arch_frame *frame);
+/* kjit_prepare: code now, on this thread, for the function whose stub
+ * entry is addr and every JIT function its code names, transitively.
+ * KJIT_OK when addr is no JIT function's.  Takes compile_lock. */
+kjit_status kj_lazy_prepare(kjit *jit, void *addr);
 
 /* kj_ahead.c: compiling ahead of the program (kjit_options.ahead). */
 /* Queue the functions mod calls (declared in it) that wait for a first
