@@ -566,6 +566,11 @@ def summary(by_section, res, variants):
 
 def main():
     kjit, runs, only, variants, timeout = parse_args(sys.argv[1:])
+    # A kjit binary copied out of its build tree finds no libkjit-llvm.so
+    # beside it and loads libLLVM.so: hello world 0.88x lli against 0.48x.
+    if not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(kjit)), "libkjit-llvm.so")):
+        print("k1.py: note: no libkjit-llvm.so beside %s: it loads libLLVM.so "
+              "(a slower start than the build tree's)" % kjit)
     cache = cache_dir()
     tmp = tempfile.mkdtemp(prefix="kjit-k1-")
     try:

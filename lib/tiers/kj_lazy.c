@@ -682,19 +682,30 @@ static void prepare_all(void *arg) {
 
 kjit_status kj_lazy_prepare(kjit *jit, void *addr) {
     prepared p = {.jit = jit, .st = KJIT_OK};
+    /* Done already, and nothing defined since: nothing to do, and nothing
+     * allocated (a handler that installs itself again, as System V's
+     * signal wants, calls this from the handler). */
+    uint64_t defs = 1 + atomic_load(&jit->stats.defined) + atomic_load(&jit->stats.redefined);
+    int done = 0;
     pthread_mutex_lock(&jit->lock);
     for (size_t i = 0; i < jit->table_size && !p.start; i++) {
         kj_fn *fn = jit->table[i];
         if (fn && fn->stub.entry == addr && fn->gen && fn->state != KJ_HOST) p.start = fn;
     }
+    if (p.start) done = p.start->prepared == defs;
     pthread_mutex_unlock(&jit->lock);
-    if (!p.start) return KJIT_OK; /* (a host function, SIG_IGN...: nothing to make) */
+    if (!p.start || done) return KJIT_OK; /* (a host function, SIG_IGN...: nothing to make) */
     /* As a first call does (kj_resolve): a fork waits for this thread to
      * leave; errno and such as the caller left them. */
     kj_tier_enter(jit);
     kj_link_thread saved;
     kj_link_thread_save(&saved);
     kj_trap_on_stack(prepare_all, &p);
+    if (p.st == KJIT_OK) {
+        pthread_mutex_lock(&jit->lock);
+        for (size_t i = 0; i < p.n; i++) p.fns[i]->prepared = defs;
+        pthread_mutex_unlock(&jit->lock);
+    }
     kj_link_thread_restore(&saved);
     kj_tier_leave(jit);
     free(p.fns);
