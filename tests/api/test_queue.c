@@ -83,6 +83,7 @@ int main(void) {
     o.mode = KJIT_MODE_TIERED;
     o.hot_threshold = 10;
     o.ahead = 0;
+    o.compile_threads = 1; /* (a second thread would take big while the first is held) */
     o.cache = 0; /* (an earlier run's marks would start them at T2) */
     kjit *jit;
     CHECK(kjit_create(&o, &jit) == KJIT_OK);
