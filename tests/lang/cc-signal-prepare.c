@@ -11,6 +11,7 @@
 // --ahead=off: nothing is compiled ahead, so the order is the calls'.
 // A warm run (the code cache) prepares from cached code, same output.
 // REQUIRES: default-mode
+// UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
 // RUN: clang-19 -O2 %s -o %t/native && %t/native > %t/expected
 // RUN: clang-19 -O2 -c -emit-llvm %s -o %t/action.bc
