@@ -434,9 +434,10 @@ kjit_status kjit_optimize(kjit *jit, const char *name);
  * For a signal handler: a first call allocates (it compiles, or reads the
  * code cache and links), and one in a handler that interrupted the program
  * inside malloc waits for malloc's lock for ever.  The command calls it
- * for the handlers a C program installs (signal, sigaction).  A
- * function reached only through a pointer computed at run time is not
- * found.  Each function's IR is generated again to find what it names, so
+ * for the handlers a C program installs (signal, sigaction).  The
+ * functions a module's variable holds in its initializer (a table of
+ * them) are found too; a function whose address the program computes or
+ * stores at run time is not.  Each function's IR is generated again to find what it names, so
  * this loads LLVM where nothing else had.  KJIT_OK when `addr` is no JIT
  * function's (a host function, SIG_IGN); else the first failed compile's
  * error (those before it keep their code).

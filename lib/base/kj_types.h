@@ -324,6 +324,11 @@ struct kjit {
     struct kj_arena *arenas;      /* kj_elf.c's, the current first; under mirror_lock */
     struct kj_modules *modules;   /* IR modules (kj_module.c); made at the first */
     void (*modules_free)(kjit *jit); /* set with modules: frees them (kjit_destroy) */
+    /* Set with modules: the functions whose addresses a module's variable
+     * `global` holds in its initializer (and the variables it points to),
+     * as a malloc'd list of names, each ended by a NUL (*len bytes); NULL
+     * for none.  kjit_prepare's look into tables of functions. */
+    char *(*modules_names_in)(kjit *jit, const char *global, size_t *len);
     /* The interrupt polls every compile adds (kjit_create sets it to
      * kj_safepoint_polls): the pipeline takes them from above. */
     void (*polls)(kjit *jit, LLVMModuleRef mod);

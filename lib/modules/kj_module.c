@@ -152,6 +152,7 @@ struct kj_modules {
 /* ---- the source contexts -------------------------------------------------- */
 
 static void modules_free(kjit *jit);
+static char *names_in(kjit *jit, const char *global, size_t *len);
 
 static struct kj_modules *modules_of(kjit *jit) {
     pthread_mutex_lock(&jit->lock);
@@ -162,6 +163,7 @@ static struct kj_modules *modules_of(kjit *jit) {
         ms->jit = jit;
         jit->modules = ms;
         jit->modules_free = modules_free;
+        jit->modules_names_in = names_in;
     }
     pthread_mutex_unlock(&jit->lock);
     return ms;
@@ -2111,4 +2113,69 @@ static char *modules_print(kjit *jit, struct kj_modules *ms) {
     pthread_mutex_unlock(&ms->lock);
     free(order);
     return out ? out : strdup("");
+}
+
+/* ---- kjit_prepare: the functions a variable holds --------------------------- */
+
+typedef struct kj_names {
+    char *b;
+    size_t n, cap;
+    unsigned visits; /* (bounded: a graph of tables is walked at most so far) */
+} kj_names;
+
+#define KJ_NAMES_VISITS 65536
+
+static void names_add(kj_names *t, const char *name) {
+    size_t l = strlen(name) + 1;
+    if (t->n + l > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (t->n + l > cap) cap *= 2;
+        char *b = realloc(t->b, cap);
+        if (!b) return;
+        t->b = b, t->cap = cap;
+    }
+    memcpy(t->b + t->n, name, l);
+    t->n += l;
+}
+
+/* The functions constant c names, and those of the variables it points to
+ * (each variable once: a visited one is in seen). */
+static void names_walk(LLVMValueRef c, kj_names *t, LLVMValueRef *seen, size_t *nseen, int depth) {
+    if (!c || depth > 16 || ++t->visits > KJ_NAMES_VISITS) return;
+    if (LLVMIsAFunction(c)) {
+        names_add(t, name_of(c));
+        return;
+    }
+    if (LLVMIsAGlobalVariable(c)) {
+        for (size_t i = 0; i < *nseen; i++)
+            if (seen[i] == c) return;
+        if (*nseen == 256) return;
+        seen[(*nseen)++] = c;
+        names_walk(LLVMGetInitializer(c), t, seen, nseen, depth + 1);
+        return;
+    }
+    if (!LLVMIsAConstant(c) || LLVMIsAGlobalValue(c)) return;
+    int n = LLVMGetNumOperands(c);
+    for (int i = 0; i < n; i++) names_walk(LLVMGetOperand(c, i), t, seen, nseen, depth + 1);
+}
+
+static char *names_in(kjit *jit, const char *global, size_t *len) {
+    struct kj_modules *ms = jit->modules;
+    *len = 0;
+    if (!ms || kj_llvm_ready(jit) != KJIT_OK) return NULL;
+    kj_names t = {0};
+    LLVMValueRef seen[256];
+    size_t nseen = 0;
+    pthread_mutex_lock(&ms->lock);
+    kj_msym *s = msym_find(ms, global);
+    for (kj_module *m = ms->list; m && s; m = m->next) {
+        if (m->index != s->module || attach_locked(ms, m) != 0) continue;
+        LLVMValueRef g = LLVMGetNamedGlobal(m->mod, global);
+        if (!g || LLVMIsDeclaration(g)) continue;
+        names_walk(g, &t, seen, &nseen, 0);
+        break;
+    }
+    pthread_mutex_unlock(&ms->lock);
+    *len = t.n;
+    return t.b;
 }

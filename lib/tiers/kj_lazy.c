@@ -658,6 +658,22 @@ static kjit_status add_named(prepared *p, kj_fn *fn) {
         pthread_mutex_unlock(&jit->lock);
         if (client && prepared_add(p, c) != 0) r = kj_set_error(KJIT_ENOMEM, "out of memory");
     }
+    /* The variables it reads: a table of functions (its initializer, in
+     * the module: the unit declares it only). */
+    for (LLVMValueRef g = LLVMGetFirstGlobal(u.mod); g && r == KJIT_OK && jit->modules_names_in;
+         g = LLVMGetNextGlobal(g)) {
+        if (!LLVMIsDeclaration(g)) continue;
+        size_t len, n;
+        char *names = jit->modules_names_in(jit, LLVMGetValueName2(g, &n), &len);
+        for (size_t i = 0; i < len && r == KJIT_OK; i += strlen(names + i) + 1) {
+            pthread_mutex_lock(&jit->lock);
+            kj_fn *c = kj_fn_find(jit, names + i);
+            int client = c && c->gen && c->state != KJ_HOST;
+            pthread_mutex_unlock(&jit->lock);
+            if (client && prepared_add(p, c) != 0) r = kj_set_error(KJIT_ENOMEM, "out of memory");
+        }
+        free(names);
+    }
     kj_unit_discard(&u);
     return r;
 }

@@ -1,6 +1,7 @@
 // A signal handler the program installs gets its code when it is
 // installed, and so does every function it names, transitively (calls,
-// and an address it takes): kjit_prepare, called by the command's
+// an address it takes, and those of a constant table it reads):
+// kjit_prepare, called by the command's
 // sigaction and signal.  A handler's first call that interrupted the
 // program inside malloc waited for malloc's lock for ever (a first call
 // allocates).  So the trace shows the handler's functions compiled before
@@ -28,11 +29,14 @@
 // RUN: FileCheck %s < %t/trace2
 // RUN: FileCheck %s < %t/trace4
 // RUN: FileCheck --check-prefix=WARM %s < %t/trace4
-// WARM: "cache_hits":7,
+// WARM: "cache_hits":10,
 // CHECK-DAG: compiled on_usr1{{.*}} [T1]
 // CHECK-DAG: compiled bump{{.*}} [T1]
 // CHECK-DAG: compiled leaf{{.*}} [T1]
 // CHECK-DAG: compiled noted{{.*}} [T1]
+// CHECK-DAG: compiled ta [T1]
+// CHECK-DAG: compiled tb [T1]
+// CHECK-DAG: compiled tc [T1]
 // CHECK: compiled work{{.*}} [T1]
 // CHECK-NOT: ir on_usr1
 #include <signal.h>
@@ -45,11 +49,17 @@ __attribute__((noinline)) int bump(int x) { return leaf(x) + 2; }
 static void (*volatile later)(void);
 __attribute__((noinline)) void noted(void) { got += 100; }
 
+__attribute__((noinline)) void ta(void) { got += 1000; }
+__attribute__((noinline)) void tb(void) { got += 2000; }
+__attribute__((noinline)) void tc(void) { got += 4000; }
+static void (*const table[3])(void) = {ta, tb, tc}; /* (its functions: from the module) */
+
 static void on_usr1(int s) {
 #ifdef USE_SIGNAL
     signal(SIGUSR1, on_usr1); /* (System V's signal resets it: installed again, from here) */
 #endif
     got += bump(s);
+    table[s % 3]();
     later = noted; /* (an address taken: noted gets its code too) */
 }
 
