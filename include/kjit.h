@@ -428,19 +428,22 @@ kjit_status kjit_optimize(kjit *jit, const char *name);
 
 /*
  * Code now, on this thread, for the function at `addr` (an address the JIT
- * gave for it: kjit_address, or a function pointer its code made) and for
- * every JIT function its code names — calls, and addresses taken — and
- * theirs, transitively, so that calling them later makes no first call.
- * For a signal handler: a first call allocates (it compiles, or reads the
+ * gave for it: kjit_address, or a function pointer its code made), for the
+ * JIT functions it calls and those a module's variable it reads holds in
+ * its initializer (a table of them), and theirs, transitively; and for the
+ * functions whose addresses any of them takes (those get code, and what
+ * they call is not followed: the handler passes or stores them, and their
+ * callers come later).  So calling them later makes no first call: for a
+ * signal handler, as a first call allocates (it compiles, or reads the
  * code cache and links), and one in a handler that interrupted the program
- * inside malloc waits for malloc's lock for ever.  The command calls it
- * for the handlers a C program installs (signal, sigaction).  The
- * functions a module's variable holds in its initializer (a table of
- * them) are found too; a function whose address the program computes or
- * stores at run time is not.  Each function's IR is generated again to find what it names, so
- * this loads LLVM where nothing else had.  KJIT_OK when `addr` is no JIT
- * function's (a host function, SIG_IGN); else the first failed compile's
- * error (those before it keep their code).
+ * inside malloc waited for malloc's lock for ever.  The command calls it
+ * for the handlers a C program installs (signal, sigaction).  A function
+ * whose address the program computes or stores at run time is not found.
+ * Each function's IR is generated again to find what it names, so this
+ * loads LLVM where nothing else had.  A second call with nothing defined
+ * since returns at once, allocating nothing.  KJIT_OK when `addr` is no
+ * JIT function's (a host function, SIG_IGN); else the first failed
+ * compile's error (those before it keep their code).
  */
 kjit_status kjit_prepare(kjit *jit, void *addr);
 

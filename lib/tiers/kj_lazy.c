@@ -614,31 +614,68 @@ void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) {
 /* ---- kjit_prepare ------------------------------------------------------- */
 
 /* What kj_lazy_prepare works through: functions in the order found, each
- * once. */
+ * once; those whose code the handler may run (follow: called, or held by
+ * a variable it reads) have what they name looked at too (named). */
 typedef struct prepared {
     kjit *jit;
     kj_fn *start;
     kj_fn **fns;
+    unsigned char *follow, *named;
     size_t n, cap;
     kjit_status st;
 } prepared;
 
-static int prepared_add(prepared *p, kj_fn *fn) {
+static int prepared_add(prepared *p, kj_fn *fn, int follow) {
     for (size_t i = 0; i < p->n; i++)
-        if (p->fns[i] == fn) return 0;
+        if (p->fns[i] == fn) {
+            p->follow[i] |= (unsigned char)follow;
+            return 0;
+        }
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
         kj_fn **f = realloc(p->fns, cap * sizeof *f);
-        if (!f) return -1;
-        p->fns = f, p->cap = cap;
+        if (f) p->fns = f;
+        unsigned char *a = realloc(p->follow, cap), *b = a ? realloc(p->named, cap) : NULL;
+        if (a) p->follow = a;
+        if (b) p->named = b;
+        if (!f || !a || !b) return -1;
+        p->cap = cap;
     }
+    p->follow[p->n] = (unsigned char)follow;
+    p->named[p->n] = 0;
     p->fns[p->n++] = fn;
     return 0;
 }
 
-/* The JIT functions fn's IR names (each declaration in its unit: calls, and
- * addresses taken), added to p.  Its IR is generated again for this: the
- * code may have come from the code cache, which keeps none. */
+/* Whether f, declared in a unit, is called there (not only named: its
+ * address taken, stored or passed). */
+static int called_in(LLVMValueRef f) {
+    for (LLVMUseRef u = LLVMGetFirstUse(f); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef i = LLVMGetUser(u);
+        if ((LLVMIsACallInst(i) || LLVMIsAInvokeInst(i)) && LLVMGetCalledValue(i) == f) return 1;
+    }
+    return 0;
+}
+
+/* Add the JIT function called name to p (follow: see prepared). */
+static kjit_status add_name(prepared *p, const char *name, int follow) {
+    kjit *jit = p->jit;
+    pthread_mutex_lock(&jit->lock);
+    kj_fn *c = kj_fn_find(jit, name);
+    int client = c && c->gen && c->state != KJ_HOST;
+    pthread_mutex_unlock(&jit->lock);
+    return client && prepared_add(p, c, follow) != 0 ? kj_set_error(KJIT_ENOMEM, "out of memory")
+                                                      : KJIT_OK;
+}
+
+/* The JIT functions fn's IR names (each declaration in its unit), added to
+ * p: those it calls, to be followed; those whose address it takes, to get
+ * code only (the handler passes or stores them, and what calls them later
+ * is not the handler: Lua's handler gives lstop to lua_sethook, and
+ * lstop's calls reach the whole VM); and those a variable it reads holds
+ * in its initializer (a table of functions: in the module, as the unit
+ * declares the variable only), to be followed.  Its IR is generated again
+ * for this: the code may have come from the code cache, which keeps none. */
 static kjit_status add_named(prepared *p, kj_fn *fn) {
     kjit *jit = p->jit;
     kjit_status r = kj_llvm_ready(jit);
@@ -652,26 +689,15 @@ static kjit_status add_named(prepared *p, kj_fn *fn) {
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);
         if (strncmp(name, KJ_NS, sizeof KJ_NS - 1) == 0) name += sizeof KJ_NS - 1;
-        pthread_mutex_lock(&jit->lock);
-        kj_fn *c = kj_fn_find(jit, name);
-        int client = c && c->gen && c->state != KJ_HOST;
-        pthread_mutex_unlock(&jit->lock);
-        if (client && prepared_add(p, c) != 0) r = kj_set_error(KJIT_ENOMEM, "out of memory");
+        r = add_name(p, name, called_in(f));
     }
-    /* The variables it reads: a table of functions (its initializer, in
-     * the module: the unit declares it only). */
     for (LLVMValueRef g = LLVMGetFirstGlobal(u.mod); g && r == KJIT_OK && jit->modules_names_in;
          g = LLVMGetNextGlobal(g)) {
         if (!LLVMIsDeclaration(g)) continue;
         size_t len, n;
         char *names = jit->modules_names_in(jit, LLVMGetValueName2(g, &n), &len);
-        for (size_t i = 0; i < len && r == KJIT_OK; i += strlen(names + i) + 1) {
-            pthread_mutex_lock(&jit->lock);
-            kj_fn *c = kj_fn_find(jit, names + i);
-            int client = c && c->gen && c->state != KJ_HOST;
-            pthread_mutex_unlock(&jit->lock);
-            if (client && prepared_add(p, c) != 0) r = kj_set_error(KJIT_ENOMEM, "out of memory");
-        }
+        for (size_t i = 0; i < len && r == KJIT_OK; i += strlen(names + i) + 1)
+            r = add_name(p, names + i, 1);
         free(names);
     }
     kj_unit_discard(&u);
@@ -683,15 +709,24 @@ static void prepare_all(void *arg) {
     prepared *p = arg;
     kjit *jit = p->jit;
     pthread_mutex_lock(&jit->compile_lock);
-    if (prepared_add(p, p->start) != 0) p->st = kj_set_error(KJIT_ENOMEM, "out of memory");
-    for (size_t i = 0; i < p->n && p->st == KJIT_OK; i++) {
-        kj_fn *fn = p->fns[i];
-        pthread_mutex_lock(&jit->lock);
-        int stub = fn->state == KJ_STUB && !atomic_load(&fn->t0);
-        pthread_mutex_unlock(&jit->lock);
-        void *target;
-        if (stub && (p->st = kj_materialize(jit, fn, 1, &target)) != KJIT_OK) break;
-        p->st = add_named(p, fn);
+    if (prepared_add(p, p->start, 1) != 0) p->st = kj_set_error(KJIT_ENOMEM, "out of memory");
+    /* (again from the start while one was found to be followed after it
+     * was reached as a name only) */
+    for (int again = 1; again && p->st == KJIT_OK;) {
+        again = 0;
+        for (size_t i = 0; i < p->n && p->st == KJIT_OK; i++) {
+            kj_fn *fn = p->fns[i];
+            pthread_mutex_lock(&jit->lock);
+            int stub = fn->state == KJ_STUB && !atomic_load(&fn->t0);
+            pthread_mutex_unlock(&jit->lock);
+            void *target;
+            if (stub && (p->st = kj_materialize(jit, fn, 1, &target)) != KJIT_OK) break;
+            if (!p->follow[i] || p->named[i]) continue;
+            p->named[i] = 1;
+            size_t before = p->n;
+            p->st = add_named(p, fn);
+            for (size_t k = 0; k < before && !again; k++) again = p->follow[k] && !p->named[k];
+        }
     }
     pthread_mutex_unlock(&jit->compile_lock);
 }
@@ -725,5 +760,7 @@ kjit_status kj_lazy_prepare(kjit *jit, void *addr) {
     kj_link_thread_restore(&saved);
     kj_tier_leave(jit);
     free(p.fns);
+    free(p.follow);
+    free(p.named);
     return p.st;
 }
