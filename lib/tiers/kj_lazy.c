@@ -616,34 +616,32 @@ void *kj_lazy_resolve(void **slot, kj_arch_frame *frame) {
 /* What kj_lazy_prepare works through: functions in the order found, each
  * once; those whose code the handler may run (follow: called, or held by
  * a variable it reads) have what they name looked at too (named). */
+typedef struct prepared_fn {
+    kj_fn *fn;
+    unsigned char follow, named;
+} prepared_fn;
+
 typedef struct prepared {
     kjit *jit;
     kj_fn *start;
-    kj_fn **fns;
-    unsigned char *follow, *named;
+    prepared_fn *v;
     size_t n, cap;
     kjit_status st;
 } prepared;
 
 static int prepared_add(prepared *p, kj_fn *fn, int follow) {
     for (size_t i = 0; i < p->n; i++)
-        if (p->fns[i] == fn) {
-            p->follow[i] |= (unsigned char)follow;
+        if (p->v[i].fn == fn) {
+            p->v[i].follow |= (unsigned char)follow;
             return 0;
         }
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
-        kj_fn **f = realloc(p->fns, cap * sizeof *f);
-        if (f) p->fns = f;
-        unsigned char *a = realloc(p->follow, cap), *b = a ? realloc(p->named, cap) : NULL;
-        if (a) p->follow = a;
-        if (b) p->named = b;
-        if (!f || !a || !b) return -1;
-        p->cap = cap;
+        prepared_fn *v = realloc(p->v, cap * sizeof *v);
+        if (!v) return -1;
+        p->v = v, p->cap = cap;
     }
-    p->follow[p->n] = (unsigned char)follow;
-    p->named[p->n] = 0;
-    p->fns[p->n++] = fn;
+    p->v[p->n++] = (prepared_fn){fn, (unsigned char)follow, 0};
     return 0;
 }
 
@@ -710,22 +708,20 @@ static void prepare_all(void *arg) {
     kjit *jit = p->jit;
     pthread_mutex_lock(&jit->compile_lock);
     if (prepared_add(p, p->start, 1) != 0) p->st = kj_set_error(KJIT_ENOMEM, "out of memory");
-    /* (again from the start while one was found to be followed after it
-     * was reached as a name only) */
-    for (int again = 1; again && p->st == KJIT_OK;) {
-        again = 0;
+    /* (passes until one names nothing new: a function reached as a name
+     * only may be found to be called after the pass went by it) */
+    for (int named = 1; named && p->st == KJIT_OK;) {
+        named = 0;
         for (size_t i = 0; i < p->n && p->st == KJIT_OK; i++) {
-            kj_fn *fn = p->fns[i];
+            kj_fn *fn = p->v[i].fn;
             pthread_mutex_lock(&jit->lock);
             int stub = fn->state == KJ_STUB && !atomic_load(&fn->t0);
             pthread_mutex_unlock(&jit->lock);
             void *target;
             if (stub && (p->st = kj_materialize(jit, fn, 1, &target)) != KJIT_OK) break;
-            if (!p->follow[i] || p->named[i]) continue;
-            p->named[i] = 1;
-            size_t before = p->n;
+            if (!p->v[i].follow || p->v[i].named) continue;
+            p->v[i].named = named = 1;
             p->st = add_named(p, fn);
-            for (size_t k = 0; k < before && !again; k++) again = p->follow[k] && !p->named[k];
         }
     }
     pthread_mutex_unlock(&jit->compile_lock);
@@ -754,13 +750,11 @@ kjit_status kj_lazy_prepare(kjit *jit, void *addr) {
     kj_trap_on_stack(prepare_all, &p);
     if (p.st == KJIT_OK) {
         pthread_mutex_lock(&jit->lock);
-        for (size_t i = 0; i < p.n; i++) p.fns[i]->prepared = defs;
+        for (size_t i = 0; i < p.n; i++) p.v[i].fn->prepared = defs;
         pthread_mutex_unlock(&jit->lock);
     }
     kj_link_thread_restore(&saved);
     kj_tier_leave(jit);
-    free(p.fns);
-    free(p.follow);
-    free(p.named);
+    free(p.v);
     return p.st;
 }
