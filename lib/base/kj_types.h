@@ -115,8 +115,9 @@ typedef struct kj_fn {
      * is not the new body's). */
     _Atomic unsigned osr_c_asked;
     int osr_c_off;
-    /* kjit_prepare: 1 + the count of definitions when it and every function
-     * its code names got code (kj_lazy_prepare); 0: never. */
+    /* kjit_prepare: 1 + the count of definitions when it and what it calls
+     * got code (kj_lazy_prepare); 0: never, or only given code itself, as
+     * an address a handler took. */
     uint64_t prepared;
 
     /* Tiers (tiered mode, or after kjit_optimize).  `code` is the T1 body. */

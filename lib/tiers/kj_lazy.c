@@ -748,9 +748,10 @@ kjit_status kj_lazy_prepare(kjit *jit, void *addr) {
     kj_link_thread saved;
     kj_link_thread_save(&saved);
     kj_trap_on_stack(prepare_all, &p);
-    if (p.st == KJIT_OK) {
+    if (p.st == KJIT_OK) { /* (those only given code have not had their closures made) */
         pthread_mutex_lock(&jit->lock);
-        for (size_t i = 0; i < p.n; i++) p.v[i].fn->prepared = defs;
+        for (size_t i = 0; i < p.n; i++)
+            if (p.v[i].named) p.v[i].fn->prepared = defs;
         pthread_mutex_unlock(&jit->lock);
     }
     kj_link_thread_restore(&saved);

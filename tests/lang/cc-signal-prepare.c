@@ -6,7 +6,9 @@
 // program inside malloc waited for malloc's lock for ever (a first call
 // allocates).  So the trace shows the handler's functions compiled before
 // work, which main calls first after installing it; before, they were
-// compiled at the raise.  signal() under -std=c11 is glibc's __sysv_signal,
+// compiled at the raise.  A function the handler only took the address of
+// has its own callees compiled when it is installed in its turn.
+// signal() under -std=c11 is glibc's __sysv_signal,
 // whose handler installs itself again: from the handler, which finds its
 // functions prepared and makes nothing (no IR made again after work's).
 // --ahead=off: nothing is compiled ahead, so the order is the calls'.
@@ -29,7 +31,7 @@
 // RUN: FileCheck %s < %t/trace2
 // RUN: FileCheck %s < %t/trace4
 // RUN: FileCheck --check-prefix=WARM %s < %t/trace4
-// WARM: "cache_hits":10,
+// WARM: "cache_hits":13,
 // CHECK-DAG: compiled on_usr1{{.*}} [T1]
 // CHECK-DAG: compiled bump{{.*}} [T1]
 // CHECK-DAG: compiled leaf{{.*}} [T1]
@@ -39,6 +41,8 @@
 // CHECK-DAG: compiled tc [T1]
 // CHECK: compiled work{{.*}} [T1]
 // CHECK-NOT: ir on_usr1
+// CHECK: compiled deep [T1]
+// CHECK: compiled work2 [T1]
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +58,12 @@ __attribute__((noinline)) void tb(void) { got += 2000; }
 __attribute__((noinline)) void tc(void) { got += 4000; }
 static void (*const table[3])(void) = {ta, tb, tc}; /* (its functions: from the module) */
 
+/* Given code only, as an address on_usr1 takes; installed as a handler
+ * later, deep gets its code then, before work2. */
+__attribute__((noinline)) int deep(int x) { return x + 5; }
+static void on_usr2(int s) { got += deep(s); }
+static void (*volatile second)(int);
+
 static void on_usr1(int s) {
 #ifdef USE_SIGNAL
     signal(SIGUSR1, on_usr1); /* (System V's signal resets it: installed again, from here) */
@@ -61,7 +71,10 @@ static void on_usr1(int s) {
     got += bump(s);
     table[s % 3]();
     later = noted; /* (an address taken: noted gets its code too) */
+    second = on_usr2;
 }
+
+__attribute__((noinline)) int work2(int n) { return n * 2; }
 
 __attribute__((noinline)) int work(int n) {
     int s = 0;
@@ -82,6 +95,14 @@ int main(void) {
     raise(SIGUSR1);
     raise(SIGUSR1);
     later();
+#ifdef USE_SIGNAL
+    signal(SIGUSR2, second);
+#else
+    sa.sa_handler = second;
+    sigaction(SIGUSR2, &sa, 0);
+#endif
+    printf("work2 %d\n", work2(4));
+    raise(SIGUSR2);
     printf("got %d\n", got);
     return 0;
 }
