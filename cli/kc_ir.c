@@ -346,19 +346,18 @@ static void program_pthread_exit(void *value) {
  * interrupted the program inside malloc waited for malloc's lock for ever,
  * since a first call allocates.  A failure is left for the handler's first
  * call to report, as it would have. */
-typedef void (*kc_handler_fn)(int);
 static void prepare_handler(void *h) {
     if (h != (void *)SIG_DFL && h != (void *)SIG_IGN && h != (void *)SIG_ERR)
         (void)kjit_prepare(g_jit, h);
 }
 
-static kc_handler_fn program_signal(int sig, kc_handler_fn h) {
+static sighandler_t program_signal(int sig, sighandler_t h) {
     prepare_handler((void *)h);
     return signal(sig, h);
 }
 
 /* (signal under strict ISO C: glibc's headers name it __sysv_signal) */
-static kc_handler_fn program_sysv_signal(int sig, kc_handler_fn h) {
+static sighandler_t program_sysv_signal(int sig, sighandler_t h) {
     prepare_handler((void *)h);
     return sysv_signal(sig, h);
 }

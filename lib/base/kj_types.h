@@ -143,7 +143,6 @@ typedef struct kj_fn {
     unsigned t1_keyed : 1, hot_marked : 1, hot_start : 2, hot_queued : 1;
     unsigned queue_late : 1;      /* queued from an earlier run's mark (kj_tier_enqueue) */
     size_t queue_bytes;           /* its T1 object's size then (the queue's order) */
-    uint64_t queue_key;           /* queued_at + its compile's expected µs (the order) */
     /* Its definition's source key (kj_fn_set_source_key): its IR is a
      * function of these bytes, so a first compile may come from the cache
      * without IR (kj_lazy.c).  Cleared by every other definition. */

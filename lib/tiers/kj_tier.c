@@ -154,6 +154,10 @@ static uint64_t t2_guess(size_t bytes) {
     return (uint64_t)bytes + (uint64_t)bytes / 256 * bytes / 312;
 }
 
+/* Where a function of this run's goes in the queue: when it got hot plus
+ * its compile's expected length (kj_tier_enqueue). */
+static uint64_t queue_key(const kj_fn *fn) { return fn->queued_at + t2_guess(fn->queue_bytes); }
+
 void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
     if (fn->queued || !at_t1_or_t0(fn) || jit->t2_stop) return;
     jit->pending++;
@@ -177,10 +181,9 @@ void kj_tier_enqueue(kjit *jit, kj_fn *fn) {
      * functions at T1 until the end of fib.lua. */
     fn->queue_late = fn->hot_queued;
     fn->queue_bytes = fn->code ? fn->code->bytes : 0;
-    fn->queue_key = fn->queued_at + t2_guess(fn->queue_bytes);
     kj_fn **at = &jit->qhead;
     while (*at && (fn->queue_late ? !(*at)->queue_late || (*at)->queue_bytes <= fn->queue_bytes
-                                  : !(*at)->queue_late && (*at)->queue_key <= fn->queue_key))
+                                  : !(*at)->queue_late && queue_key(*at) <= queue_key(fn)))
         at = &(*at)->queue_next;
     fn->queue_next = *at;
     *at = fn;

@@ -21,6 +21,16 @@ static int held, released;
 static char order[8][16];
 static int norder;
 
+/* Wait (holding mu) until *flag is set, or a minute has passed: never for
+ * ever, so a failing test ends. */
+static void wait_for(const int *flag) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    while (!*flag && pthread_cond_timedwait(&cv, &mu, &until) == 0) {
+    }
+}
+
 /* The T2 transform: notes the order; holds the compile of "blocker". */
 static int hold(void *user, LLVMModuleRef mod, const char *name, char *err, size_t len) {
     (void)user, (void)mod, (void)err, (void)len;
@@ -29,11 +39,7 @@ static int hold(void *user, LLVMModuleRef mod, const char *name, char *err, size
     if (strcmp(name, "blocker") == 0) {
         held = 1;
         pthread_cond_broadcast(&cv);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 60; /* (never for ever: a failing test ends) */
-        while (!released && pthread_cond_timedwait(&cv, &mu, &until) == 0) {
-        }
+        wait_for(&released);
     }
     pthread_mutex_unlock(&mu);
     return 0;
@@ -108,11 +114,7 @@ int main(void) {
     /* The compiler thread takes blocker, and waits in it. */
     for (int i = 0; i < 20; i++) CHECK(blocker(1) == 1 + 1);
     pthread_mutex_lock(&mu);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 60;
-    while (!held && pthread_cond_timedwait(&cv, &mu, &until) == 0) {
-    }
+    wait_for(&held);
     CHECK(held);
     pthread_mutex_unlock(&mu);
 
