@@ -134,7 +134,7 @@ typedef struct kj_fn {
     /* Compiling ahead (kj_ahead.c), under lock: 1 while in the queue, 2
      * while the ahead thread compiles it (state KJ_COMPILING). */
     int ahead;
-    struct kj_fn *ahead_next;
+    struct kj_fn *ahead_next, *ahead_prev; /* the queue, both ways (kj_ahead.c) */
 
     /* The code cache's hot marks (kj_objcache.c), under lock: the key of
      * its T1 compile; whether a T2 install marked it hot; whether the first

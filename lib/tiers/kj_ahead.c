@@ -9,7 +9,9 @@
  * level), and queues what those call the same way: the static call graph,
  * depth-first from where the program is now (the function it has just
  * entered is the best guess of where it goes next; breadth-first from main
- * compiled what the program needed long after it needed it).  A call that
+ * compiled what the program needed long after it needed it).  A function
+ * queued already, further back, moves up with the ring that names it
+ * again.  A call that
  * finds its function in the middle of such a compile waits for it
  * (wait_us); a call that gets there first compiles it itself, as without
  * this.  On two cores the thread can at best halve the program's waits.
@@ -77,6 +79,19 @@ static int callees(LLVMModuleRef mod, LLVMValueRef *out, int max) {
     return n;
 }
 
+/* c out of the queue (c->ahead == 1, under lock). */
+static void unlink_queued(kjit *jit, kj_fn *c) {
+    if (c->ahead_prev)
+        c->ahead_prev->ahead_next = c->ahead_next;
+    else
+        jit->ahead_head = c->ahead_next;
+    if (c->ahead_next)
+        c->ahead_next->ahead_prev = c->ahead_prev;
+    else
+        jit->ahead_tail = c->ahead_prev;
+    c->ahead_next = c->ahead_prev = NULL;
+}
+
 void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
     if (!enabled(jit)) return;
     LLVMValueRef called[KJ_AHEAD_CALLEES];
@@ -87,18 +102,26 @@ void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
     for (int k = 0; k < n && !jit->ahead_stop; k++) {
         size_t len;
         kj_fn *c = kj_fn_find(jit, LLVMGetValueName2(called[k], &len));
-        if (!c || !waiting(c)) continue;
+        if (!c) continue;
+        /* Queued already, further back (named by a function compiled
+         * earlier): it moves up with this ring, since this function is
+         * where the program is, or goes next. */
+        if (c->ahead == 1 && urgent)
+            unlink_queued(jit, c);
+        else if (!waiting(c))
+            continue;
         c->ahead = 1;
-        c->ahead_next = NULL;
+        c->ahead_next = c->ahead_prev = NULL;
         queued = 1;
         if (urgent) {
             if (last)
-                last->ahead_next = c;
+                last->ahead_next = c, c->ahead_prev = last;
             else
                 first = c;
             last = c;
             continue;
         }
+        c->ahead_prev = jit->ahead_tail;
         if (jit->ahead_tail)
             jit->ahead_tail->ahead_next = c;
         else
@@ -107,6 +130,7 @@ void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
     }
     if (first) {
         last->ahead_next = jit->ahead_head;
+        if (jit->ahead_head) jit->ahead_head->ahead_prev = last;
         jit->ahead_head = first;
         if (!jit->ahead_tail) jit->ahead_tail = last;
     }
@@ -206,8 +230,7 @@ static void *ahead_main(void *arg) {
             pthread_cond_wait(&jit->ahead_wake, &jit->lock);
         if (jit->ahead_stop) break;
         kj_fn *fn = jit->ahead_head;
-        jit->ahead_head = fn->ahead_next;
-        if (!jit->ahead_head) jit->ahead_tail = NULL;
+        unlink_queued(jit, fn);
         jit->ahead_busy = 1;
         pthread_mutex_unlock(&jit->lock);
         compile_one(jit, fn, &tms);

@@ -75,7 +75,8 @@ kjit_status kj_lazy_prepare(kjit *jit, void *addr);
 /* kj_ahead.c: compiling ahead of the program (kjit_options.ahead). */
 /* Queue the functions mod calls (declared in it) that wait for a first
  * compile, in the order of the calls; urgent (a first call's compile): at
- * the front of the queue.  Starts the thread at the first.  Takes lock. */
+ * the front of the queue, those queued already further back moved up with
+ * them.  Starts the thread at the first.  Takes lock. */
 void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent);
 /* While the ahead thread compiles fn, wait for it (caller holds lock). */
 void kj_ahead_wait(kjit *jit, kj_fn *fn);

@@ -5,7 +5,8 @@
  * never a stale body when a function is redefined during such a compile;
  * a failing compile there is counted and reported at the first call, not
  * lost; threads calling first at once each get the code; off means off;
- * a JIT destroyed with a full queue ends cleanly.
+ * a JIT destroyed with a full queue ends cleanly; a function queued far
+ * back moves up when a function compiled for its first call names it.
  */
 #include <pthread.h>
 #include <time.h>
@@ -209,6 +210,85 @@ static void destroy_busy(void) {
     kjit_destroy(jit);
 }
 
+/* A function that calls several others (m_gen): k + the sum of theirs.
+ * Its generator stamps the order in which bodies were generated, and one
+ * (gate) holds the thread that generates it until told to go on. */
+typedef struct {
+    double k;
+    const char *callees[24];
+    int n, gate;
+    atomic_int order;
+} m_fn;
+static atomic_int g_stamp, g_gate_in, g_gate_open;
+
+static int m_gen(void *user, LLVMModuleRef mod, const char *symbol, char *err, size_t len) {
+    (void)err, (void)len;
+    m_fn *d = user;
+    if (d->gate) {
+        atomic_store(&g_gate_in, 1);
+        for (int i = 0; i < 20000 && !atomic_load(&g_gate_open); i++)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    int none = 0;
+    atomic_compare_exchange_strong(&d->order, &none, atomic_fetch_add(&g_stamp, 1) + 1);
+    LLVMContextRef c = LLVMGetModuleContext(mod);
+    LLVMTypeRef dbl = LLVMDoubleTypeInContext(c), fty = LLVMFunctionType(dbl, NULL, 0, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(mod, symbol);
+    if (!f) f = LLVMAddFunction(mod, symbol, fty);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c, f, "entry"));
+    LLVMValueRef acc = LLVMConstReal(dbl, d->k);
+    for (int i = 0; i < d->n; i++) {
+        LLVMValueRef g = LLVMGetNamedFunction(mod, d->callees[i]);
+        if (!g) g = LLVMAddFunction(mod, d->callees[i], fty);
+        acc = LLVMBuildFAdd(b, acc, LLVMBuildCall2(b, fty, g, NULL, 0, ""), "");
+    }
+    LLVMBuildRet(b, acc);
+    LLVMDisposeBuilder(b);
+    return 0;
+}
+
+/* root calls gate, q0..q19 and x, in that order: all queued ahead, gate
+ * first, and gate's generator holds the thread.  Then p, which calls x,
+ * is compiled for its first call: the program is in p, so x moves to the
+ * front, and is compiled before the q's queued before it (the build
+ * before this compiled x last, after all twenty). */
+static void moves_up(void) {
+    kjit *jit = make(KJIT_MODE_LAZY, 1);
+    enum { Q = 20 };
+    static m_fn root, gate, x, p, q[Q];
+    static char names[Q][8];
+    root = (m_fn){.k = 0, .n = 0};
+    root.callees[root.n++] = "gate";
+    for (int i = 0; i < Q; i++) {
+        snprintf(names[i], sizeof names[i], "q%d", i);
+        q[i] = (m_fn){.k = 1};
+        root.callees[root.n++] = names[i];
+    }
+    root.callees[root.n++] = "x";
+    gate = (m_fn){.k = 100, .gate = 1};
+    x = (m_fn){.k = 1000};
+    p = (m_fn){.k = 10000, .n = 1, .callees = {"x"}};
+    CHECK(kjit_define(jit, "root", "d()", m_gen, &root, NULL) == KJIT_OK);
+    CHECK(kjit_define(jit, "gate", "d()", m_gen, &gate, NULL) == KJIT_OK);
+    CHECK(kjit_define(jit, "x", "d()", m_gen, &x, NULL) == KJIT_OK);
+    CHECK(kjit_define(jit, "p", "d()", m_gen, &p, NULL) == KJIT_OK);
+    for (int i = 0; i < Q; i++)
+        CHECK(kjit_define(jit, names[i], "d()", m_gen, &q[i], NULL) == KJIT_OK);
+    CHECK(kjit_recompile(jit, "root", 1) == KJIT_OK); /* queues gate, the q's, x */
+    for (int i = 0; i < 20000 && !atomic_load(&g_gate_in); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    CHECK(atomic_load(&g_gate_in));
+    CHECK(kjit_recompile(jit, "p", 1) == KJIT_OK); /* names x: to the front */
+    atomic_store(&g_gate_open, 1);
+    CHECK(wait_ahead(jit, Q + 2));
+    CHECK(atomic_load(&x.order) > 0 && atomic_load(&q[0].order) > 0);
+    CHECK(atomic_load(&x.order) < atomic_load(&q[0].order));
+    CHECK(call0(jit, "root") == 100 + Q + 1000);
+    CHECK(call0(jit, "p") == 11000);
+    kjit_destroy(jit);
+}
+
 int main(void) {
     if (getenv("KJIT_AHEAD")) {
         printf("test_ahead: skipped (KJIT_AHEAD is set in the environment)\n");
@@ -221,5 +301,6 @@ int main(void) {
     threads();
     off();
     destroy_busy();
+    moves_up();
     return t_done("test_ahead");
 }
