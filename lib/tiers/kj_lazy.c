@@ -29,6 +29,7 @@
 #include <llvm-c/Linker.h>
 
 #include "base/kj_base.h"
+#include "base/kj_cache.h"
 #include "machine/kj_machine.h"
 #include "tools/kj_tools.h"
 #include "pipeline/kj_pipeline.h"
@@ -666,6 +667,68 @@ static kjit_status add_name(prepared *p, const char *name, int follow) {
                                                       : KJIT_OK;
 }
 
+/* What add_named found in fn's IR, kept in the code cache under a key of
+ * its source key (which covers its module's bytes, so the tables its
+ * variables hold too) and kjit's build: 'N', then per name a flag ('1':
+ * called, or held by a variable it reads; '0': its address taken) and the
+ * name, NUL-terminated.  A warm run prepares a handler from this and the
+ * cached code, without IR, so without loading LLVM (Lua's handler cost its
+ * warm run 16 ms of LLVM's loading and its module's reading). */
+typedef struct names_rec {
+    char *buf;
+    size_t len, cap;
+    int failed;
+} names_rec;
+
+static void names_keep(names_rec *nr, const char *name, int follow) {
+    size_t n = strlen(name) + 2;
+    if (nr->failed) return;
+    if (nr->len + n > nr->cap) {
+        size_t cap = nr->cap ? 2 * nr->cap : 256;
+        while (cap < nr->len + n) cap *= 2;
+        char *b = realloc(nr->buf, cap);
+        if (!b) {
+            nr->failed = 1;
+            return;
+        }
+        nr->buf = b, nr->cap = cap;
+    }
+    nr->buf[nr->len] = follow ? '1' : '0';
+    memcpy(nr->buf + nr->len + 1, name, n - 1);
+    nr->len += n;
+}
+
+static int names_key(kjit *jit, kj_fn *fn, uint8_t key[32]) {
+    if (!jit->cache) return 0;
+    pthread_mutex_lock(&jit->lock);
+    int keyed = fn->src_keyed;
+    uint8_t src[32];
+    memcpy(src, fn->src_key, sizeof src);
+    pthread_mutex_unlock(&jit->lock);
+    if (!keyed) return 0;
+    kj_sha256 s;
+    kj_sha256_init(&s);
+    kj_sha256_add(&s, "kjit names", 11);
+    kj_sha256_add(&s, jit->build_id, sizeof jit->build_id);
+    kj_sha256_add(&s, src, sizeof src);
+    kj_sha256_done(&s, key);
+    return 1;
+}
+
+/* The names a cached record holds, added to p: 1, or 0 if there is no
+ * whole record (then the IR is read). */
+static int names_cached(prepared *p, const uint8_t key[32], kjit_status *r) {
+    size_t n;
+    char *d = kj_objcache_get_raw(p->jit, key, &n);
+    int whole = d && n >= 1 && d[0] == 'N';
+    for (size_t i = 1; whole && i < n; i += 2 + strlen(d + i + 1))
+        whole = (d[i] == '0' || d[i] == '1') && i + 1 < n && memchr(d + i + 1, 0, n - i - 1);
+    for (size_t i = 1; whole && i < n && *r == KJIT_OK; i += 2 + strlen(d + i + 1))
+        *r = add_name(p, d + i + 1, d[i] == '1');
+    free(d);
+    return whole;
+}
+
 /* The JIT functions fn's IR names (each declaration in its unit), added to
  * p: those it calls, to be followed; those whose address it takes, to get
  * code only (the handler passes or stores them, and what calls them later
@@ -673,32 +736,48 @@ static kjit_status add_name(prepared *p, const char *name, int follow) {
  * lstop's calls reach the whole VM); and those a variable it reads holds
  * in its initializer (a table of functions: in the module, as the unit
  * declares the variable only), to be followed.  Its IR is generated again
- * for this: the code may have come from the code cache, which keeps none. */
+ * for this (the code may have come from the code cache, which keeps none),
+ * unless the cache has the names (names_rec). */
 static kjit_status add_named(prepared *p, kj_fn *fn) {
     kjit *jit = p->jit;
-    kjit_status r = kj_llvm_ready(jit);
-    if (r != KJIT_OK) return r;
+    uint8_t key[32];
+    int keyed = names_key(jit, fn, key);
+    kjit_status r = KJIT_OK;
+    if (keyed && names_cached(p, key, &r)) return r;
+    if ((r = kj_llvm_ready(jit)) != KJIT_OK) return r;
     kj_unit u;
     first_compile(jit, fn, &u);
     char sym[256];
     if ((r = generate(jit, fn, fn->gen, fn->user, &u, sym)) != KJIT_OK) return kj_unit_discard(&u), r;
+    names_rec nr = {0};
+    names_keep(&nr, "", 0); /* (the 'N', below) */
     for (LLVMValueRef f = LLVMGetFirstFunction(u.mod); f && r == KJIT_OK; f = LLVMGetNextFunction(f)) {
         if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f)) continue;
         size_t len;
         const char *name = LLVMGetValueName2(f, &len);
         if (strncmp(name, KJ_NS, sizeof KJ_NS - 1) == 0) name += sizeof KJ_NS - 1;
-        r = add_name(p, name, called_in(f));
+        int follow = called_in(f);
+        names_keep(&nr, name, follow);
+        r = add_name(p, name, follow);
     }
     for (LLVMValueRef g = LLVMGetFirstGlobal(u.mod); g && r == KJIT_OK && jit->modules_names_in;
          g = LLVMGetNextGlobal(g)) {
         if (!LLVMIsDeclaration(g)) continue;
         size_t len, n;
         char *names = jit->modules_names_in(jit, LLVMGetValueName2(g, &n), &len);
-        for (size_t i = 0; i < len && r == KJIT_OK; i += strlen(names + i) + 1)
+        for (size_t i = 0; i < len && r == KJIT_OK; i += strlen(names + i) + 1) {
+            names_keep(&nr, names + i, 1);
             r = add_name(p, names + i, 1);
+        }
         free(names);
     }
     kj_unit_discard(&u);
+    if (keyed && r == KJIT_OK && !nr.failed) {
+        nr.buf[0] = 'N'; /* (names_keep("") made one byte and a NUL) */
+        memmove(nr.buf + 1, nr.buf + 2, nr.len - 2);
+        kj_objcache_put_raw(jit, key, nr.buf, nr.len - 1);
+    }
+    free(nr.buf);
     return r;
 }
 

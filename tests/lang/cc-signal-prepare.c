@@ -12,7 +12,9 @@
 // whose handler installs itself again: from the handler, which finds its
 // functions prepared and makes nothing (no IR made again after work's).
 // --ahead=off: nothing is compiled ahead, so the order is the calls'.
-// A warm run (the code cache) prepares from cached code, same output.
+// A warm run (the code cache) prepares from cached code, same output,
+// and from the cached names of what each function names: it makes no IR
+// and loads no LLVM (before, it made the handler's IR again to read them).
 // REQUIRES: default-mode
 // UNSUPPORTED: emulator
 // RUN: rm -rf %t && mkdir %t
@@ -31,6 +33,8 @@
 // RUN: FileCheck %s < %t/trace2
 // RUN: FileCheck %s < %t/trace4
 // RUN: FileCheck --check-prefix=WARM %s < %t/trace4
+// WARM: "ir_generated":0,
+// WARM: "llvm_setup_us":0,
 // WARM: "cache_hits":13,
 // CHECK-DAG: compiled on_usr1{{.*}} [T1]
 // CHECK-DAG: compiled bump{{.*}} [T1]
