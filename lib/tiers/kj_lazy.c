@@ -721,8 +721,11 @@ static int names_cached(prepared *p, const uint8_t key[32], kjit_status *r) {
     size_t n;
     char *d = kj_objcache_get_raw(p->jit, key, &n);
     int whole = d && n >= 1 && d[0] == 'N';
-    for (size_t i = 1; whole && i < n; i += 2 + strlen(d + i + 1))
-        whole = (d[i] == '0' || d[i] == '1') && i + 1 < n && memchr(d + i + 1, 0, n - i - 1);
+    for (size_t i = 1; whole && i < n;) { /* (each record: a flag, a name, its NUL) */
+        const char *end = i + 1 < n ? memchr(d + i + 1, 0, n - i - 1) : NULL;
+        whole = (d[i] == '0' || d[i] == '1') && end;
+        if (whole) i = (size_t)(end - d) + 1;
+    }
     for (size_t i = 1; whole && i < n && *r == KJIT_OK; i += 2 + strlen(d + i + 1))
         *r = add_name(p, d + i + 1, d[i] == '1');
     free(d);
