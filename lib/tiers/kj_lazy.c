@@ -680,8 +680,7 @@ typedef struct names_rec {
     int failed;
 } names_rec;
 
-static void names_keep(names_rec *nr, const char *name, int follow) {
-    size_t n = strlen(name) + 2;
+static void names_add(names_rec *nr, const void *p, size_t n) {
     if (nr->failed) return;
     if (nr->len + n > nr->cap) {
         size_t cap = nr->cap ? 2 * nr->cap : 256;
@@ -693,9 +692,13 @@ static void names_keep(names_rec *nr, const char *name, int follow) {
         }
         nr->buf = b, nr->cap = cap;
     }
-    nr->buf[nr->len] = follow ? '1' : '0';
-    memcpy(nr->buf + nr->len + 1, name, n - 1);
+    memcpy(nr->buf + nr->len, p, n);
     nr->len += n;
+}
+
+static void names_keep(names_rec *nr, const char *name, int follow) {
+    names_add(nr, follow ? "1" : "0", 1);
+    names_add(nr, name, strlen(name) + 1);
 }
 
 static int names_key(kjit *jit, kj_fn *fn, uint8_t key[32]) {
@@ -753,7 +756,7 @@ static kjit_status add_named(prepared *p, kj_fn *fn) {
     char sym[256];
     if ((r = generate(jit, fn, fn->gen, fn->user, &u, sym)) != KJIT_OK) return kj_unit_discard(&u), r;
     names_rec nr = {0};
-    names_keep(&nr, "", 0); /* (the 'N', below) */
+    names_add(&nr, "N", 1);
     for (LLVMValueRef f = LLVMGetFirstFunction(u.mod); f && r == KJIT_OK; f = LLVMGetNextFunction(f)) {
         if (!LLVMIsDeclaration(f) || LLVMGetIntrinsicID(f)) continue;
         size_t len;
@@ -775,11 +778,7 @@ static kjit_status add_named(prepared *p, kj_fn *fn) {
         free(names);
     }
     kj_unit_discard(&u);
-    if (keyed && r == KJIT_OK && !nr.failed) {
-        nr.buf[0] = 'N'; /* (names_keep("") made one byte and a NUL) */
-        memmove(nr.buf + 1, nr.buf + 2, nr.len - 2);
-        kj_objcache_put_raw(jit, key, nr.buf, nr.len - 1);
-    }
+    if (keyed && r == KJIT_OK && !nr.failed) kj_objcache_put_raw(jit, key, nr.buf, nr.len);
     free(nr.buf);
     return r;
 }
