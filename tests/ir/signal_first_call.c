@@ -33,12 +33,7 @@ static void handler(int s) {
 
 int main(void) {
     htab = tab;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    CHECK_EQ(sigaction(SIGALRM, &sa, NULL), 0);
-    struct itimerval it = {{0, 100}, {0, 100}};
-    CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+    alarm_every(handler, 0, 100);
     long s = 0;
     for (int i = 89; i >= 0; i--) s += tab[i](s);
     struct itimerval off = {{0, 0}, {0, 0}};

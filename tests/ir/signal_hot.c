@@ -36,13 +36,7 @@ int main(void) {
     /* Compiled, and counted once, before the timer starts. */
     for (int i = 0; i < HALF; i++) s = (s ^ tab[i](s)) & 0xffffffff;
     htab = tab;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sa.sa_flags = SA_RESTART;
-    CHECK_EQ(sigaction(SIGALRM, &sa, NULL), 0);
-    struct itimerval it = {{0, 20}, {0, 20}};
-    CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+    alarm_every(handler, SA_RESTART, 20);
     /* With --hot=2 (its own variant), each call of the first round makes
      * its function hot: kjit's lock, taken on this thread, again and
      * again, the timer firing meanwhile. */

@@ -34,13 +34,7 @@ static void on_alarm(int s) {
 }
 
 int main(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sa.sa_flags = SA_RESTART;
-    CHECK_EQ(sigaction(SIGALRM, &sa, NULL), 0);
-    struct itimerval it = {{0, 50}, {0, 50}};
-    CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+    alarm_every(on_alarm, SA_RESTART, 50);
     while (hn < CALLS) {
     }
     /* The timer is left running: the handler goes on through the exit,
