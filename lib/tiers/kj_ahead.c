@@ -92,13 +92,13 @@ static void unlink_queued(kjit *jit, kj_fn *c) {
     c->ahead_next = c->ahead_prev = NULL;
 }
 
-void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
+void kj_ahead_callees(kjit *jit, LLVMModuleRef mod) {
     if (!enabled(jit)) return;
     LLVMValueRef called[KJ_AHEAD_CALLEES];
     int n = callees(mod, called, KJ_AHEAD_CALLEES);
     pthread_mutex_lock(&jit->lock);
     int queued = 0;
-    kj_fn *first = NULL, *last = NULL; /* urgent ones: in order, before the rest */
+    kj_fn *first = NULL, *last = NULL; /* this ring, in order: before the rest */
     for (int k = 0; k < n && !jit->ahead_stop; k++) {
         size_t len;
         kj_fn *c = kj_fn_find(jit, LLVMGetValueName2(called[k], &len));
@@ -106,27 +106,19 @@ void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent) {
         /* Queued already, further back (named by a function compiled
          * earlier): it moves up with this ring, since this function is
          * where the program is, or goes next. */
-        if (c->ahead == 1 && urgent)
+        if (c->ahead == 1)
             unlink_queued(jit, c);
         else if (!waiting(c))
             continue;
         c->ahead = 1;
-        c->ahead_next = c->ahead_prev = NULL;
+        c->ahead_next = NULL;
+        c->ahead_prev = last;
         queued = 1;
-        if (urgent) {
-            if (last)
-                last->ahead_next = c, c->ahead_prev = last;
-            else
-                first = c;
-            last = c;
-            continue;
-        }
-        c->ahead_prev = jit->ahead_tail;
-        if (jit->ahead_tail)
-            jit->ahead_tail->ahead_next = c;
+        if (last)
+            last->ahead_next = c;
         else
-            jit->ahead_head = c;
-        jit->ahead_tail = c;
+            first = c;
+        last = c;
     }
     if (first) {
         last->ahead_next = jit->ahead_head;
@@ -181,7 +173,7 @@ static void compile_one(kjit *jit, kj_fn *fn, kj_machines *tms) {
     kjit_status r = kj_lazy_ahead_unit(jit, fn, gen, user, &u, sym, tms, pre);
     pthread_rwlock_unlock(&jit->def_lock);
     if (r == KJIT_OK && !u.cached) {
-        kj_ahead_callees(jit, u.mod, 1); /* the next ring of the call graph */
+        kj_ahead_callees(jit, u.mod); /* the next ring of the call graph */
         r = kj_compile(jit, &u);
     }
     if (r == KJIT_OK) hot = kj_lazy_ahead_done(jit, fn, &u);

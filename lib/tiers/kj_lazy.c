@@ -492,7 +492,7 @@ kjit_status kj_materialize(kjit *jit, kj_fn *fn, int compile, void **target) {
     if (r == KJIT_OK && jit->opts.partition == KJIT_PARTITION_CALLEES && u.ctx == jit->ir_ctx)
         link_callees(jit, &u, &g);
     if (r == KJIT_OK) {
-        kj_ahead_callees(jit, u.mod, 1); /* compiled meanwhile on the ahead thread */
+        kj_ahead_callees(jit, u.mod); /* compiled meanwhile on the ahead thread */
         r = kj_compile(jit, &u);
     } else {
         kj_unit_discard(&u);

@@ -74,10 +74,10 @@ kjit_status kj_lazy_prepare(kjit *jit, void *addr);
 
 /* kj_ahead.c: compiling ahead of the program (kjit_options.ahead). */
 /* Queue the functions mod calls (declared in it) that wait for a first
- * compile, in the order of the calls; urgent (a first call's compile): at
- * the front of the queue, those queued already further back moved up with
- * them.  Starts the thread at the first.  Takes lock. */
-void kj_ahead_callees(kjit *jit, LLVMModuleRef mod, int urgent);
+ * compile, in the order of the calls, at the front of the queue, those
+ * queued already further back moved up with them.  Starts the thread at
+ * the first.  Takes lock. */
+void kj_ahead_callees(kjit *jit, LLVMModuleRef mod);
 /* While the ahead thread compiles fn, wait for it (caller holds lock). */
 void kj_ahead_wait(kjit *jit, kj_fn *fn);
 /* Drop the queue and end the thread (after the compile it is in). */
